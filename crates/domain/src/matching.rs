@@ -1,0 +1,241 @@
+//! Match suggestions as brokers see them: kinds, lifecycle, decisions and outcomes, and gap entries.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::lifecycle::Lifecycle;
+use crate::values::LongText;
+use crate::{DomainError, TransitionError, string_enum};
+
+string_enum! {
+    /// What a need was paired with.
+    pub enum MatchKind {
+        /// A course offer that teaches what the need asks.
+        Offer = "offer",
+        /// A municipal contact who can organise something locally.
+        Contact = "contact",
+        /// A similar need elsewhere: demand pooling.
+        Need = "need",
+    }
+}
+
+string_enum! {
+    pub enum MatchStatus {
+        Suggested = "suggested",
+        Deferred = "deferred",
+        Accepted = "accepted",
+        Rejected = "rejected",
+        /// A recomputation no longer proposes it (only ever from suggested or deferred).
+        Superseded = "superseded",
+    }
+}
+
+string_enum! {
+    /// A broker's decision on a suggestion.
+    pub enum Decision {
+        Accept = "accept",
+        Reject = "reject",
+        Defer = "defer",
+    }
+}
+
+string_enum! {
+    /// Every action on a suggestion: a broker's decision, or the engine superseding or reviving it.
+    pub enum MatchAction {
+        Accept = "accept",
+        Reject = "reject",
+        Defer = "defer",
+        Supersede = "supersede",
+        Revive = "revive",
+    }
+}
+
+impl From<Decision> for MatchAction {
+    fn from(d: Decision) -> Self {
+        match d {
+            Decision::Accept => Self::Accept,
+            Decision::Reject => Self::Reject,
+            Decision::Defer => Self::Defer,
+        }
+    }
+}
+
+impl Lifecycle for MatchStatus {
+    type Action = MatchAction;
+    const ACTIONS: &'static [MatchAction] = MatchAction::ALL;
+
+    fn transition(self, action: MatchAction) -> Result<Self, TransitionError> {
+        use MatchAction as A;
+        use MatchStatus as S;
+        match (self, action) {
+            (S::Suggested | S::Deferred, A::Accept) => Ok(S::Accepted),
+            (S::Suggested | S::Deferred, A::Reject) => Ok(S::Rejected),
+            (S::Suggested, A::Defer) => Ok(S::Deferred),
+            (S::Suggested | S::Deferred, A::Supersede) => Ok(S::Superseded),
+            (S::Superseded, A::Revive) => Ok(S::Suggested),
+            (from, action) => Err(TransitionError {
+                entity: "match",
+                from: from.as_str(),
+                action: action.as_str(),
+            }),
+        }
+    }
+}
+
+impl MatchStatus {
+    /// A broker has decided; recomputation must never overwrite this.
+    pub fn is_decided(self) -> bool {
+        matches!(self, Self::Accepted | Self::Rejected)
+    }
+
+    /// Waiting in a review queue.
+    pub fn is_pending(self) -> bool {
+        matches!(self, Self::Suggested | Self::Deferred)
+    }
+}
+
+/// A validated decision with its reason. Rejections must say why (the reason feeds relevance work).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionInput {
+    pub decision: Decision,
+    pub reason: Option<LongText>,
+    pub seen_version: i32,
+}
+
+impl DecisionInput {
+    pub fn parse(
+        decision: &str,
+        reason: Option<&str>,
+        seen_version: i64,
+    ) -> Result<Self, DomainError> {
+        let decision = Decision::parse(decision).map_err(|e| e.under("decision"))?;
+        let reason = crate::values::optional_long_text(reason).map_err(|e| e.under("reason"))?;
+        if decision == Decision::Reject && reason.is_none() {
+            return Err(DomainError::invalid("reason", "a rejection needs a reason"));
+        }
+        let seen_version = i32::try_from(seen_version)
+            .ok()
+            .filter(|v| *v >= 1)
+            .ok_or_else(|| {
+                DomainError::invalid("version", "must be the positive version you saw")
+            })?;
+        Ok(Self {
+            decision,
+            reason,
+            seen_version,
+        })
+    }
+}
+
+/// What came of an accepted match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub enrolled: Option<u32>,
+    pub course_commissioned: bool,
+    pub note: Option<LongText>,
+}
+
+impl Outcome {
+    pub fn parse(
+        enrolled: Option<i64>,
+        course_commissioned: bool,
+        note: Option<&str>,
+    ) -> Result<Self, DomainError> {
+        let enrolled =
+            match enrolled {
+                None => None,
+                Some(n) => Some(u32::try_from(n).ok().filter(|n| *n <= 100_000).ok_or_else(
+                    || {
+                        DomainError::invalid(
+                            "enrolled",
+                            format!("must be between 0 and 100000 (got {n})"),
+                        )
+                    },
+                )?),
+            };
+        let note = crate::values::optional_long_text(note).map_err(|e| e.under("note"))?;
+        if enrolled.is_none() && !course_commissioned && note.is_none() {
+            return Err(DomainError::invalid(
+                "",
+                "record at least one of enrolled, course_commissioned or note",
+            ));
+        }
+        Ok(Self {
+            enrolled,
+            course_commissioned,
+            note,
+        })
+    }
+}
+
+/// A match suggestion as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchSuggestion {
+    pub id: Uuid,
+    pub need_id: Uuid,
+    pub kind: MatchKind,
+    pub target_id: Uuid,
+    pub platform_id: Uuid,
+    pub score: f64,
+    pub status: MatchStatus,
+    pub version: i32,
+}
+
+/// One line of the gap report: demand no offer covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GapEntry {
+    pub competence_id: Option<Uuid>,
+    pub competence_label: String,
+    pub area_code: String,
+    pub area_name: String,
+    pub needs: u32,
+    pub headcount: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_rejection_needs_a_reason() {
+        assert!(DecisionInput::parse("reject", None, 1).is_err());
+        assert!(DecisionInput::parse("reject", Some("too far away"), 1).is_ok());
+        assert!(DecisionInput::parse("accept", None, 1).is_ok());
+        assert!(DecisionInput::parse("approve", None, 1).is_err());
+        assert!(DecisionInput::parse("accept", None, 0).is_err());
+    }
+
+    #[test]
+    fn decided_matches_cannot_be_superseded() {
+        assert!(
+            MatchStatus::Accepted
+                .transition(MatchAction::Supersede)
+                .is_err()
+        );
+        assert!(
+            MatchStatus::Rejected
+                .transition(MatchAction::Supersede)
+                .is_err()
+        );
+        assert_eq!(
+            MatchStatus::Deferred.transition(MatchAction::Accept),
+            Ok(MatchStatus::Accepted)
+        );
+    }
+
+    #[test]
+    fn an_outcome_must_say_something() {
+        assert!(Outcome::parse(None, false, None).is_err());
+        assert!(Outcome::parse(Some(-1), false, None).is_err());
+        assert!(Outcome::parse(Some(4), false, None).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn nothing_moves_a_decided_match(action in proptest::sample::select(MatchAction::ALL)) {
+            prop_assert!(MatchStatus::Accepted.transition(action).is_err());
+            prop_assert!(MatchStatus::Rejected.transition(action).is_err());
+        }
+    }
+}
