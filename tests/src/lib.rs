@@ -1,1 +1,192 @@
-//! placeholder
+//! The end-to-end harness: `spawn_app()` starts the real server on a random port with a fresh
+//! database (a temp SQLite file, or a new database on the PostgreSQL server named by
+//! `BROKER_TEST_DATABASE_URL`), and `TestApp` offers typed request helpers and `token_for`.
+
+use std::time::Duration;
+
+use broker_api::Settings;
+use broker_api::auth::{Claims, Role};
+use broker_store::testing::TestDatabase;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The HS256 secret every test server uses.
+pub const TEST_SECRET: &str = "e2e-test-secret-e2e-test-secret-0123456789";
+
+/// What the seed loads before the server starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seed {
+    /// Regions, municipalities, clusters, platforms, groups, organisations, people, taxonomy.
+    Reference,
+    /// Reference data plus the demo offers and needs.
+    Demo,
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    _database: TestDatabase,
+}
+
+/// Starts a server with reference data only.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Seed::Reference, |_| {}).await
+}
+
+/// Starts a server with a seed and adjusted settings.
+#[expect(clippy::expect_used, reason = "a test that cannot start its server should stop loudly")]
+pub async fn spawn_app_with(seed: Seed, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = broker_store::testing::fresh_database_url().await.expect("fresh test database");
+    let mut settings = Settings::default();
+    settings.database_url = database.url.clone();
+    settings.bind = "127.0.0.1:0".parse().expect("address");
+    settings.jwt.secret = Some(TEST_SECRET.to_owned().into());
+    settings.public_rate_limit = 0;
+    adjust(&mut settings);
+    match seed {
+        Seed::Reference => broker_api::demo::seed_reference(&settings).await.expect("reference seed"),
+        Seed::Demo => {
+            broker_api::demo::seed_if_empty(&settings).await.expect("demo seed");
+        }
+    }
+    let app = broker_api::Application::build(settings.clone()).await.expect("server builds");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+    TestApp { address: format!("http://127.0.0.1:{port}"), port, client, settings, _database: database }
+}
+
+/// Who a token is for.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub municipalities: Vec<String>,
+    pub platforms: Vec<Uuid>,
+    pub organisation: Option<Uuid>,
+}
+
+impl Scope {
+    pub fn municipality(code: &str) -> Self {
+        Self { municipalities: vec![code.to_owned()], ..Self::default() }
+    }
+
+    pub fn platforms(ids: &[Uuid]) -> Self {
+        Self { platforms: ids.to_vec(), ..Self::default() }
+    }
+
+    pub fn organisation(id: Uuid) -> Self {
+        Self { organisation: Some(id), ..Self::default() }
+    }
+}
+
+/// A response with its status, headers and parsed body (JSON when it parses, else a string).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The field names of a validation problem.
+    pub fn problem_fields(&self) -> Vec<String> {
+        self.body["errors"].as_array().map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// A signed token for `role` with `scope`, valid for an hour.
+    #[expect(clippy::expect_used, reason = "minting with a fixed key cannot fail")]
+    pub fn token_for(&self, role: Role, scope: Scope) -> String {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: format!("{}-{}", role.as_str(), Uuid::new_v4().simple()),
+            role,
+            municipalities: scope.municipalities,
+            platforms: scope.platforms,
+            organisation: scope.organisation,
+            exp: now + 3600,
+            iat: Some(now),
+            iss: self.settings.jwt.issuer.clone(),
+            aud: self.settings.jwt.audience.clone(),
+        };
+        broker_api::auth::mint_hs256(TEST_SECRET, &claims).expect("token")
+    }
+
+    pub fn admin(&self) -> String {
+        self.token_for(Role::Admin, Scope::default())
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send(self.client.get(self.url(path)), token).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.send(self.client.post(self.url(path)).json(body), token).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.send(self.client.patch(self.url(path)).json(body), token).await
+    }
+
+    /// Sends any prepared request with an optional bearer token.
+    #[expect(clippy::expect_used, reason = "a transport failure is a test failure")]
+    pub async fn send(&self, request: reqwest::RequestBuilder, token: Option<&str>) -> Reply {
+        let request = match token {
+            Some(t) => request.bearer_auth(t),
+            None => request,
+        };
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()));
+        Reply { status, headers, body, text }
+    }
+
+    /// Polls `path` until `ready` holds for its body (matching runs in the background).
+    pub async fn eventually(&self, path: &str, token: Option<&str>, ready: impl Fn(&Value) -> bool) -> Reply {
+        let mut last = self.get(path, token).await;
+        for _ in 0..100 {
+            if last.status == 200 && ready(&last.body) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            last = self.get(path, token).await;
+        }
+        last
+    }
+
+    /// The id of a platform by name (reference data).
+    pub async fn platform_id(&self, name: &str) -> Uuid {
+        let reply = self.get("/api/v1/platforms", Some(&self.admin())).await;
+        reply.body["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|p| p["name"] == name))
+            .and_then(|p| p["id"].as_str())
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_default()
+    }
+
+    /// The id of an organisation by name (reference data).
+    pub async fn organisation_id(&self, name: &str) -> Uuid {
+        let reply = self.get("/api/v1/organisations?limit=200", Some(&self.admin())).await;
+        reply.body["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|p| p["name"] == name))
+            .and_then(|p| p["id"].as_str())
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_default()
+    }
+}

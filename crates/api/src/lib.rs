@@ -1,1 +1,17 @@
-//! placeholder
+//! The Kompetensmäklare HTTP API (actix-web) and the `broker` command line.
+//!
+//! Handlers stay thin: they extract and authorise, convert DTOs into domain values, call the store
+//! or the matching engine, and map results back to DTOs. Rules live in `broker-domain`; matching
+//! lives in `broker-matching`; persistence in `broker-store`.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Settings;

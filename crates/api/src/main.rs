@@ -1,1 +1,5 @@
-fn main() {}
+//! The `broker` binary: see `broker --help`.
+
+fn main() -> std::process::ExitCode {
+    broker_api::cli::main()
+}

@@ -1,0 +1,83 @@
+//! Building and running the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use broker_store::Store;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::TokenVerifier;
+use crate::config::Settings;
+use crate::routes;
+
+/// Everything handlers share.
+pub struct AppState {
+    pub store: Store,
+    pub settings: Settings,
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Key(#[from] crate::auth::KeyError),
+    #[error("database: {0}")]
+    Store(#[from] broker_store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+}
+
+/// A built server, bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database (running migrations), binds the listener and builds the server.
+    pub async fn build(mut settings: Settings) -> Result<Self, StartError> {
+        settings.check_security()?;
+        let verifier = Arc::new(TokenVerifier::from_settings(&settings.jwt)?);
+        let store = Store::connect(&settings.database_url).await?;
+        let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind { addr: settings.bind.to_string(), source })?;
+        let port = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.to_string(), source })?.port();
+        if settings.bind.port() == 0 || settings.public_base_url.ends_with(":0") {
+            settings.public_base_url = format!("http://{}:{port}", settings.bind.ip());
+        }
+        let state = web::Data::new(AppState { store, settings });
+        let server = run(listener, state, verifier).map_err(|source| StartError::Bind { addr: "listener".to_owned(), source })?;
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is stopped (SIGINT/SIGTERM stop it gracefully).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: web::Data<AppState>, verifier: Arc<TokenVerifier>) -> std::io::Result<Server> {
+    let verifier = web::Data::new(verifier);
+    let body_limit = state.settings.body_limit_bytes;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(TracingLogger::default())
+            .app_data(state.clone())
+            .app_data(verifier.clone())
+            .app_data(web::JsonConfig::default().limit(body_limit).error_handler(crate::error::extractors::json))
+            .app_data(web::PayloadConfig::default().limit(body_limit))
+            .app_data(web::PathConfig::default().error_handler(crate::error::extractors::path))
+            .app_data(web::QueryConfig::default().error_handler(crate::error::extractors::query))
+            .configure(routes::configure)
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

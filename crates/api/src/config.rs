@@ -1,0 +1,229 @@
+//! Typed settings: embedded defaults, overridden by `BROKER_*` environment variables. A bad value
+//! is refused at start-up with an error that names the variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// Where and how to log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// How incoming bearer tokens are verified.
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// `BROKER_JWT_SECRET`: HS256 shared secret, at least 32 bytes outside demo mode.
+    pub secret: Option<SecretString>,
+    /// `BROKER_JWT_PUBLIC_KEY`: path to a PEM public key (RSA for RS256, EC P-256 for ES256).
+    pub public_key_file: Option<PathBuf>,
+    /// `BROKER_JWKS_FILE`: path to a local JWKS document; the token's `kid` picks the key.
+    pub jwks_file: Option<PathBuf>,
+    /// `BROKER_JWT_ISSUER`: required `iss` claim.
+    pub issuer: String,
+    /// `BROKER_JWT_AUDIENCE`: required `aud` claim.
+    pub audience: String,
+    /// `BROKER_JWT_LEEWAY_SECONDS`: clock skew tolerated on `exp`/`nbf` (default 30).
+    pub leeway_seconds: u64,
+}
+
+/// Every setting the service reads.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `BROKER_DATABASE_URL`: `sqlite://kompetens.db?mode=rwc` by default; `postgres://...` in production.
+    pub database_url: String,
+    /// `BROKER_BIND`: address to listen on (default `127.0.0.1:8080`; port 0 picks a free port).
+    pub bind: SocketAddr,
+    /// `BROKER_LOG_FORMAT`: `pretty` (default) or `json`.
+    pub log_format: LogFormat,
+    pub jwt: JwtSettings,
+    /// `BROKER_PUBLIC_RATE_LIMIT`: requests per minute per client on public routes; 0 turns it off.
+    pub public_rate_limit: u32,
+    /// `BROKER_BODY_LIMIT_BYTES`: largest accepted request body (default 1 MiB).
+    pub body_limit_bytes: usize,
+    /// `BROKER_PUBLIC_BASE_URL`: absolute base URL used in links, feeds and JSON-LD.
+    pub public_base_url: String,
+    /// Demo mode: loads demo data into an empty database and allows the built-in demo secret.
+    pub demo: bool,
+}
+
+/// The built-in HS256 secret used only in demo mode when none is configured.
+pub const DEMO_JWT_SECRET: &str = "kompetensmaklare-demo-secret-not-for-production-use";
+
+/// A configuration value that could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error in {variable}: {reason}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, reason: impl Into<String>) -> Self {
+        Self { variable, reason: reason.into() }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://kompetens.db?mode=rwc".to_owned(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log_format: LogFormat::Pretty,
+            jwt: JwtSettings {
+                secret: None,
+                public_key_file: None,
+                jwks_file: None,
+                issuer: "kompetensmaklare".to_owned(),
+                audience: "kompetensmaklare-api".to_owned(),
+                leeway_seconds: 30,
+            },
+            public_rate_limit: 120,
+            body_limit_bytes: 1024 * 1024,
+            public_base_url: "http://127.0.0.1:8080".to_owned(),
+            demo: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults overridden by the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Defaults overridden by whatever `lookup` returns (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut s = Self::default();
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        if let Some(url) = get("BROKER_DATABASE_URL") {
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::new("BROKER_DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
+            }
+            s.database_url = url;
+        }
+        if let Some(bind) = get("BROKER_BIND") {
+            s.bind = bind
+                .parse()
+                .map_err(|_| ConfigError::new("BROKER_BIND", format!("`{bind}` is not an address like 127.0.0.1:8080")))?;
+            s.public_base_url = format!("http://{}", s.bind);
+        }
+        if let Some(format) = get("BROKER_LOG_FORMAT") {
+            s.log_format = match format.to_ascii_lowercase().as_str() {
+                "json" => LogFormat::Json,
+                "pretty" | "text" => LogFormat::Pretty,
+                other => return Err(ConfigError::new("BROKER_LOG_FORMAT", format!("`{other}` is neither `pretty` nor `json`"))),
+            };
+        }
+        s.jwt.secret = get("BROKER_JWT_SECRET").map(SecretString::from);
+        s.jwt.public_key_file = get("BROKER_JWT_PUBLIC_KEY").map(PathBuf::from);
+        s.jwt.jwks_file = get("BROKER_JWKS_FILE").map(PathBuf::from);
+        if let Some(iss) = get("BROKER_JWT_ISSUER") {
+            s.jwt.issuer = iss;
+        }
+        if let Some(aud) = get("BROKER_JWT_AUDIENCE") {
+            s.jwt.audience = aud;
+        }
+        if let Some(leeway) = get("BROKER_JWT_LEEWAY_SECONDS") {
+            s.jwt.leeway_seconds = leeway
+                .parse()
+                .ok()
+                .filter(|l| *l <= 300)
+                .ok_or_else(|| ConfigError::new("BROKER_JWT_LEEWAY_SECONDS", "must be a whole number of seconds, 0 to 300"))?;
+        }
+        if let Some(limit) = get("BROKER_PUBLIC_RATE_LIMIT") {
+            s.public_rate_limit = limit
+                .parse()
+                .map_err(|_| ConfigError::new("BROKER_PUBLIC_RATE_LIMIT", "must be a whole number of requests per minute (0 turns it off)"))?;
+        }
+        if let Some(limit) = get("BROKER_BODY_LIMIT_BYTES") {
+            s.body_limit_bytes = limit
+                .parse()
+                .ok()
+                .filter(|l| (1024..=64 * 1024 * 1024).contains(l))
+                .ok_or_else(|| ConfigError::new("BROKER_BODY_LIMIT_BYTES", "must be a number of bytes between 1024 and 67108864"))?;
+        }
+        if let Some(base) = get("BROKER_PUBLIC_BASE_URL") {
+            if !(base.starts_with("http://") || base.starts_with("https://")) {
+                return Err(ConfigError::new("BROKER_PUBLIC_BASE_URL", "must be an absolute http(s) URL"));
+            }
+            s.public_base_url = base.trim_end_matches('/').to_owned();
+        }
+        Ok(s)
+    }
+
+    /// Checks the key material: outside demo mode a key must be configured and a shared secret
+    /// must be at least 32 bytes. In demo mode a missing secret falls back to the demo secret.
+    pub fn check_security(&mut self) -> Result<(), ConfigError> {
+        let has_key = self.jwt.secret.is_some() || self.jwt.public_key_file.is_some() || self.jwt.jwks_file.is_some();
+        if !has_key {
+            if self.demo {
+                self.jwt.secret = Some(SecretString::from(DEMO_JWT_SECRET));
+            } else {
+                return Err(ConfigError::new(
+                    "BROKER_JWT_SECRET",
+                    "no token key configured: set BROKER_JWT_SECRET (>= 32 bytes), BROKER_JWT_PUBLIC_KEY or BROKER_JWKS_FILE, or run with --demo",
+                ));
+            }
+        }
+        if let Some(secret) = &self.jwt.secret
+            && secret.expose_secret().len() < 32
+        {
+            return Err(ConfigError::new("BROKER_JWT_SECRET", "is too weak: use at least 32 bytes"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_use_an_embedded_sqlite_file_on_localhost() {
+        let s = settings(&[]).unwrap_or_default();
+        assert!(s.database_url.contains("kompetens.db"));
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        for (var, value) in [
+            ("BROKER_BIND", "localhost"),
+            ("BROKER_LOG_FORMAT", "xml"),
+            ("BROKER_DATABASE_URL", "mysql://x"),
+            ("BROKER_PUBLIC_RATE_LIMIT", "lots"),
+        ] {
+            let err = settings(&[(var, value)]).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains(var), "{var}: {err}");
+        }
+    }
+
+    #[test]
+    fn outside_demo_mode_a_key_is_required_and_a_short_secret_refused() {
+        let mut s = settings(&[]).unwrap_or_default();
+        assert!(s.check_security().is_err());
+        let mut s = settings(&[("BROKER_JWT_SECRET", "short")]).unwrap_or_default();
+        assert!(s.check_security().is_err_and(|e| e.reason.contains("too weak")));
+        let mut s = settings(&[("BROKER_JWT_SECRET", "0123456789abcdef0123456789abcdef")]).unwrap_or_default();
+        assert!(s.check_security().is_ok());
+    }
+
+    #[test]
+    fn demo_mode_falls_back_to_the_demo_secret() {
+        let mut s = Settings { demo: true, ..Settings::default() };
+        assert!(s.check_security().is_ok());
+        assert!(s.jwt.secret.is_some());
+    }
+}

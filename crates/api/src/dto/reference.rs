@@ -1,0 +1,146 @@
+//! Reference data: regions, municipalities, clusters, platforms, organisations, taxonomy.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegionDto {
+    pub id: Uuid,
+    pub name: String,
+    /// SE or NO.
+    pub country: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MunicipalityDto {
+    /// Official code: kommunkod (SE) or kommunenummer (NO).
+    #[schema(example = "1485")]
+    pub code: String,
+    pub name: String,
+    pub country: String,
+    pub region_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClusterDto {
+    pub id: Uuid,
+    pub name: String,
+    pub region_id: Uuid,
+    pub municipalities: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PlatformDto {
+    pub id: Uuid,
+    pub name: String,
+    /// `local_platform` or `forum`.
+    pub model: String,
+    pub region_id: Uuid,
+    pub cluster_id: Option<Uuid>,
+    /// `municipal`, `cluster` or `subregional` (local platforms).
+    pub broker_arrangement: Option<String>,
+    pub municipalities: Vec<String>,
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrganisationDto {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub country: String,
+    /// Digits only.
+    pub org_number: Option<String>,
+    /// Display form (`NNNNNN-NNNN` / `NNN NNN NNN`).
+    pub org_number_formatted: Option<String>,
+    pub municipality: Option<String>,
+    pub website: Option<String>,
+}
+
+/// A new organisation (admins).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationInput {
+    pub name: String,
+    /// employer, education_provider, public_agency, employer_organisation, employee_organisation,
+    /// industry_cluster, ngo, municipality.
+    pub kind: String,
+    /// SE or NO.
+    pub country: String,
+    /// Swedish: 10 digits (Luhn); Norwegian: 9 digits (mod 11).
+    pub org_number: Option<String>,
+    pub municipality: Option<String>,
+    pub website: Option<String>,
+}
+
+/// A taxonomy concept found for a query, with how sure the service is.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CompetenceHit {
+    pub id: Uuid,
+    /// Preferred label in the requested language.
+    pub label: String,
+    /// The label that matched.
+    pub matched_label: String,
+    /// exact_preferred, exact_alternative, stemmed, prefix, fuzzy.
+    pub method: String,
+    /// 0..1.
+    pub confidence: f64,
+    pub esco_uri: Option<String>,
+    pub deprecated: bool,
+    pub replaced_by: Option<Uuid>,
+    pub labels: Vec<LabelDto>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LabelDto {
+    pub lang: String,
+    pub text: String,
+    pub preferred: bool,
+}
+
+/// Free text to parse for competences.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParseRequest {
+    #[schema(example = "Vi söker svetsare med erfarenhet av MIG/MAG-svetsning och truckkort.")]
+    pub text: String,
+}
+
+/// A concept mentioned in the text.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FoundConcept {
+    pub concept_id: Uuid,
+    pub label: String,
+    /// Byte offsets into the text, end exclusive.
+    pub start: usize,
+    pub end: usize,
+    pub matched_text: String,
+    pub confidence: f64,
+    /// `competence` or `occupation`.
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ParseResponse {
+    pub concepts: Vec<FoundConcept>,
+}
+
+/// An occupation with the competences it requires.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OccupationDto {
+    pub id: Uuid,
+    pub label: String,
+    pub confidence: f64,
+    pub esco_uri: Option<String>,
+    pub labels: Vec<LabelDto>,
+    pub essential: Vec<ConceptRef>,
+    pub optional: Vec<ConceptRef>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConceptRef {
+    pub id: Uuid,
+    pub label: String,
+}

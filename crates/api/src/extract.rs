@@ -1,0 +1,93 @@
+//! Request extractors that turn every malformed input into a problem naming the field.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use serde::de::DeserializeOwned;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// A JSON body whose decoding errors carry the path of the offending field
+/// (`competences[2].importance: unknown variant ...`). Unknown fields are refused by the DTOs.
+#[derive(Debug)]
+pub struct ValidJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = content_type(req).is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
+        let limit = req.app_data::<web::Data<AppState>>().map_or(1024 * 1024, |s| s.settings.body_limit_bytes);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType("send the body as application/json".to_owned()));
+            }
+            let bytes = body.await.map_err(|e| body_error(&e.to_string()))?;
+            if bytes.len() > limit {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            decode(&bytes).map(ValidJson)
+        })
+    }
+}
+
+/// Decodes JSON, mapping errors to problems with the field path.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    match result {
+        Ok(value) => {
+            de.end().map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
+            Ok(value)
+        }
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            match inner.classify() {
+                serde_json::error::Category::Data => {
+                    let field = if path == "." { "body".to_owned() } else { path };
+                    Err(ApiError::field(field, strip_position(&inner.to_string())))
+                }
+                _ => Err(ApiError::Malformed(format!("invalid JSON: {inner}"))),
+            }
+        }
+    }
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+fn body_error(msg: &str) -> ApiError {
+    if msg.contains("overflow") || msg.contains("too large") || msg.contains("limit") {
+        ApiError::PayloadTooLarge
+    } else {
+        ApiError::Malformed(msg.to_owned())
+    }
+}
+
+/// The media type of the request, lower-cased, without parameters.
+pub fn content_type(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+}
+
+/// Whether the client prefers `media` over JSON (a simple, order-respecting Accept check).
+pub fn accepts(req: &HttpRequest, media: &str) -> bool {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| {
+            let first = accept.split(',').map(|p| p.split(';').next().unwrap_or_default().trim()).find(|p| !p.is_empty());
+            first == Some(media)
+        })
+}

@@ -1,0 +1,18 @@
+//! Every route, registered once through utoipa-actix-web so routes and the OpenAPI spec come from
+//! the same list. One handler per file at `<resource>/<action>.rs`.
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub mod system;
+
+/// Registers every handler (used both by the server and by the spec generator).
+pub fn api(cfg: &mut ServiceConfig) {
+    cfg.service(system::healthz::healthz).service(system::readyz::readyz);
+}
+
+/// Plain actix registration for the server.
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    let mut wrapped = ServiceConfig::new(cfg);
+    api(&mut wrapped);
+    system::docs::configure(cfg);
+}
