@@ -1,1 +1,27 @@
-//! placeholder
+//! Schema migrations. Every table is created here (never by `schema sync`), with the same
+//! statements on SQLite and PostgreSQL: types are limited to what both engines store faithfully
+//! (uuid, text, integer, double, boolean, date, timestamptz, json).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_reference;
+mod m20261123_000002_taxonomy;
+mod m20261123_000003_needs_offers;
+mod m20261123_000004_matching_audit;
+mod m20261123_000005_forum;
+mod support;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_reference::Migration),
+            Box::new(m20261123_000002_taxonomy::Migration),
+            Box::new(m20261123_000003_needs_offers::Migration),
+            Box::new(m20261123_000004_matching_audit::Migration),
+            Box::new(m20261123_000005_forum::Migration),
+        ]
+    }
+}

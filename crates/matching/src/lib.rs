@@ -1,1 +1,21 @@
-//! placeholder
+//! Kompetensmäklare matching engine.
+//!
+//! Pure and synchronous: text normalisation (Swedish, Norwegian bokmål, English), resolution of
+//! free-text labels against the competence taxonomy, inverted indexes over offers, needs and
+//! contacts, and explained, deterministic scoring. It must not do I/O, spawn tasks, read the
+//! clock or use randomness: "today" is passed in, readers are passed to the ESCO parsers.
+
+pub mod engine;
+pub mod esco;
+pub mod geography;
+pub mod normalise;
+pub mod taxonomy;
+
+pub use engine::{
+    ContactDoc, Delivery, DeliveryPreference, Demand, Engine, Evidence, Factor, InstanceDoc,
+    MatchOptions, NeedDoc, OfferDoc, Requirement, Suggestion, SuggestionKind, Weights, WeightsError,
+};
+pub use geography::{Geography, MunicipalityGeo, Proximity};
+pub use taxonomy::{
+    ConceptInput, FoundConcept, Label, Lang, OccupationInput, Resolution, ResolutionMethod, Taxonomy,
+};

@@ -1,0 +1,65 @@
+//! The audit trail: who changed what, when, with the state before and after.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::entity::audit_event;
+use crate::{Page, StoreError};
+
+pub use crate::entity::audit_event::Model as AuditRow;
+
+/// One write to record. Written in the same transaction as the change it describes.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub entity: &'static str,
+    pub entity_id: Option<Uuid>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+pub async fn record(conn: &impl ConnectionTrait, e: AuditEntry) -> Result<(), StoreError> {
+    audit_event::Entity::insert(audit_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        at: Set(Utc::now()),
+        actor: Set(e.actor),
+        action: Set(e.action),
+        entity: Set(e.entity.to_owned()),
+        entity_id: Set(e.entity_id),
+        before: Set(e.before),
+        after: Set(e.after),
+    })
+    .exec(conn)
+    .await?;
+    Ok(())
+}
+
+/// Filters for reading the trail.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub entity: Option<String>,
+    pub entity_id: Option<Uuid>,
+    pub actor: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// Newest first.
+pub async fn list(conn: &impl ConnectionTrait, f: &AuditFilter, limit: u64, offset: u64) -> Result<Page<AuditRow>, StoreError> {
+    let mut cond = Condition::all();
+    if let Some(e) = &f.entity {
+        cond = cond.add(audit_event::Column::Entity.eq(e.clone()));
+    }
+    if let Some(id) = f.entity_id {
+        cond = cond.add(audit_event::Column::EntityId.eq(id));
+    }
+    if let Some(a) = &f.actor {
+        cond = cond.add(audit_event::Column::Actor.eq(a.clone()));
+    }
+    if let Some(s) = f.since {
+        cond = cond.add(audit_event::Column::At.gte(s));
+    }
+    let select = audit_event::Entity::find().filter(cond).order_by_desc(audit_event::Column::At).order_by_desc(audit_event::Column::Id);
+    super::paginate(conn, select, limit, offset).await
+}

@@ -1,0 +1,272 @@
+//! Match suggestions (need -> offer, contact or need) and their outcomes.
+//!
+//! Suggestions are recomputed by the matching engine as needs and offers change; a broker's
+//! decision is never overwritten by a recomputation.
+
+use std::collections::HashMap;
+
+use broker_domain::lifecycle::Lifecycle;
+use broker_domain::matching::{DecisionInput, MatchAction, MatchKind, MatchStatus};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::entity::{match_outcome, match_suggestion};
+use crate::{Page, StoreError};
+
+pub use crate::entity::match_outcome::Model as OutcomeRow;
+pub use crate::entity::match_suggestion::Model as MatchRow;
+
+/// One suggestion as computed by the engine.
+#[derive(Debug, Clone)]
+pub struct ComputedSuggestion {
+    pub kind: MatchKind,
+    pub target_id: Uuid,
+    pub score: f64,
+    pub factors: serde_json::Value,
+    pub evidence: serde_json::Value,
+    pub explanation: String,
+}
+
+/// What a recomputation changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub created: usize,
+    pub updated: usize,
+    pub superseded: usize,
+}
+
+/// Makes the stored suggestions of `kind` for a need equal to `computed`: new ones are inserted,
+/// pending ones updated (their version moves only when the content changed), pending ones no
+/// longer computed are superseded, superseded ones computed again are revived. Accepted and
+/// rejected suggestions are left exactly as the broker left them. Call inside a transaction.
+pub async fn sync_for_need(
+    conn: &impl ConnectionTrait,
+    need_id: Uuid,
+    platform_id: Uuid,
+    kind: MatchKind,
+    computed: &[ComputedSuggestion],
+) -> Result<SyncReport, StoreError> {
+    let now = Utc::now();
+    let existing: HashMap<Uuid, MatchRow> = match_suggestion::Entity::find()
+        .filter(match_suggestion::Column::NeedId.eq(need_id))
+        .filter(match_suggestion::Column::Kind.eq(kind.as_str()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.target_id, m))
+        .collect();
+    let mut report = SyncReport::default();
+    let mut seen = std::collections::HashSet::new();
+    for s in computed.iter().filter(|s| s.kind == kind) {
+        seen.insert(s.target_id);
+        match existing.get(&s.target_id) {
+            None => {
+                match_suggestion::Entity::insert(match_suggestion::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    need_id: Set(need_id),
+                    kind: Set(kind.as_str().to_owned()),
+                    target_id: Set(s.target_id),
+                    platform_id: Set(platform_id),
+                    score: Set(s.score),
+                    factors: Set(s.factors.clone()),
+                    evidence: Set(s.evidence.clone()),
+                    explanation: Set(s.explanation.clone()),
+                    status: Set(MatchStatus::Suggested.as_str().to_owned()),
+                    reason: Set(None),
+                    decided_by: Set(None),
+                    decided_at: Set(None),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                })
+                .exec(conn)
+                .await?;
+                report.created += 1;
+            }
+            Some(row) => {
+                let status = MatchStatus::parse(&row.status).map_err(|e| StoreError::corrupt("match", e))?;
+                if status.is_decided() {
+                    continue;
+                }
+                let revived = status == MatchStatus::Superseded;
+                let changed = (row.score - s.score).abs() > 1e-9 || row.explanation != s.explanation || row.platform_id != platform_id;
+                if !changed && !revived {
+                    continue;
+                }
+                let new_status = if revived { status.transition(MatchAction::Revive)? } else { status };
+                match_suggestion::Entity::update_many()
+                    .col_expr(match_suggestion::Column::Score, Expr::value(s.score))
+                    .col_expr(match_suggestion::Column::Factors, Expr::value(s.factors.clone()))
+                    .col_expr(match_suggestion::Column::Evidence, Expr::value(s.evidence.clone()))
+                    .col_expr(match_suggestion::Column::Explanation, Expr::value(s.explanation.clone()))
+                    .col_expr(match_suggestion::Column::PlatformId, Expr::value(platform_id))
+                    .col_expr(match_suggestion::Column::Status, Expr::value(new_status.as_str()))
+                    .col_expr(match_suggestion::Column::Version, Expr::value(row.version + 1))
+                    .col_expr(match_suggestion::Column::UpdatedAt, Expr::value(now))
+                    .filter(match_suggestion::Column::Id.eq(row.id))
+                    .filter(match_suggestion::Column::Version.eq(row.version))
+                    .exec(conn)
+                    .await?;
+                report.updated += 1;
+            }
+        }
+    }
+    for row in existing.values().filter(|r| !seen.contains(&r.target_id)) {
+        let status = MatchStatus::parse(&row.status).map_err(|e| StoreError::corrupt("match", e))?;
+        if !status.is_pending() {
+            continue;
+        }
+        let after = status.transition(MatchAction::Supersede)?;
+        match_suggestion::Entity::update_many()
+            .col_expr(match_suggestion::Column::Status, Expr::value(after.as_str()))
+            .col_expr(match_suggestion::Column::Version, Expr::value(row.version + 1))
+            .col_expr(match_suggestion::Column::UpdatedAt, Expr::value(now))
+            .filter(match_suggestion::Column::Id.eq(row.id))
+            .filter(match_suggestion::Column::Version.eq(row.version))
+            .exec(conn)
+            .await?;
+        report.superseded += 1;
+    }
+    Ok(report)
+}
+
+/// Supersedes every pending suggestion pointing at `target_id` (an archived offer, a withdrawn
+/// need) and every pending suggestion of need `need_id` when given.
+pub async fn supersede_pending(conn: &impl ConnectionTrait, target_id: Option<Uuid>, need_id: Option<Uuid>) -> Result<u64, StoreError> {
+    let mut cond = Condition::any();
+    if let Some(t) = target_id {
+        cond = cond.add(match_suggestion::Column::TargetId.eq(t));
+    }
+    if let Some(n) = need_id {
+        cond = cond.add(match_suggestion::Column::NeedId.eq(n));
+    }
+    if target_id.is_none() && need_id.is_none() {
+        return Ok(0);
+    }
+    let res = match_suggestion::Entity::update_many()
+        .col_expr(match_suggestion::Column::Status, Expr::value(MatchStatus::Superseded.as_str()))
+        .col_expr(match_suggestion::Column::Version, Expr::col(match_suggestion::Column::Version).add(1i32))
+        .col_expr(match_suggestion::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(cond)
+        .filter(match_suggestion::Column::Status.is_in([MatchStatus::Suggested.as_str(), MatchStatus::Deferred.as_str()]))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// How to order the review queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MatchSort {
+    #[default]
+    ScoreDesc,
+    Newest,
+    Oldest,
+}
+
+/// Filters for the review queue; `scope_platforms` restricts to a broker's platforms.
+#[derive(Debug, Clone, Default)]
+pub struct MatchFilter {
+    pub scope_platforms: Option<Vec<Uuid>>,
+    pub platform: Option<Uuid>,
+    pub statuses: Vec<String>,
+    pub kinds: Vec<String>,
+    pub min_score: Option<f64>,
+    pub need_id: Option<Uuid>,
+    pub target_id: Option<Uuid>,
+    pub need_ids: Option<Vec<Uuid>>,
+}
+
+pub async fn list(conn: &impl ConnectionTrait, f: &MatchFilter, sort: MatchSort, limit: u64, offset: u64) -> Result<Page<MatchRow>, StoreError> {
+    let mut cond = Condition::all();
+    if let Some(p) = &f.scope_platforms {
+        cond = cond.add(match_suggestion::Column::PlatformId.is_in(p.clone()));
+    }
+    if let Some(p) = f.platform {
+        cond = cond.add(match_suggestion::Column::PlatformId.eq(p));
+    }
+    if !f.statuses.is_empty() {
+        cond = cond.add(match_suggestion::Column::Status.is_in(f.statuses.clone()));
+    }
+    if !f.kinds.is_empty() {
+        cond = cond.add(match_suggestion::Column::Kind.is_in(f.kinds.clone()));
+    }
+    if let Some(s) = f.min_score {
+        cond = cond.add(match_suggestion::Column::Score.gte(s));
+    }
+    if let Some(n) = f.need_id {
+        cond = cond.add(match_suggestion::Column::NeedId.eq(n));
+    }
+    if let Some(t) = f.target_id {
+        cond = cond.add(match_suggestion::Column::TargetId.eq(t));
+    }
+    if let Some(ids) = &f.need_ids {
+        cond = cond.add(match_suggestion::Column::NeedId.is_in(ids.clone()));
+    }
+    let mut select = match_suggestion::Entity::find().filter(cond);
+    select = match sort {
+        MatchSort::ScoreDesc => select.order_by_desc(match_suggestion::Column::Score),
+        MatchSort::Newest => select.order_by_desc(match_suggestion::Column::CreatedAt),
+        MatchSort::Oldest => select.order_by_asc(match_suggestion::Column::CreatedAt),
+    };
+    super::paginate(conn, select.order_by_asc(match_suggestion::Column::Id), limit, offset).await
+}
+
+pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<MatchRow, StoreError> {
+    match_suggestion::Entity::find_by_id(id).one(conn).await?.ok_or(StoreError::not_found("match"))
+}
+
+/// Records a broker's decision when `input.seen_version` is still current. Returns the row
+/// before and after. Call inside a transaction together with the need's transition.
+pub async fn decide(conn: &impl ConnectionTrait, id: Uuid, input: &DecisionInput, actor: &str) -> Result<(MatchRow, MatchRow), StoreError> {
+    let before = get(conn, id).await?;
+    if before.version != input.seen_version {
+        return Err(StoreError::Conflict {
+            entity: "match",
+            reason: format!("you saw version {} but it is now version {}; reload it and decide again", input.seen_version, before.version),
+        });
+    }
+    let status = MatchStatus::parse(&before.status).map_err(|e| StoreError::corrupt("match", e))?;
+    let after = status.transition(MatchAction::from(input.decision))?;
+    let now = Utc::now();
+    let res = match_suggestion::Entity::update_many()
+        .col_expr(match_suggestion::Column::Status, Expr::value(after.as_str()))
+        .col_expr(match_suggestion::Column::Reason, Expr::value(input.reason.as_ref().map(|r| r.as_str().to_owned())))
+        .col_expr(match_suggestion::Column::DecidedBy, Expr::value(actor.to_owned()))
+        .col_expr(match_suggestion::Column::DecidedAt, Expr::value(now))
+        .col_expr(match_suggestion::Column::Version, Expr::value(before.version + 1))
+        .col_expr(match_suggestion::Column::UpdatedAt, Expr::value(now))
+        .filter(match_suggestion::Column::Id.eq(id))
+        .filter(match_suggestion::Column::Version.eq(before.version))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::Conflict { entity: "match", reason: "it was decided by someone else at the same moment; reload it".to_owned() });
+    }
+    let after_row = get(conn, id).await?;
+    Ok((before, after_row))
+}
+
+/// Records what came of an accepted suggestion (people enrolled, a course commissioned).
+pub async fn add_outcome(conn: &impl ConnectionTrait, match_id: Uuid, kind: &str, count: Option<i32>, note: Option<String>, actor: &str) -> Result<OutcomeRow, StoreError> {
+    let row = match_outcome::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        match_id: Set(match_id),
+        kind: Set(kind.to_owned()),
+        count: Set(count),
+        note: Set(note),
+        recorded_by: Set(actor.to_owned()),
+        recorded_at: Set(Utc::now()),
+    };
+    Ok(match_outcome::Entity::insert(row).exec_with_returning(conn).await?)
+}
+
+pub async fn outcomes(conn: &impl ConnectionTrait, match_id: Uuid) -> Result<Vec<OutcomeRow>, StoreError> {
+    Ok(match_outcome::Entity::find()
+        .filter(match_outcome::Column::MatchId.eq(match_id))
+        .order_by_asc(match_outcome::Column::RecordedAt)
+        .order_by_asc(match_outcome::Column::Id)
+        .all(conn)
+        .await?)
+}

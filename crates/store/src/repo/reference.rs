@@ -1,0 +1,335 @@
+//! Regions, municipalities, clusters, organisations, people and platforms.
+
+use std::collections::BTreeMap;
+
+use broker_domain::platform::MatchingSettings;
+use chrono::Utc;
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use super::{json_list, paginate, string_list, uuid_list};
+use crate::entity::{cluster, cluster_municipality, municipality, organisation, person, platform, platform_municipality, region};
+use crate::{Page, StoreError};
+
+pub use crate::entity::municipality::Model as MunicipalityRow;
+pub use crate::entity::organisation::Model as OrganisationRow;
+pub use crate::entity::region::Model as RegionRow;
+
+// ---------- regions and municipalities ----------
+
+pub async fn insert_region(conn: &impl ConnectionTrait, id: Uuid, key: &str, name: &str, country: &str) -> Result<(), StoreError> {
+    region::Entity::insert(region::ActiveModel { id: Set(id), key: Set(key.to_owned()), name: Set(name.to_owned()), country: Set(country.to_owned()) })
+        .exec(conn)
+        .await
+        .map_err(|e| StoreError::from_insert("region", "a region with this key", e))?;
+    Ok(())
+}
+
+pub async fn list_regions(conn: &impl ConnectionTrait) -> Result<Vec<RegionRow>, StoreError> {
+    Ok(region::Entity::find().order_by_asc(region::Column::Key).all(conn).await?)
+}
+
+pub async fn insert_municipality(conn: &impl ConnectionTrait, code: &str, name: &str, country: &str, region_id: Uuid) -> Result<(), StoreError> {
+    municipality::Entity::insert(municipality::ActiveModel {
+        code: Set(code.to_owned()),
+        name: Set(name.to_owned()),
+        country: Set(country.to_owned()),
+        region_id: Set(region_id),
+    })
+    .exec(conn)
+    .await
+    .map_err(|e| StoreError::from_insert("municipality", "a municipality with this code", e))?;
+    Ok(())
+}
+
+/// Municipalities ordered by code, optionally of one country or region.
+pub async fn list_municipalities(conn: &impl ConnectionTrait, country: Option<&str>, region_id: Option<Uuid>) -> Result<Vec<MunicipalityRow>, StoreError> {
+    let mut q = municipality::Entity::find().order_by_asc(municipality::Column::Code);
+    if let Some(c) = country {
+        q = q.filter(municipality::Column::Country.eq(c));
+    }
+    if let Some(r) = region_id {
+        q = q.filter(municipality::Column::RegionId.eq(r));
+    }
+    Ok(q.all(conn).await?)
+}
+
+pub async fn get_municipality(conn: &impl ConnectionTrait, code: &str) -> Result<MunicipalityRow, StoreError> {
+    municipality::Entity::find_by_id(code.to_owned()).one(conn).await?.ok_or(StoreError::not_found("municipality"))
+}
+
+// ---------- clusters ----------
+
+/// A municipality cluster with its member codes.
+#[derive(Debug, Clone)]
+pub struct ClusterRecord {
+    pub id: Uuid,
+    pub key: String,
+    pub name: String,
+    pub region_id: Uuid,
+    pub municipalities: Vec<String>,
+}
+
+pub async fn insert_cluster(conn: &impl ConnectionTrait, c: &ClusterRecord) -> Result<(), StoreError> {
+    cluster::Entity::insert(cluster::ActiveModel { id: Set(c.id), key: Set(c.key.clone()), name: Set(c.name.clone()), region_id: Set(c.region_id) })
+        .exec(conn)
+        .await
+        .map_err(|e| StoreError::from_insert("cluster", "a cluster with this key", e))?;
+    let members: Vec<_> = c
+        .municipalities
+        .iter()
+        .map(|code| cluster_municipality::ActiveModel { cluster_id: Set(c.id), municipality_code: Set(code.clone()) })
+        .collect();
+    if !members.is_empty() {
+        cluster_municipality::Entity::insert_many(members).exec(conn).await.map_err(|e| StoreError::from_insert("cluster", "member", e))?;
+    }
+    Ok(())
+}
+
+pub async fn list_clusters(conn: &impl ConnectionTrait) -> Result<Vec<ClusterRecord>, StoreError> {
+    let clusters = cluster::Entity::find().order_by_asc(cluster::Column::Key).all(conn).await?;
+    let mut members: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
+    for m in cluster_municipality::Entity::find().order_by_asc(cluster_municipality::Column::MunicipalityCode).all(conn).await? {
+        members.entry(m.cluster_id).or_default().push(m.municipality_code);
+    }
+    Ok(clusters
+        .into_iter()
+        .map(|c| ClusterRecord { municipalities: members.remove(&c.id).unwrap_or_default(), id: c.id, key: c.key, name: c.name, region_id: c.region_id })
+        .collect())
+}
+
+// ---------- organisations ----------
+
+/// An organisation to register; `org_number` is already validated (digits only).
+#[derive(Debug, Clone)]
+pub struct NewOrganisation {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub country: String,
+    pub org_number: Option<String>,
+    pub municipality: Option<String>,
+    pub website: Option<String>,
+}
+
+pub async fn insert_organisation(conn: &impl ConnectionTrait, o: NewOrganisation) -> Result<OrganisationRow, StoreError> {
+    let row = organisation::ActiveModel {
+        id: Set(o.id),
+        name: Set(o.name),
+        kind: Set(o.kind),
+        country: Set(o.country),
+        org_number: Set(o.org_number),
+        municipality_code: Set(o.municipality),
+        website: Set(o.website),
+        created_at: Set(Utc::now()),
+    };
+    organisation::Entity::insert(row)
+        .exec_with_returning(conn)
+        .await
+        .map_err(|e| StoreError::from_insert("organisation", "an organisation with this organisation number or name", e))
+}
+
+pub async fn get_organisation(conn: &impl ConnectionTrait, id: Uuid) -> Result<OrganisationRow, StoreError> {
+    organisation::Entity::find_by_id(id).one(conn).await?.ok_or(StoreError::not_found("organisation"))
+}
+
+/// Organisations by name, optionally of one kind or matching a name fragment.
+pub async fn list_organisations(
+    conn: &impl ConnectionTrait,
+    kind: Option<&str>,
+    name_contains: Option<&str>,
+    limit: u64,
+    offset: u64,
+) -> Result<Page<OrganisationRow>, StoreError> {
+    let mut q = organisation::Entity::find().order_by_asc(organisation::Column::Name).order_by_asc(organisation::Column::Id);
+    if let Some(k) = kind {
+        q = q.filter(organisation::Column::Kind.eq(k));
+    }
+    if let Some(n) = name_contains.filter(|n| !n.trim().is_empty()) {
+        q = q.filter(organisation::Column::Name.contains(n.trim()));
+    }
+    paginate(conn, q, limit, offset).await
+}
+
+pub async fn organisations_by_ids(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<OrganisationRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(organisation::Entity::find().filter(organisation::Column::Id.is_in(ids.iter().copied())).all(conn).await?)
+}
+
+// ---------- people ----------
+
+/// A person (contact, broker, member of a group).
+#[derive(Debug, Clone)]
+pub struct PersonRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub organisation_id: Option<Uuid>,
+    pub roles: Vec<String>,
+    pub municipalities: Vec<String>,
+    pub areas: Vec<Uuid>,
+    pub area_text: Vec<String>,
+}
+
+impl From<person::Model> for PersonRecord {
+    fn from(p: person::Model) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            email: p.email,
+            phone: p.phone,
+            organisation_id: p.organisation_id,
+            roles: string_list(&p.roles),
+            municipalities: string_list(&p.municipalities),
+            areas: uuid_list(&p.areas),
+            area_text: string_list(&p.area_text),
+        }
+    }
+}
+
+pub async fn insert_person(conn: &impl ConnectionTrait, p: &PersonRecord) -> Result<(), StoreError> {
+    person::Entity::insert(person::ActiveModel {
+        id: Set(p.id),
+        name: Set(p.name.clone()),
+        email: Set(p.email.clone()),
+        phone: Set(p.phone.clone()),
+        organisation_id: Set(p.organisation_id),
+        roles: Set(json_list(&p.roles)),
+        municipalities: Set(json_list(&p.municipalities)),
+        areas: Set(json_list(&p.areas)),
+        area_text: Set(json_list(&p.area_text)),
+        created_at: Set(Utc::now()),
+    })
+    .exec(conn)
+    .await
+    .map_err(|e| StoreError::from_insert("person", "a person with this id", e))?;
+    Ok(())
+}
+
+pub async fn list_persons(conn: &impl ConnectionTrait) -> Result<Vec<PersonRecord>, StoreError> {
+    Ok(person::Entity::find().order_by_asc(person::Column::Name).order_by_asc(person::Column::Id).all(conn).await?.into_iter().map(Into::into).collect())
+}
+
+pub async fn get_person(conn: &impl ConnectionTrait, id: Uuid) -> Result<PersonRecord, StoreError> {
+    person::Entity::find_by_id(id).one(conn).await?.map(Into::into).ok_or(StoreError::not_found("person"))
+}
+
+// ---------- platforms ----------
+
+/// A platform (local platform or forum) with the municipalities it serves.
+#[derive(Debug, Clone)]
+pub struct PlatformRecord {
+    pub id: Uuid,
+    pub key: String,
+    pub name: String,
+    pub model: String,
+    pub region_id: Uuid,
+    pub cluster_id: Option<Uuid>,
+    pub broker_arrangement: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub settings: MatchingSettings,
+    pub contact_person_ids: Vec<Uuid>,
+    pub municipalities: Vec<String>,
+}
+
+pub async fn insert_platform(conn: &impl ConnectionTrait, p: &PlatformRecord) -> Result<(), StoreError> {
+    let settings = serde_json::to_value(p.settings).map_err(|e| StoreError::corrupt("platform", e))?;
+    platform::Entity::insert(platform::ActiveModel {
+        id: Set(p.id),
+        key: Set(p.key.clone()),
+        name: Set(p.name.clone()),
+        model: Set(p.model.clone()),
+        region_id: Set(p.region_id),
+        cluster_id: Set(p.cluster_id),
+        broker_arrangement: Set(p.broker_arrangement.clone()),
+        parent_id: Set(p.parent_id),
+        settings: Set(settings),
+        contact_person_ids: Set(json_list(&p.contact_person_ids)),
+        created_at: Set(Utc::now()),
+    })
+    .exec(conn)
+    .await
+    .map_err(|e| StoreError::from_insert("platform", "a platform with this key", e))?;
+    let members: Vec<_> = p
+        .municipalities
+        .iter()
+        .map(|code| platform_municipality::ActiveModel { platform_id: Set(p.id), municipality_code: Set(code.clone()) })
+        .collect();
+    if !members.is_empty() {
+        platform_municipality::Entity::insert_many(members).exec(conn).await.map_err(|e| StoreError::from_insert("platform", "member", e))?;
+    }
+    Ok(())
+}
+
+fn platform_record(p: platform::Model, municipalities: Vec<String>) -> Result<PlatformRecord, StoreError> {
+    let settings: MatchingSettings = serde_json::from_value(p.settings).map_err(|e| StoreError::corrupt("platform settings", e))?;
+    Ok(PlatformRecord {
+        id: p.id,
+        key: p.key,
+        name: p.name,
+        model: p.model,
+        region_id: p.region_id,
+        cluster_id: p.cluster_id,
+        broker_arrangement: p.broker_arrangement,
+        parent_id: p.parent_id,
+        settings,
+        contact_person_ids: uuid_list(&p.contact_person_ids),
+        municipalities,
+    })
+}
+
+pub async fn list_platforms(conn: &impl ConnectionTrait) -> Result<Vec<PlatformRecord>, StoreError> {
+    let rows = platform::Entity::find().order_by_asc(platform::Column::Key).all(conn).await?;
+    let mut members: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
+    for m in platform_municipality::Entity::find().order_by_asc(platform_municipality::Column::MunicipalityCode).all(conn).await? {
+        members.entry(m.platform_id).or_default().push(m.municipality_code);
+    }
+    rows.into_iter().map(|p| { let m = members.remove(&p.id).unwrap_or_default(); platform_record(p, m) }).collect()
+}
+
+pub async fn get_platform(conn: &impl ConnectionTrait, id: Uuid) -> Result<PlatformRecord, StoreError> {
+    let p = platform::Entity::find_by_id(id).one(conn).await?.ok_or(StoreError::not_found("platform"))?;
+    let members = platform_municipality::Entity::find()
+        .filter(platform_municipality::Column::PlatformId.eq(id))
+        .order_by_asc(platform_municipality::Column::MunicipalityCode)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.municipality_code)
+        .collect();
+    platform_record(p, members)
+}
+
+/// The platform a need in `code` is routed to first: the one serving the fewest municipalities
+/// (a municipality's own local platform before its cluster's, before the sub-region's).
+pub async fn home_platform_for(conn: &impl ConnectionTrait, code: &str) -> Result<Option<PlatformRecord>, StoreError> {
+    let all = list_platforms(conn).await?;
+    Ok(all.into_iter().filter(|p| p.municipalities.iter().any(|m| m == code)).min_by_key(|p| (p.municipalities.len(), p.key.clone())))
+}
+
+/// Municipality codes sharing a cluster with `code` (excluding it).
+pub async fn cluster_neighbours(conn: &impl ConnectionTrait, code: &str) -> Result<Vec<String>, StoreError> {
+    let clusters: Vec<Uuid> = cluster_municipality::Entity::find()
+        .filter(cluster_municipality::Column::MunicipalityCode.eq(code))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.cluster_id)
+        .collect();
+    if clusters.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut codes: Vec<String> = cluster_municipality::Entity::find()
+        .filter(Condition::all().add(cluster_municipality::Column::ClusterId.is_in(clusters)).add(cluster_municipality::Column::MunicipalityCode.ne(code)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.municipality_code)
+        .collect();
+    codes.sort();
+    codes.dedup();
+    Ok(codes)
+}
