@@ -39,18 +39,16 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a server with a seed and adjusted settings.
 #[expect(clippy::expect_used, reason = "a test that cannot start its server should stop loudly")]
 pub async fn spawn_app_with(seed: Seed, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let database = broker_store::testing::fresh_database_url().await.expect("fresh test database");
+    let database = broker_store::testing::fresh_database().await.expect("fresh test database");
     let mut settings = Settings::default();
     settings.database_url = database.url.clone();
     settings.bind = "127.0.0.1:0".parse().expect("address");
     settings.jwt.secret = Some(TEST_SECRET.to_owned().into());
     settings.public_rate_limit = 0;
     adjust(&mut settings);
-    match seed {
-        Seed::Reference => broker_api::demo::seed_reference(&settings).await.expect("reference seed"),
-        Seed::Demo => {
-            broker_api::demo::seed_if_empty(&settings).await.expect("demo seed");
-        }
+    // Reference data is loaded by the server at start-up; the demo set goes in first when asked.
+    if seed == Seed::Demo {
+        broker_api::demo::seed_if_empty(&settings).await.expect("demo seed");
     }
     let app = broker_api::Application::build(settings.clone()).await.expect("server builds");
     let port = app.port();
@@ -168,15 +166,9 @@ impl TestApp {
         last
     }
 
-    /// The id of a platform by name (reference data).
-    pub async fn platform_id(&self, name: &str) -> Uuid {
-        let reply = self.get("/api/v1/platforms", Some(&self.admin())).await;
-        reply.body["items"]
-            .as_array()
-            .and_then(|items| items.iter().find(|p| p["name"] == name))
-            .and_then(|p| p["id"].as_str())
-            .and_then(|id| id.parse().ok())
-            .unwrap_or_default()
+    /// The id of a platform by key (`uddevalla`, `dals-ed`, `dalsland`, `fyrbodal`, `ostfold-forum`).
+    pub fn platform_id(&self, key: &str) -> Uuid {
+        broker_api::demo::platform_id(key)
     }
 
     /// The id of an organisation by name (reference data).

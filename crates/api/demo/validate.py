@@ -31,7 +31,7 @@ OSTFOLD = {"3101": "Halden", "3103": "Moss", "3105": "Sarpsborg", "3107": "Fredr
 MUNIS = {**FYRBODAL, **OSTFOLD}
 FIELDS = {"health_care", "industry_welding", "construction", "transport_logistics", "it",
           "hospitality", "teaching", "general"}
-ORG_KINDS = {"employer", "education_provider", "municipality", "business_association", "union",
+ORG_KINDS = {"employer", "education_provider", "municipality", "employer_organisation", "employee_organisation",
              "public_agency", "other"}
 ROLES = {"municipal_contact", "broker", "provider_contact", "employer_contact", "steering_group",
          "coordination_team", "competence_group"}

@@ -27,6 +27,8 @@ pub enum StartError {
     Key(#[from] crate::auth::KeyError),
     #[error("database: {0}")]
     Store(#[from] broker_store::StoreError),
+    #[error("reference data: {0}")]
+    Seed(#[from] crate::demo::SeedError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
 }
@@ -43,6 +45,9 @@ impl Application {
         settings.check_security()?;
         let verifier = Arc::new(TokenVerifier::from_settings(&settings.jwt)?);
         let store = Store::connect(&settings.database_url).await?;
+        // Reference data (regions, municipalities, platforms, starter taxonomy) is real data every
+        // deployment needs; it is loaded once into an empty database.
+        crate::demo::seed_reference(&store).await?;
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind { addr: settings.bind.to_string(), source })?;
         let port = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.to_string(), source })?.port();
         if settings.bind.port() == 0 || settings.public_base_url.ends_with(":0") {
@@ -68,6 +73,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>, verifier: Arc<TokenVer
     let body_limit = state.settings.body_limit_bytes;
     let server = HttpServer::new(move || {
         App::new()
+            .wrap_fn(echo_request_id)
             .wrap(TracingLogger::default())
             .app_data(state.clone())
             .app_data(verifier.clone())
@@ -76,8 +82,35 @@ fn run(listener: TcpListener, state: web::Data<AppState>, verifier: Arc<TokenVer
             .app_data(web::PathConfig::default().error_handler(crate::error::extractors::path))
             .app_data(web::QueryConfig::default().error_handler(crate::error::extractors::query))
             .configure(routes::configure)
+            .default_service(web::to(unknown_route))
     })
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// Returns the request id the tracing span carries as `x-request-id`, so a client can quote it.
+fn echo_request_id<S, B>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: actix_web::dev::Service<actix_web::dev::ServiceRequest, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+{
+    use actix_web::HttpMessage;
+    let id = req.extensions().get::<tracing_actix_web::RequestId>().copied();
+    let fut = srv.call(req);
+    async move {
+        let mut res = fut.await?;
+        if let Some(id) = id
+            && let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id.to_string())
+        {
+            res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
+        }
+        Ok(res)
+    }
+}
+
+async fn unknown_route() -> actix_web::HttpResponse {
+    actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound("route"))
 }

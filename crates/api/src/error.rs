@@ -178,6 +178,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { entity } => Self::NotFound(entity),
             StoreError::Conflict { entity, reason } => Self::Conflict(format!("{entity}: {reason}")),
             StoreError::Transition(t) => Self::Transition(t),
+            StoreError::Invalid(d) => Self::from(d),
             other => Self::internal(other),
         }
     }

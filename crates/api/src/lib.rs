@@ -8,9 +8,15 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod demo;
+pub mod demo_data;
+pub mod dto;
 pub mod error;
+pub mod extract;
 pub mod openapi;
 pub mod routes;
+pub mod rate_limit;
+pub mod taxonomy_import;
 pub mod telemetry;
 
 pub use app::Application;

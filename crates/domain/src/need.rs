@@ -15,6 +15,8 @@ string_enum! {
     pub enum NeedPurpose {
         Upskilling = "upskilling",
         Recruitment = "recruitment",
+        /// Retraining for another occupation (omställning, omskolering).
+        Reskilling = "reskilling",
         /// Apprenticeship, lärlingsplats, læreplass.
         Apprenticeship = "apprenticeship",
         /// Validation of prior learning.

@@ -7,6 +7,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RegionDto {
     pub id: Uuid,
+    /// Stable key (`fyrbodal`, `ostfold`).
+    pub key: String,
     pub name: String,
     /// SE or NO.
     pub country: String,
@@ -20,11 +22,16 @@ pub struct MunicipalityDto {
     pub name: String,
     pub country: String,
     pub region_id: Uuid,
+    /// Region key.
+    pub region: String,
+    /// Keys of the clusters the municipality belongs to.
+    pub clusters: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ClusterDto {
     pub id: Uuid,
+    pub key: String,
     pub name: String,
     pub region_id: Uuid,
     pub municipalities: Vec<String>,
@@ -33,6 +40,7 @@ pub struct ClusterDto {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PlatformDto {
     pub id: Uuid,
+    pub key: String,
     pub name: String,
     /// `local_platform` or `forum`.
     pub model: String,
@@ -40,6 +48,8 @@ pub struct PlatformDto {
     pub cluster_id: Option<Uuid>,
     /// `municipal`, `cluster` or `subregional` (local platforms).
     pub broker_arrangement: Option<String>,
+    /// The platform a need escalates to when it stays unmatched here.
+    pub parent_id: Option<Uuid>,
     pub municipalities: Vec<String>,
     #[schema(value_type = Object)]
     pub settings: serde_json::Value,

@@ -3,11 +3,21 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub mod reference;
 pub mod system;
 
 /// Registers every handler (used both by the server and by the spec generator).
 pub fn api(cfg: &mut ServiceConfig) {
-    cfg.service(system::healthz::healthz).service(system::readyz::readyz);
+    cfg.service(system::healthz::healthz)
+        .service(system::readyz::readyz)
+        .service(reference::regions::list)
+        .service(reference::municipalities::list)
+        .service(reference::clusters::list)
+        .service(reference::platforms::list)
+        .service(reference::platforms::get)
+        .service(reference::organisations::list)
+        .service(reference::organisations::create)
+        .service(reference::organisations::get);
 }
 
 /// Plain actix registration for the server.
