@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::geography::{Geography, Proximity};
-use crate::normalise::{detect_lang, index_terms};
+use crate::fx::FxMap;
+use crate::normalise::{detect_lang, index_term, index_terms, word_spans};
 use crate::taxonomy::{Lang, Taxonomy};
 
 // ---------------------------------------------------------------------------------------------
@@ -314,6 +315,11 @@ const MAX_RETRIEVAL_TERMS: usize = 8;
 const MAX_LISTED: usize = 5;
 
 fn insert_sorted(list: &mut Vec<u32>, id: u32) {
+    // Fast path: new dense ids are usually the largest (bulk loads append).
+    if list.last().is_none_or(|&last| last < id) {
+        list.push(id);
+        return;
+    }
     if let Err(pos) = list.binary_search(&id) {
         list.insert(pos, id);
     }
@@ -329,13 +335,27 @@ fn as_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Interned stemmed terms shared by all indexes.
+/// Words cached per language before the cache stops growing (bounds memory on odd input).
+const WORD_CACHE_CAP: usize = 1_000_000;
+
+/// Interned stemmed terms shared by all indexes, with a cache from raw word to term so that each
+/// distinct word is stemmed once.
 #[derive(Debug, Default)]
-struct Vocab {
-    ids: HashMap<String, u32>,
+struct Lexicon {
+    ids: FxMap<String, u32>,
+    /// Per language (Sv, Nb, En): raw word as written -> term (None: stop word).
+    words: [FxMap<Box<str>, Option<u32>>; 3],
 }
 
-impl Vocab {
+const fn lang_slot(lang: Lang) -> usize {
+    match lang {
+        Lang::Sv => 0,
+        Lang::Nb => 1,
+        Lang::En => 2,
+    }
+}
+
+impl Lexicon {
     fn intern(&mut self, term: &str) -> u32 {
         if let Some(&id) = self.ids.get(term) {
             return id;
@@ -345,9 +365,56 @@ impl Vocab {
         id
     }
 
-    fn get(&self, term: &str) -> Option<u32> {
-        self.ids.get(term).copied()
+    /// Term ids of a text, interning new terms.
+    fn intern_text(&mut self, text: &str, lang: Lang, out: &mut Vec<u32>) {
+        for (start, end) in word_spans(text) {
+            let word = &text[start..end];
+            if let Some(&cached) = self.words[lang_slot(lang)].get(word) {
+                out.extend(cached);
+                continue;
+            }
+            let id = index_term(word, lang).map(|t| self.intern(&t));
+            let cache = &mut self.words[lang_slot(lang)];
+            if cache.len() < WORD_CACHE_CAP {
+                cache.insert(word.into(), id);
+            }
+            out.extend(id);
+        }
     }
+
+    /// Term ids of a text without interning; terms not in the vocabulary go to `unknown`.
+    fn lookup_text(&self, text: &str, lang: Lang, known: &mut Vec<u32>, unknown: &mut Vec<String>) {
+        for (start, end) in word_spans(text) {
+            let word = &text[start..end];
+            if let Some(&cached) = self.words[lang_slot(lang)].get(word) {
+                known.extend(cached);
+                continue;
+            }
+            if let Some(term) = index_term(word, lang) {
+                match self.ids.get(&term) {
+                    Some(&id) => known.push(id),
+                    None => unknown.push(term),
+                }
+            }
+        }
+    }
+
+    /// Term bag of a text, interning or looking up.
+    fn bag(lex: &mut LexRef<'_>, text: &str, lang: Lang) -> TermVec {
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        match lex {
+            LexRef::Intern(l) => l.intern_text(text, lang, &mut known),
+            LexRef::Lookup(l) => l.lookup_text(text, lang, &mut known, &mut unknown),
+        }
+        TermVec::build(known, &unknown)
+    }
+}
+
+/// Either a mutable lexicon (indexing) or a shared one (querying).
+enum LexRef<'a> {
+    Intern(&'a mut Lexicon),
+    Lookup(&'a Lexicon),
 }
 
 /// A bag of terms: known term ids with log-tf weights (sorted by id) and the squared weight of
@@ -358,23 +425,36 @@ struct TermVec {
     unknown_sq: f32,
 }
 
+fn log_tf(c: u32) -> f32 {
+    1.0 + (c as f32).ln()
+}
+
 impl TermVec {
-    fn build(terms: &[String], mut id_of: impl FnMut(&str) -> Option<u32>) -> Self {
-        let mut counts: HashMap<u32, u32> = HashMap::new();
-        let mut unknown: HashMap<&str, u32> = HashMap::new();
-        for t in terms {
-            if t.len() < 2 {
-                continue;
+    fn build(mut ids: Vec<u32>, unknown: &[String]) -> Self {
+        ids.sort_unstable();
+        let mut known: Vec<(u32, f32)> = Vec::with_capacity(ids.len());
+        let mut i = 0;
+        while i < ids.len() {
+            let mut j = i + 1;
+            while j < ids.len() && ids[j] == ids[i] {
+                j += 1;
             }
-            match id_of(t) {
-                Some(id) => *counts.entry(id).or_insert(0) += 1,
-                None => *unknown.entry(t.as_str()).or_insert(0) += 1,
-            }
+            known.push((ids[i], log_tf(as_u32(j - i))));
+            i = j;
         }
-        let tf = |c: u32| 1.0 + (c as f32).ln();
-        let mut known: Vec<(u32, f32)> = counts.into_iter().map(|(id, c)| (id, tf(c))).collect();
-        known.sort_unstable_by_key(|e| e.0);
-        let unknown_sq = unknown.values().map(|&c| tf(c) * tf(c)).sum();
+        let mut unknown: Vec<&String> = unknown.iter().collect();
+        unknown.sort_unstable();
+        let mut unknown_sq = 0.0;
+        let mut i = 0;
+        while i < unknown.len() {
+            let mut j = i + 1;
+            while j < unknown.len() && unknown[j] == unknown[i] {
+                j += 1;
+            }
+            let w = log_tf(as_u32(j - i));
+            unknown_sq += w * w;
+            i = j;
+        }
         Self { known, unknown_sq }
     }
 
@@ -432,7 +512,7 @@ impl<T> Slots<T> {
 /// Posting lists of one document kind.
 #[derive(Debug, Default)]
 struct Postings {
-    concepts: HashMap<Uuid, Vec<u32>>,
+    concepts: FxMap<Uuid, Vec<u32>>,
     terms: Vec<Vec<u32>>,
 }
 
@@ -625,13 +705,14 @@ fn doc_lang(text: &str) -> Lang {
     detect_lang(text).unwrap_or(Lang::Sv)
 }
 
-fn text_terms(title: &str, description: &str) -> (Vec<String>, Lang) {
+/// Title + description joined, with its guessed language (Swedish when unclear).
+fn doc_text(title: &str, description: &str) -> (String, Lang) {
     let mut joined = String::with_capacity(title.len() + description.len() + 1);
     joined.push_str(title);
     joined.push(' ');
     joined.push_str(description);
     let lang = doc_lang(&joined);
-    (index_terms(&joined, lang), lang)
+    (joined, lang)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -643,13 +724,13 @@ fn text_terms(title: &str, description: &str) -> (Vec<String>, Lang) {
 pub struct Engine {
     taxonomy: Arc<Taxonomy>,
     geography: Geography,
-    vocab: Vocab,
+    lexicon: Lexicon,
     offers: Slots<OfferEntry>,
     offer_postings: Postings,
     needs: Slots<NeedEntry>,
     need_postings: Postings,
     /// Must-have (incl. occupation-essential) concept -> needs, for demand.
-    need_must: HashMap<Uuid, Vec<u32>>,
+    need_must: FxMap<Uuid, Vec<u32>>,
     contacts: Slots<ContactEntry>,
     contact_postings: Postings,
 }
@@ -671,12 +752,12 @@ impl Engine {
         Self {
             taxonomy,
             geography,
-            vocab: Vocab::default(),
+            lexicon: Lexicon::default(),
             offers: Slots::default(),
             offer_postings: Postings::default(),
             needs: Slots::default(),
             need_postings: Postings::default(),
-            need_must: HashMap::new(),
+            need_must: FxMap::default(),
             contacts: Slots::default(),
             contact_postings: Postings::default(),
         }
@@ -719,22 +800,19 @@ impl Engine {
         out
     }
 
-    fn offer_entry(&self, doc: OfferDoc, intern: Option<&mut Vocab>) -> OfferEntry {
+    fn offer_entry(&self, doc: OfferDoc, lex: &mut LexRef<'_>) -> OfferEntry {
         let concepts = self.canonical_set(&doc.concepts);
-        let (terms, _) = text_terms(&doc.title, &doc.description);
-        let terms = match intern {
-            Some(v) => TermVec::build(&terms, |t| Some(v.intern(t))),
-            None => TermVec::build(&terms, |t| self.vocab.get(t)),
-        };
+        let (text, lang) = doc_text(&doc.title, &doc.description);
+        let terms = Lexicon::bag(lex, &text, lang);
         OfferEntry { doc, concepts, terms }
     }
 
     /// Adds or replaces an offer.
     pub fn upsert_offer(&mut self, offer: OfferDoc) {
         self.remove_offer(offer.id);
-        let mut vocab = std::mem::take(&mut self.vocab);
-        let entry = self.offer_entry(offer, Some(&mut vocab));
-        self.vocab = vocab;
+        let mut lexicon = std::mem::take(&mut self.lexicon);
+        let entry = self.offer_entry(offer, &mut LexRef::Intern(&mut lexicon));
+        self.lexicon = lexicon;
         let id = entry.doc.id;
         let (concepts, terms) = (entry.concepts.clone(), entry.terms.clone());
         let slot = self.offers.insert(id, entry);
@@ -754,8 +832,9 @@ impl Engine {
         let concepts = self.canonical_set(&contact.concepts);
         let area = contact.area_text.join(" ");
         let lang = doc_lang(&area);
-        let raw = index_terms(&area, lang);
-        let terms = TermVec::build(&raw, |t| Some(self.vocab.intern(t)));
+        let mut lexicon = std::mem::take(&mut self.lexicon);
+        let terms = Lexicon::bag(&mut LexRef::Intern(&mut lexicon), &area, lang);
+        self.lexicon = lexicon;
         let id = contact.id;
         let slot = self.contacts.insert(id, ContactEntry { doc: contact, concepts: concepts.clone(), terms: terms.clone() });
         self.contact_postings.add(slot, &concepts, &terms);
@@ -771,9 +850,9 @@ impl Engine {
     /// Adds or replaces an open need (used for pooling, offer → needs and demand).
     pub fn upsert_need(&mut self, need: NeedDoc) {
         self.remove_need(need.id);
-        let mut vocab = std::mem::take(&mut self.vocab);
-        let profile = self.profile(&need, Some(&mut vocab));
-        self.vocab = vocab;
+        let mut lexicon = std::mem::take(&mut self.lexicon);
+        let profile = self.profile(&need, &mut LexRef::Intern(&mut lexicon));
+        self.lexicon = lexicon;
         let mut concept_set = profile.all_concepts();
         concept_set.sort_unstable();
         concept_set.dedup();
@@ -803,7 +882,7 @@ impl Engine {
     }
 
     /// Resolves a need's requirements and occupation into concept sets.
-    fn profile(&self, need: &NeedDoc, intern: Option<&mut Vocab>) -> NeedProfile {
+    fn profile(&self, need: &NeedDoc, lex: &mut LexRef<'_>) -> NeedProfile {
         let tax = &*self.taxonomy;
         let mut must: Vec<Uuid> = Vec::new();
         let mut nice: Vec<Uuid> = Vec::new();
@@ -867,32 +946,21 @@ impl Engine {
         all_text.push(' ');
         all_text.push_str(&need.description);
         let lang = detect_lang(&all_text).unwrap_or(Lang::Sv);
-        let raw_terms = index_terms(&all_text, lang);
         let explain_lang = detect_lang(&all_text).unwrap_or(Lang::En);
-        let (terms, unresolved) = match intern {
-            Some(v) => {
-                let terms = TermVec::build(&raw_terms, |t| Some(v.intern(t)));
-                let unresolved = unresolved_raw
-                    .into_iter()
-                    .map(|(label, must)| {
-                        let terms = index_terms(&label, lang).iter().map(|t| Some(v.intern(t))).collect();
-                        Unresolved { label, must, terms }
+        let terms = Lexicon::bag(lex, &all_text, lang);
+        let unresolved = unresolved_raw
+            .into_iter()
+            .map(|(label, must)| {
+                let terms = index_terms(&label, lang)
+                    .iter()
+                    .map(|t| match lex {
+                        LexRef::Intern(l) => Some(l.intern(t)),
+                        LexRef::Lookup(l) => l.ids.get(t).copied(),
                     })
                     .collect();
-                (terms, unresolved)
-            }
-            None => {
-                let terms = TermVec::build(&raw_terms, |t| self.vocab.get(t));
-                let unresolved = unresolved_raw
-                    .into_iter()
-                    .map(|(label, must)| {
-                        let terms = index_terms(&label, lang).iter().map(|t| self.vocab.get(t)).collect();
-                        Unresolved { label, must, terms }
-                    })
-                    .collect();
-                (terms, unresolved)
-            }
-        };
+                Unresolved { label, must, terms }
+            })
+            .collect();
         let wanted_level = need.wanted_level.or_else(|| need.requirements.iter().filter_map(|r| r.level).max());
         NeedProfile { must, nice, unresolved, via_occupation, terms, lang: explain_lang, label_hint, wanted_level }
     }
@@ -1173,7 +1241,7 @@ impl Engine {
     /// Ranked, explained training offers for a need.
     #[must_use]
     pub fn suggest_offers(&self, need: &NeedDoc, opts: &MatchOptions) -> Vec<Suggestion> {
-        let profile = self.profile(need, None);
+        let profile = self.profile(need, &mut LexRef::Lookup(&self.lexicon));
         let n = self.offers.len();
         let query = Query::new(&profile.terms, &self.offer_postings, n);
         let mut retrieval_terms = query.ids();
@@ -1206,7 +1274,7 @@ impl Engine {
     /// the offer for each need.
     #[must_use]
     pub fn suggest_needs_for_offer(&self, offer: &OfferDoc, opts: &MatchOptions) -> Vec<Suggestion> {
-        let entry = self.offer_entry(offer.clone(), None);
+        let entry = self.offer_entry(offer.clone(), &mut LexRef::Lookup(&self.lexicon));
         let n = self.needs.len();
         let term_ids: Vec<u32> = entry.terms.known.iter().map(|e| e.0).collect();
         let candidates = self.need_postings.candidates(&entry.concepts, &term_ids, n);
@@ -1258,7 +1326,7 @@ impl Engine {
     #[must_use]
     pub fn suggest_contacts(&self, need: &NeedDoc, opts: &MatchOptions) -> Vec<Suggestion> {
         let w = &opts.weights;
-        let profile = self.profile(need, None);
+        let profile = self.profile(need, &mut LexRef::Lookup(&self.lexicon));
         let n = self.contacts.len();
         let query = Query::new(&profile.terms, &self.contact_postings, n);
         let mut retrieval_terms = query.ids();
@@ -1342,7 +1410,7 @@ impl Engine {
     #[must_use]
     pub fn suggest_pooling(&self, need: &NeedDoc, opts: &MatchOptions) -> Vec<Suggestion> {
         let w = &opts.weights;
-        let profile = self.profile(need, None);
+        let profile = self.profile(need, &mut LexRef::Lookup(&self.lexicon));
         let n = self.needs.len();
         let query = Query::new(&profile.terms, &self.need_postings, n);
         let mine = weighted_set(&profile);

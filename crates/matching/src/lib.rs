@@ -7,6 +7,7 @@
 
 pub mod engine;
 pub mod esco;
+mod fx;
 pub mod geography;
 pub mod normalise;
 pub mod taxonomy;

@@ -80,14 +80,14 @@ pub fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         // Skip separators.
         let start = loop {
             let (i, c) = *chars.peek()?;
-            if c.is_alphanumeric() {
+            if is_word_char(c) {
                 break i;
             }
             chars.next();
         };
         let mut end = start;
         while let Some(&(i, c)) = chars.peek() {
-            if c.is_alphanumeric() || is_combining_mark(c) {
+            if is_word_char(c) || (!c.is_ascii() && is_combining_mark(c)) {
                 end = i + c.len_utf8();
                 chars.next();
             } else {
@@ -96,6 +96,11 @@ pub fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         }
         Some((start, end))
     })
+}
+
+#[inline]
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() }
 }
 
 /// Lowercases one word after NFKC (ASCII fast path).
@@ -261,6 +266,19 @@ pub fn index_terms(text: &str, lang: Lang) -> Vec<String> {
         }
     }
     out
+}
+
+/// The index term of one word in `lang`: `None` for stop words and empty words.
+#[must_use]
+pub fn index_term(word: &str, lang: Lang) -> Option<String> {
+    let lower = lower_word(word);
+    let folded = fold_word(&lower);
+    if folded.is_empty() || is_stop_word(&folded, None) {
+        return None;
+    }
+    let stemmed = stemmer(lang).stem(&lower);
+    let stem = fold_word(&stemmed);
+    (!stem.is_empty()).then(|| stem.into_owned())
 }
 
 /// Stemmed key of a phrase for exact phrase lookup: [`index_terms`] joined by single spaces (so

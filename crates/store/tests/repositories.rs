@@ -1,0 +1,301 @@
+//! Repository behaviour on a fresh database: SQLite by default, PostgreSQL when
+//! `BROKER_TEST_DATABASE_URL` is set (the CI runs both).
+
+#![expect(clippy::expect_used, reason = "test set-up failures should stop the test loudly")]
+
+use broker_domain::matching::{Decision, DecisionInput, MatchKind, MatchStatus};
+use broker_domain::need::{NeedAction, NeedDraft, NeedSpec, NeedStatus, RequirementDraft};
+use broker_domain::offer::{InstanceDraft, OfferAction, OfferDraft, OfferSpec, OfferStatus};
+use broker_domain::platform::MatchingSettings;
+use broker_store::repo::{audit, idempotency, matches, needs, offers, reference, taxonomy};
+use broker_store::{Store, StoreError, testing};
+use chrono::NaiveDate;
+use sea_orm::TransactionTrait;
+use uuid::Uuid;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).expect("date")
+}
+
+struct Fixture {
+    store: Store,
+    platform: Uuid,
+    provider: Uuid,
+    concept: Uuid,
+    _db: testing::TestDatabase,
+}
+
+async fn fixture() -> Fixture {
+    let db = testing::fresh_database().await.expect("database");
+    let store = Store::connect(&db.url).await.expect("connect and migrate");
+    let conn = store.conn();
+    let region = Uuid::now_v7();
+    reference::insert_region(conn, region, "fyrbodal", "Fyrbodal", "SE").await.expect("region");
+    reference::insert_municipality(conn, "1438", "Dals-Ed", "SE", region).await.expect("municipality");
+    reference::insert_municipality(conn, "1460", "Bengtsfors", "SE", region).await.expect("municipality");
+    let platform = Uuid::now_v7();
+    reference::insert_platform(
+        conn,
+        &reference::PlatformRecord {
+            id: platform,
+            key: "dals-ed".into(),
+            name: "Dals-Ed".into(),
+            model: "local_platform".into(),
+            region_id: region,
+            cluster_id: None,
+            broker_arrangement: Some("cluster".into()),
+            parent_id: None,
+            settings: MatchingSettings::default(),
+            contact_person_ids: vec![],
+            municipalities: vec!["1438".into()],
+        },
+    )
+    .await
+    .expect("platform");
+    let provider = Uuid::now_v7();
+    reference::insert_organisation(
+        conn,
+        reference::NewOrganisation {
+            id: provider,
+            name: "Vux Dalsland".into(),
+            kind: "education_provider".into(),
+            country: "SE".into(),
+            org_number: Some("5560125790".into()),
+            municipality: Some("1460".into()),
+            website: None,
+        },
+    )
+    .await
+    .expect("organisation");
+    let concept = Uuid::now_v7();
+    let version = taxonomy::begin_version(conn, "test").await.expect("version");
+    taxonomy::insert_many(
+        conn,
+        &[taxonomy::ConceptRecord {
+            id: concept,
+            kind: "competence".into(),
+            esco_uri: None,
+            key: Some("omvardnad".into()),
+            field: None,
+            labels: vec![taxonomy::LabelRecord { lang: "sv".into(), text: "omvårdnad".into(), preferred: true }],
+            essential: vec![],
+            optional: vec![],
+            description: None,
+            deprecated: false,
+            replaced_by: None,
+            created_in_version: version,
+            changed_in_version: version,
+        }],
+    )
+    .await
+    .expect("concept");
+    Fixture { store, platform, provider, concept, _db: db }
+}
+
+fn need_spec(concept: Uuid, title: &str) -> NeedSpec {
+    NeedSpec::parse(
+        NeedDraft {
+            municipality: "1438".into(),
+            title: title.into(),
+            purpose: "recruitment".into(),
+            headcount: 4,
+            needed_by: NaiveDate::from_ymd_opt(2027, 3, 1),
+            competences: vec![
+                RequirementDraft { concept_id: Some(concept), label: Some("omvårdnad".into()), importance: None, level: None },
+                RequirementDraft { concept_id: None, label: Some("demensvård".into()), importance: Some("nice_to_have".into()), level: Some(3) },
+            ],
+            ..NeedDraft::default()
+        },
+        today(),
+    )
+    .expect("valid need")
+}
+
+fn offer_spec(provider: Uuid, concept: Uuid) -> OfferSpec {
+    OfferSpec::parse(OfferDraft {
+        provider_id: Some(provider),
+        title: "Undersköterska för vuxna".into(),
+        delivery: "blended".into(),
+        competence_ids: vec![concept],
+        instances: vec![InstanceDraft {
+            start: NaiveDate::from_ymd_opt(2027, 1, 18),
+            municipality: Some("1460".into()),
+            seats: Some(20),
+            ..InstanceDraft::default()
+        }],
+        ..OfferDraft::default()
+    })
+    .expect("valid offer")
+}
+
+async fn insert_need(f: &Fixture, title: &str) -> Uuid {
+    let id = Uuid::now_v7();
+    let txn = f.store.begin().await.expect("txn");
+    needs::insert(
+        &txn,
+        &needs::NewNeed { id, spec: need_spec(f.concept, title), platform_id: f.platform, entered_by: "tester".into(), status: NeedStatus::Open, expires_on: today() },
+    )
+    .await
+    .expect("insert need");
+    txn.commit().await.expect("commit");
+    id
+}
+
+#[tokio::test]
+async fn a_need_round_trips_with_its_competences() {
+    let f = fixture().await;
+    let id = insert_need(&f, "Undersköterskor till äldreomsorgen").await;
+    let stored = needs::get(f.store.conn(), id).await.expect("get");
+    assert_eq!(stored.need.spec, {
+        let mut s = need_spec(f.concept, "Undersköterskor till äldreomsorgen");
+        s.platform_id = Some(f.platform);
+        s.expires_on = Some(today());
+        s
+    });
+    assert_eq!(stored.need.status, NeedStatus::Open);
+    assert_eq!(stored.need.version, 1);
+    assert_eq!(stored.escalation_level, "local");
+    let by_competence = needs::list(f.store.conn(), &needs::NeedFilter { competence: Some(f.concept), ..Default::default() }, 10, 0).await.expect("list");
+    assert_eq!(by_competence.total, 1);
+    let other_municipality =
+        needs::list(f.store.conn(), &needs::NeedFilter { scope_municipalities: Some(vec!["1460".into()]), ..Default::default() }, 10, 0).await.expect("list");
+    assert_eq!(other_municipality.total, 0);
+}
+
+#[tokio::test]
+async fn a_stale_version_changes_nothing() {
+    let f = fixture().await;
+    let id = insert_need(&f, "Första titeln").await;
+    let conn = f.store.conn();
+    let updated = needs::replace(conn, id, 1, &need_spec(f.concept, "Andra titeln"), NeedStatus::Open, today()).await.expect("replace");
+    assert_eq!(updated.need.version, 2);
+    let stale = needs::replace(conn, id, 1, &need_spec(f.concept, "Tredje titeln"), NeedStatus::Open, today()).await;
+    assert!(matches!(stale, Err(StoreError::Conflict { .. })), "{stale:?}");
+    assert_eq!(needs::get(conn, id).await.expect("get").need.spec.title.as_str(), "Andra titeln");
+}
+
+#[tokio::test]
+async fn illegal_need_transitions_are_typed_errors() {
+    let f = fixture().await;
+    let id = insert_need(&f, "Behov").await;
+    let conn = f.store.conn();
+    let refused = needs::transition(conn, id, None, NeedAction::Fulfil).await;
+    assert!(matches!(refused, Err(StoreError::Transition(_))), "{refused:?}");
+    let (before, after) = needs::transition(conn, id, Some(1), NeedAction::Withdraw).await.expect("withdraw");
+    assert_eq!((before, after.need.status), (NeedStatus::Open, NeedStatus::Withdrawn));
+}
+
+#[tokio::test]
+async fn offers_publish_only_when_complete_and_filter_by_place() {
+    let f = fixture().await;
+    let conn = f.store.conn();
+    let id = Uuid::now_v7();
+    let offer = offers::insert(conn, id, &offer_spec(f.provider, f.concept), OfferStatus::Draft, today()).await.expect("insert");
+    assert_eq!(offer.spec.next_start(today()), NaiveDate::from_ymd_opt(2027, 1, 18));
+    let (_, published) = offers::transition(conn, id, Some(1), OfferAction::Publish).await.expect("publish");
+    assert_eq!(published.status, OfferStatus::Published);
+    assert!(published.published_at.is_some());
+    let in_bengtsfors = offers::OfferFilter { municipalities: vec!["1460".into()], statuses: vec!["published".into()], ..Default::default() };
+    assert_eq!(offers::list(conn, &in_bengtsfors, offers::OfferSort::StartDate, 10, 0).await.expect("list").total, 1);
+    let in_dals_ed = offers::OfferFilter { municipalities: vec!["1438".into()], ..Default::default() };
+    assert_eq!(offers::list(conn, &in_dals_ed, offers::OfferSort::StartDate, 10, 0).await.expect("list").total, 0);
+    let mut empty = offer_spec(f.provider, f.concept);
+    empty.instances.clear();
+    let draft = offers::insert(conn, Uuid::now_v7(), &empty, OfferStatus::Draft, today()).await.expect("insert");
+    let refused = offers::transition(conn, draft.id, None, OfferAction::Publish).await;
+    assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+}
+
+fn suggestion(target: Uuid, score: f64) -> matches::ComputedSuggestion {
+    matches::ComputedSuggestion {
+        kind: MatchKind::Offer,
+        target_id: target,
+        score,
+        factors: serde_json::json!([]),
+        evidence: serde_json::json!({}),
+        explanation: format!("score {score}"),
+    }
+}
+
+#[tokio::test]
+async fn recomputation_never_overwrites_a_decision() {
+    let f = fixture().await;
+    let need = insert_need(&f, "Behov").await;
+    let conn = f.store.conn();
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let report = matches::sync_for_need(conn, need, f.platform, MatchKind::Offer, &[suggestion(a, 0.8), suggestion(b, 0.6)]).await.expect("sync");
+    assert_eq!(report.created, 2);
+    let queue = matches::list(conn, &matches::MatchFilter { need_id: Some(need), ..Default::default() }, matches::MatchSort::ScoreDesc, 10, 0).await.expect("list");
+    let first = &queue.items[0];
+    assert_eq!(first.target_id, a);
+    let decision = DecisionInput { decision: Decision::Accept, reason: None, seen_version: first.version };
+    let txn = f.store.begin().await.expect("txn");
+    matches::decide(&txn, first.id, &decision, "broker").await.expect("decide");
+    txn.commit().await.expect("commit");
+    let stale = matches::decide(conn, first.id, &decision, "other broker").await;
+    assert!(matches!(stale, Err(StoreError::Conflict { .. })), "{stale:?}");
+    // The engine no longer suggests `a` or `b`: `b` is superseded, the accepted `a` stays.
+    let report = matches::sync_for_need(conn, need, f.platform, MatchKind::Offer, &[]).await.expect("sync");
+    assert_eq!(report.superseded, 1);
+    let accepted = matches::get(conn, first.id).await.expect("get");
+    assert_eq!(accepted.status, MatchStatus::Accepted.as_str());
+    let all = matches::list(conn, &matches::MatchFilter { need_id: Some(need), ..Default::default() }, matches::MatchSort::ScoreDesc, 10, 0).await.expect("list");
+    let statuses: Vec<&str> = all.items.iter().map(|m| m.status.as_str()).collect();
+    assert_eq!(statuses, vec!["accepted", "superseded"]);
+    // Suggested again: revived.
+    let report = matches::sync_for_need(conn, need, f.platform, MatchKind::Offer, &[suggestion(b, 0.7)]).await.expect("sync");
+    assert_eq!(report.updated, 1);
+}
+
+#[tokio::test]
+async fn a_failed_transaction_leaves_nothing_behind() {
+    let f = fixture().await;
+    let conn = f.store.conn();
+    let id = Uuid::now_v7();
+    {
+        let txn = conn.begin().await.expect("txn");
+        needs::insert(
+            &txn,
+            &needs::NewNeed { id, spec: need_spec(f.concept, "Halvt"), platform_id: f.platform, entered_by: "t".into(), status: NeedStatus::Open, expires_on: today() },
+        )
+        .await
+        .expect("insert");
+        audit::record(&txn, audit::AuditEntry { actor: "t".into(), action: "need.create".into(), entity: "need", entity_id: Some(id), before: None, after: None })
+            .await
+            .expect("audit");
+        // Dropped without commit.
+    }
+    assert!(matches!(needs::get(conn, id).await, Err(StoreError::NotFound { .. })));
+    assert_eq!(audit::list(conn, &audit::AuditFilter::default(), 10, 0).await.expect("audit").total, 0);
+}
+
+#[tokio::test]
+async fn idempotency_keys_are_unique_per_actor() {
+    let f = fixture().await;
+    let conn = f.store.conn();
+    let response = idempotency::StoredResponse { request_hash: "abc".into(), status: 201, body: serde_json::json!({"id": 1}) };
+    idempotency::save(conn, "alice", "key-1", &response).await.expect("save");
+    assert!(matches!(idempotency::save(conn, "alice", "key-1", &response).await, Err(StoreError::Conflict { .. })));
+    idempotency::save(conn, "bob", "key-1", &response).await.expect("another actor may use the same key");
+    let found = idempotency::find(conn, "alice", "key-1").await.expect("find").expect("present");
+    assert_eq!(found.status, 201);
+}
+
+#[tokio::test]
+async fn duplicate_organisation_numbers_are_conflicts() {
+    let f = fixture().await;
+    let again = reference::insert_organisation(
+        f.store.conn(),
+        reference::NewOrganisation {
+            id: Uuid::now_v7(),
+            name: "Annan AB".into(),
+            kind: "employer".into(),
+            country: "SE".into(),
+            org_number: Some("5560125790".into()),
+            municipality: None,
+            website: None,
+        },
+    )
+    .await;
+    assert!(matches!(again, Err(StoreError::Conflict { .. })), "{again:?}");
+}
