@@ -53,8 +53,18 @@ impl MigrationTrait for Migration {
                 .col(uuid("cluster_id"))
                 .col(string_len("municipality_code", 4))
                 .primary_key(Index::create().col("cluster_id").col("municipality_code"))
-                .foreign_key(&mut fk("cluster_municipalities", "cluster_id", "clusters", Cascade))
-                .foreign_key(&mut fk("cluster_municipalities", "municipality_code", "municipalities", Restrict))
+                .foreign_key(&mut fk(
+                    "cluster_municipalities",
+                    "cluster_id",
+                    "clusters",
+                    Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "cluster_municipalities",
+                    "municipality_code",
+                    "municipalities",
+                    Restrict,
+                ))
                 .to_owned(),
             Table::create()
                 .table("organisations")
@@ -67,7 +77,12 @@ impl MigrationTrait for Migration {
                 .col(string_len_null("municipality_code", 4))
                 .col(string_len_null("website", 2000))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(&mut fk("organisations", "municipality_code", "municipalities", Restrict))
+                .foreign_key(&mut fk(
+                    "organisations",
+                    "municipality_code",
+                    "municipalities",
+                    Restrict,
+                ))
                 .to_owned(),
             Table::create()
                 .table("persons")
@@ -83,7 +98,12 @@ impl MigrationTrait for Migration {
                 .col(json("areas"))
                 .col(json("area_text"))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(&mut fk("persons", "organisation_id", "organisations", SetNull))
+                .foreign_key(&mut fk(
+                    "persons",
+                    "organisation_id",
+                    "organisations",
+                    SetNull,
+                ))
                 .to_owned(),
             Table::create()
                 .table("platforms")
@@ -109,8 +129,18 @@ impl MigrationTrait for Migration {
                 .col(uuid("platform_id"))
                 .col(string_len("municipality_code", 4))
                 .primary_key(Index::create().col("platform_id").col("municipality_code"))
-                .foreign_key(&mut fk("platform_municipalities", "platform_id", "platforms", Cascade))
-                .foreign_key(&mut fk("platform_municipalities", "municipality_code", "municipalities", Restrict))
+                .foreign_key(&mut fk(
+                    "platform_municipalities",
+                    "platform_id",
+                    "platforms",
+                    Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "platform_municipalities",
+                    "municipality_code",
+                    "municipalities",
+                    Restrict,
+                ))
                 .to_owned(),
         ];
         let indexes = vec![

@@ -39,7 +39,10 @@ impl MigrationTrait for Migration {
                 .col(integer("changed_in_version"))
                 .to_owned(),
         ];
-        let indexes = vec![index("concepts", &["kind", "deprecated"]), index("concepts", &["changed_in_version"])];
+        let indexes = vec![
+            index("concepts", &["kind", "deprecated"]),
+            index("concepts", &["changed_in_version"]),
+        ];
         create_all(manager, tables, indexes).await
     }
 

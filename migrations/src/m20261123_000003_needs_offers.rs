@@ -7,7 +7,13 @@ use crate::support::{create_all, drop_all, fk, index};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const TABLES: &[&str] = &["needs", "need_competences", "offers", "offer_competences", "offer_instances"];
+const TABLES: &[&str] = &[
+    "needs",
+    "need_competences",
+    "offers",
+    "offer_competences",
+    "offer_instances",
+];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -40,7 +46,12 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
                 .foreign_key(&mut fk("needs", "platform_id", "platforms", Restrict))
-                .foreign_key(&mut fk("needs", "municipality_code", "municipalities", Restrict))
+                .foreign_key(&mut fk(
+                    "needs",
+                    "municipality_code",
+                    "municipalities",
+                    Restrict,
+                ))
                 .foreign_key(&mut fk("needs", "employer_id", "organisations", SetNull))
                 .foreign_key(&mut fk("needs", "occupation_id", "concepts", Restrict))
                 .to_owned(),
@@ -54,7 +65,12 @@ impl MigrationTrait for Migration {
                 .col(small_integer_null("level"))
                 .primary_key(Index::create().col("need_id").col("position"))
                 .foreign_key(&mut fk("need_competences", "need_id", "needs", Cascade))
-                .foreign_key(&mut fk("need_competences", "concept_id", "concepts", Restrict))
+                .foreign_key(&mut fk(
+                    "need_competences",
+                    "concept_id",
+                    "concepts",
+                    Restrict,
+                ))
                 .to_owned(),
             Table::create()
                 .table("offers")
@@ -86,7 +102,12 @@ impl MigrationTrait for Migration {
                 .col(uuid("concept_id"))
                 .primary_key(Index::create().col("offer_id").col("concept_id"))
                 .foreign_key(&mut fk("offer_competences", "offer_id", "offers", Cascade))
-                .foreign_key(&mut fk("offer_competences", "concept_id", "concepts", Restrict))
+                .foreign_key(&mut fk(
+                    "offer_competences",
+                    "concept_id",
+                    "concepts",
+                    Restrict,
+                ))
                 .to_owned(),
             Table::create()
                 .table("offer_instances")
@@ -102,7 +123,12 @@ impl MigrationTrait for Migration {
                 .col(integer_null("seats"))
                 .col(date_null("application_deadline"))
                 .foreign_key(&mut fk("offer_instances", "offer_id", "offers", Cascade))
-                .foreign_key(&mut fk("offer_instances", "municipality_code", "municipalities", Restrict))
+                .foreign_key(&mut fk(
+                    "offer_instances",
+                    "municipality_code",
+                    "municipalities",
+                    Restrict,
+                ))
                 .to_owned(),
         ];
         let indexes = vec![

@@ -7,7 +7,13 @@ use crate::support::{create_all, drop_all, fk, index, unique};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const TABLES: &[&str] = &["matches", "match_outcomes", "need_events", "audit_events", "idempotency_keys"];
+const TABLES: &[&str] = &[
+    "matches",
+    "match_outcomes",
+    "need_events",
+    "audit_events",
+    "idempotency_keys",
+];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -8,7 +8,14 @@ use crate::support::{create_all, drop_all, fk, index};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const TABLES: &[&str] = &["groups", "memberships", "proposals", "proposal_events", "recommendations", "meetings"];
+const TABLES: &[&str] = &[
+    "groups",
+    "memberships",
+    "proposals",
+    "proposal_events",
+    "recommendations",
+    "meetings",
+];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -39,7 +46,12 @@ impl MigrationTrait for Migration {
                 .col(date_null("member_until"))
                 .foreign_key(&mut fk("memberships", "group_id", "groups", Cascade))
                 .foreign_key(&mut fk("memberships", "person_id", "persons", SetNull))
-                .foreign_key(&mut fk("memberships", "organisation_id", "organisations", SetNull))
+                .foreign_key(&mut fk(
+                    "memberships",
+                    "organisation_id",
+                    "organisations",
+                    SetNull,
+                ))
                 .to_owned(),
             Table::create()
                 .table("proposals")
@@ -67,7 +79,12 @@ impl MigrationTrait for Migration {
                 .col(json("detail"))
                 .col(string_len("actor", 200))
                 .col(timestamp_with_time_zone("at"))
-                .foreign_key(&mut fk("proposal_events", "proposal_id", "proposals", Cascade))
+                .foreign_key(&mut fk(
+                    "proposal_events",
+                    "proposal_id",
+                    "proposals",
+                    Cascade,
+                ))
                 .to_owned(),
             Table::create()
                 .table("recommendations")
@@ -80,8 +97,18 @@ impl MigrationTrait for Migration {
                 .col(integer("version"))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
-                .foreign_key(&mut fk("recommendations", "platform_id", "platforms", Cascade))
-                .foreign_key(&mut fk("recommendations", "proposal_id", "proposals", SetNull))
+                .foreign_key(&mut fk(
+                    "recommendations",
+                    "platform_id",
+                    "platforms",
+                    Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "recommendations",
+                    "proposal_id",
+                    "proposals",
+                    SetNull,
+                ))
                 .to_owned(),
             Table::create()
                 .table("meetings")

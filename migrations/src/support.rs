@@ -3,11 +3,23 @@
 use sea_orm_migration::prelude::*;
 
 /// A foreign key `table.column -> target.id`.
-pub fn fk(table: &'static str, column: &'static str, target: &'static str, on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
+pub fn fk(
+    table: &'static str,
+    column: &'static str,
+    target: &'static str,
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{table}_{column}"))
         .from(table, column)
-        .to(target, if target == "municipalities" { "code" } else { "id" })
+        .to(
+            target,
+            if target == "municipalities" {
+                "code"
+            } else {
+                "id"
+            },
+        )
         .on_delete(on_delete)
         .to_owned()
 }
@@ -15,7 +27,8 @@ pub fn fk(table: &'static str, column: &'static str, target: &'static str, on_de
 /// A (non-unique) index named after its table and columns.
 pub fn index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut stmt = Index::create();
-    stmt.name(format!("idx_{table}_{}", columns.join("_"))).table(table);
+    stmt.name(format!("idx_{table}_{}", columns.join("_")))
+        .table(table);
     for c in columns {
         stmt.col(*c);
     }
@@ -25,12 +38,17 @@ pub fn index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatem
 /// A unique index.
 pub fn unique(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut stmt = index(table, columns);
-    stmt.name(format!("uq_{table}_{}", columns.join("_"))).unique();
+    stmt.name(format!("uq_{table}_{}", columns.join("_")))
+        .unique();
     stmt
 }
 
 /// Creates tables, then indexes, in order.
-pub async fn create_all(manager: &SchemaManager<'_>, tables: Vec<TableCreateStatement>, indexes: Vec<IndexCreateStatement>) -> Result<(), DbErr> {
+pub async fn create_all(
+    manager: &SchemaManager<'_>,
+    tables: Vec<TableCreateStatement>,
+    indexes: Vec<IndexCreateStatement>,
+) -> Result<(), DbErr> {
     for t in tables {
         manager.create_table(t).await?;
     }
@@ -43,7 +61,9 @@ pub async fn create_all(manager: &SchemaManager<'_>, tables: Vec<TableCreateStat
 /// Drops tables in reverse creation order.
 pub async fn drop_all(manager: &SchemaManager<'_>, tables: &[&'static str]) -> Result<(), DbErr> {
     for t in tables.iter().rev() {
-        manager.drop_table(Table::drop().table(*t).if_exists().to_owned()).await?;
+        manager
+            .drop_table(Table::drop().table(*t).if_exists().to_owned())
+            .await?;
     }
     Ok(())
 }

@@ -37,24 +37,44 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Starts a server with a seed and adjusted settings.
-#[expect(clippy::expect_used, reason = "a test that cannot start its server should stop loudly")]
+#[expect(
+    clippy::expect_used,
+    reason = "a test that cannot start its server should stop loudly"
+)]
 pub async fn spawn_app_with(seed: Seed, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let database = broker_store::testing::fresh_database().await.expect("fresh test database");
-    let mut settings = Settings::default();
-    settings.database_url = database.url.clone();
-    settings.bind = "127.0.0.1:0".parse().expect("address");
+    let database = broker_store::testing::fresh_database()
+        .await
+        .expect("fresh test database");
+    let mut settings = Settings {
+        database_url: database.url.clone(),
+        bind: "127.0.0.1:0".parse().expect("address"),
+        public_rate_limit: 0,
+        ..Settings::default()
+    };
     settings.jwt.secret = Some(TEST_SECRET.to_owned().into());
-    settings.public_rate_limit = 0;
     adjust(&mut settings);
     // Reference data is loaded by the server at start-up; the demo set goes in first when asked.
     if seed == Seed::Demo {
-        broker_api::demo::seed_if_empty(&settings).await.expect("demo seed");
+        broker_api::demo::seed_if_empty(&settings)
+            .await
+            .expect("demo seed");
     }
-    let app = broker_api::Application::build(settings.clone()).await.expect("server builds");
+    let app = broker_api::Application::build(settings.clone())
+        .await
+        .expect("server builds");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-    TestApp { address: format!("http://127.0.0.1:{port}"), port, client, settings, _database: database }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client,
+        settings,
+        _database: database,
+    }
 }
 
 /// Who a token is for.
@@ -67,15 +87,24 @@ pub struct Scope {
 
 impl Scope {
     pub fn municipality(code: &str) -> Self {
-        Self { municipalities: vec![code.to_owned()], ..Self::default() }
+        Self {
+            municipalities: vec![code.to_owned()],
+            ..Self::default()
+        }
     }
 
     pub fn platforms(ids: &[Uuid]) -> Self {
-        Self { platforms: ids.to_vec(), ..Self::default() }
+        Self {
+            platforms: ids.to_vec(),
+            ..Self::default()
+        }
     }
 
     pub fn organisation(id: Uuid) -> Self {
-        Self { organisation: Some(id), ..Self::default() }
+        Self {
+            organisation: Some(id),
+            ..Self::default()
+        }
     }
 }
 
@@ -95,7 +124,14 @@ impl Reply {
 
     /// The field names of a validation problem.
     pub fn problem_fields(&self) -> Vec<String> {
-        self.body["errors"].as_array().map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect()).unwrap_or_default()
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -131,11 +167,13 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
-        self.send(self.client.post(self.url(path)).json(body), token).await
+        self.send(self.client.post(self.url(path)).json(body), token)
+            .await
     }
 
     pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
-        self.send(self.client.patch(self.url(path)).json(body), token).await
+        self.send(self.client.patch(self.url(path)).json(body), token)
+            .await
     }
 
     /// Sends any prepared request with an optional bearer token.
@@ -150,11 +188,21 @@ impl TestApp {
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()));
-        Reply { status, headers, body, text }
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     /// Polls `path` until `ready` holds for its body (matching runs in the background).
-    pub async fn eventually(&self, path: &str, token: Option<&str>, ready: impl Fn(&Value) -> bool) -> Reply {
+    pub async fn eventually(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        ready: impl Fn(&Value) -> bool,
+    ) -> Reply {
         let mut last = self.get(path, token).await;
         for _ in 0..100 {
             if last.status == 200 && ready(&last.body) {
@@ -173,7 +221,9 @@ impl TestApp {
 
     /// The id of an organisation by name (reference data).
     pub async fn organisation_id(&self, name: &str) -> Uuid {
-        let reply = self.get("/api/v1/organisations?limit=200", Some(&self.admin())).await;
+        let reply = self
+            .get("/api/v1/organisations?limit=200", Some(&self.admin()))
+            .await;
         reply.body["items"]
             .as_array()
             .and_then(|items| items.iter().find(|p| p["name"] == name))

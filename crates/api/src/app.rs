@@ -30,7 +30,10 @@ pub enum StartError {
     #[error("reference data: {0}")]
     Seed(#[from] crate::demo::SeedError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
 }
 
 /// A built server, bound to its port, not yet running.
@@ -48,13 +51,25 @@ impl Application {
         // Reference data (regions, municipalities, platforms, starter taxonomy) is real data every
         // deployment needs; it is loaded once into an empty database.
         crate::demo::seed_reference(&store).await?;
-        let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind { addr: settings.bind.to_string(), source })?;
-        let port = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.to_string(), source })?.port();
+        let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind {
+            addr: settings.bind.to_string(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                addr: settings.bind.to_string(),
+                source,
+            })?
+            .port();
         if settings.bind.port() == 0 || settings.public_base_url.ends_with(":0") {
             settings.public_base_url = format!("http://{}:{port}", settings.bind.ip());
         }
         let state = web::Data::new(AppState { store, settings });
-        let server = run(listener, state, verifier).map_err(|source| StartError::Bind { addr: "listener".to_owned(), source })?;
+        let server = run(listener, state, verifier).map_err(|source| StartError::Bind {
+            addr: "listener".to_owned(),
+            source,
+        })?;
         Ok(Self { port, server })
     }
 
@@ -68,7 +83,11 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, state: web::Data<AppState>, verifier: Arc<TokenVerifier>) -> std::io::Result<Server> {
+fn run(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    verifier: Arc<TokenVerifier>,
+) -> std::io::Result<Server> {
     let verifier = web::Data::new(verifier);
     let body_limit = state.settings.body_limit_bytes;
     let server = HttpServer::new(move || {
@@ -77,7 +96,11 @@ fn run(listener: TcpListener, state: web::Data<AppState>, verifier: Arc<TokenVer
             .wrap(TracingLogger::default())
             .app_data(state.clone())
             .app_data(verifier.clone())
-            .app_data(web::JsonConfig::default().limit(body_limit).error_handler(crate::error::extractors::json))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(body_limit)
+                    .error_handler(crate::error::extractors::json),
+            )
             .app_data(web::PayloadConfig::default().limit(body_limit))
             .app_data(web::PathConfig::default().error_handler(crate::error::extractors::path))
             .app_data(web::QueryConfig::default().error_handler(crate::error::extractors::query))
@@ -93,19 +116,30 @@ fn run(listener: TcpListener, state: web::Data<AppState>, verifier: Arc<TokenVer
 fn echo_request_id<S, B>(
     req: actix_web::dev::ServiceRequest,
     srv: &S,
-) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>> + use<S, B>
+) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>>
++ use<S, B>
 where
-    S: actix_web::dev::Service<actix_web::dev::ServiceRequest, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    S: actix_web::dev::Service<
+            actix_web::dev::ServiceRequest,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
 {
     use actix_web::HttpMessage;
-    let id = req.extensions().get::<tracing_actix_web::RequestId>().copied();
+    let id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .copied();
     let fut = srv.call(req);
     async move {
         let mut res = fut.await?;
         if let Some(id) = id
             && let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id.to_string())
         {
-            res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
+            res.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("x-request-id"),
+                value,
+            );
         }
         Ok(res)
     }

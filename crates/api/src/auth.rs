@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
+};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -41,7 +43,15 @@ impl Role {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Admin, Self::Broker, Self::MunicipalContact, Self::Provider, Self::Employer].into_iter().find(|r| r.as_str() == raw)
+        [
+            Self::Admin,
+            Self::Broker,
+            Self::MunicipalContact,
+            Self::Provider,
+            Self::Employer,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == raw)
     }
 }
 
@@ -91,7 +101,11 @@ impl Identity {
         } else {
             Err(ApiError::Forbidden(format!(
                 "requires role {}",
-                roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             )))
         }
     }
@@ -112,7 +126,10 @@ impl Identity {
 /// How keys are looked up.
 enum KeySource {
     Shared(DecodingKey),
-    Public { key: DecodingKey, algorithm: Algorithm },
+    Public {
+        key: DecodingKey,
+        algorithm: Algorithm,
+    },
     Jwks(JwkSet),
 }
 
@@ -135,30 +152,56 @@ pub struct KeyError {
 impl TokenVerifier {
     pub fn from_settings(jwt: &JwtSettings) -> Result<Self, KeyError> {
         let keys = if let Some(path) = &jwt.jwks_file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| KeyError { variable: "BROKER_JWKS_FILE", reason: format!("cannot read {}: {e}", path.display()) })?;
-            let set: JwkSet = serde_json::from_str(&text)
-                .map_err(|e| KeyError { variable: "BROKER_JWKS_FILE", reason: format!("not a JWKS document: {e}") })?;
+            let text = std::fs::read_to_string(path).map_err(|e| KeyError {
+                variable: "BROKER_JWKS_FILE",
+                reason: format!("cannot read {}: {e}", path.display()),
+            })?;
+            let set: JwkSet = serde_json::from_str(&text).map_err(|e| KeyError {
+                variable: "BROKER_JWKS_FILE",
+                reason: format!("not a JWKS document: {e}"),
+            })?;
             if set.keys.is_empty() {
-                return Err(KeyError { variable: "BROKER_JWKS_FILE", reason: "holds no keys".to_owned() });
+                return Err(KeyError {
+                    variable: "BROKER_JWKS_FILE",
+                    reason: "holds no keys".to_owned(),
+                });
             }
             KeySource::Jwks(set)
         } else if let Some(path) = &jwt.public_key_file {
-            let pem = std::fs::read(path)
-                .map_err(|e| KeyError { variable: "BROKER_JWT_PUBLIC_KEY", reason: format!("cannot read {}: {e}", path.display()) })?;
+            let pem = std::fs::read(path).map_err(|e| KeyError {
+                variable: "BROKER_JWT_PUBLIC_KEY",
+                reason: format!("cannot read {}: {e}", path.display()),
+            })?;
             if let Ok(key) = DecodingKey::from_rsa_pem(&pem) {
-                KeySource::Public { key, algorithm: Algorithm::RS256 }
+                KeySource::Public {
+                    key,
+                    algorithm: Algorithm::RS256,
+                }
             } else if let Ok(key) = DecodingKey::from_ec_pem(&pem) {
-                KeySource::Public { key, algorithm: Algorithm::ES256 }
+                KeySource::Public {
+                    key,
+                    algorithm: Algorithm::ES256,
+                }
             } else {
-                return Err(KeyError { variable: "BROKER_JWT_PUBLIC_KEY", reason: "not an RSA or EC public key in PEM form".to_owned() });
+                return Err(KeyError {
+                    variable: "BROKER_JWT_PUBLIC_KEY",
+                    reason: "not an RSA or EC public key in PEM form".to_owned(),
+                });
             }
         } else if let Some(secret) = &jwt.secret {
             KeySource::Shared(DecodingKey::from_secret(secret.expose_secret().as_bytes()))
         } else {
-            return Err(KeyError { variable: "BROKER_JWT_SECRET", reason: "no key configured".to_owned() });
+            return Err(KeyError {
+                variable: "BROKER_JWT_SECRET",
+                reason: "no key configured".to_owned(),
+            });
         };
-        Ok(Self { keys, issuer: jwt.issuer.clone(), audience: jwt.audience.clone(), leeway: jwt.leeway_seconds })
+        Ok(Self {
+            keys,
+            issuer: jwt.issuer.clone(),
+            audience: jwt.audience.clone(),
+            leeway: jwt.leeway_seconds,
+        })
     }
 
     fn validation(&self, algorithm: Algorithm) -> Validation {
@@ -172,18 +215,23 @@ impl TokenVerifier {
 
     /// Verifies signature, algorithm, issuer, audience and expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        let header = decode_header(token).map_err(|_| ApiError::Unauthenticated("the token is not a JWT".to_owned()))?;
+        let header = decode_header(token)
+            .map_err(|_| ApiError::Unauthenticated("the token is not a JWT".to_owned()))?;
         let bad = |e: jsonwebtoken::errors::Error| ApiError::Unauthenticated(describe(&e));
         let data = match &self.keys {
             KeySource::Shared(key) => {
                 if header.alg != Algorithm::HS256 {
-                    return Err(ApiError::Unauthenticated("tokens must be signed with HS256".to_owned()));
+                    return Err(ApiError::Unauthenticated(
+                        "tokens must be signed with HS256".to_owned(),
+                    ));
                 }
                 decode::<Claims>(token, key, &self.validation(Algorithm::HS256)).map_err(bad)?
             }
             KeySource::Public { key, algorithm } => {
                 if header.alg != *algorithm {
-                    return Err(ApiError::Unauthenticated(format!("tokens must be signed with {algorithm:?}")));
+                    return Err(ApiError::Unauthenticated(format!(
+                        "tokens must be signed with {algorithm:?}"
+                    )));
                 }
                 decode::<Claims>(token, key, &self.validation(*algorithm)).map_err(bad)?
             }
@@ -193,9 +241,15 @@ impl TokenVerifier {
                     None if set.keys.len() == 1 => set.keys.first(),
                     None => None,
                 }
-                .ok_or_else(|| ApiError::Unauthenticated("no key in the JWKS matches the token's kid".to_owned()))?;
+                .ok_or_else(|| {
+                    ApiError::Unauthenticated(
+                        "no key in the JWKS matches the token's kid".to_owned(),
+                    )
+                })?;
                 if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
-                    return Err(ApiError::Unauthenticated("tokens must be signed with RS256 or ES256".to_owned()));
+                    return Err(ApiError::Unauthenticated(
+                        "tokens must be signed with RS256 or ES256".to_owned(),
+                    ));
                 }
                 let key = DecodingKey::from_jwk(jwk).map_err(bad)?;
                 decode::<Claims>(token, &key, &self.validation(header.alg)).map_err(bad)?
@@ -213,14 +267,20 @@ fn describe(e: &jsonwebtoken::errors::Error) -> String {
         ErrorKind::InvalidAudience => "the token's audience is not accepted".to_owned(),
         ErrorKind::InvalidSignature => "the token's signature is invalid".to_owned(),
         ErrorKind::MissingRequiredClaim(c) => format!("the token lacks the `{c}` claim"),
-        ErrorKind::Json(_) => "the token's claims are malformed (check `role` and the lists)".to_owned(),
+        ErrorKind::Json(_) => {
+            "the token's claims are malformed (check `role` and the lists)".to_owned()
+        }
         _ => "the token is invalid".to_owned(),
     }
 }
 
 /// Signs HS256 tokens (for `broker token` and demo mode).
 pub fn mint_hs256(secret: &str, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
-    encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.as_bytes()))
+    encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
 }
 
 impl FromRequest for Identity {
@@ -239,12 +299,20 @@ fn identify(req: &HttpRequest) -> Result<Identity, ApiError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthenticated("send an Authorization: Bearer <token> header".to_owned()))?;
-    let value = header.to_str().map_err(|_| ApiError::Unauthenticated("the Authorization header is not text".to_owned()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthenticated("send an Authorization: Bearer <token> header".to_owned())
+        })?;
+    let value = header.to_str().map_err(|_| {
+        ApiError::Unauthenticated("the Authorization header is not text".to_owned())
+    })?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
-        .ok_or_else(|| ApiError::Unauthenticated("the Authorization header must use the Bearer scheme".to_owned()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthenticated(
+                "the Authorization header must use the Bearer scheme".to_owned(),
+            )
+        })?;
     verifier.verify(token.trim()).map(Identity)
 }
 
@@ -291,14 +359,26 @@ mod tests {
 
     #[test]
     fn expired_wrong_issuer_and_wrong_secret_are_refused() {
-        let Ok(v) = TokenVerifier::from_settings(&settings()) else { panic!("verifier") };
+        let Ok(v) = TokenVerifier::from_settings(&settings()) else {
+            panic!("verifier")
+        };
         let expired = mint_hs256(SECRET, &claims(-600)).unwrap_or_default();
-        assert!(v.verify(&expired).is_err_and(|e| e.to_string().contains("expired")));
+        assert!(
+            v.verify(&expired)
+                .is_err_and(|e| e.to_string().contains("expired"))
+        );
         let mut other = claims(600);
         other.iss = "someone-else".into();
         let token = mint_hs256(SECRET, &other).unwrap_or_default();
-        assert!(v.verify(&token).is_err_and(|e| e.to_string().contains("issuer")));
-        let forged = mint_hs256("another-secret-another-secret-xx", &claims(600)).unwrap_or_default();
-        assert!(v.verify(&forged).is_err_and(|e| e.to_string().contains("signature")));
+        assert!(
+            v.verify(&token)
+                .is_err_and(|e| e.to_string().contains("issuer"))
+        );
+        let forged =
+            mint_hs256("another-secret-another-secret-xx", &claims(600)).unwrap_or_default();
+        assert!(
+            v.verify(&forged)
+                .is_err_and(|e| e.to_string().contains("signature"))
+        );
     }
 }

@@ -11,7 +11,11 @@ use crate::auth::{Claims, Role};
 use crate::config::{DEMO_JWT_SECRET, Settings};
 
 #[derive(Debug, Parser)]
-#[command(name = "broker", version, about = "Kompetensmäklare: competence needs, course offers and explained matches")]
+#[command(
+    name = "broker",
+    version,
+    about = "Kompetensmäklare: competence needs, course offers and explained matches"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -91,7 +95,9 @@ enum TaxonomyCommand {
 pub fn parse_ttl(raw: &str) -> Result<u64, String> {
     let raw = raw.trim();
     let (number, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
-    let n: u64 = number.parse().map_err(|_| format!("`{raw}` is not a duration like 30m, 12h or 7d"))?;
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a duration like 30m, 12h or 7d"))?;
     let seconds = match unit {
         "" | "s" => n,
         "m" => n * 60,
@@ -108,7 +114,10 @@ pub fn parse_ttl(raw: &str) -> Result<u64, String> {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -131,9 +140,13 @@ async fn run(command: Command) -> Result<(), String> {
             settings.demo = demo;
             crate::telemetry::init(settings.log_format);
             if demo {
-                crate::demo::seed_if_empty(&settings).await.map_err(|e| e.to_string())?;
+                crate::demo::seed_if_empty(&settings)
+                    .await
+                    .map_err(|e| e.to_string())?;
             }
-            let app = crate::Application::build(settings.clone()).await.map_err(|e| e.to_string())?;
+            let app = crate::Application::build(settings.clone())
+                .await
+                .map_err(|e| e.to_string())?;
             tracing::info!(port = app.port(), database = %redact(&settings.database_url), "listening");
             if demo {
                 print_demo_tokens(&settings, app.port());
@@ -141,25 +154,51 @@ async fn run(command: Command) -> Result<(), String> {
             app.run_until_stopped().await.map_err(|e| e.to_string())
         }
         Command::Migrate => {
-            broker_store::Store::connect(&settings.database_url).await.map_err(|e| e.to_string())?;
+            broker_store::Store::connect(&settings.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("migrations applied to {}", redact(&settings.database_url));
             Ok(())
         }
         Command::SeedDemo => {
-            let seeded = crate::demo::seed_if_empty(&settings).await.map_err(|e| e.to_string())?;
-            println!("{}", if seeded { "demo data loaded" } else { "database not empty: nothing loaded" });
+            let seeded = crate::demo::seed_if_empty(&settings)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                if seeded {
+                    "demo data loaded"
+                } else {
+                    "database not empty: nothing loaded"
+                }
+            );
             Ok(())
         }
-        Command::Token { role, municipalities, platforms, organisation, sub, ttl, demo } => {
-            let role = Role::parse(&role).ok_or("--role must be admin, broker, municipal_contact, provider or employer")?;
+        Command::Token {
+            role,
+            municipalities,
+            platforms,
+            organisation,
+            sub,
+            ttl,
+            demo,
+        } => {
+            let role = Role::parse(&role)
+                .ok_or("--role must be admin, broker, municipal_contact, provider or employer")?;
             let ttl = parse_ttl(&ttl)?;
             let secret = match (&settings.jwt.secret, demo) {
                 (Some(s), _) => s.expose_secret().to_owned(),
                 (None, true) => DEMO_JWT_SECRET.to_owned(),
-                (None, false) => return Err("BROKER_JWT_SECRET is not set (or pass --demo for the demo secret)".to_owned()),
+                (None, false) => {
+                    return Err(
+                        "BROKER_JWT_SECRET is not set (or pass --demo for the demo secret)"
+                            .to_owned(),
+                    );
+                }
             };
             for m in &municipalities {
-                broker_domain::geo::MunicipalityCode::parse(m).map_err(|e| format!("--municipality: {e}"))?;
+                broker_domain::geo::MunicipalityCode::parse(m)
+                    .map_err(|e| format!("--municipality: {e}"))?;
             }
             let now = jsonwebtoken::get_current_timestamp();
             let claims = Claims {
@@ -182,19 +221,37 @@ async fn run(command: Command) -> Result<(), String> {
             if out.as_os_str() == "-" {
                 print!("{json}");
             } else {
-                std::fs::write(&out, json).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+                std::fs::write(&out, json)
+                    .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
                 println!("wrote {}", out.display());
             }
             Ok(())
         }
         Command::Taxonomy { command } => {
-            let store = broker_store::Store::connect(&settings.database_url).await.map_err(|e| e.to_string())?;
+            let store = broker_store::Store::connect(&settings.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
             let report = match command {
-                TaxonomyCommand::ImportEsco { file, lang, no_deprecate } => {
-                    crate::taxonomy_import::import_skills_file(&store, &file, &lang, !no_deprecate).await
+                TaxonomyCommand::ImportEsco {
+                    file,
+                    lang,
+                    no_deprecate,
+                } => {
+                    crate::taxonomy_import::import_skills_file(&store, &file, &lang, !no_deprecate)
+                        .await
                 }
-                TaxonomyCommand::ImportEscoOccupations { occupations, relations, lang } => {
-                    crate::taxonomy_import::import_occupations_files(&store, &occupations, &relations, &lang).await
+                TaxonomyCommand::ImportEscoOccupations {
+                    occupations,
+                    relations,
+                    lang,
+                } => {
+                    crate::taxonomy_import::import_occupations_files(
+                        &store,
+                        &occupations,
+                        &relations,
+                        &lang,
+                    )
+                    .await
                 }
             }
             .map_err(|e| e.to_string())?;
@@ -220,7 +277,9 @@ pub fn redact(url: &str) -> String {
 
 fn print_demo_tokens(settings: &Settings, port: u16) {
     let tokens = crate::demo::demo_tokens(settings);
-    println!("\nKompetensmäklare demo on http://127.0.0.1:{port}  (docs: /docs, spec: /openapi.json)");
+    println!(
+        "\nKompetensmäklare demo on http://127.0.0.1:{port}  (docs: /docs, spec: /openapi.json)"
+    );
     println!("Ready-made bearer tokens (valid 12 h):");
     for (label, token) in tokens {
         println!("  {label}\n    {token}");
@@ -243,7 +302,13 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted_from_urls() {
-        assert_eq!(redact("postgres://broker:secret@db:5432/broker"), "postgres://broker:***@db:5432/broker");
-        assert_eq!(redact("sqlite://kompetens.db?mode=rwc"), "sqlite://kompetens.db?mode=rwc");
+        assert_eq!(
+            redact("postgres://broker:secret@db:5432/broker"),
+            "postgres://broker:***@db:5432/broker"
+        );
+        assert_eq!(
+            redact("sqlite://kompetens.db?mode=rwc"),
+            "sqlite://kompetens.db?mode=rwc"
+        );
     }
 }

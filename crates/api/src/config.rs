@@ -65,7 +65,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(variable: &'static str, reason: impl Into<String>) -> Self {
-        Self { variable, reason: reason.into() }
+        Self {
+            variable,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -100,24 +103,42 @@ impl Settings {
     /// Defaults overridden by whatever `lookup` returns (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut s = Self::default();
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         if let Some(url) = get("BROKER_DATABASE_URL") {
-            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err(ConfigError::new("BROKER_DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
+                return Err(ConfigError::new(
+                    "BROKER_DATABASE_URL",
+                    "must start with sqlite:, postgres:// or postgresql://",
+                ));
             }
             s.database_url = url;
         }
         if let Some(bind) = get("BROKER_BIND") {
-            s.bind = bind
-                .parse()
-                .map_err(|_| ConfigError::new("BROKER_BIND", format!("`{bind}` is not an address like 127.0.0.1:8080")))?;
+            s.bind = bind.parse().map_err(|_| {
+                ConfigError::new(
+                    "BROKER_BIND",
+                    format!("`{bind}` is not an address like 127.0.0.1:8080"),
+                )
+            })?;
             s.public_base_url = format!("http://{}", s.bind);
         }
         if let Some(format) = get("BROKER_LOG_FORMAT") {
             s.log_format = match format.to_ascii_lowercase().as_str() {
                 "json" => LogFormat::Json,
                 "pretty" | "text" => LogFormat::Pretty,
-                other => return Err(ConfigError::new("BROKER_LOG_FORMAT", format!("`{other}` is neither `pretty` nor `json`"))),
+                other => {
+                    return Err(ConfigError::new(
+                        "BROKER_LOG_FORMAT",
+                        format!("`{other}` is neither `pretty` nor `json`"),
+                    ));
+                }
             };
         }
         s.jwt.secret = get("BROKER_JWT_SECRET").map(SecretString::from);
@@ -130,27 +151,39 @@ impl Settings {
             s.jwt.audience = aud;
         }
         if let Some(leeway) = get("BROKER_JWT_LEEWAY_SECONDS") {
-            s.jwt.leeway_seconds = leeway
-                .parse()
-                .ok()
-                .filter(|l| *l <= 300)
-                .ok_or_else(|| ConfigError::new("BROKER_JWT_LEEWAY_SECONDS", "must be a whole number of seconds, 0 to 300"))?;
+            s.jwt.leeway_seconds = leeway.parse().ok().filter(|l| *l <= 300).ok_or_else(|| {
+                ConfigError::new(
+                    "BROKER_JWT_LEEWAY_SECONDS",
+                    "must be a whole number of seconds, 0 to 300",
+                )
+            })?;
         }
         if let Some(limit) = get("BROKER_PUBLIC_RATE_LIMIT") {
-            s.public_rate_limit = limit
-                .parse()
-                .map_err(|_| ConfigError::new("BROKER_PUBLIC_RATE_LIMIT", "must be a whole number of requests per minute (0 turns it off)"))?;
+            s.public_rate_limit = limit.parse().map_err(|_| {
+                ConfigError::new(
+                    "BROKER_PUBLIC_RATE_LIMIT",
+                    "must be a whole number of requests per minute (0 turns it off)",
+                )
+            })?;
         }
         if let Some(limit) = get("BROKER_BODY_LIMIT_BYTES") {
             s.body_limit_bytes = limit
                 .parse()
                 .ok()
                 .filter(|l| (1024..=64 * 1024 * 1024).contains(l))
-                .ok_or_else(|| ConfigError::new("BROKER_BODY_LIMIT_BYTES", "must be a number of bytes between 1024 and 67108864"))?;
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "BROKER_BODY_LIMIT_BYTES",
+                        "must be a number of bytes between 1024 and 67108864",
+                    )
+                })?;
         }
         if let Some(base) = get("BROKER_PUBLIC_BASE_URL") {
             if !(base.starts_with("http://") || base.starts_with("https://")) {
-                return Err(ConfigError::new("BROKER_PUBLIC_BASE_URL", "must be an absolute http(s) URL"));
+                return Err(ConfigError::new(
+                    "BROKER_PUBLIC_BASE_URL",
+                    "must be an absolute http(s) URL",
+                ));
             }
             s.public_base_url = base.trim_end_matches('/').to_owned();
         }
@@ -160,7 +193,9 @@ impl Settings {
     /// Checks the key material: outside demo mode a key must be configured and a shared secret
     /// must be at least 32 bytes. In demo mode a missing secret falls back to the demo secret.
     pub fn check_security(&mut self) -> Result<(), ConfigError> {
-        let has_key = self.jwt.secret.is_some() || self.jwt.public_key_file.is_some() || self.jwt.jwks_file.is_some();
+        let has_key = self.jwt.secret.is_some()
+            || self.jwt.public_key_file.is_some()
+            || self.jwt.jwks_file.is_some();
         if !has_key {
             if self.demo {
                 self.jwt.secret = Some(SecretString::from(DEMO_JWT_SECRET));
@@ -174,7 +209,10 @@ impl Settings {
         if let Some(secret) = &self.jwt.secret
             && secret.expose_secret().len() < 32
         {
-            return Err(ConfigError::new("BROKER_JWT_SECRET", "is too weak: use at least 32 bytes"));
+            return Err(ConfigError::new(
+                "BROKER_JWT_SECRET",
+                "is too weak: use at least 32 bytes",
+            ));
         }
         Ok(())
     }
@@ -186,7 +224,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -205,7 +246,10 @@ mod tests {
             ("BROKER_DATABASE_URL", "mysql://x"),
             ("BROKER_PUBLIC_RATE_LIMIT", "lots"),
         ] {
-            let err = settings(&[(var, value)]).err().map(|e| e.to_string()).unwrap_or_default();
+            let err = settings(&[(var, value)])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(err.contains(var), "{var}: {err}");
         }
     }
@@ -215,14 +259,21 @@ mod tests {
         let mut s = settings(&[]).unwrap_or_default();
         assert!(s.check_security().is_err());
         let mut s = settings(&[("BROKER_JWT_SECRET", "short")]).unwrap_or_default();
-        assert!(s.check_security().is_err_and(|e| e.reason.contains("too weak")));
-        let mut s = settings(&[("BROKER_JWT_SECRET", "0123456789abcdef0123456789abcdef")]).unwrap_or_default();
+        assert!(
+            s.check_security()
+                .is_err_and(|e| e.reason.contains("too weak"))
+        );
+        let mut s = settings(&[("BROKER_JWT_SECRET", "0123456789abcdef0123456789abcdef")])
+            .unwrap_or_default();
         assert!(s.check_security().is_ok());
     }
 
     #[test]
     fn demo_mode_falls_back_to_the_demo_secret() {
-        let mut s = Settings { demo: true, ..Settings::default() };
+        let mut s = Settings {
+            demo: true,
+            ..Settings::default()
+        };
         assert!(s.check_security().is_ok());
         assert!(s.jwt.secret.is_some());
     }

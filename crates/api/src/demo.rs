@@ -20,7 +20,9 @@ use uuid::Uuid;
 
 use crate::auth::{Claims, Role};
 use crate::config::{DEMO_JWT_SECRET, Settings};
-use crate::demo_data::{self as data, DALSLAND_CLUSTER, FYRBODAL, NEDRE_GLOMMA_CLUSTER, NORRA_BOHUSLAN_CLUSTER, OSTFOLD};
+use crate::demo_data::{
+    self as data, DALSLAND_CLUSTER, FYRBODAL, NEDRE_GLOMMA_CLUSTER, NORRA_BOHUSLAN_CLUSTER, OSTFOLD,
+};
 
 /// Namespace for the demo's stable ids, so tokens and links printed once stay valid.
 const NAMESPACE: Uuid = Uuid::from_u128(0x6b6f_6d70_6574_656e_736d_616b_6c61_7265);
@@ -40,11 +42,19 @@ pub enum SeedError {
     #[error("demo file: {0}")]
     File(#[from] serde_json::Error),
     #[error("demo {what} `{key}`: {reason}")]
-    Invalid { what: &'static str, key: String, reason: String },
+    Invalid {
+        what: &'static str,
+        key: String,
+        reason: String,
+    },
 }
 
 fn invalid(what: &'static str, key: &str, reason: impl std::fmt::Display) -> SeedError {
-    SeedError::Invalid { what, key: key.to_owned(), reason: reason.to_string() }
+    SeedError::Invalid {
+        what,
+        key: key.to_owned(),
+        reason: reason.to_string(),
+    }
 }
 
 pub const FYRBODAL_REGION: &str = "fyrbodal";
@@ -60,6 +70,18 @@ pub mod platforms {
     pub const FYRBODAL: &str = "fyrbodal";
     pub const OSTFOLD_FORUM: &str = "ostfold-forum";
 }
+
+/// key, name, model, region, cluster key, broker arrangement, parent platform key, municipalities.
+type PlatformSeed<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Uuid,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Vec<&'a str>,
+);
 
 pub fn platform_id(key: &str) -> Uuid {
     stable_id("platform", key)
@@ -84,8 +106,18 @@ pub async fn seed_reference(store: &Store) -> Result<bool, SeedError> {
     }
     for (key, name, region, members) in [
         ("dalsland", "Dalsland", fyrbodal, DALSLAND_CLUSTER),
-        ("norra-bohuslan", "Norra Bohuslän", fyrbodal, NORRA_BOHUSLAN_CLUSTER),
-        ("nedre-glomma", "Nedre Glomma", ostfold, NEDRE_GLOMMA_CLUSTER),
+        (
+            "norra-bohuslan",
+            "Norra Bohuslän",
+            fyrbodal,
+            NORRA_BOHUSLAN_CLUSTER,
+        ),
+        (
+            "nedre-glomma",
+            "Nedre Glomma",
+            ostfold,
+            NEDRE_GLOMMA_CLUSTER,
+        ),
     ] {
         let record = reference::ClusterRecord {
             id: stable_id("cluster", key),
@@ -99,14 +131,77 @@ pub async fn seed_reference(store: &Store) -> Result<bool, SeedError> {
     let all_fyrbodal: Vec<&str> = FYRBODAL.iter().map(|(c, _)| *c).collect();
     let all_ostfold: Vec<&str> = OSTFOLD.iter().map(|(c, _)| *c).collect();
     // Parents first: escalation goes local -> cluster -> sub-region.
-    let specs: [(&str, &str, &str, Uuid, Option<&str>, Option<&str>, Option<&str>, Vec<&str>); 7] = [
-        (platforms::FYRBODAL, "Fyrbodal – delregional kompetensplattform", "local_platform", fyrbodal, None, Some("subregional"), None, all_fyrbodal),
-        (platforms::OSTFOLD_FORUM, "Kompetanseforum Østfold", "forum", ostfold, None, None, None, all_ostfold),
-        (platforms::DALSLAND, "Dalslands kompetensplattform", "local_platform", fyrbodal, Some("dalsland"), Some("cluster"), Some(platforms::FYRBODAL), DALSLAND_CLUSTER.to_vec()),
-        (platforms::UDDEVALLA, "Lokal kompetensplattform Uddevalla", "local_platform", fyrbodal, None, Some("municipal"), Some(platforms::FYRBODAL), vec!["1485"]),
-        (platforms::TANUM, "Lokal kompetensplattform Tanum", "local_platform", fyrbodal, None, Some("municipal"), Some(platforms::FYRBODAL), vec!["1435"]),
-        (platforms::DALS_ED, "Lokal kompetensplattform Dals-Ed", "local_platform", fyrbodal, None, Some("cluster"), Some(platforms::DALSLAND), vec!["1438"]),
-        (platforms::BENGTSFORS, "Lokal kompetensplattform Bengtsfors", "local_platform", fyrbodal, None, Some("cluster"), Some(platforms::DALSLAND), vec!["1460"]),
+    let specs: [PlatformSeed; 7] = [
+        (
+            platforms::FYRBODAL,
+            "Fyrbodal – delregional kompetensplattform",
+            "local_platform",
+            fyrbodal,
+            None,
+            Some("subregional"),
+            None,
+            all_fyrbodal,
+        ),
+        (
+            platforms::OSTFOLD_FORUM,
+            "Kompetanseforum Østfold",
+            "forum",
+            ostfold,
+            None,
+            None,
+            None,
+            all_ostfold,
+        ),
+        (
+            platforms::DALSLAND,
+            "Dalslands kompetensplattform",
+            "local_platform",
+            fyrbodal,
+            Some("dalsland"),
+            Some("cluster"),
+            Some(platforms::FYRBODAL),
+            DALSLAND_CLUSTER.to_vec(),
+        ),
+        (
+            platforms::UDDEVALLA,
+            "Lokal kompetensplattform Uddevalla",
+            "local_platform",
+            fyrbodal,
+            None,
+            Some("municipal"),
+            Some(platforms::FYRBODAL),
+            vec!["1485"],
+        ),
+        (
+            platforms::TANUM,
+            "Lokal kompetensplattform Tanum",
+            "local_platform",
+            fyrbodal,
+            None,
+            Some("municipal"),
+            Some(platforms::FYRBODAL),
+            vec!["1435"],
+        ),
+        (
+            platforms::DALS_ED,
+            "Lokal kompetensplattform Dals-Ed",
+            "local_platform",
+            fyrbodal,
+            None,
+            Some("cluster"),
+            Some(platforms::DALSLAND),
+            vec!["1438"],
+        ),
+        (
+            platforms::BENGTSFORS,
+            "Lokal kompetensplattform Bengtsfors",
+            "local_platform",
+            fyrbodal,
+            None,
+            Some("cluster"),
+            Some(platforms::DALSLAND),
+            vec!["1460"],
+        ),
     ];
     for (key, name, model, region, cluster, arrangement, parent, members) in specs {
         let record = reference::PlatformRecord {
@@ -140,10 +235,30 @@ async fn seed_groups(txn: &impl sea_orm::ConnectionTrait) -> Result<(), SeedErro
     let forum = platform_id(platforms::OSTFOLD_FORUM);
     let bodies: [(&str, &str, &str, Option<&str>); 6] = [
         ("styringsgruppe", "Styringsgruppe", "steering_group", None),
-        ("koordineringsteam", "Koordineringsteam", "coordination_team", None),
-        ("arbeidslivsrelevans", "Kompetansegruppe arbeidslivsrelevans", "competence_group", Some("work_life_relevance")),
-        ("livslang-laering", "Kompetansegruppe livslang læring", "competence_group", Some("lifelong_learning")),
-        ("inkludering", "Kompetansegruppe inkludering og integrering", "competence_group", Some("inclusion_and_integration")),
+        (
+            "koordineringsteam",
+            "Koordineringsteam",
+            "coordination_team",
+            None,
+        ),
+        (
+            "arbeidslivsrelevans",
+            "Kompetansegruppe arbeidslivsrelevans",
+            "competence_group",
+            Some("work_life_relevance"),
+        ),
+        (
+            "livslang-laering",
+            "Kompetansegruppe livslang læring",
+            "competence_group",
+            Some("lifelong_learning"),
+        ),
+        (
+            "inkludering",
+            "Kompetansegruppe inkludering og integrering",
+            "competence_group",
+            Some("inclusion_and_integration"),
+        ),
         ("deltakerforum", "Deltakerforum", "participant_forum", None),
     ];
     for (key, name, kind, focus) in bodies {
@@ -162,7 +277,13 @@ async fn seed_groups(txn: &impl sea_orm::ConnectionTrait) -> Result<(), SeedErro
         )
         .await?;
     }
-    for key in [platforms::UDDEVALLA, platforms::TANUM, platforms::DALS_ED, platforms::BENGTSFORS, platforms::DALSLAND] {
+    for key in [
+        platforms::UDDEVALLA,
+        platforms::TANUM,
+        platforms::DALS_ED,
+        platforms::BENGTSFORS,
+        platforms::DALSLAND,
+    ] {
         forum::insert_group(
             txn,
             forum::GroupRow {
@@ -183,13 +304,22 @@ async fn seed_groups(txn: &impl sea_orm::ConnectionTrait) -> Result<(), SeedErro
 
 async fn seed_taxonomy(txn: &impl sea_orm::ConnectionTrait) -> Result<(), SeedError> {
     let tax = data::taxonomy()?;
-    let version = taxonomy::begin_version(txn, "starter taxonomy (crates/api/demo/taxonomy.json)").await?;
+    let version =
+        taxonomy::begin_version(txn, "starter taxonomy (crates/api/demo/taxonomy.json)").await?;
     let labels = |l: &data::TaxonomyLabels| {
         let mut out = Vec::new();
         for (lang, set) in [("sv", &l.sv), ("nb", &l.nb), ("en", &l.en)] {
             if let Some(set) = set {
-                out.push(taxonomy::LabelRecord { lang: lang.to_owned(), text: set.preferred.clone(), preferred: true });
-                out.extend(set.alternative.iter().map(|a| taxonomy::LabelRecord { lang: lang.to_owned(), text: a.clone(), preferred: false }));
+                out.push(taxonomy::LabelRecord {
+                    lang: lang.to_owned(),
+                    text: set.preferred.clone(),
+                    preferred: true,
+                });
+                out.extend(set.alternative.iter().map(|a| taxonomy::LabelRecord {
+                    lang: lang.to_owned(),
+                    text: a.clone(),
+                    preferred: false,
+                }));
             }
         }
         out
@@ -220,7 +350,11 @@ async fn seed_taxonomy(txn: &impl sea_orm::ConnectionTrait) -> Result<(), SeedEr
             key: Some(o.key.clone()),
             field: o.field.clone(),
             labels: labels(&o.labels),
-            essential: o.essential.iter().map(|k| stable_id("concept", k)).collect(),
+            essential: o
+                .essential
+                .iter()
+                .map(|k| stable_id("concept", k))
+                .collect(),
             optional: o.optional.iter().map(|k| stable_id("concept", k)).collect(),
             description: None,
             deprecated: false,
@@ -247,16 +381,27 @@ pub async fn seed_if_empty(settings: &Settings) -> Result<bool, SeedError> {
 /// Loads the demo data set into `store` (reference data first when missing).
 pub async fn seed_demo(store: &Store, today: NaiveDate) -> Result<bool, SeedError> {
     seed_reference(store).await?;
-    if reference::list_organisations(store.conn(), None, None, 1, 0).await?.total > 0 {
+    if reference::list_organisations(store.conn(), None, None, 1, 0)
+        .await?
+        .total
+        > 0
+    {
         return Ok(false);
     }
     let txn = store.conn().begin().await?;
     let orgs = data::organisations()?;
     let mut org_ids = HashMap::new();
     for o in &orgs {
-        let country = broker_domain::geo::Country::parse(&o.country).map_err(|e| invalid("organisation", &o.key, e))?;
-        let kind = OrganisationKind::parse(&o.kind).map_err(|e| invalid("organisation", &o.key, e))?;
-        let number = o.org_number.as_deref().map(|n| OrgNumber::parse(country, n)).transpose().map_err(|e| invalid("organisation", &o.key, e))?;
+        let country = broker_domain::geo::Country::parse(&o.country)
+            .map_err(|e| invalid("organisation", &o.key, e))?;
+        let kind =
+            OrganisationKind::parse(&o.kind).map_err(|e| invalid("organisation", &o.key, e))?;
+        let number = o
+            .org_number
+            .as_deref()
+            .map(|n| OrgNumber::parse(country, n))
+            .transpose()
+            .map_err(|e| invalid("organisation", &o.key, e))?;
         let id = stable_id("organisation", &o.key);
         reference::insert_organisation(
             &txn,
@@ -279,7 +424,10 @@ pub async fn seed_demo(store: &Store, today: NaiveDate) -> Result<bool, SeedErro
             name: p.name.clone(),
             email: p.email.clone(),
             phone: p.phone.clone(),
-            organisation_id: p.organisation.as_ref().and_then(|k| org_ids.get(k).copied()),
+            organisation_id: p
+                .organisation
+                .as_ref()
+                .and_then(|k| org_ids.get(k).copied()),
             roles: p.roles.clone(),
             municipalities: p.municipalities.clone(),
             areas: p.areas.iter().map(|k| stable_id("concept", k)).collect(),
@@ -317,7 +465,11 @@ pub async fn seed_demo(store: &Store, today: NaiveDate) -> Result<bool, SeedErro
             title: o.title.clone(),
             description: o.description.clone(),
             language: o.language.clone(),
-            competence_ids: o.competences.iter().map(|k| stable_id("concept", k)).collect(),
+            competence_ids: o
+                .competences
+                .iter()
+                .map(|k| stable_id("concept", k))
+                .collect(),
             competence_labels: Vec::new(),
             level: o.level,
             delivery: o.delivery.clone(),
@@ -360,14 +512,24 @@ pub async fn seed_demo(store: &Store, today: NaiveDate) -> Result<bool, SeedErro
             expires_on: None,
             wanted_level: n.wanted_level,
             occupation_id: n.occupation.as_ref().map(|k| stable_id("concept", k)),
-            delivery: n.delivery.as_ref().map(|d| (d.on_site, d.distance, d.part_time)),
+            delivery: n
+                .delivery
+                .as_ref()
+                .map(|d| (d.on_site, d.distance, d.part_time)),
             competences: n
                 .competences
                 .iter()
                 .map(|c| RequirementDraft {
                     concept_id: c.key.as_ref().map(|k| stable_id("concept", k)),
                     label: Some(c.label.clone()),
-                    importance: Some(if c.must_have { "must_have" } else { "nice_to_have" }.to_owned()),
+                    importance: Some(
+                        if c.must_have {
+                            "must_have"
+                        } else {
+                            "nice_to_have"
+                        }
+                        .to_owned(),
+                    ),
                     level: c.level,
                 })
                 .collect(),
@@ -380,12 +542,27 @@ pub async fn seed_demo(store: &Store, today: NaiveDate) -> Result<bool, SeedErro
             "draft" => NeedStatus::Draft,
             _ => NeedStatus::Open,
         };
-        let expires_on = today.checked_add_days(Days::new(u64::from(platform.settings.need_ttl_days))).unwrap_or(today);
+        let expires_on = today
+            .checked_add_days(Days::new(u64::from(platform.settings.need_ttl_days)))
+            .unwrap_or(today);
         let id = stable_id("need", &n.key);
         let entered_by = n.entered_by.clone().unwrap_or_else(|| "demo".to_owned());
-        needs::insert(&txn, &needs::NewNeed { id, spec, platform_id: platform.id, entered_by, status, expires_on }).await?;
+        needs::insert(
+            &txn,
+            &needs::NewNeed {
+                id,
+                spec,
+                platform_id: platform.id,
+                entered_by,
+                status,
+                expires_on,
+            },
+        )
+        .await?;
         if n.status == "in_review" {
-            let next = status.transition(NeedAction::StartReview).map_err(|e| invalid("need", &n.key, e))?;
+            let next = status
+                .transition(NeedAction::StartReview)
+                .map_err(|e| invalid("need", &n.key, e))?;
             debug_assert_eq!(next, NeedStatus::InReview);
             needs::transition(&txn, id, None, NeedAction::StartReview).await?;
         }
@@ -397,17 +574,28 @@ pub async fn seed_demo(store: &Store, today: NaiveDate) -> Result<bool, SeedErro
 /// Ready-made tokens for each role, signed with the configured secret or the demo secret.
 pub fn demo_tokens(settings: &Settings) -> Vec<(String, String)> {
     use secrecy::ExposeSecret;
-    let secret = settings.jwt.secret.as_ref().map_or_else(|| DEMO_JWT_SECRET.to_owned(), |s| s.expose_secret().to_owned());
+    let secret = settings.jwt.secret.as_ref().map_or_else(
+        || DEMO_JWT_SECRET.to_owned(),
+        |s| s.expose_secret().to_owned(),
+    );
     demo_claims(settings, 12 * 3600)
         .into_iter()
-        .filter_map(|(label, claims)| crate::auth::mint_hs256(&secret, &claims).ok().map(|t| (label, t)))
+        .filter_map(|(label, claims)| {
+            crate::auth::mint_hs256(&secret, &claims)
+                .ok()
+                .map(|t| (label, t))
+        })
         .collect()
 }
 
 /// The demo identities: one per role and arrangement.
 pub fn demo_claims(settings: &Settings, ttl_seconds: u64) -> Vec<(String, Claims)> {
     let now = jsonwebtoken::get_current_timestamp();
-    let claims = |sub: &str, role: Role, municipalities: &[&str], platforms: &[&str], organisation: Option<&str>| Claims {
+    let claims = |sub: &str,
+                  role: Role,
+                  municipalities: &[&str],
+                  platforms: &[&str],
+                  organisation: Option<&str>| Claims {
         sub: sub.to_owned(),
         role,
         municipalities: municipalities.iter().map(|m| (*m).to_owned()).collect(),
@@ -419,18 +607,103 @@ pub fn demo_claims(settings: &Settings, ttl_seconds: u64) -> Vec<(String, Claims
         aud: settings.jwt.audience.clone(),
     };
     vec![
-        ("admin".to_owned(), claims("demo-admin", Role::Admin, &[], &[], None)),
-        ("municipal contact, Dals-Ed (1438)".to_owned(), claims("p_dalsed_contact", Role::MunicipalContact, &["1438"], &[], None)),
-        ("municipal contact, Uddevalla (1485)".to_owned(), claims("p_uddevalla_contact", Role::MunicipalContact, &["1485"], &[], None)),
-        ("municipal contact, Fredrikstad (3107)".to_owned(), claims("p_no_fredrikstad_contact", Role::MunicipalContact, &["3107"], &[], None)),
-        ("broker, Uddevalla platform".to_owned(), claims("p_broker_uddevalla", Role::Broker, &["1485"], &[platforms::UDDEVALLA], None)),
+        (
+            "admin".to_owned(),
+            claims("demo-admin", Role::Admin, &[], &[], None),
+        ),
+        (
+            "municipal contact, Dals-Ed (1438)".to_owned(),
+            claims(
+                "p_dalsed_contact",
+                Role::MunicipalContact,
+                &["1438"],
+                &[],
+                None,
+            ),
+        ),
+        (
+            "municipal contact, Uddevalla (1485)".to_owned(),
+            claims(
+                "p_uddevalla_contact",
+                Role::MunicipalContact,
+                &["1485"],
+                &[],
+                None,
+            ),
+        ),
+        (
+            "municipal contact, Fredrikstad (3107)".to_owned(),
+            claims(
+                "p_no_fredrikstad_contact",
+                Role::MunicipalContact,
+                &["3107"],
+                &[],
+                None,
+            ),
+        ),
+        (
+            "broker, Uddevalla platform".to_owned(),
+            claims(
+                "p_broker_uddevalla",
+                Role::Broker,
+                &["1485"],
+                &[platforms::UDDEVALLA],
+                None,
+            ),
+        ),
         (
             "cluster broker, Dalsland".to_owned(),
-            claims("p_broker_dalsland", Role::Broker, DALSLAND_CLUSTER, &[platforms::DALSLAND, platforms::DALS_ED, platforms::BENGTSFORS], None),
+            claims(
+                "p_broker_dalsland",
+                Role::Broker,
+                DALSLAND_CLUSTER,
+                &[
+                    platforms::DALSLAND,
+                    platforms::DALS_ED,
+                    platforms::BENGTSFORS,
+                ],
+                None,
+            ),
         ),
-        ("sub-regional broker, Fyrbodal".to_owned(), claims("p_broker_fyrbodal", Role::Broker, &[], &[platforms::FYRBODAL], None)),
-        ("coordination team, Kompetanseforum Østfold".to_owned(), claims("p_no_fylke_koord", Role::Broker, &[], &[platforms::OSTFOLD_FORUM], None)),
-        ("provider, Vuxenutbildningen Dalsland".to_owned(), claims("p_vux_dalsland", Role::Provider, &[], &[], Some("se_vux_dalsland"))),
-        ("employer, Stallbacka Svets".to_owned(), claims("p_stallbacka_svets", Role::Employer, &["1488"], &[], Some("se_stallbacka_svets"))),
+        (
+            "sub-regional broker, Fyrbodal".to_owned(),
+            claims(
+                "p_broker_fyrbodal",
+                Role::Broker,
+                &[],
+                &[platforms::FYRBODAL],
+                None,
+            ),
+        ),
+        (
+            "coordination team, Kompetanseforum Østfold".to_owned(),
+            claims(
+                "p_no_fylke_koord",
+                Role::Broker,
+                &[],
+                &[platforms::OSTFOLD_FORUM],
+                None,
+            ),
+        ),
+        (
+            "provider, Vuxenutbildningen Dalsland".to_owned(),
+            claims(
+                "p_vux_dalsland",
+                Role::Provider,
+                &[],
+                &[],
+                Some("se_vux_dalsland"),
+            ),
+        ),
+        (
+            "employer, Stallbacka Svets".to_owned(),
+            claims(
+                "p_stallbacka_svets",
+                Role::Employer,
+                &["1488"],
+                &[],
+                Some("se_stallbacka_svets"),
+            ),
+        ),
     ]
 }

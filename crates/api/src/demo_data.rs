@@ -216,22 +216,44 @@ mod tests {
         let tax = taxonomy();
         assert!(tax.is_ok(), "{tax:?}");
         let Ok(tax) = tax else { return };
-        assert!(tax.competences.len() >= 150, "{} competences", tax.competences.len());
-        assert!(tax.occupations.len() >= 30, "{} occupations", tax.occupations.len());
-        let keys: std::collections::HashSet<&str> = tax.competences.iter().map(|c| c.key.as_str()).collect();
+        assert!(
+            tax.competences.len() >= 150,
+            "{} competences",
+            tax.competences.len()
+        );
+        assert!(
+            tax.occupations.len() >= 30,
+            "{} occupations",
+            tax.occupations.len()
+        );
+        let keys: std::collections::HashSet<&str> =
+            tax.competences.iter().map(|c| c.key.as_str()).collect();
         for o in &tax.occupations {
             for k in o.essential.iter().chain(&o.optional) {
-                assert!(keys.contains(k.as_str()), "occupation {} names unknown competence {k}", o.key);
+                assert!(
+                    keys.contains(k.as_str()),
+                    "occupation {} names unknown competence {k}",
+                    o.key
+                );
             }
         }
         let orgs = organisations().unwrap_or_default();
-        let org_keys: std::collections::HashSet<&str> = orgs.iter().map(|o| o.key.as_str()).collect();
+        let org_keys: std::collections::HashSet<&str> =
+            orgs.iter().map(|o| o.key.as_str()).collect();
         let offers = offers().unwrap_or_default();
         assert!(offers.len() >= 35);
         for o in &offers {
-            assert!(org_keys.contains(o.provider.as_str()), "offer {} names unknown provider", o.key);
+            assert!(
+                org_keys.contains(o.provider.as_str()),
+                "offer {} names unknown provider",
+                o.key
+            );
             for k in &o.competences {
-                assert!(keys.contains(k.as_str()), "offer {} names unknown competence {k}", o.key);
+                assert!(
+                    keys.contains(k.as_str()),
+                    "offer {} names unknown competence {k}",
+                    o.key
+                );
             }
         }
         let needs = needs().unwrap_or_default();

@@ -94,19 +94,67 @@ impl ApiError {
     /// Stable code, title and status of each variant.
     pub fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            Self::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "The request has invalid fields"),
-            Self::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_request", "The request could not be read"),
-            Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated", "A valid bearer token is required"),
-            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Your role does not allow this"),
+            Self::Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "The request has invalid fields",
+            ),
+            Self::Malformed(_) => (
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                "The request could not be read",
+            ),
+            Self::Unauthenticated(_) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "A valid bearer token is required",
+            ),
+            Self::Forbidden(_) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Your role does not allow this",
+            ),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "No such resource"),
-            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "The resource changed or already exists"),
-            Self::Transition(_) => (StatusCode::CONFLICT, "invalid_transition", "The object cannot make that change from its current state"),
-            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large"),
-            Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported content type"),
-            Self::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not_acceptable", "No acceptable representation"),
-            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
-            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The service is not ready"),
-            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error"),
+            Self::Conflict(_) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "The resource changed or already exists",
+            ),
+            Self::Transition(_) => (
+                StatusCode::CONFLICT,
+                "invalid_transition",
+                "The object cannot make that change from its current state",
+            ),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is too large",
+            ),
+            Self::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported content type",
+            ),
+            Self::NotAcceptable(_) => (
+                StatusCode::NOT_ACCEPTABLE,
+                "not_acceptable",
+                "No acceptable representation",
+            ),
+            Self::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+            ),
+            Self::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The service is not ready",
+            ),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Internal server error",
+            ),
         }
     }
 
@@ -114,21 +162,41 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let (status, code, title) = self.parts();
         let detail = match self {
-            Self::Validation(errors) => Some(format!("{} field(s) failed validation", errors.len())),
-            Self::Malformed(d) | Self::Unauthenticated(d) | Self::Forbidden(d) | Self::Conflict(d) => Some(d.clone()),
-            Self::UnsupportedMediaType(d) | Self::NotAcceptable(d) | Self::Unavailable(d) => Some(d.clone()),
+            Self::Validation(errors) => {
+                Some(format!("{} field(s) failed validation", errors.len()))
+            }
+            Self::Malformed(d)
+            | Self::Unauthenticated(d)
+            | Self::Forbidden(d)
+            | Self::Conflict(d) => Some(d.clone()),
+            Self::UnsupportedMediaType(d) | Self::NotAcceptable(d) | Self::Unavailable(d) => {
+                Some(d.clone())
+            }
             Self::NotFound(what) => Some(format!("no {what} with that id is visible to you")),
             Self::Transition(t) => Some(t.to_string()),
-            Self::RateLimited { retry_after_seconds } => Some(format!("retry after {retry_after_seconds} s")),
+            Self::RateLimited {
+                retry_after_seconds,
+            } => Some(format!("retry after {retry_after_seconds} s")),
             Self::PayloadTooLarge | Self::Internal(_) => None,
         };
         let errors = match self {
-            Self::Validation(errors) => {
-                errors.iter().map(|e| ProblemField { field: e.field.clone(), reason: e.reason.clone() }).collect()
-            }
+            Self::Validation(errors) => errors
+                .iter()
+                .map(|e| ProblemField {
+                    field: e.field.clone(),
+                    reason: e.reason.clone(),
+                })
+                .collect(),
             _ => Vec::new(),
         };
-        Problem { problem_type: format!("{PROBLEM_BASE}{code}"), title: title.to_owned(), status: status.as_u16(), detail, code: code.to_owned(), errors }
+        Problem {
+            problem_type: format!("{PROBLEM_BASE}{code}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            errors,
+        }
     }
 }
 
@@ -143,12 +211,18 @@ impl ResponseError for ApiError {
         }
         let problem = self.problem();
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
         match self {
             Self::Unauthenticated(_) => {
-                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
-            Self::RateLimited { retry_after_seconds } => {
+            Self::RateLimited {
+                retry_after_seconds,
+            } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
             _ => {}
@@ -176,7 +250,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound { entity } => Self::NotFound(entity),
-            StoreError::Conflict { entity, reason } => Self::Conflict(format!("{entity}: {reason}")),
+            StoreError::Conflict { entity, reason } => {
+                Self::Conflict(format!("{entity}: {reason}"))
+            }
             StoreError::Transition(t) => Self::Transition(t),
             StoreError::Invalid(d) => Self::from(d),
             other => Self::internal(other),
@@ -193,8 +269,12 @@ pub mod extractors {
 
     pub fn json(err: JsonPayloadError, _req: &HttpRequest) -> Error {
         let api = match &err {
-            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::PayloadTooLarge,
-            JsonPayloadError::ContentType => ApiError::UnsupportedMediaType("send application/json".to_owned()),
+            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+                ApiError::PayloadTooLarge
+            }
+            JsonPayloadError::ContentType => {
+                ApiError::UnsupportedMediaType("send application/json".to_owned())
+            }
             JsonPayloadError::Deserialize(e) => deserialize_problem(e),
             other => ApiError::Malformed(other.to_string()),
         };
@@ -207,8 +287,12 @@ pub mod extractors {
         let msg = e.to_string();
         let field = extract_backticked(&msg);
         match (e.classify(), field) {
-            (serde_json::error::Category::Data, Some(field)) => ApiError::field(field, strip_position(&msg)),
-            (serde_json::error::Category::Data, None) => ApiError::field("body", strip_position(&msg)),
+            (serde_json::error::Category::Data, Some(field)) => {
+                ApiError::field(field, strip_position(&msg))
+            }
+            (serde_json::error::Category::Data, None) => {
+                ApiError::field("body", strip_position(&msg))
+            }
             _ => ApiError::Malformed(format!("invalid JSON: {msg}")),
         }
     }
@@ -250,15 +334,37 @@ mod tests {
         let cases: Vec<(ApiError, &str, u16)> = vec![
             (ApiError::field("title", "empty"), "validation_failed", 422),
             (ApiError::Malformed("x".into()), "malformed_request", 400),
-            (ApiError::Unauthenticated("x".into()), "unauthenticated", 401),
+            (
+                ApiError::Unauthenticated("x".into()),
+                "unauthenticated",
+                401,
+            ),
             (ApiError::Forbidden("x".into()), "forbidden", 403),
             (ApiError::NotFound("need"), "not_found", 404),
             (ApiError::Conflict("x".into()), "conflict", 409),
-            (ApiError::Transition(TransitionError { entity: "need", from: "draft", action: "fulfil" }), "invalid_transition", 409),
+            (
+                ApiError::Transition(TransitionError {
+                    entity: "need",
+                    from: "draft",
+                    action: "fulfil",
+                }),
+                "invalid_transition",
+                409,
+            ),
             (ApiError::PayloadTooLarge, "payload_too_large", 413),
-            (ApiError::UnsupportedMediaType("x".into()), "unsupported_media_type", 415),
+            (
+                ApiError::UnsupportedMediaType("x".into()),
+                "unsupported_media_type",
+                415,
+            ),
             (ApiError::NotAcceptable("x".into()), "not_acceptable", 406),
-            (ApiError::RateLimited { retry_after_seconds: 3 }, "rate_limited", 429),
+            (
+                ApiError::RateLimited {
+                    retry_after_seconds: 3,
+                },
+                "rate_limited",
+                429,
+            ),
             (ApiError::Unavailable("x".into()), "unavailable", 503),
             (ApiError::Internal("boom".into()), "internal_error", 500),
         ];

@@ -19,12 +19,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = content_type(req).is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
-        let limit = req.app_data::<web::Data<AppState>>().map_or(1024 * 1024, |s| s.settings.body_limit_bytes);
+        let is_json =
+            content_type(req).is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(1024 * 1024, |s| s.settings.body_limit_bytes);
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
-                return Err(ApiError::UnsupportedMediaType("send the body as application/json".to_owned()));
+                return Err(ApiError::UnsupportedMediaType(
+                    "send the body as application/json".to_owned(),
+                ));
             }
             let bytes = body.await.map_err(|e| body_error(&e.to_string()))?;
             if bytes.len() > limit {
@@ -41,7 +46,8 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     match result {
         Ok(value) => {
-            de.end().map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
+            de.end()
+                .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
             Ok(value)
         }
         Err(err) => {
@@ -78,7 +84,13 @@ pub fn content_type(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
 }
 
 /// Whether the client prefers `media` over JSON (a simple, order-respecting Accept check).
@@ -87,7 +99,10 @@ pub fn accepts(req: &HttpRequest, media: &str) -> bool {
         .get(actix_web::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| {
-            let first = accept.split(',').map(|p| p.split(';').next().unwrap_or_default().trim()).find(|p| !p.is_empty());
+            let first = accept
+                .split(',')
+                .map(|p| p.split(';').next().unwrap_or_default().trim())
+                .find(|p| !p.is_empty());
             first == Some(media)
         })
 }

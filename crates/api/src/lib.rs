@@ -14,8 +14,8 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod openapi;
-pub mod routes;
 pub mod rate_limit;
+pub mod routes;
 pub mod taxonomy_import;
 pub mod telemetry;
 

@@ -28,7 +28,10 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
-        Self { per_minute, clients: Mutex::new(HashMap::new()) }
+        Self {
+            per_minute,
+            clients: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Counts one request from `client`; refuses it with 429 and a `Retry-After` past the budget.
@@ -38,23 +41,44 @@ impl RateLimiter {
             return Ok(());
         }
         let Some(client) = client else { return Ok(()) };
-        let mut clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if clients.len() > MAX_TRACKED_CLIENTS {
             clients.retain(|_, w| now.duration_since(w.started) < WINDOW * 2);
         }
-        let window = clients.entry(client).or_insert(Window { started: now, previous: 0, current: 0 });
+        let window = clients.entry(client).or_insert(Window {
+            started: now,
+            previous: 0,
+            current: 0,
+        });
         let elapsed = now.duration_since(window.started);
         if elapsed >= WINDOW * 2 {
-            *window = Window { started: now, previous: 0, current: 0 };
+            *window = Window {
+                started: now,
+                previous: 0,
+                current: 0,
+            };
         } else if elapsed >= WINDOW {
-            *window = Window { started: window.started + WINDOW, previous: window.current, current: 0 };
+            *window = Window {
+                started: window.started + WINDOW,
+                previous: window.current,
+                current: 0,
+            };
         }
         let into_window = now.duration_since(window.started).as_secs_f64() / WINDOW.as_secs_f64();
         let estimate = f64::from(window.previous) * (1.0 - into_window) + f64::from(window.current);
         if estimate >= f64::from(self.per_minute) {
             let retry = (WINDOW.as_secs_f64() * (1.0 - into_window)).ceil().max(1.0);
-            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "between 1 and 60 seconds")]
-            return Err(ApiError::RateLimited { retry_after_seconds: retry as u64 });
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "between 1 and 60 seconds"
+            )]
+            return Err(ApiError::RateLimited {
+                retry_after_seconds: retry as u64,
+            });
         }
         window.current += 1;
         Ok(())
@@ -74,16 +98,28 @@ mod tests {
         for _ in 0..3 {
             assert!(limiter.check(Some(a), t0).is_ok());
         }
-        assert!(matches!(limiter.check(Some(a), t0), Err(ApiError::RateLimited { retry_after_seconds }) if retry_after_seconds >= 1));
-        assert!(limiter.check(Some(b), t0).is_ok(), "another client has its own budget");
-        assert!(limiter.check(Some(a), t0 + WINDOW * 2).is_ok(), "the budget refills");
+        assert!(
+            matches!(limiter.check(Some(a), t0), Err(ApiError::RateLimited { retry_after_seconds }) if retry_after_seconds >= 1)
+        );
+        assert!(
+            limiter.check(Some(b), t0).is_ok(),
+            "another client has its own budget"
+        );
+        assert!(
+            limiter.check(Some(a), t0 + WINDOW * 2).is_ok(),
+            "the budget refills"
+        );
     }
 
     #[test]
     fn zero_turns_it_off() {
         let limiter = RateLimiter::new(0);
         for _ in 0..1000 {
-            assert!(limiter.check(Some([127, 0, 0, 1].into()), Instant::now()).is_ok());
+            assert!(
+                limiter
+                    .check(Some([127, 0, 0, 1].into()), Instant::now())
+                    .is_ok()
+            );
         }
     }
 }

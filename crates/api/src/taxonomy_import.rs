@@ -21,9 +21,15 @@ pub enum ImportError {
     #[error("--lang must be sv, nb (or no) or en, not `{0}`")]
     Lang(String),
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: {source}")]
-    Format { path: String, source: esco::EscoError },
+    Format {
+        path: String,
+        source: esco::EscoError,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("database: {0}")]
@@ -51,7 +57,11 @@ impl fmt::Display for ImportReport {
             self.what, self.read, self.created, self.updated, self.unchanged, self.deprecated
         )?;
         if self.skipped_relations > 0 {
-            write!(f, ", {} relations to unknown skills skipped", self.skipped_relations)?;
+            write!(
+                f,
+                ", {} relations to unknown skills skipped",
+                self.skipped_relations
+            )?;
         }
         write!(f, "; taxonomy version {}", self.version)
     }
@@ -68,37 +78,86 @@ pub fn parse_lang(raw: &str) -> Result<&'static str, ImportError> {
 }
 
 fn open(path: &Path) -> Result<std::fs::File, ImportError> {
-    std::fs::File::open(path).map_err(|source| ImportError::Read { path: path.display().to_string(), source })
+    std::fs::File::open(path).map_err(|source| ImportError::Read {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// Replaces the labels of one language, keeping the others.
-fn merge_labels(existing: &[LabelRecord], lang: &str, preferred: &str, alternatives: impl Iterator<Item = String>) -> Vec<LabelRecord> {
-    let mut out: Vec<LabelRecord> = existing.iter().filter(|l| l.lang != lang).cloned().collect();
-    out.push(LabelRecord { lang: lang.to_owned(), text: preferred.trim().to_owned(), preferred: true });
+fn merge_labels(
+    existing: &[LabelRecord],
+    lang: &str,
+    preferred: &str,
+    alternatives: impl Iterator<Item = String>,
+) -> Vec<LabelRecord> {
+    let mut out: Vec<LabelRecord> = existing
+        .iter()
+        .filter(|l| l.lang != lang)
+        .cloned()
+        .collect();
+    out.push(LabelRecord {
+        lang: lang.to_owned(),
+        text: preferred.trim().to_owned(),
+        preferred: true,
+    });
     let mut seen = HashSet::from([preferred.trim().to_lowercase()]);
     for alt in alternatives {
         let alt = alt.trim().to_owned();
         if !alt.is_empty() && seen.insert(alt.to_lowercase()) {
-            out.push(LabelRecord { lang: lang.to_owned(), text: alt, preferred: false });
+            out.push(LabelRecord {
+                lang: lang.to_owned(),
+                text: alt,
+                preferred: false,
+            });
         }
     }
     out
 }
 
 /// Imports a `skills_<lang>.csv` file.
-pub async fn import_skills_file(store: &Store, path: &Path, lang: &str, deprecate_missing: bool) -> Result<ImportReport, ImportError> {
+pub async fn import_skills_file(
+    store: &Store,
+    path: &Path,
+    lang: &str,
+    deprecate_missing: bool,
+) -> Result<ImportReport, ImportError> {
     let lang = parse_lang(lang)?;
-    let skills = esco::read_skills(open(path)?).map_err(|source| ImportError::Format { path: path.display().to_string(), source })?;
-    import_skills(store, &skills, lang, deprecate_missing, &format!("ESCO skills ({lang}) from {}", path.display())).await
+    let skills = esco::read_skills(open(path)?).map_err(|source| ImportError::Format {
+        path: path.display().to_string(),
+        source,
+    })?;
+    import_skills(
+        store,
+        &skills,
+        lang,
+        deprecate_missing,
+        &format!("ESCO skills ({lang}) from {}", path.display()),
+    )
+    .await
 }
 
 /// Imports parsed skills (the file-free core, used by tests too).
-pub async fn import_skills(store: &Store, skills: &[esco::EscoSkill], lang: &str, deprecate_missing: bool, source: &str) -> Result<ImportReport, ImportError> {
+pub async fn import_skills(
+    store: &Store,
+    skills: &[esco::EscoSkill],
+    lang: &str,
+    deprecate_missing: bool,
+    source: &str,
+) -> Result<ImportReport, ImportError> {
     let existing = taxonomy::all(store.conn()).await?;
-    let mut by_uri: HashMap<String, ConceptRecord> = existing.into_iter().filter_map(|c| c.esco_uri.clone().map(|u| (u, c))).collect();
+    let mut by_uri: HashMap<String, ConceptRecord> = existing
+        .into_iter()
+        .filter_map(|c| c.esco_uri.clone().map(|u| (u, c)))
+        .collect();
     let txn = store.conn().begin().await?;
     let version = taxonomy::begin_version(&txn, source).await?;
-    let mut report = ImportReport { what: format!("ESCO skills ({lang})"), read: skills.len(), version, ..Default::default() };
+    let mut report = ImportReport {
+        what: format!("ESCO skills ({lang})"),
+        read: skills.len(),
+        version,
+        ..Default::default()
+    };
     let mut created = Vec::new();
     let mut seen = HashSet::new();
     for s in skills {
@@ -112,7 +171,11 @@ pub async fn import_skills(store: &Store, skills: &[esco::EscoSkill], lang: &str
                 let mut new = old.clone();
                 new.labels = merge_labels(&old.labels, lang, &s.preferred_label, alternatives);
                 if lang == "en" || new.description.is_none() {
-                    new.description = s.description.clone().filter(|d| !d.trim().is_empty()).or(new.description);
+                    new.description = s
+                        .description
+                        .clone()
+                        .filter(|d| !d.trim().is_empty())
+                        .or(new.description);
                 }
                 new.deprecated = !released;
                 if !released && new.replaced_by.is_none() {
@@ -152,15 +215,29 @@ pub async fn import_skills(store: &Store, skills: &[esco::EscoSkill], lang: &str
     taxonomy::insert_many(&txn, &created).await?;
     if deprecate_missing {
         // A new concept that now carries a vanished concept's preferred label replaced it.
-        let label_owner: HashMap<String, Uuid> = skills.iter().map(|s| (s.preferred_label.trim().to_lowercase(), esco::uri_to_uuid(&s.uri))).collect();
+        let label_owner: HashMap<String, Uuid> = skills
+            .iter()
+            .map(|s| {
+                (
+                    s.preferred_label.trim().to_lowercase(),
+                    esco::uri_to_uuid(&s.uri),
+                )
+            })
+            .collect();
         let vanished: Vec<ConceptRecord> = by_uri
             .drain()
             .filter(|(uri, c)| c.kind == "competence" && !c.deprecated && !seen.contains(uri))
             .map(|(_, c)| c)
             .collect();
         for mut c in vanished {
-            let old_label = c.labels.iter().find(|l| l.preferred && l.lang == lang).map(|l| l.text.trim().to_lowercase());
-            c.replaced_by = old_label.and_then(|l| label_owner.get(&l).copied()).filter(|id| *id != c.id);
+            let old_label = c
+                .labels
+                .iter()
+                .find(|l| l.preferred && l.lang == lang)
+                .map(|l| l.text.trim().to_lowercase());
+            c.replaced_by = old_label
+                .and_then(|l| label_owner.get(&l).copied())
+                .filter(|id| *id != c.id);
             c.deprecated = true;
             c.changed_in_version = version;
             taxonomy::update(&txn, &c).await?;
@@ -180,11 +257,30 @@ fn counts(r: &ImportReport) -> serde_json::Value {
 }
 
 /// Imports `occupations_<lang>.csv` with `occupationSkillRelations_<lang>.csv`.
-pub async fn import_occupations_files(store: &Store, occupations: &Path, relations: &Path, lang: &str) -> Result<ImportReport, ImportError> {
+pub async fn import_occupations_files(
+    store: &Store,
+    occupations: &Path,
+    relations: &Path,
+    lang: &str,
+) -> Result<ImportReport, ImportError> {
     let lang = parse_lang(lang)?;
-    let occs = esco::read_occupations(open(occupations)?).map_err(|source| ImportError::Format { path: occupations.display().to_string(), source })?;
-    let rels = esco::read_relations(open(relations)?).map_err(|source| ImportError::Format { path: relations.display().to_string(), source })?;
-    import_occupations(store, &occs, &rels, lang, &format!("ESCO occupations ({lang}) from {}", occupations.display())).await
+    let occs =
+        esco::read_occupations(open(occupations)?).map_err(|source| ImportError::Format {
+            path: occupations.display().to_string(),
+            source,
+        })?;
+    let rels = esco::read_relations(open(relations)?).map_err(|source| ImportError::Format {
+        path: relations.display().to_string(),
+        source,
+    })?;
+    import_occupations(
+        store,
+        &occs,
+        &rels,
+        lang,
+        &format!("ESCO occupations ({lang}) from {}", occupations.display()),
+    )
+    .await
 }
 
 /// Imports parsed occupations and relations.
@@ -196,8 +292,16 @@ pub async fn import_occupations(
     source: &str,
 ) -> Result<ImportReport, ImportError> {
     let existing = taxonomy::all(store.conn()).await?;
-    let skill_ids: HashMap<String, Uuid> = existing.iter().filter(|c| c.kind == "competence").filter_map(|c| c.esco_uri.clone().map(|u| (u, c.id))).collect();
-    let by_uri: HashMap<String, ConceptRecord> = existing.into_iter().filter(|c| c.kind == "occupation").filter_map(|c| c.esco_uri.clone().map(|u| (u, c))).collect();
+    let skill_ids: HashMap<String, Uuid> = existing
+        .iter()
+        .filter(|c| c.kind == "competence")
+        .filter_map(|c| c.esco_uri.clone().map(|u| (u, c.id)))
+        .collect();
+    let by_uri: HashMap<String, ConceptRecord> = existing
+        .into_iter()
+        .filter(|c| c.kind == "occupation")
+        .filter_map(|c| c.esco_uri.clone().map(|u| (u, c)))
+        .collect();
     let mut essential: HashMap<&str, Vec<Uuid>> = HashMap::new();
     let mut optional: HashMap<&str, Vec<Uuid>> = HashMap::new();
     let mut skipped = 0;
@@ -206,12 +310,25 @@ pub async fn import_occupations(
             skipped += 1;
             continue;
         };
-        let target = if r.relation_type.eq_ignore_ascii_case("essential") { &mut essential } else { &mut optional };
-        target.entry(r.occupation_uri.as_str()).or_default().push(*skill);
+        let target = if r.relation_type.eq_ignore_ascii_case("essential") {
+            &mut essential
+        } else {
+            &mut optional
+        };
+        target
+            .entry(r.occupation_uri.as_str())
+            .or_default()
+            .push(*skill);
     }
     let txn = store.conn().begin().await?;
     let version = taxonomy::begin_version(&txn, source).await?;
-    let mut report = ImportReport { what: format!("ESCO occupations ({lang})"), read: occs.len(), version, skipped_relations: skipped, ..Default::default() };
+    let mut report = ImportReport {
+        what: format!("ESCO occupations ({lang})"),
+        read: occs.len(),
+        version,
+        skipped_relations: skipped,
+        ..Default::default()
+    };
     let mut created = Vec::new();
     for o in occs {
         let mut ess = essential.remove(o.uri.as_str()).unwrap_or_default();
@@ -223,7 +340,12 @@ pub async fn import_occupations(
         match by_uri.get(&o.uri) {
             Some(old) => {
                 let mut new = old.clone();
-                new.labels = merge_labels(&old.labels, lang, &o.preferred_label, o.alt_labels.iter().cloned());
+                new.labels = merge_labels(
+                    &old.labels,
+                    lang,
+                    &o.preferred_label,
+                    o.alt_labels.iter().cloned(),
+                );
                 if !ess.is_empty() || !opt.is_empty() {
                     new.essential = ess;
                     new.optional = opt;

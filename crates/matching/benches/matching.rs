@@ -24,7 +24,16 @@ fn benches(c: &mut Criterion) {
     let opts = MatchOptions::new(synth::today());
 
     let mut group = c.benchmark_group("taxonomy");
-    let queries = ["sve", "svetsning", "kraftmon", "bearbetlä", "hydraullik", "tekniklag er", "m", "programmering"];
+    let queries = [
+        "sve",
+        "svetsning",
+        "kraftmon",
+        "bearbetlä",
+        "hydraullik",
+        "tekniklag er",
+        "m",
+        "programmering",
+    ];
     group.bench_function("search_15k_concepts", |b| {
         let mut i = 0;
         b.iter(|| {

@@ -16,7 +16,10 @@ fn rss_kib() -> Option<u64> {
 }
 
 fn mib(kib: Option<u64>) -> String {
-    kib.map_or_else(|| "n/a".to_owned(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
+    kib.map_or_else(
+        || "n/a".to_owned(),
+        |k| format!("{:.1} MiB", k as f64 / 1024.0),
+    )
 }
 
 fn main() {
@@ -24,7 +27,11 @@ fn main() {
     let words = synth::words();
     let t = Instant::now();
     let taxonomy = Arc::new(synth::taxonomy(&words));
-    println!("taxonomy: {} concepts built in {:?}", taxonomy.concept_count(), t.elapsed());
+    println!(
+        "taxonomy: {} concepts built in {:?}",
+        taxonomy.concept_count(),
+        t.elapsed()
+    );
     let after_taxonomy = rss_kib();
     let offers = synth::offers(&words, 100_000);
     let needs = synth::needs(&words, 10_000);
@@ -34,7 +41,11 @@ fn main() {
     for o in offers {
         engine.upsert_offer(o);
     }
-    println!("index: {} offers in {:?}", engine.offer_count(), t.elapsed());
+    println!(
+        "index: {} offers in {:?}",
+        engine.offer_count(),
+        t.elapsed()
+    );
     let after_offers = rss_kib();
     for n in needs {
         engine.upsert_need(n);
@@ -47,6 +58,8 @@ fn main() {
     println!("RSS after 10k needs:          {}", mib(after_needs));
     println!(
         "engine with 100k offers (RSS delta incl. moved docs): {}",
-        mib(after_offers.zip(after_taxonomy).map(|(a, b)| a.saturating_sub(b)))
+        mib(after_offers
+            .zip(after_taxonomy)
+            .map(|(a, b)| a.saturating_sub(b)))
     );
 }

@@ -13,8 +13,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::geography::{Geography, Proximity};
 use crate::fx::FxMap;
+use crate::geography::{Geography, Proximity};
 use crate::normalise::{detect_lang, index_term, index_terms, word_spans};
 use crate::taxonomy::{Lang, Taxonomy};
 
@@ -154,7 +154,15 @@ pub struct Weights {
 
 impl Default for Weights {
     fn default() -> Self {
-        Self { competence: 0.40, text: 0.10, geography: 0.15, timing: 0.10, level: 0.05, capacity: 0.10, delivery: 0.10 }
+        Self {
+            competence: 0.40,
+            text: 0.10,
+            geography: 0.15,
+            timing: 0.10,
+            level: 0.05,
+            capacity: 0.10,
+            delivery: 0.10,
+        }
     }
 }
 
@@ -221,7 +229,12 @@ impl MatchOptions {
     /// Default weights, `min_score` 0.35, `max_results` 10.
     #[must_use]
     pub fn new(today: NaiveDate) -> Self {
-        Self { weights: Weights::default(), min_score: 0.35, max_results: 10, today }
+        Self {
+            weights: Weights::default(),
+            min_score: 0.35,
+            max_results: 10,
+            today,
+        }
     }
 }
 
@@ -473,7 +486,11 @@ struct Slots<T> {
 
 impl<T> Default for Slots<T> {
     fn default() -> Self {
-        Self { items: Vec::new(), by_id: HashMap::new(), free: Vec::new() }
+        Self {
+            items: Vec::new(),
+            by_id: HashMap::new(),
+            free: Vec::new(),
+        }
     }
 }
 
@@ -568,8 +585,11 @@ impl Postings {
             out.extend_from_slice(self.concept(c));
         }
         let df_cap = (total_docs / MAX_TERM_DF_SHARE).max(200);
-        let mut usable: Vec<(usize, u32)> =
-            terms.iter().map(|&t| (self.df(t), t)).filter(|&(df, _)| df > 0 && df <= df_cap).collect();
+        let mut usable: Vec<(usize, u32)> = terms
+            .iter()
+            .map(|&t| (self.df(t), t))
+            .filter(|&(df, _)| df > 0 && df <= df_cap)
+            .collect();
         usable.sort_unstable();
         usable.dedup();
         for &(_, t) in usable.iter().take(MAX_RETRIEVAL_TERMS) {
@@ -595,11 +615,18 @@ struct Query {
 
 impl Query {
     fn new(v: &TermVec, postings: &Postings, n: usize) -> Self {
-        let terms: Vec<(u32, f32)> = v.known.iter().map(|&(t, w)| (t, w * idf(postings.df(t), n))).collect();
+        let terms: Vec<(u32, f32)> = v
+            .known
+            .iter()
+            .map(|&(t, w)| (t, w * idf(postings.df(t), n)))
+            .collect();
         let unknown_idf = idf(0, n);
         let norm_sq: f32 =
             terms.iter().map(|e| e.1 * e.1).sum::<f32>() + v.unknown_sq * unknown_idf * unknown_idf;
-        Self { terms, norm: norm_sq.sqrt() }
+        Self {
+            terms,
+            norm: norm_sq.sqrt(),
+        }
     }
 
     fn ids(&self) -> Vec<u32> {
@@ -794,7 +821,10 @@ impl Engine {
     }
 
     fn canonical_set(&self, concepts: &[Uuid]) -> Vec<Uuid> {
-        let mut out: Vec<Uuid> = concepts.iter().map(|&c| self.taxonomy.canonical(c)).collect();
+        let mut out: Vec<Uuid> = concepts
+            .iter()
+            .map(|&c| self.taxonomy.canonical(c))
+            .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -804,7 +834,11 @@ impl Engine {
         let concepts = self.canonical_set(&doc.concepts);
         let (text, lang) = doc_text(&doc.title, &doc.description);
         let terms = Lexicon::bag(lex, &text, lang);
-        OfferEntry { doc, concepts, terms }
+        OfferEntry {
+            doc,
+            concepts,
+            terms,
+        }
     }
 
     /// Adds or replaces an offer.
@@ -822,7 +856,8 @@ impl Engine {
     /// Removes an offer (no-op when unknown).
     pub fn remove_offer(&mut self, id: Uuid) {
         if let Some((slot, entry)) = self.offers.take(id) {
-            self.offer_postings.remove(slot, &entry.concepts, &entry.terms);
+            self.offer_postings
+                .remove(slot, &entry.concepts, &entry.terms);
         }
     }
 
@@ -836,14 +871,22 @@ impl Engine {
         let terms = Lexicon::bag(&mut LexRef::Intern(&mut lexicon), &area, lang);
         self.lexicon = lexicon;
         let id = contact.id;
-        let slot = self.contacts.insert(id, ContactEntry { doc: contact, concepts: concepts.clone(), terms: terms.clone() });
+        let slot = self.contacts.insert(
+            id,
+            ContactEntry {
+                doc: contact,
+                concepts: concepts.clone(),
+                terms: terms.clone(),
+            },
+        );
         self.contact_postings.add(slot, &concepts, &terms);
     }
 
     /// Removes a contact (no-op when unknown).
     pub fn remove_contact(&mut self, id: Uuid) {
         if let Some((slot, entry)) = self.contacts.take(id) {
-            self.contact_postings.remove(slot, &entry.concepts, &entry.terms);
+            self.contact_postings
+                .remove(slot, &entry.concepts, &entry.terms);
         }
     }
 
@@ -859,7 +902,14 @@ impl Engine {
         let id = need.id;
         let must = profile.must.clone();
         let terms = profile.terms.clone();
-        let slot = self.needs.insert(id, NeedEntry { doc: need, profile, concept_set: concept_set.clone() });
+        let slot = self.needs.insert(
+            id,
+            NeedEntry {
+                doc: need,
+                profile,
+                concept_set: concept_set.clone(),
+            },
+        );
         self.need_postings.add(slot, &concept_set, &terms);
         for c in must {
             insert_sorted(self.need_must.entry(c).or_default(), slot);
@@ -869,7 +919,8 @@ impl Engine {
     /// Removes an open need (no-op when unknown).
     pub fn remove_need(&mut self, id: Uuid) {
         if let Some((slot, entry)) = self.needs.take(id) {
-            self.need_postings.remove(slot, &entry.concept_set, &entry.profile.terms);
+            self.need_postings
+                .remove(slot, &entry.concept_set, &entry.profile.terms);
             for c in &entry.profile.must {
                 if let Some(list) = self.need_must.get_mut(c) {
                     remove_sorted(list, slot);
@@ -902,14 +953,18 @@ impl Engine {
             match concept {
                 Some(c) => {
                     if !r.label.trim().is_empty() {
-                        label_hint.entry(c).or_insert_with(|| r.label.trim().to_owned());
+                        label_hint
+                            .entry(c)
+                            .or_insert_with(|| r.label.trim().to_owned());
                     }
                     let list = if r.must_have { &mut must } else { &mut nice };
                     if !list.contains(&c) {
                         list.push(c);
                     }
                 }
-                None if !r.label.trim().is_empty() => unresolved_raw.push((r.label.trim().to_owned(), r.must_have)),
+                None if !r.label.trim().is_empty() => {
+                    unresolved_raw.push((r.label.trim().to_owned(), r.must_have))
+                }
                 None => {}
             }
         }
@@ -939,7 +994,8 @@ impl Engine {
             }
         }
         nice.retain(|c| !must.contains(c));
-        let mut all_text = String::with_capacity(need.title.len() + need.description.len() + label_text.len() + 2);
+        let mut all_text =
+            String::with_capacity(need.title.len() + need.description.len() + label_text.len() + 2);
         all_text.push_str(&need.title);
         all_text.push(' ');
         all_text.push_str(&label_text);
@@ -961,8 +1017,19 @@ impl Engine {
                 Unresolved { label, must, terms }
             })
             .collect();
-        let wanted_level = need.wanted_level.or_else(|| need.requirements.iter().filter_map(|r| r.level).max());
-        NeedProfile { must, nice, unresolved, via_occupation, terms, lang: explain_lang, label_hint, wanted_level }
+        let wanted_level = need
+            .wanted_level
+            .or_else(|| need.requirements.iter().filter_map(|r| r.level).max());
+        NeedProfile {
+            must,
+            nice,
+            unresolved,
+            via_occupation,
+            terms,
+            lang: explain_lang,
+            label_hint,
+            wanted_level,
+        }
     }
 
     fn concept_name(&self, c: Uuid, profile: &NeedProfile) -> String {
@@ -974,7 +1041,11 @@ impl Engine {
     }
 
     fn list_names(&self, ids: &[Uuid], profile: &NeedProfile) -> String {
-        let mut names: Vec<String> = ids.iter().take(MAX_LISTED).map(|&c| self.concept_name(c, profile)).collect();
+        let mut names: Vec<String> = ids
+            .iter()
+            .take(MAX_LISTED)
+            .map(|&c| self.concept_name(c, profile))
+            .collect();
         if ids.len() > MAX_LISTED {
             names.push(format!("and {} more", ids.len() - MAX_LISTED));
         }
@@ -985,7 +1056,12 @@ impl Engine {
     // Offer scoring
     // -----------------------------------------------------------------------------------------
 
-    fn geography_of_instance(&self, need: &NeedDoc, inst: &InstanceDoc, offer: &OfferDoc) -> (f64, Option<Proximity>) {
+    fn geography_of_instance(
+        &self,
+        need: &NeedDoc,
+        inst: &InstanceDoc,
+        offer: &OfferDoc,
+    ) -> (f64, Option<Proximity>) {
         let prefers_distance = need.delivery.is_some_and(|d| d.distance);
         if inst.distance || (offer.delivery == Delivery::Distance && inst.municipality.is_none()) {
             return (if prefers_distance { 1.0 } else { 0.9 }, None);
@@ -1005,13 +1081,28 @@ impl Engine {
         }
     }
 
-    fn best_instance<'a>(&self, need: &NeedDoc, offer: &'a OfferDoc, opts: &MatchOptions) -> Option<InstanceFit<'a>> {
+    fn best_instance<'a>(
+        &self,
+        need: &NeedDoc,
+        offer: &'a OfferDoc,
+        opts: &MatchOptions,
+    ) -> Option<InstanceFit<'a>> {
         let w = &opts.weights;
         if offer.instances.is_empty() {
             let distance = offer.delivery == Delivery::Distance;
             let prefers_distance = need.delivery.is_some_and(|d| d.distance);
-            let geography = if distance { if prefers_distance { 1.0 } else { 0.9 } } else { 0.3 };
-            return Some(InstanceFit { instance: None, geography, proximity: None, timing: 0.5, capacity: 0.6 });
+            let geography = if distance {
+                if prefers_distance { 1.0 } else { 0.9 }
+            } else {
+                0.3
+            };
+            return Some(InstanceFit {
+                instance: None,
+                geography,
+                proximity: None,
+                timing: 0.5,
+                capacity: 0.6,
+            });
         }
         let mut best: Option<(f64, InstanceFit<'a>)> = None;
         for inst in &offer.instances {
@@ -1034,7 +1125,13 @@ impl Engine {
                 None => 0.6,
             };
             let value = w.geography * geography + w.timing * timing + w.capacity * capacity;
-            let fit = InstanceFit { instance: Some(inst), geography, proximity, timing, capacity };
+            let fit = InstanceFit {
+                instance: Some(inst),
+                geography,
+                proximity,
+                timing,
+                capacity,
+            };
             let better = match &best {
                 None => true,
                 Some((v, b)) => {
@@ -1093,7 +1190,10 @@ impl Engine {
 
     /// Scores one offer for one need; `None` when the offer cannot serve (all instances past,
     /// or nothing in common).
-    #[expect(clippy::too_many_arguments, reason = "internal hot path; bundling would only add indirection")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "internal hot path; bundling would only add indirection"
+    )]
     fn score_offer(
         &self,
         need: &NeedDoc,
@@ -1110,9 +1210,24 @@ impl Engine {
         let fit = self.best_instance(need, &offer.doc, opts)?;
 
         // Competence.
-        let covered_must: Vec<Uuid> = profile.must.iter().copied().filter(|c| offer.teaches(c)).collect();
-        let missing_must: Vec<Uuid> = profile.must.iter().copied().filter(|c| !offer.teaches(c)).collect();
-        let covered_nice: Vec<Uuid> = profile.nice.iter().copied().filter(|c| offer.teaches(c)).collect();
+        let covered_must: Vec<Uuid> = profile
+            .must
+            .iter()
+            .copied()
+            .filter(|c| offer.teaches(c))
+            .collect();
+        let missing_must: Vec<Uuid> = profile
+            .must
+            .iter()
+            .copied()
+            .filter(|c| !offer.teaches(c))
+            .collect();
+        let covered_nice: Vec<Uuid> = profile
+            .nice
+            .iter()
+            .copied()
+            .filter(|c| offer.teaches(c))
+            .collect();
         let mut total = profile.must.len() as f64 + NICE_WEIGHT * profile.nice.len() as f64;
         let mut got = covered_must.len() as f64 + NICE_WEIGHT * covered_nice.len() as f64;
         let mut text_hits: Vec<&str> = Vec::new();
@@ -1120,7 +1235,11 @@ impl Engine {
             let weight = if u.must { 1.0 } else { NICE_WEIGHT };
             total += weight;
             if !u.terms.is_empty() {
-                let hits = u.terms.iter().filter(|t| t.is_some_and(|t| offer.terms.contains(t))).count();
+                let hits = u
+                    .terms
+                    .iter()
+                    .filter(|t| t.is_some_and(|t| offer.terms.contains(t)))
+                    .count();
                 let share = hits as f64 / u.terms.len() as f64;
                 if share > 0.0 {
                     text_hits.push(&u.label);
@@ -1138,13 +1257,41 @@ impl Engine {
         let delivery = Self::delivery_fit(need, &offer.doc);
 
         let factors = vec![
-            Factor { name: "competence".into(), score: competence, weight: if has_requirements { w.competence } else { 0.0 } },
-            Factor { name: "text".into(), score: text, weight: w.text },
-            Factor { name: "geography".into(), score: fit.geography, weight: w.geography },
-            Factor { name: "timing".into(), score: fit.timing, weight: w.timing },
-            Factor { name: "level".into(), score: level, weight: w.level },
-            Factor { name: "capacity".into(), score: fit.capacity, weight: w.capacity },
-            Factor { name: "delivery".into(), score: delivery, weight: w.delivery },
+            Factor {
+                name: "competence".into(),
+                score: competence,
+                weight: if has_requirements { w.competence } else { 0.0 },
+            },
+            Factor {
+                name: "text".into(),
+                score: text,
+                weight: w.text,
+            },
+            Factor {
+                name: "geography".into(),
+                score: fit.geography,
+                weight: w.geography,
+            },
+            Factor {
+                name: "timing".into(),
+                score: fit.timing,
+                weight: w.timing,
+            },
+            Factor {
+                name: "level".into(),
+                score: level,
+                weight: w.level,
+            },
+            Factor {
+                name: "capacity".into(),
+                score: fit.capacity,
+                weight: w.capacity,
+            },
+            Factor {
+                name: "delivery".into(),
+                score: delivery,
+                weight: w.delivery,
+            },
         ];
         let score = combine(&factors);
         if score < opts.min_score {
@@ -1154,8 +1301,13 @@ impl Engine {
         // Explanation.
         let mut parts: Vec<String> = Vec::new();
         if let Some(occ) = profile.via_occupation {
-            let name = self.taxonomy.occupation_label(occ, profile.lang).unwrap_or("the occupation");
-            parts.push(format!("matched on the occupation's essential competences ({name})"));
+            let name = self
+                .taxonomy
+                .occupation_label(occ, profile.lang)
+                .unwrap_or("the occupation");
+            parts.push(format!(
+                "matched on the occupation's essential competences ({name})"
+            ));
         }
         if !profile.must.is_empty() {
             let mut s = format!(
@@ -1168,7 +1320,10 @@ impl Engine {
             }
             parts.push(s);
             if !missing_must.is_empty() {
-                parts.push(format!("missing: {}", self.list_names(&missing_must, profile)));
+                parts.push(format!(
+                    "missing: {}",
+                    self.list_names(&missing_must, profile)
+                ));
             }
         }
         if !covered_nice.is_empty() {
@@ -1186,7 +1341,10 @@ impl Engine {
             parts.push("no competence requirements given; matched on text".into());
         }
         match fit.instance {
-            Some(inst) if inst.distance || offer.doc.delivery == Delivery::Distance && inst.municipality.is_none() => {
+            Some(inst)
+                if inst.distance
+                    || offer.doc.delivery == Delivery::Distance && inst.municipality.is_none() =>
+            {
                 parts.push("distance course".into());
             }
             Some(inst) => {
@@ -1202,7 +1360,9 @@ impl Engine {
         }
         if let Some(inst) = fit.instance {
             parts.push(match need.needed_by {
-                Some(by) if inst.start <= by => format!("starts {}, before the needed-by date {by}", inst.start),
+                Some(by) if inst.start <= by => {
+                    format!("starts {}, before the needed-by date {by}", inst.start)
+                }
                 Some(by) => format!(
                     "starts {}, {} days after the needed-by date {by}",
                     inst.start,
@@ -1216,7 +1376,11 @@ impl Engine {
             }
         }
         if let (Some(wanted), Some(l)) = (profile.wanted_level, offer.doc.level) {
-            parts.push(if wanted == l { format!("level {l} as wanted") } else { format!("level {l}, wanted {wanted}") });
+            parts.push(if wanted == l {
+                format!("level {l} as wanted")
+            } else {
+                format!("level {l}, wanted {wanted}")
+            });
         }
 
         let unresolved_labels = profile.unresolved.iter().map(|u| u.label.clone()).collect();
@@ -1248,7 +1412,9 @@ impl Engine {
         for u in &profile.unresolved {
             retrieval_terms.extend(u.terms.iter().flatten());
         }
-        let candidates = self.offer_postings.candidates(&profile.all_concepts(), &retrieval_terms, n);
+        let candidates =
+            self.offer_postings
+                .candidates(&profile.all_concepts(), &retrieval_terms, n);
         let mut out: Vec<Suggestion> = candidates
             .into_iter()
             .filter_map(|slot| self.offers.get(slot))
@@ -1273,7 +1439,11 @@ impl Engine {
     /// Open needs that an offer could serve, ranked as [`Engine::suggest_offers`] would rank
     /// the offer for each need.
     #[must_use]
-    pub fn suggest_needs_for_offer(&self, offer: &OfferDoc, opts: &MatchOptions) -> Vec<Suggestion> {
+    pub fn suggest_needs_for_offer(
+        &self,
+        offer: &OfferDoc,
+        opts: &MatchOptions,
+    ) -> Vec<Suggestion> {
         let entry = self.offer_entry(offer.clone(), &mut LexRef::Lookup(&self.lexicon));
         let n = self.needs.len();
         let term_ids: Vec<u32> = entry.terms.known.iter().map(|e| e.0).collect();
@@ -1333,13 +1503,22 @@ impl Engine {
         for u in &profile.unresolved {
             retrieval_terms.extend(u.terms.iter().flatten());
         }
-        let candidates = self.contact_postings.candidates(&profile.all_concepts(), &retrieval_terms, n);
+        let candidates =
+            self.contact_postings
+                .candidates(&profile.all_concepts(), &retrieval_terms, n);
         let mut out = Vec::new();
         for slot in candidates {
-            let Some(contact) = self.contacts.get(slot) else { continue };
+            let Some(contact) = self.contacts.get(slot) else {
+                continue;
+            };
             let covers = |c: &Uuid| contact.concepts.binary_search(c).is_ok();
             let covered_must: Vec<Uuid> = profile.must.iter().copied().filter(covers).collect();
-            let missing_must: Vec<Uuid> = profile.must.iter().copied().filter(|c| !covers(c)).collect();
+            let missing_must: Vec<Uuid> = profile
+                .must
+                .iter()
+                .copied()
+                .filter(|c| !covers(c))
+                .collect();
             let covered_nice: Vec<Uuid> = profile.nice.iter().copied().filter(covers).collect();
             let total = profile.must.len() as f64 + NICE_WEIGHT * profile.nice.len() as f64;
             let competence = if total > 0.0 {
@@ -1350,24 +1529,46 @@ impl Engine {
             // Area texts are short: score by the share of the contact's area terms the need
             // mentions, blended with cosine.
             let cos = query.cosine(&contact.terms, &self.contact_postings, n);
-            let area_hits = contact.terms.known.iter().filter(|(t, _)| query.terms.binary_search_by_key(t, |e| e.0).is_ok()).count();
-            let area_share = if contact.terms.known.is_empty() { 0.0 } else { area_hits as f64 / contact.terms.known.len() as f64 };
+            let area_hits = contact
+                .terms
+                .known
+                .iter()
+                .filter(|(t, _)| query.terms.binary_search_by_key(t, |e| e.0).is_ok())
+                .count();
+            let area_share = if contact.terms.known.is_empty() {
+                0.0
+            } else {
+                area_hits as f64 / contact.terms.known.len() as f64
+            };
             let text = cos.max(area_share * 0.8);
             if competence <= 0.0 && text < MIN_TEXT_ONLY {
                 continue;
             }
             let (geography, geo_text) = self.contact_geography(need, &contact.doc);
             let factors = vec![
-                Factor { name: "competence".into(), score: competence, weight: if total > 0.0 { w.competence } else { 0.0 } },
-                Factor { name: "text".into(), score: text, weight: w.text },
-                Factor { name: "geography".into(), score: geography, weight: w.geography },
+                Factor {
+                    name: "competence".into(),
+                    score: competence,
+                    weight: if total > 0.0 { w.competence } else { 0.0 },
+                },
+                Factor {
+                    name: "text".into(),
+                    score: text,
+                    weight: w.text,
+                },
+                Factor {
+                    name: "geography".into(),
+                    score: geography,
+                    weight: w.geography,
+                },
             ];
             let score = combine(&factors);
             if score < opts.min_score {
                 continue;
             }
             let mut parts = Vec::new();
-            let covered_all: Vec<Uuid> = covered_must.iter().chain(&covered_nice).copied().collect();
+            let covered_all: Vec<Uuid> =
+                covered_must.iter().chain(&covered_nice).copied().collect();
             if !covered_all.is_empty() {
                 parts.push(format!(
                     "covers {} of {} competences: {}",
@@ -1414,14 +1615,21 @@ impl Engine {
         let n = self.needs.len();
         let query = Query::new(&profile.terms, &self.need_postings, n);
         let mine = weighted_set(&profile);
-        let candidates = self.need_postings.candidates(&profile.all_concepts(), &query.ids(), n);
+        let candidates = self
+            .need_postings
+            .candidates(&profile.all_concepts(), &query.ids(), n);
         let mut out: Vec<(Proximity, Suggestion)> = Vec::new();
         for slot in candidates {
-            let Some(other) = self.needs.get(slot) else { continue };
-            if other.doc.id == need.id || other.doc.municipality.trim() == need.municipality.trim() {
+            let Some(other) = self.needs.get(slot) else {
+                continue;
+            };
+            if other.doc.id == need.id || other.doc.municipality.trim() == need.municipality.trim()
+            {
                 continue;
             }
-            let proximity = self.geography.proximity(&need.municipality, &other.doc.municipality);
+            let proximity = self
+                .geography
+                .proximity(&need.municipality, &other.doc.municipality);
             let geography = match proximity {
                 Proximity::Cluster => 1.0,
                 Proximity::Region => 0.6,
@@ -1436,23 +1644,52 @@ impl Engine {
             let timing = match (need.needed_by, other.doc.needed_by) {
                 (Some(a), Some(b)) => {
                     let diff = (a - b).num_days().unsigned_abs() as f64;
-                    if diff <= 30.0 { 1.0 } else { (-(diff - 30.0) / 90.0).exp() }
+                    if diff <= 30.0 {
+                        1.0
+                    } else {
+                        (-(diff - 30.0) / 90.0).exp()
+                    }
                 }
                 _ => 0.7,
             };
             let level = Self::level_fit(profile.wanted_level, other.profile.wanted_level);
             let factors = vec![
-                Factor { name: "competence".into(), score: competence, weight: w.competence },
-                Factor { name: "text".into(), score: text, weight: w.text },
-                Factor { name: "geography".into(), score: geography, weight: w.geography },
-                Factor { name: "timing".into(), score: timing, weight: w.timing },
-                Factor { name: "level".into(), score: level, weight: w.level },
+                Factor {
+                    name: "competence".into(),
+                    score: competence,
+                    weight: w.competence,
+                },
+                Factor {
+                    name: "text".into(),
+                    score: text,
+                    weight: w.text,
+                },
+                Factor {
+                    name: "geography".into(),
+                    score: geography,
+                    weight: w.geography,
+                },
+                Factor {
+                    name: "timing".into(),
+                    score: timing,
+                    weight: w.timing,
+                },
+                Factor {
+                    name: "level".into(),
+                    score: level,
+                    weight: w.level,
+                },
             ];
             let score = combine(&factors);
             if score < opts.min_score {
                 continue;
             }
-            let shared: Vec<Uuid> = profile.must.iter().copied().filter(|c| other.profile.must.contains(c)).collect();
+            let shared: Vec<Uuid> = profile
+                .must
+                .iter()
+                .copied()
+                .filter(|c| other.profile.must.contains(c))
+                .collect();
             let shared_any: Vec<Uuid> = profile
                 .all_concepts()
                 .into_iter()
@@ -1460,16 +1697,26 @@ impl Engine {
                 .collect();
             let mut parts = Vec::new();
             if !profile.must.is_empty() {
-                let mut s = format!("shares {} of {} must-have competences", shared.len(), profile.must.len());
+                let mut s = format!(
+                    "shares {} of {} must-have competences",
+                    shared.len(),
+                    profile.must.len()
+                );
                 if !shared.is_empty() {
                     let _ = write!(s, ": {}", self.list_names(&shared, &profile));
                 }
                 parts.push(s);
             } else if !shared_any.is_empty() {
-                parts.push(format!("shares competences: {}", self.list_names(&shared_any, &profile)));
+                parts.push(format!(
+                    "shares competences: {}",
+                    self.list_names(&shared_any, &profile)
+                ));
             }
             parts.push(match proximity {
-                Proximity::Cluster => format!("municipality {} in the same cluster", other.doc.municipality),
+                Proximity::Cluster => format!(
+                    "municipality {} in the same cluster",
+                    other.doc.municipality
+                ),
                 _ => format!("municipality {} in the same region", other.doc.municipality),
             });
             parts.push(match other.doc.needed_by {
@@ -1486,9 +1733,23 @@ impl Engine {
                     explanation: parts.join("; "),
                     evidence: Evidence {
                         covered_must: shared,
-                        missing_must: profile.must.iter().copied().filter(|c| !other.profile.must.contains(c)).collect(),
-                        covered_nice: profile.nice.iter().copied().filter(|c| other.concept_set.binary_search(c).is_ok()).collect(),
-                        unresolved_labels: profile.unresolved.iter().map(|u| u.label.clone()).collect(),
+                        missing_must: profile
+                            .must
+                            .iter()
+                            .copied()
+                            .filter(|c| !other.profile.must.contains(c))
+                            .collect(),
+                        covered_nice: profile
+                            .nice
+                            .iter()
+                            .copied()
+                            .filter(|c| other.concept_set.binary_search(c).is_ok())
+                            .collect(),
+                        unresolved_labels: profile
+                            .unresolved
+                            .iter()
+                            .map(|u| u.label.clone())
+                            .collect(),
                         via_occupation: profile.via_occupation,
                         starts_on: other.doc.needed_by,
                         municipality: Some(other.doc.municipality.clone()),
@@ -1497,7 +1758,9 @@ impl Engine {
             ));
         }
         out.sort_by(|a, b| {
-            a.0.cmp(&b.0).then(b.1.score.total_cmp(&a.1.score)).then(a.1.target_id.cmp(&b.1.target_id))
+            a.0.cmp(&b.0)
+                .then(b.1.score.total_cmp(&a.1.score))
+                .then(a.1.target_id.cmp(&b.1.target_id))
         });
         out.truncate(opts.max_results);
         out.into_iter().map(|e| e.1).collect()
@@ -1511,8 +1774,12 @@ impl Engine {
     /// (incl. occupation-essential) that the offer teaches, and their total headcount.
     #[must_use]
     pub fn demand_for_offer(&self, offer_id: Uuid, region: Option<&str>) -> Demand {
-        let Some(&slot) = self.offers.by_id.get(&offer_id) else { return Demand::default() };
-        let Some(offer) = self.offers.get(slot) else { return Demand::default() };
+        let Some(&slot) = self.offers.by_id.get(&offer_id) else {
+            return Demand::default();
+        };
+        let Some(offer) = self.offers.get(slot) else {
+            return Demand::default();
+        };
         let mut needs: Vec<u32> = Vec::new();
         for c in &offer.concepts {
             if let Some(list) = self.need_must.get(c) {
@@ -1523,7 +1790,9 @@ impl Engine {
         needs.dedup();
         let mut demand = Demand::default();
         for slot in needs {
-            let Some(need) = self.needs.get(slot) else { continue };
+            let Some(need) = self.needs.get(slot) else {
+                continue;
+            };
             if let Some(r) = region
                 && self.geography.region_of(&need.doc.municipality) != Some(r)
             {
@@ -1542,18 +1811,31 @@ fn combine(factors: &[Factor]) -> f64 {
     if total <= 0.0 {
         return 0.0;
     }
-    (factors.iter().map(|f| f.weight * f.score.clamp(0.0, 1.0)).sum::<f64>() / total).clamp(0.0, 1.0)
+    (factors
+        .iter()
+        .map(|f| f.weight * f.score.clamp(0.0, 1.0))
+        .sum::<f64>()
+        / total)
+        .clamp(0.0, 1.0)
 }
 
 /// Sorts by score descending then target id ascending, and truncates.
 fn rank(out: &mut Vec<Suggestion>, max: usize) {
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.target_id.cmp(&b.target_id)));
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.target_id.cmp(&b.target_id))
+    });
     out.truncate(max);
 }
 
 fn weighted_set(p: &NeedProfile) -> Vec<(Uuid, f64)> {
-    let mut v: Vec<(Uuid, f64)> =
-        p.must.iter().map(|&c| (c, 1.0)).chain(p.nice.iter().map(|&c| (c, NICE_WEIGHT))).collect();
+    let mut v: Vec<(Uuid, f64)> = p
+        .must
+        .iter()
+        .map(|&c| (c, 1.0))
+        .chain(p.nice.iter().map(|&c| (c, NICE_WEIGHT)))
+        .collect();
     v.sort_by_key(|e| e.0);
     v.dedup_by(|a, b| a.0 == b.0);
     v

@@ -116,13 +116,20 @@ impl Row<'_> {
     }
 
     fn required(&self, column: &'static str) -> Result<String, EscoError> {
-        self.optional(column).ok_or(EscoError::EmptyValue { row: self.number, column })
+        self.optional(column).ok_or(EscoError::EmptyValue {
+            row: self.number,
+            column,
+        })
     }
 
     fn lines(&self, column: &str) -> Vec<String> {
         self.optional(column)
             .map(|v| {
-                v.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+                v.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
             })
             .unwrap_or_default()
     }
@@ -130,8 +137,13 @@ impl Row<'_> {
 
 impl<R: Read> Table<R> {
     fn open(r: R, required: &[&'static str]) -> Result<Self, EscoError> {
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(r);
-        let headers = reader.headers().map_err(|source| EscoError::Csv { row: 0, source })?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(r);
+        let headers = reader
+            .headers()
+            .map_err(|source| EscoError::Csv { row: 0, source })?;
         let columns: HashMap<String, usize> = headers
             .iter()
             .enumerate()
@@ -145,7 +157,10 @@ impl<R: Read> Table<R> {
         Ok(Self { reader, columns })
     }
 
-    fn for_each(mut self, mut f: impl FnMut(&Row<'_>) -> Result<(), EscoError>) -> Result<(), EscoError> {
+    fn for_each(
+        mut self,
+        mut f: impl FnMut(&Row<'_>) -> Result<(), EscoError>,
+    ) -> Result<(), EscoError> {
         let mut record = csv::StringRecord::new();
         let mut number = 0u64;
         loop {
@@ -153,12 +168,21 @@ impl<R: Read> Table<R> {
             match self.reader.read_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => return Ok(()),
-                Err(source) => return Err(EscoError::Csv { row: number, source }),
+                Err(source) => {
+                    return Err(EscoError::Csv {
+                        row: number,
+                        source,
+                    });
+                }
             }
             if record.iter().all(|f| f.trim().is_empty()) {
                 continue;
             }
-            f(&Row { record: &record, columns: &self.columns, number })?;
+            f(&Row {
+                record: &record,
+                columns: &self.columns,
+                number,
+            })?;
         }
     }
 }
@@ -174,14 +198,20 @@ pub fn read_skills<R: Read>(r: R) -> Result<Vec<EscoSkill>, EscoError> {
     table.for_each(|row| {
         out.push(EscoSkill {
             uri: row.required("conceptUri")?,
-            concept_type: row.optional("conceptType").unwrap_or_else(|| "KnowledgeSkillCompetence".to_owned()),
+            concept_type: row
+                .optional("conceptType")
+                .unwrap_or_else(|| "KnowledgeSkillCompetence".to_owned()),
             skill_type: row.optional("skillType"),
             preferred_label: row.required("preferredLabel")?,
             alt_labels: row.lines("altLabels"),
             hidden_labels: row.lines("hiddenLabels"),
-            status: row.optional("status").unwrap_or_else(|| "released".to_owned()),
+            status: row
+                .optional("status")
+                .unwrap_or_else(|| "released".to_owned()),
             modified: row.optional("modifiedDate"),
-            description: row.optional("description").or_else(|| row.optional("definition")),
+            description: row
+                .optional("description")
+                .or_else(|| row.optional("definition")),
         });
         Ok(())
     })?;
@@ -200,7 +230,9 @@ pub fn read_occupations<R: Read>(r: R) -> Result<Vec<EscoOccupation>, EscoError>
             uri: row.required("conceptUri")?,
             preferred_label: row.required("preferredLabel")?,
             alt_labels: row.lines("altLabels"),
-            description: row.optional("description").or_else(|| row.optional("definition")),
+            description: row
+                .optional("description")
+                .or_else(|| row.optional("definition")),
         });
         Ok(())
     })?;
@@ -262,16 +294,26 @@ pub fn concepts_from_skills(files: &[(Lang, Vec<EscoSkill>)]) -> Vec<ConceptInpu
     let mut by_uri: BTreeMap<&str, ConceptInput> = BTreeMap::new();
     for (lang, skills) in files {
         for s in skills {
-            let c = by_uri.entry(s.uri.as_str()).or_insert_with(|| ConceptInput {
-                id: uri_to_uuid(&s.uri),
-                labels: Vec::new(),
-                deprecated: false,
-                replaced_by: None,
-            });
+            let c = by_uri
+                .entry(s.uri.as_str())
+                .or_insert_with(|| ConceptInput {
+                    id: uri_to_uuid(&s.uri),
+                    labels: Vec::new(),
+                    deprecated: false,
+                    replaced_by: None,
+                });
             c.deprecated |= s.status != "released";
-            c.labels.push(Label { lang: *lang, text: s.preferred_label.clone(), preferred: true });
+            c.labels.push(Label {
+                lang: *lang,
+                text: s.preferred_label.clone(),
+                preferred: true,
+            });
             for alt in s.alt_labels.iter().chain(&s.hidden_labels) {
-                c.labels.push(Label { lang: *lang, text: alt.clone(), preferred: false });
+                c.labels.push(Label {
+                    lang: *lang,
+                    text: alt.clone(),
+                    preferred: false,
+                });
             }
         }
     }
@@ -281,26 +323,43 @@ pub fn concepts_from_skills(files: &[(Lang, Vec<EscoSkill>)]) -> Vec<ConceptInpu
 /// Builds [`OccupationInput`]s from per-language occupation files and the relations file. Output
 /// is sorted by URI; relations to unknown occupations are ignored.
 #[must_use]
-pub fn occupations_from(files: &[(Lang, Vec<EscoOccupation>)], relations: &[EscoRelation]) -> Vec<OccupationInput> {
+pub fn occupations_from(
+    files: &[(Lang, Vec<EscoOccupation>)],
+    relations: &[EscoRelation],
+) -> Vec<OccupationInput> {
     let mut by_uri: BTreeMap<&str, OccupationInput> = BTreeMap::new();
     for (lang, occupations) in files {
         for o in occupations {
-            let entry = by_uri.entry(o.uri.as_str()).or_insert_with(|| OccupationInput {
-                id: uri_to_uuid(&o.uri),
-                labels: Vec::new(),
-                essential: Vec::new(),
-                optional: Vec::new(),
+            let entry = by_uri
+                .entry(o.uri.as_str())
+                .or_insert_with(|| OccupationInput {
+                    id: uri_to_uuid(&o.uri),
+                    labels: Vec::new(),
+                    essential: Vec::new(),
+                    optional: Vec::new(),
+                });
+            entry.labels.push(Label {
+                lang: *lang,
+                text: o.preferred_label.clone(),
+                preferred: true,
             });
-            entry.labels.push(Label { lang: *lang, text: o.preferred_label.clone(), preferred: true });
             for alt in &o.alt_labels {
-                entry.labels.push(Label { lang: *lang, text: alt.clone(), preferred: false });
+                entry.labels.push(Label {
+                    lang: *lang,
+                    text: alt.clone(),
+                    preferred: false,
+                });
             }
         }
     }
     for rel in relations {
         if let Some(o) = by_uri.get_mut(rel.occupation_uri.as_str()) {
             let id = uri_to_uuid(&rel.skill_uri);
-            let list = if rel.relation_type == "essential" { &mut o.essential } else { &mut o.optional };
+            let list = if rel.relation_type == "essential" {
+                &mut o.essential
+            } else {
+                &mut o.optional
+            };
             if !list.contains(&id) {
                 list.push(id);
             }

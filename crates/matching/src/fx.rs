@@ -59,7 +59,12 @@ impl Hasher for FxHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // Final avalanche: hashbrown takes bucket bits from the low end, and plain Fx leaves
+        // them poorly mixed for keys whose variable bytes come last (sequential UUIDs).
+        let mut z = self.hash;
+        z ^= z >> 33;
+        z = z.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        z ^ (z >> 33)
     }
 }
 

@@ -40,7 +40,10 @@ impl Geography {
     /// Builds the lookup; a later entry for the same code replaces an earlier one.
     #[must_use]
     pub fn new(entries: Vec<MunicipalityGeo>) -> Self {
-        let by_code = entries.into_iter().map(|e| (e.code.trim().to_owned(), e)).collect();
+        let by_code = entries
+            .into_iter()
+            .map(|e| (e.code.trim().to_owned(), e))
+            .collect();
         Self { by_code }
     }
 
@@ -107,10 +110,26 @@ mod tests {
 
     fn geo() -> Geography {
         Geography::new(vec![
-            MunicipalityGeo { code: "1480".into(), region: "14".into(), clusters: vec!["gbg".into()] },
-            MunicipalityGeo { code: "1481".into(), region: "14".into(), clusters: vec!["gbg".into()] },
-            MunicipalityGeo { code: "1490".into(), region: "14".into(), clusters: vec!["boras".into()] },
-            MunicipalityGeo { code: "0180".into(), region: "01".into(), clusters: vec!["sthlm".into()] },
+            MunicipalityGeo {
+                code: "1480".into(),
+                region: "14".into(),
+                clusters: vec!["gbg".into()],
+            },
+            MunicipalityGeo {
+                code: "1481".into(),
+                region: "14".into(),
+                clusters: vec!["gbg".into()],
+            },
+            MunicipalityGeo {
+                code: "1490".into(),
+                region: "14".into(),
+                clusters: vec!["boras".into()],
+            },
+            MunicipalityGeo {
+                code: "0180".into(),
+                region: "01".into(),
+                clusters: vec!["sthlm".into()],
+            },
         ])
     }
 

@@ -14,9 +14,11 @@ pub mod taxonomy;
 
 pub use engine::{
     ContactDoc, Delivery, DeliveryPreference, Demand, Engine, Evidence, Factor, InstanceDoc,
-    MatchOptions, NeedDoc, OfferDoc, Requirement, Suggestion, SuggestionKind, Weights, WeightsError,
+    MatchOptions, NeedDoc, OfferDoc, Requirement, Suggestion, SuggestionKind, Weights,
+    WeightsError,
 };
 pub use geography::{Geography, MunicipalityGeo, Proximity};
 pub use taxonomy::{
-    ConceptInput, FoundConcept, Label, Lang, OccupationInput, Resolution, ResolutionMethod, Taxonomy,
+    ConceptInput, FoundConcept, Label, Lang, OccupationInput, Resolution, ResolutionMethod,
+    Taxonomy,
 };

@@ -100,12 +100,19 @@ pub fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 
 #[inline]
 fn is_word_char(c: char) -> bool {
-    if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() }
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        c.is_alphanumeric()
+    }
 }
 
 /// Lowercases one word after NFKC (ASCII fast path).
 fn lower_word(word: &str) -> Cow<'_, str> {
-    if word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+    if word
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
         Cow::Borrowed(word)
     } else if word.is_ascii() {
         Cow::Owned(word.to_ascii_lowercase())
@@ -120,8 +127,8 @@ const STOP_SV: &[&str] = &[
     "hon", "under", "ocksa", "efter", "eller", "nu", "sin", "dar", "vid", "mot", "ska", "skall",
     "skulle", "kommer", "ut", "far", "finns", "vara", "hade", "alla", "andra", "mycket", "an",
     "har", "da", "sedan", "over", "bara", "in", "blir", "upp", "aven", "vad", "vill", "ha", "hur",
-    "mer", "detta", "hans", "utan", "sina", "nagot", "inom", "oss", "dig", "vara", "var",
-    "ni", "dem", "deras", "ingen", "inga", "samt", "dess", "denna", "dessa", "vilka", "vilken",
+    "mer", "detta", "hans", "utan", "sina", "nagot", "inom", "oss", "dig", "vara", "var", "ni",
+    "dem", "deras", "ingen", "inga", "samt", "dess", "denna", "dessa", "vilka", "vilken",
 ];
 const STOP_NB: &[&str] = &[
     "og", "i", "jeg", "det", "at", "en", "et", "den", "til", "er", "som", "pa", "de", "med", "han",
@@ -152,11 +159,15 @@ fn stop_list(lang: Lang) -> &'static [&'static str] {
 }
 
 /// Stop-word sets: one per language (in [`Lang::ALL`] order) and their union.
-static STOP_SETS: LazyLock<([HashSet<&'static str>; 3], HashSet<&'static str>)> = LazyLock::new(|| {
-    let per = Lang::ALL.map(|l| stop_list(l).iter().copied().collect::<HashSet<_>>());
-    let union = Lang::ALL.iter().flat_map(|l| stop_list(*l).iter().copied()).collect();
-    (per, union)
-});
+static STOP_SETS: LazyLock<([HashSet<&'static str>; 3], HashSet<&'static str>)> =
+    LazyLock::new(|| {
+        let per = Lang::ALL.map(|l| stop_list(l).iter().copied().collect::<HashSet<_>>());
+        let union = Lang::ALL
+            .iter()
+            .flat_map(|l| stop_list(*l).iter().copied())
+            .collect();
+        (per, union)
+    });
 
 const fn lang_index(lang: Lang) -> usize {
     match lang {
@@ -217,7 +228,12 @@ pub fn tokens(text: &str) -> Vec<Token> {
             let lower = lower_word(&text[start..end]);
             let folded = fold_word(&lower).into_owned();
             let stop = is_stop_word(&folded, None);
-            Token { start, end, folded, stop }
+            Token {
+                start,
+                end,
+                folded,
+                stop,
+            }
         })
         .collect()
 }
@@ -294,19 +310,26 @@ pub fn phrase_key(text: &str, lang: Lang) -> String {
 pub fn detect_lang(text: &str) -> Option<Lang> {
     // Scores: sv, nb, en.
     let mut score = [0i32; 3];
-    for c in text.chars() {
-        match c {
-            'ä' | 'ö' | 'Ä' | 'Ö' => score[0] += 2,
-            'æ' | 'ø' | 'Æ' | 'Ø' => score[1] += 2,
-            _ => {}
+    if !text.is_ascii() {
+        for c in text.chars() {
+            match c {
+                'ä' | 'ö' | 'Ä' | 'Ö' => score[0] += 2,
+                'æ' | 'ø' | 'Æ' | 'Ø' => score[1] += 2,
+                _ => {}
+            }
         }
     }
+    let (per, union) = &*STOP_SETS;
     for (start, end) in word_spans(text) {
+        // Stop words are short: skip long words without lowercasing them.
+        if end - start > 10 {
+            continue;
+        }
         let lower = lower_word(&text[start..end]);
         let folded = fold_word(&lower);
-        if is_stop_word(&folded, None) {
-            for (i, lang) in Lang::ALL.into_iter().enumerate() {
-                if is_stop_word(&folded, Some(lang)) {
+        if union.contains(folded.as_ref()) {
+            for (i, set) in per.iter().enumerate() {
+                if set.contains(folded.as_ref()) {
                     score[i] += 1;
                 }
             }
@@ -314,7 +337,11 @@ pub fn detect_lang(text: &str) -> Option<Lang> {
     }
     let best = (0..3).max_by_key(|&i| (score[i], std::cmp::Reverse(i)))?;
     let best_score = score[best];
-    let runner_up = (0..3).filter(|&i| i != best).map(|i| score[i]).max().unwrap_or(0);
+    let runner_up = (0..3)
+        .filter(|&i| i != best)
+        .map(|i| score[i])
+        .max()
+        .unwrap_or(0);
     if best_score == 0 || best_score == runner_up {
         return None;
     }
@@ -351,8 +378,14 @@ mod tests {
 
     #[test]
     fn normalise_swedish() {
-        assert_eq!(normalise("Svetsning och svetsningen", Some(Lang::Sv)), ["svetsning", "svetsning"]);
-        assert_eq!(normalise("Truckkörning för lagret", Some(Lang::Sv)), ["truckkorning", "lagret"]);
+        assert_eq!(
+            normalise("Svetsning och svetsningen", Some(Lang::Sv)),
+            ["svetsning", "svetsning"]
+        );
+        assert_eq!(
+            normalise("Truckkörning för lagret", Some(Lang::Sv)),
+            ["truckkorning", "lagret"]
+        );
     }
 
     #[test]
@@ -365,8 +398,14 @@ mod tests {
 
     #[test]
     fn normalise_english() {
-        assert_eq!(normalise("Welding and the welders", Some(Lang::En)), ["weld", "welder"]);
-        assert_eq!(normalise("Reading blueprints", Some(Lang::En)), ["read", "blueprint"]);
+        assert_eq!(
+            normalise("Welding and the welders", Some(Lang::En)),
+            ["weld", "welder"]
+        );
+        assert_eq!(
+            normalise("Reading blueprints", Some(Lang::En)),
+            ["read", "blueprint"]
+        );
     }
 
     #[test]
@@ -377,15 +416,27 @@ mod tests {
 
     #[test]
     fn detect_lang_guesses() {
-        assert_eq!(detect_lang("Vi söker en svetsare till vår verkstad"), Some(Lang::Sv));
-        assert_eq!(detect_lang("Vi søker en sveiser til vårt verksted og"), Some(Lang::Nb));
-        assert_eq!(detect_lang("We need a welder for the workshop"), Some(Lang::En));
+        assert_eq!(
+            detect_lang("Vi söker en svetsare till vår verkstad"),
+            Some(Lang::Sv)
+        );
+        assert_eq!(
+            detect_lang("Vi søker en sveiser til vårt verksted og"),
+            Some(Lang::Nb)
+        );
+        assert_eq!(
+            detect_lang("We need a welder for the workshop"),
+            Some(Lang::En)
+        );
         assert_eq!(detect_lang("CNC 5-axlig"), None);
     }
 
     #[test]
     fn phrase_key_drops_stop_words() {
-        assert_eq!(phrase_key("reading of blueprints", Lang::En), "read blueprint");
+        assert_eq!(
+            phrase_key("reading of blueprints", Lang::En),
+            "read blueprint"
+        );
         assert_eq!(phrase_key("Läsa ritningar", Lang::Sv), "las ritning");
     }
 }

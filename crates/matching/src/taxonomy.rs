@@ -166,10 +166,17 @@ struct LabelIndex {
 }
 
 fn trigram_keys(folded: &str) -> Vec<u64> {
-    let chars: Vec<char> = std::iter::once(' ').chain(folded.chars()).chain(std::iter::once(' ')).collect();
+    let chars: Vec<char> = std::iter::once(' ')
+        .chain(folded.chars())
+        .chain(std::iter::once(' '))
+        .collect();
     let mut keys: Vec<u64> = chars
         .windows(3)
-        .map(|w| (u64::from(u32::from(w[0])) << 42) | (u64::from(u32::from(w[1])) << 21) | u64::from(u32::from(w[2])))
+        .map(|w| {
+            (u64::from(u32::from(w[0])) << 42)
+                | (u64::from(u32::from(w[1])) << 21)
+                | u64::from(u32::from(w[2]))
+        })
         .collect();
     keys.sort_unstable();
     keys.dedup();
@@ -236,7 +243,9 @@ impl LabelIndex {
         }
         // Replacement chains (bounded, cycles end at the last hop).
         let n = idx.owner_ids.len();
-        idx.target = (0..n).map(|o| u32::try_from(o).unwrap_or(u32::MAX)).collect();
+        idx.target = (0..n)
+            .map(|o| u32::try_from(o).unwrap_or(u32::MAX))
+            .collect();
         idx.dead = vec![false; n];
         for o in 0..n {
             let mut cur = o;
@@ -262,7 +271,10 @@ impl LabelIndex {
             idx.exact.entry(label.folded.clone()).or_default().push(li);
             let key = phrase_key(&label.text, label.lang);
             if !key.is_empty() {
-                idx.stemmed.entry(format!("{}|{key}", label.lang.code())).or_default().push(li);
+                idx.stemmed
+                    .entry(format!("{}|{key}", label.lang.code()))
+                    .or_default()
+                    .push(li);
             }
             let content: Vec<&str> = label
                 .folded
@@ -270,12 +282,16 @@ impl LabelIndex {
                 .filter(|w| !normalise::is_stop_word(w, None))
                 .collect();
             if !content.is_empty() && content.len() <= MAX_PHRASE_TOKENS {
-                idx.folded_phrase.entry(format!("f|{}", content.join(" "))).or_default().push(li);
+                idx.folded_phrase
+                    .entry(format!("f|{}", content.join(" ")))
+                    .or_default()
+                    .push(li);
             }
             let mut pos: u16 = 0;
             let mut offset = 0;
             loop {
-                idx.prefix.push((label.folded[offset..].to_owned(), li, pos));
+                idx.prefix
+                    .push((label.folded[offset..].to_owned(), li, pos));
                 match label.folded[offset..].find(' ') {
                     Some(sp) => {
                         offset += sp + 1;
@@ -316,7 +332,10 @@ impl LabelIndex {
     fn exact_method(&self, li: u32) -> (ResolutionMethod, f64) {
         match self.labels.get(li as usize) {
             Some(l) if l.preferred => (ResolutionMethod::Preferred, 1.0),
-            _ => (ResolutionMethod::Alternative, CONF_ALTERNATIVE / CONF_PREFERRED),
+            _ => (
+                ResolutionMethod::Alternative,
+                CONF_ALTERNATIVE / CONF_PREFERRED,
+            ),
         }
     }
 
@@ -342,7 +361,9 @@ impl LabelIndex {
             if usize::from(shared) < need {
                 continue;
             }
-            let Some(label) = self.labels.get(li as usize) else { continue };
+            let Some(label) = self.labels.get(li as usize) else {
+                continue;
+            };
             let llen = label.chars as usize;
             if llen.abs_diff(qlen) > budget {
                 continue;
@@ -402,13 +423,19 @@ impl LabelIndex {
         let qlen = q.chars().count() as f64;
         let start = self.prefix.partition_point(|e| e.0.as_str() < q.as_str());
         // Short prefixes can match a large part of the taxonomy: cap the scan.
-        let cap = if q.len() < 3 { limit.saturating_mul(40).max(400) } else { 20_000 };
+        let cap = if q.len() < 3 {
+            limit.saturating_mul(40).max(400)
+        } else {
+            20_000
+        };
         let mut found: Vec<Resolution> = Vec::new();
         for (phrase, li, pos) in self.prefix[start..].iter().take(cap) {
             if !phrase.starts_with(q.as_str()) {
                 break;
             }
-            let Some(label) = self.labels.get(*li as usize) else { continue };
+            let Some(label) = self.labels.get(*li as usize) else {
+                continue;
+            };
             let coverage = qlen / f64::from(label.chars.max(1));
             let base = if *pos == 0 && label.folded == q {
                 1.0
@@ -494,10 +521,15 @@ impl Taxonomy {
     #[must_use]
     pub fn build(concepts: Vec<ConceptInput>, occupations: Vec<OccupationInput>) -> Self {
         let concept_index = LabelIndex::build(
-            concepts.iter().map(|c| (c.id, c.labels.as_slice(), c.deprecated, c.replaced_by)),
+            concepts
+                .iter()
+                .map(|c| (c.id, c.labels.as_slice(), c.deprecated, c.replaced_by)),
         );
-        let occupation_index =
-            LabelIndex::build(occupations.iter().map(|o| (o.id, o.labels.as_slice(), false, None)));
+        let occupation_index = LabelIndex::build(
+            occupations
+                .iter()
+                .map(|o| (o.id, o.labels.as_slice(), false, None)),
+        );
         let mut concept_deprecated = vec![false; concept_index.owner_count()];
         for c in &concepts {
             if let Some(&o) = concept_index.by_id.get(&c.id)
@@ -565,8 +597,10 @@ impl Taxonomy {
     #[must_use]
     pub fn parse_text(&self, text: &str) -> Vec<FoundConcept> {
         let idx = &self.concepts;
-        let content: Vec<normalise::Token> =
-            normalise::tokens(text).into_iter().filter(|t| !t.stop && !t.folded.is_empty()).collect();
+        let content: Vec<normalise::Token> = normalise::tokens(text)
+            .into_iter()
+            .filter(|t| !t.stop && !t.folded.is_empty())
+            .collect();
         if content.is_empty() {
             return Vec::new();
         }
@@ -585,7 +619,11 @@ impl Taxonomy {
                 let window = &content[i..i + len];
                 let folded_key = format!(
                     "f|{}",
-                    window.iter().map(|t| t.folded.as_str()).collect::<Vec<_>>().join(" ")
+                    window
+                        .iter()
+                        .map(|t| t.folded.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 );
                 if len == 1 && folded_key.len() < 4 {
                     // Single one-letter words ("C", "R") are too ambiguous in free text.
@@ -600,17 +638,25 @@ impl Taxonomy {
                         let key = format!(
                             "{}|{}",
                             lang.code(),
-                            stems[i..i + len].iter().map(|s| s[l].as_str()).collect::<Vec<_>>().join(" ")
+                            stems[i..i + len]
+                                .iter()
+                                .map(|s| s[l].as_str())
+                                .collect::<Vec<_>>()
+                                .join(" ")
                         );
                         if let Some(list) = idx.stemmed.get(&key) {
                             // Only labels written in this language count for its stems.
                             let list: Vec<u32> = list
                                 .iter()
                                 .copied()
-                                .filter(|&li| idx.labels.get(li as usize).is_some_and(|e| e.lang == lang))
+                                .filter(|&li| {
+                                    idx.labels.get(li as usize).is_some_and(|e| e.lang == lang)
+                                })
                                 .collect();
                             let cand = best_of(idx, &list, CONF_STEMMED);
-                            if cand.as_ref().map(|c| c.confidence) > best.as_ref().map(|b| b.confidence) {
+                            if cand.as_ref().map(|c| c.confidence)
+                                > best.as_ref().map(|b| b.confidence)
+                            {
                                 best = cand;
                             }
                         }
@@ -643,7 +689,9 @@ impl Taxonomy {
     /// An occupation by id.
     #[must_use]
     pub fn occupation(&self, id: Uuid) -> Option<&OccupationInput> {
-        self.occupation_by_id.get(&id).and_then(|&i| self.occupation_docs.get(i))
+        self.occupation_by_id
+            .get(&id)
+            .and_then(|&i| self.occupation_docs.get(i))
     }
 
     /// Number of concepts (including deprecated ones).
@@ -709,7 +757,8 @@ fn best_of(idx: &LabelIndex, list: &[u32], base: f64) -> Option<Resolution> {
         let (method, f) = idx.exact_method(li);
         if let Some(r) = idx.make(li, base * f, method)
             && best.as_ref().is_none_or(|b| {
-                r.confidence > b.confidence || (r.confidence == b.confidence && r.concept_id < b.concept_id)
+                r.confidence > b.confidence
+                    || (r.confidence == b.confidence && r.concept_id < b.concept_id)
             })
         {
             best = Some(r);

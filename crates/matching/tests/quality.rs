@@ -4,29 +4,159 @@ mod common;
 
 use std::sync::Arc;
 
-use broker_matching::{ContactDoc, Delivery, DeliveryPreference, Engine, MatchOptions, NeedDoc, Suggestion};
+use broker_matching::{
+    ContactDoc, Delivery, DeliveryPreference, Engine, MatchOptions, NeedDoc, Suggestion,
+};
 use common::*;
 
 fn engine() -> Engine {
     let mut e = Engine::new(Arc::new(taxonomy()), geography());
     use Delivery::*;
     let offers = vec![
-        offer(101, "MIG/MAG-svetsning grundkurs", "Grundläggande svetsning med MIG/MAG och ritningsläsning för industrin.", &[MIG_MAG, WELDING, BLUEPRINT], Some(3), OnSite, vec![on_site("2027-02-01", "1480", Some(12))]),
-        offer(102, "TIG-svetsning fördjupning", "Fördjupning i TIG-svetsning av rostfritt och aluminium.", &[TIG, WELDING], Some(4), OnSite, vec![on_site("2027-03-15", "1481", Some(8))]),
-        offer(103, "Svetsning på distans", "Teori och praktik i svetsning, praktik hos lokal partner.", &[WELDING, MIG_MAG], Some(3), Distance, vec![remote("2027-02-15", Some(30))]),
-        offer(104, "Welding course Stockholm", "MIG/MAG and TIG welding for beginners.", &[WELDING, MIG_MAG, TIG], Some(3), OnSite, vec![on_site("2027-02-01", "0180", Some(10))]),
-        offer(105, "Svetsning hösten 2026", "Gammal kursomgång.", &[WELDING, MIG_MAG, BLUEPRINT], Some(3), OnSite, vec![on_site("2026-11-01", "1480", Some(12))]),
-        offer(106, "CNC-operatör grundutbildning", "CNC-bearbetning, ritningsläsning och kvalitetskontroll.", &[CNC, BLUEPRINT, QUALITY], Some(3), OnSite, vec![on_site("2027-02-20", "1490", Some(16))]),
-        offer(107, "CNC-programmering", "Programmering av fleroperationsmaskiner.", &[CNC_PROG, CNC], Some(4), Blended, vec![on_site("2027-04-01", "1480", Some(10))]),
-        offer(108, "Truckkort A+B", "Truckkörning med motvikts- och skjutstativtruck, arbetsmiljö.", &[FORKLIFT, SAFETY], Some(2), OnSite, vec![on_site("2027-01-20", "1482", Some(10))]),
-        offer(109, "Lastbil C-körkort", "Utbildning till lastbilschaufför med första hjälpen.", &[HEAVY_TRUCK, FIRST_AID], Some(3), OnSite, vec![on_site("2027-03-01", "1480", Some(6))]),
-        offer(110, "Undersköterskeutbildning", "Omvårdnad, läkemedelshantering, basala hygienrutiner och demensvård.", &[PERSONAL_CARE, MEDICATION, HYGIENE, DEMENTIA], Some(4), Blended, vec![on_site("2027-08-20", "1480", Some(30))]),
-        offer(111, "Demensvård webbkurs", "Kurs i demensvård på distans.", &[DEMENTIA], None, Distance, vec![remote("2027-02-01", None)]),
-        offer(112, "Läkemedelshantering för vårdpersonal", "Delegering och läkemedelshantering.", &[MEDICATION, HYGIENE], Some(4), OnSite, vec![on_site("2027-02-10", "0180", Some(20))]),
-        offer(113, "Hydraulik för mekaniker", "Hydraulik och arbetsmiljö i verkstaden.", &[HYDRAULICS, SAFETY], Some(4), OnSite, vec![on_site("2027-03-01", "1490", Some(12))]),
-        offer(114, "Kranförarutbildning", "Utbildning för kran och travers enligt AFS.", &[CRANE, SAFETY], Some(3), OnSite, vec![on_site("2027-02-01", "1481", Some(8))]),
-        offer(115, "Sveising for nybegynnere", "Grunnleggende sveising og MIG/MAG-sveising i Oslo.", &[WELDING, MIG_MAG], Some(3), OnSite, vec![on_site("2027-02-01", "0301", Some(10))]),
-        offer(116, "Kundservice i butik", "Bemötande och kundservice.", &[CUSTOMER_SERVICE], Some(2), Distance, vec![remote("2027-02-01", Some(50))]),
+        offer(
+            101,
+            "MIG/MAG-svetsning grundkurs",
+            "Grundläggande svetsning med MIG/MAG och ritningsläsning för industrin.",
+            &[MIG_MAG, WELDING, BLUEPRINT],
+            Some(3),
+            OnSite,
+            vec![on_site("2027-02-01", "1480", Some(12))],
+        ),
+        offer(
+            102,
+            "TIG-svetsning fördjupning",
+            "Fördjupning i TIG-svetsning av rostfritt och aluminium.",
+            &[TIG, WELDING],
+            Some(4),
+            OnSite,
+            vec![on_site("2027-03-15", "1481", Some(8))],
+        ),
+        offer(
+            103,
+            "Svetsning på distans",
+            "Teori och praktik i svetsning, praktik hos lokal partner.",
+            &[WELDING, MIG_MAG],
+            Some(3),
+            Distance,
+            vec![remote("2027-02-15", Some(30))],
+        ),
+        offer(
+            104,
+            "Welding course Stockholm",
+            "MIG/MAG and TIG welding for beginners.",
+            &[WELDING, MIG_MAG, TIG],
+            Some(3),
+            OnSite,
+            vec![on_site("2027-02-01", "0180", Some(10))],
+        ),
+        offer(
+            105,
+            "Svetsning hösten 2026",
+            "Gammal kursomgång.",
+            &[WELDING, MIG_MAG, BLUEPRINT],
+            Some(3),
+            OnSite,
+            vec![on_site("2026-11-01", "1480", Some(12))],
+        ),
+        offer(
+            106,
+            "CNC-operatör grundutbildning",
+            "CNC-bearbetning, ritningsläsning och kvalitetskontroll.",
+            &[CNC, BLUEPRINT, QUALITY],
+            Some(3),
+            OnSite,
+            vec![on_site("2027-02-20", "1490", Some(16))],
+        ),
+        offer(
+            107,
+            "CNC-programmering",
+            "Programmering av fleroperationsmaskiner.",
+            &[CNC_PROG, CNC],
+            Some(4),
+            Blended,
+            vec![on_site("2027-04-01", "1480", Some(10))],
+        ),
+        offer(
+            108,
+            "Truckkort A+B",
+            "Truckkörning med motvikts- och skjutstativtruck, arbetsmiljö.",
+            &[FORKLIFT, SAFETY],
+            Some(2),
+            OnSite,
+            vec![on_site("2027-01-20", "1482", Some(10))],
+        ),
+        offer(
+            109,
+            "Lastbil C-körkort",
+            "Utbildning till lastbilschaufför med första hjälpen.",
+            &[HEAVY_TRUCK, FIRST_AID],
+            Some(3),
+            OnSite,
+            vec![on_site("2027-03-01", "1480", Some(6))],
+        ),
+        offer(
+            110,
+            "Undersköterskeutbildning",
+            "Omvårdnad, läkemedelshantering, basala hygienrutiner och demensvård.",
+            &[PERSONAL_CARE, MEDICATION, HYGIENE, DEMENTIA],
+            Some(4),
+            Blended,
+            vec![on_site("2027-08-20", "1480", Some(30))],
+        ),
+        offer(
+            111,
+            "Demensvård webbkurs",
+            "Kurs i demensvård på distans.",
+            &[DEMENTIA],
+            None,
+            Distance,
+            vec![remote("2027-02-01", None)],
+        ),
+        offer(
+            112,
+            "Läkemedelshantering för vårdpersonal",
+            "Delegering och läkemedelshantering.",
+            &[MEDICATION, HYGIENE],
+            Some(4),
+            OnSite,
+            vec![on_site("2027-02-10", "0180", Some(20))],
+        ),
+        offer(
+            113,
+            "Hydraulik för mekaniker",
+            "Hydraulik och arbetsmiljö i verkstaden.",
+            &[HYDRAULICS, SAFETY],
+            Some(4),
+            OnSite,
+            vec![on_site("2027-03-01", "1490", Some(12))],
+        ),
+        offer(
+            114,
+            "Kranförarutbildning",
+            "Utbildning för kran och travers enligt AFS.",
+            &[CRANE, SAFETY],
+            Some(3),
+            OnSite,
+            vec![on_site("2027-02-01", "1481", Some(8))],
+        ),
+        offer(
+            115,
+            "Sveising for nybegynnere",
+            "Grunnleggende sveising og MIG/MAG-sveising i Oslo.",
+            &[WELDING, MIG_MAG],
+            Some(3),
+            OnSite,
+            vec![on_site("2027-02-01", "0301", Some(10))],
+        ),
+        offer(
+            116,
+            "Kundservice i butik",
+            "Bemötande och kundservice.",
+            &[CUSTOMER_SERVICE],
+            Some(2),
+            Distance,
+            vec![remote("2027-02-01", Some(50))],
+        ),
     ];
     for o in offers {
         e.upsert_offer(o);
@@ -49,7 +179,12 @@ fn ids(s: &[Suggestion]) -> Vec<u128> {
 #[test]
 fn welder_mig_mag_in_goteborg() {
     let e = engine();
-    let mut n = need(1, "Svetsare till verkstad", "1480", vec![must("MIG/MAG-svetsning"), must("ritningsläsning")]);
+    let mut n = need(
+        1,
+        "Svetsare till verkstad",
+        "1480",
+        vec![must("MIG/MAG-svetsning"), must("ritningsläsning")],
+    );
     n.headcount = 4;
     n.needed_by = Some(date("2027-03-01"));
     n.wanted_level = Some(3);
@@ -57,10 +192,30 @@ fn welder_mig_mag_in_goteborg() {
     assert_eq!(top(&s), Some(101), "{s:#?}");
     assert!(!ids(&s).contains(&105), "past offers are never suggested");
     let first = &s[0];
-    assert!(first.explanation.contains("teaches 2 of 2 must-have competences"), "{}", first.explanation);
-    assert!(first.explanation.contains("MIG/MAG-svetsning"), "{}", first.explanation);
-    assert!(first.explanation.contains("starts 2027-02-01, before the needed-by date 2027-03-01"), "{}", first.explanation);
-    assert!(first.explanation.contains("12 seats for 4 people"), "{}", first.explanation);
+    assert!(
+        first
+            .explanation
+            .contains("teaches 2 of 2 must-have competences"),
+        "{}",
+        first.explanation
+    );
+    assert!(
+        first.explanation.contains("MIG/MAG-svetsning"),
+        "{}",
+        first.explanation
+    );
+    assert!(
+        first
+            .explanation
+            .contains("starts 2027-02-01, before the needed-by date 2027-03-01"),
+        "{}",
+        first.explanation
+    );
+    assert!(
+        first.explanation.contains("12 seats for 4 people"),
+        "{}",
+        first.explanation
+    );
     assert_eq!(first.factors.len(), 7);
 }
 
@@ -80,11 +235,20 @@ fn occupation_need_wanting_distance() {
     let e = engine();
     let mut n = need(3, "Svetsare", "1480", vec![]);
     n.occupation = Some(id(OCC_WELDER));
-    n.delivery = Some(DeliveryPreference { on_site: false, distance: true, part_time: false });
+    n.delivery = Some(DeliveryPreference {
+        on_site: false,
+        distance: true,
+        part_time: false,
+    });
     let s = e.suggest_offers(&n, &opts());
     let top2 = &ids(&s)[..2.min(s.len())];
     assert!(top2.contains(&101) && top2.contains(&103), "{s:#?}");
-    assert!(s[0].explanation.contains("matched on the occupation's essential competences"), "{}", s[0].explanation);
+    assert!(
+        s[0].explanation
+            .contains("matched on the occupation's essential competences"),
+        "{}",
+        s[0].explanation
+    );
     assert_eq!(s[0].evidence.via_occupation, Some(id(OCC_WELDER)));
 }
 
@@ -100,7 +264,16 @@ fn occupation_is_guessed_from_the_title_when_no_requirements() {
 #[test]
 fn cnc_in_boras() {
     let e = engine();
-    let n = need(4, "CNC-operatörer", "1490", vec![must("CNC-bearbetning"), must("läsa ritningar"), nice("kvalitetskontroll")]);
+    let n = need(
+        4,
+        "CNC-operatörer",
+        "1490",
+        vec![
+            must("CNC-bearbetning"),
+            must("läsa ritningar"),
+            nice("kvalitetskontroll"),
+        ],
+    );
     let s = e.suggest_offers(&n, &opts());
     assert_eq!(top(&s), Some(106), "{s:#?}");
     assert_eq!(s[0].evidence.covered_nice, vec![id(QUALITY)]);
@@ -109,12 +282,21 @@ fn cnc_in_boras() {
 #[test]
 fn forklift_in_english() {
     let e = engine();
-    let mut n = need(5, "Forklift drivers for the warehouse", "1482", vec![must("forklift driving")]);
+    let mut n = need(
+        5,
+        "Forklift drivers for the warehouse",
+        "1482",
+        vec![must("forklift driving")],
+    );
     n.headcount = 3;
     n.needed_by = Some(date("2027-02-01"));
     let s = e.suggest_offers(&n, &opts());
     assert_eq!(top(&s), Some(108), "{s:#?}");
-    assert!(s[0].explanation.contains("forklift driving"), "English need, English labels: {}", s[0].explanation);
+    assert!(
+        s[0].explanation.contains("forklift driving"),
+        "English need, English labels: {}",
+        s[0].explanation
+    );
 }
 
 #[test]
@@ -132,7 +314,12 @@ fn assistant_nurses_by_occupation() {
 #[test]
 fn medication_in_stockholm() {
     let e = engine();
-    let n = need(7, "Läkemedelsdelegering", "0180", vec![must("läkemedelshantering")]);
+    let n = need(
+        7,
+        "Läkemedelsdelegering",
+        "0180",
+        vec![must("läkemedelshantering")],
+    );
     let s = e.suggest_offers(&n, &opts());
     assert_eq!(top(&s), Some(112), "{s:#?}");
 }
@@ -143,13 +330,22 @@ fn norwegian_welding_need_in_oslo() {
     let n = need(8, "Vi trenger sveisere", "0301", vec![must("sveising")]);
     let s = e.suggest_offers(&n, &opts());
     assert_eq!(top(&s), Some(115), "{s:#?}");
-    assert_eq!(ids(&s).get(1), Some(&103), "the distance course comes next: {s:#?}");
+    assert_eq!(
+        ids(&s).get(1),
+        Some(&103),
+        "the distance course comes next: {s:#?}"
+    );
 }
 
 #[test]
 fn typo_in_requirement_still_matches() {
     let e = engine();
-    let n = need(9, "Svetsare", "1480", vec![must("svetsnig"), must("MIG/MAG-svetsning")]);
+    let n = need(
+        9,
+        "Svetsare",
+        "1480",
+        vec![must("svetsnig"), must("MIG/MAG-svetsning")],
+    );
     let s = e.suggest_offers(&n, &opts());
     assert!(matches!(top(&s), Some(101 | 103)), "{s:#?}");
     assert!(s[0].evidence.unresolved_labels.is_empty());
@@ -158,10 +354,19 @@ fn typo_in_requirement_still_matches() {
 #[test]
 fn truck_driver_in_molndal() {
     let e = engine();
-    let n = need(10, "Lastbilschaufförer", "1481", vec![must("lastbilskörning"), nice("första hjälpen")]);
+    let n = need(
+        10,
+        "Lastbilschaufförer",
+        "1481",
+        vec![must("lastbilskörning"), nice("första hjälpen")],
+    );
     let s = e.suggest_offers(&n, &opts());
     assert_eq!(top(&s), Some(109), "{s:#?}");
-    assert!(s[0].explanation.contains("in the same cluster"), "{}", s[0].explanation);
+    assert!(
+        s[0].explanation.contains("in the same cluster"),
+        "{}",
+        s[0].explanation
+    );
 }
 
 #[test]
@@ -171,7 +376,11 @@ fn unresolved_label_matches_offer_text() {
     let s = e.suggest_offers(&n, &opts());
     assert_eq!(top(&s), Some(114), "{s:#?}");
     assert_eq!(s[0].evidence.unresolved_labels, vec!["travers".to_owned()]);
-    assert!(s[0].explanation.contains("description mentions travers"), "{}", s[0].explanation);
+    assert!(
+        s[0].explanation.contains("description mentions travers"),
+        "{}",
+        s[0].explanation
+    );
 }
 
 #[test]
@@ -182,7 +391,12 @@ fn irrelevant_offers_are_not_suggested() {
 }
 
 fn pooled_need(n: u128, municipality: &str) -> NeedDoc {
-    let mut d = need(n, "MIG/MAG-svetsare", municipality, vec![must_id(MIG_MAG), must_id(WELDING)]);
+    let mut d = need(
+        n,
+        "MIG/MAG-svetsare",
+        municipality,
+        vec![must_id(MIG_MAG), must_id(WELDING)],
+    );
     d.needed_by = Some(date("2027-03-01"));
     d
 }
@@ -204,12 +418,30 @@ fn pooling_ranks_cluster_before_region_and_excludes_self_and_far() {
     assert_eq!(e.need_count(), 6);
     let s = e.suggest_pooling(&me, &opts());
     assert_eq!(ids(&s), vec![202, 203], "{s:#?}");
-    assert!(s[0].explanation.contains("same cluster"), "{}", s[0].explanation);
+    assert!(
+        s[0].explanation.contains("same cluster"),
+        "{}",
+        s[0].explanation
+    );
 
     // Offer -> needs and demand.
-    let o = offer(101, "MIG/MAG-svetsning grundkurs", "", &[MIG_MAG, WELDING, BLUEPRINT], Some(3), Delivery::OnSite, vec![on_site("2027-02-01", "1480", Some(12))]);
+    let o = offer(
+        101,
+        "MIG/MAG-svetsning grundkurs",
+        "",
+        &[MIG_MAG, WELDING, BLUEPRINT],
+        Some(3),
+        Delivery::OnSite,
+        vec![on_site("2027-02-01", "1480", Some(12))],
+    );
     let needs = e.suggest_needs_for_offer(&o, &opts());
-    assert_eq!(needs.first().map(|s| s.target_id.as_u128()).filter(|t| *t == 201 || *t == 205), needs.first().map(|s| s.target_id.as_u128()));
+    assert_eq!(
+        needs
+            .first()
+            .map(|s| s.target_id.as_u128())
+            .filter(|t| *t == 201 || *t == 205),
+        needs.first().map(|s| s.target_id.as_u128())
+    );
     assert!(!ids(&needs).contains(&206));
     let d = e.demand_for_offer(id(101), None);
     assert_eq!((d.open_needs, d.headcount), (5, 5));
@@ -222,15 +454,39 @@ fn pooling_ranks_cluster_before_region_and_excludes_self_and_far() {
 #[test]
 fn contacts_cover_competence_and_place() {
     let mut e = engine();
-    e.upsert_contact(ContactDoc { id: id(301), municipalities: vec!["1480".into(), "1481".into()], concepts: vec![id(WELDING), id(MIG_MAG), id(TIG)], area_text: vec!["svetsning".into()] });
-    e.upsert_contact(ContactDoc { id: id(302), municipalities: vec!["0180".into()], concepts: vec![id(WELDING)], area_text: vec![] });
-    e.upsert_contact(ContactDoc { id: id(303), municipalities: vec!["1490".into()], concepts: vec![id(CNC)], area_text: vec!["CNC".into()] });
-    e.upsert_contact(ContactDoc { id: id(304), municipalities: vec!["1482".into()], concepts: vec![], area_text: vec!["svetsning och plåt".into()] });
+    e.upsert_contact(ContactDoc {
+        id: id(301),
+        municipalities: vec!["1480".into(), "1481".into()],
+        concepts: vec![id(WELDING), id(MIG_MAG), id(TIG)],
+        area_text: vec!["svetsning".into()],
+    });
+    e.upsert_contact(ContactDoc {
+        id: id(302),
+        municipalities: vec!["0180".into()],
+        concepts: vec![id(WELDING)],
+        area_text: vec![],
+    });
+    e.upsert_contact(ContactDoc {
+        id: id(303),
+        municipalities: vec!["1490".into()],
+        concepts: vec![id(CNC)],
+        area_text: vec!["CNC".into()],
+    });
+    e.upsert_contact(ContactDoc {
+        id: id(304),
+        municipalities: vec!["1482".into()],
+        concepts: vec![],
+        area_text: vec!["svetsning och plåt".into()],
+    });
     let n = need(1, "Svetsare", "1480", vec![must("MIG/MAG-svetsning")]);
     let s = e.suggest_contacts(&n, &opts());
     assert_eq!(top(&s), Some(301), "{s:#?}");
     assert!(!ids(&s).contains(&303));
-    assert!(s[0].explanation.contains("covers the need's municipality"), "{}", s[0].explanation);
+    assert!(
+        s[0].explanation.contains("covers the need's municipality"),
+        "{}",
+        s[0].explanation
+    );
     e.remove_contact(id(301));
     assert_ne!(top(&e.suggest_contacts(&n, &opts())), Some(301));
 }
@@ -239,12 +495,33 @@ fn contacts_cover_competence_and_place() {
 fn remove_and_upsert_offers_update_the_index() {
     let mut e = engine();
     assert_eq!(e.offer_count(), 16);
-    let n = need(1, "Svetsare", "1480", vec![must("MIG/MAG-svetsning"), must("ritningsläsning")]);
+    let n = need(
+        1,
+        "Svetsare",
+        "1480",
+        vec![must("MIG/MAG-svetsning"), must("ritningsläsning")],
+    );
     e.remove_offer(id(101));
     assert_eq!(e.offer_count(), 15);
     assert!(!ids(&e.suggest_offers(&n, &opts())).contains(&101));
-    e.upsert_offer(offer(101, "Ny kurs", "Ritningsläsning", &[BLUEPRINT], Some(3), Delivery::OnSite, vec![on_site("2027-02-01", "1480", Some(12))]));
-    e.upsert_offer(offer(101, "Ny kurs", "Ritningsläsning", &[BLUEPRINT, MIG_MAG], Some(3), Delivery::OnSite, vec![on_site("2027-02-01", "1480", Some(12))]));
+    e.upsert_offer(offer(
+        101,
+        "Ny kurs",
+        "Ritningsläsning",
+        &[BLUEPRINT],
+        Some(3),
+        Delivery::OnSite,
+        vec![on_site("2027-02-01", "1480", Some(12))],
+    ));
+    e.upsert_offer(offer(
+        101,
+        "Ny kurs",
+        "Ritningsläsning",
+        &[BLUEPRINT, MIG_MAG],
+        Some(3),
+        Delivery::OnSite,
+        vec![on_site("2027-02-01", "1480", Some(12))],
+    ));
     assert_eq!(e.offer_count(), 16);
     assert_eq!(top(&e.suggest_offers(&n, &opts())), Some(101));
 }

@@ -8,10 +8,25 @@ use common::*;
 #[test]
 fn preferred_labels_in_three_languages_resolve_to_one_concept() {
     let t = taxonomy();
-    for text in ["svetsning", "sveising", "welding", "Svetsning", "SVEISING", "  welding. "] {
+    for text in [
+        "svetsning",
+        "sveising",
+        "welding",
+        "Svetsning",
+        "SVEISING",
+        "  welding. ",
+    ] {
         let r = t.resolve_best(text);
-        assert_eq!(r.as_ref().map(|r| r.concept_id), Some(id(WELDING)), "{text}: {r:?}");
-        assert_eq!(r.map(|r| r.method), Some(ResolutionMethod::Preferred), "{text}");
+        assert_eq!(
+            r.as_ref().map(|r| r.concept_id),
+            Some(id(WELDING)),
+            "{text}: {r:?}"
+        );
+        assert_eq!(
+            r.map(|r| r.method),
+            Some(ResolutionMethod::Preferred),
+            "{text}"
+        );
     }
 }
 
@@ -20,26 +35,50 @@ fn alternative_label_and_its_language() {
     let t = taxonomy();
     let r = t.resolve_best("läsa ritningar");
     assert_eq!(r.as_ref().map(|r| r.concept_id), Some(id(BLUEPRINT)));
-    assert_eq!(r.as_ref().map(|r| r.method), Some(ResolutionMethod::Alternative));
+    assert_eq!(
+        r.as_ref().map(|r| r.method),
+        Some(ResolutionMethod::Alternative)
+    );
     assert_eq!(r.as_ref().map(|r| r.lang), Some(Lang::Sv));
     let r = t.resolve_best("read engineering drawings");
-    assert_eq!(r.map(|r| (r.concept_id, r.lang)), Some((id(BLUEPRINT), Lang::En)));
+    assert_eq!(
+        r.map(|r| (r.concept_id, r.lang)),
+        Some((id(BLUEPRINT), Lang::En))
+    );
 }
 
 #[test]
 fn exact_beats_stemmed_beats_fuzzy() {
     let t = taxonomy();
-    let exact = t.resolve_best("welding").map(|r| r.confidence).unwrap_or(0.0);
-    let stemmed = t.resolve_best("weldings").map(|r| r.confidence).unwrap_or(0.0);
-    let fuzzy = t.resolve_best("weldnig").map(|r| r.confidence).unwrap_or(0.0);
-    assert!(exact > stemmed && stemmed > fuzzy && fuzzy > 0.0, "{exact} {stemmed} {fuzzy}");
+    let exact = t
+        .resolve_best("welding")
+        .map(|r| r.confidence)
+        .unwrap_or(0.0);
+    let stemmed = t
+        .resolve_best("weldings")
+        .map(|r| r.confidence)
+        .unwrap_or(0.0);
+    let fuzzy = t
+        .resolve_best("weldnig")
+        .map(|r| r.confidence)
+        .unwrap_or(0.0);
+    assert!(
+        exact > stemmed && stemmed > fuzzy && fuzzy > 0.0,
+        "{exact} {stemmed} {fuzzy}"
+    );
 }
 
 #[test]
 fn inflected_forms_resolve_by_stem() {
     let t = taxonomy();
-    assert_eq!(t.resolve_best("svetsningen").map(|r| r.concept_id), Some(id(WELDING)));
-    assert_eq!(t.resolve_best("Läsa ritningarna").map(|r| r.concept_id), Some(id(BLUEPRINT)));
+    assert_eq!(
+        t.resolve_best("svetsningen").map(|r| r.concept_id),
+        Some(id(WELDING))
+    );
+    assert_eq!(
+        t.resolve_best("Läsa ritningarna").map(|r| r.concept_id),
+        Some(id(BLUEPRINT))
+    );
 }
 
 #[test]
@@ -47,18 +86,37 @@ fn one_typo_resolves() {
     let t = taxonomy();
     for text in ["svetsnig", "sveisnig", "weldign", "hydralik", "truckkörnig"] {
         let r = t.resolve_best(text);
-        assert!(r.as_ref().is_some_and(|r| r.method == ResolutionMethod::Fuzzy), "{text}: {r:?}");
+        assert!(
+            r.as_ref()
+                .is_some_and(|r| r.method == ResolutionMethod::Fuzzy),
+            "{text}: {r:?}"
+        );
     }
-    assert_eq!(t.resolve_best("svetsnig").map(|r| r.concept_id), Some(id(WELDING)));
-    assert_eq!(t.resolve_best("hydralik").map(|r| r.concept_id), Some(id(HYDRAULICS)));
+    assert_eq!(
+        t.resolve_best("svetsnig").map(|r| r.concept_id),
+        Some(id(WELDING))
+    );
+    assert_eq!(
+        t.resolve_best("hydralik").map(|r| r.concept_id),
+        Some(id(HYDRAULICS))
+    );
 }
 
 #[test]
 fn two_typos_resolve_in_longer_words() {
     let t = taxonomy();
-    assert_eq!(t.resolve_best("svtesnig").map(|r| r.concept_id), Some(id(WELDING)));
-    assert_eq!(t.resolve_best("läkemedelshantrenig").map(|r| r.concept_id), Some(id(MEDICATION)));
-    assert_eq!(t.resolve_best("ritningslasnig").map(|r| r.concept_id), Some(id(BLUEPRINT)));
+    assert_eq!(
+        t.resolve_best("svtesnig").map(|r| r.concept_id),
+        Some(id(WELDING))
+    );
+    assert_eq!(
+        t.resolve_best("läkemedelshantrenig").map(|r| r.concept_id),
+        Some(id(MEDICATION))
+    );
+    assert_eq!(
+        t.resolve_best("ritningslasnig").map(|r| r.concept_id),
+        Some(id(BLUEPRINT))
+    );
 }
 
 #[test]
@@ -73,7 +131,10 @@ fn implausible_text_resolves_to_nothing() {
 #[test]
 fn deprecated_concept_resolves_to_replacement() {
     let t = taxonomy();
-    assert_eq!(t.resolve_best("bågsvetsning").map(|r| r.concept_id), Some(id(MIG_MAG)));
+    assert_eq!(
+        t.resolve_best("bågsvetsning").map(|r| r.concept_id),
+        Some(id(MIG_MAG))
+    );
     assert_eq!(t.canonical(id(ARC_WELDING_OLD)), id(MIG_MAG));
     assert!(t.is_deprecated(id(ARC_WELDING_OLD)));
 }
@@ -98,17 +159,38 @@ fn search_falls_back_to_fuzzy() {
     let t = taxonomy();
     let hits = t.search("hydralik", 5);
     assert_eq!(hits.first().map(|h| h.concept_id), Some(id(HYDRAULICS)));
-    assert_eq!(hits.first().map(|h| h.method), Some(ResolutionMethod::Fuzzy));
+    assert_eq!(
+        hits.first().map(|h| h.method),
+        Some(ResolutionMethod::Fuzzy)
+    );
 }
 
 #[test]
 fn occupations_resolve_and_search() {
     let t = taxonomy();
-    assert_eq!(t.resolve_occupation("svetsare").map(|r| r.concept_id), Some(id(OCC_WELDER)));
-    assert_eq!(t.resolve_occupation("sveiser").map(|r| r.concept_id), Some(id(OCC_WELDER)));
-    assert_eq!(t.resolve_occupation("Assistant nurse").map(|r| r.concept_id), Some(id(OCC_ASSISTANT_NURSE)));
-    assert_eq!(t.search_occupations("under", 5).first().map(|r| r.concept_id), Some(id(OCC_ASSISTANT_NURSE)));
-    assert_eq!(t.occupation(id(OCC_WELDER)).map(|o| o.essential.len()), Some(3));
+    assert_eq!(
+        t.resolve_occupation("svetsare").map(|r| r.concept_id),
+        Some(id(OCC_WELDER))
+    );
+    assert_eq!(
+        t.resolve_occupation("sveiser").map(|r| r.concept_id),
+        Some(id(OCC_WELDER))
+    );
+    assert_eq!(
+        t.resolve_occupation("Assistant nurse")
+            .map(|r| r.concept_id),
+        Some(id(OCC_ASSISTANT_NURSE))
+    );
+    assert_eq!(
+        t.search_occupations("under", 5)
+            .first()
+            .map(|r| r.concept_id),
+        Some(id(OCC_ASSISTANT_NURSE))
+    );
+    assert_eq!(
+        t.occupation(id(OCC_WELDER)).map(|o| o.essential.len()),
+        Some(3)
+    );
     assert!(t.occupation(id(999)).is_none());
     assert_eq!(t.concept_count(), 20);
 }
@@ -138,9 +220,18 @@ fn parse_text_finds_labels_in_a_job_ad() {
 #[test]
 fn parse_text_uses_stems_and_other_languages() {
     let t = taxonomy();
-    let found = t.parse_text("We need people for welding and forklift driving; sveising er en fordel.");
+    let found =
+        t.parse_text("We need people for welding and forklift driving; sveising er en fordel.");
     let ids: Vec<_> = found.iter().map(|f| f.concept_id).collect();
-    assert_eq!(ids, vec![id(WELDING), id(FORKLIFT), id(WELDING)], "{found:?}");
+    assert_eq!(
+        ids,
+        vec![id(WELDING), id(FORKLIFT), id(WELDING)],
+        "{found:?}"
+    );
     let found = t.parse_text("Erfarenhet av ritningsläsningen krävs");
-    assert_eq!(found.first().map(|f| f.concept_id), Some(id(BLUEPRINT)), "{found:?}");
+    assert_eq!(
+        found.first().map(|f| f.concept_id),
+        Some(id(BLUEPRINT)),
+        "{found:?}"
+    );
 }

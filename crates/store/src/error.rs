@@ -8,7 +8,10 @@ pub enum StoreError {
     NotFound { entity: &'static str },
     /// A uniqueness rule or an optimistic-concurrency check failed.
     #[error("{entity}: {reason}")]
-    Conflict { entity: &'static str, reason: String },
+    Conflict {
+        entity: &'static str,
+        reason: String,
+    },
     /// A lifecycle refused the change.
     #[error(transparent)]
     Transition(#[from] TransitionError),
@@ -19,12 +22,18 @@ pub enum StoreError {
     Db(#[from] sea_orm::DbErr),
     /// A stored value no longer parses into its domain type: a bug or manual tampering.
     #[error("stored {entity} is corrupt: {detail}")]
-    Corrupt { entity: &'static str, detail: String },
+    Corrupt {
+        entity: &'static str,
+        detail: String,
+    },
 }
 
 impl StoreError {
     pub(crate) fn corrupt(entity: &'static str, detail: impl std::fmt::Display) -> Self {
-        Self::Corrupt { entity, detail: detail.to_string() }
+        Self::Corrupt {
+            entity,
+            detail: detail.to_string(),
+        }
     }
 
     pub(crate) fn not_found(entity: &'static str) -> Self {
@@ -34,10 +43,14 @@ impl StoreError {
     /// Maps a unique-constraint violation to `Conflict`, anything else to `Db`.
     pub(crate) fn from_insert(entity: &'static str, what: &str, e: sea_orm::DbErr) -> Self {
         match e.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Self::Conflict { entity, reason: format!("{what} already exists") },
-            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
-                Self::Conflict { entity, reason: "refers to something that does not exist".to_owned() }
-            }
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Self::Conflict {
+                entity,
+                reason: format!("{what} already exists"),
+            },
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => Self::Conflict {
+                entity,
+                reason: "refers to something that does not exist".to_owned(),
+            },
             _ => Self::Db(e),
         }
     }

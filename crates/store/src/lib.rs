@@ -13,7 +13,10 @@ pub mod testing;
 use std::time::Duration;
 
 use broker_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, TransactionTrait,
+};
 
 pub use error::StoreError;
 pub use sea_orm::DbErr;
@@ -49,7 +52,10 @@ impl Store {
         }
         let db = Database::connect(options).await?;
         if sqlite {
-            db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;").await?;
+            db.execute_unprepared(
+                "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+            )
+            .await?;
         }
         Migrator::up(&db, None).await?;
         Ok(Self { db })
@@ -57,7 +63,12 @@ impl Store {
 
     /// Applies pending migrations only (for `broker migrate`); returns how many were pending.
     pub async fn migrate(url: &str) -> Result<usize, StoreError> {
-        let db = Database::connect(ConnectOptions::new(url.to_owned()).sqlx_logging(false).to_owned()).await?;
+        let db = Database::connect(
+            ConnectOptions::new(url.to_owned())
+                .sqlx_logging(false)
+                .to_owned(),
+        )
+        .await?;
         let pending = Migrator::get_pending_migrations(&db).await?.len();
         Migrator::up(&db, None).await?;
         db.close().await?;

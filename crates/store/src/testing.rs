@@ -19,16 +19,29 @@ pub async fn fresh_database() -> Result<TestDatabase, String> {
     match std::env::var(TEST_DATABASE_ENV) {
         Ok(server) if !server.trim().is_empty() => {
             let name = format!("broker_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(server.as_str()).await.map_err(|e| format!("{TEST_DATABASE_ENV}: {e}"))?;
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.map_err(|e| e.to_string())?;
+            let admin = Database::connect(server.as_str())
+                .await
+                .map_err(|e| format!("{TEST_DATABASE_ENV}: {e}"))?;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .map_err(|e| e.to_string())?;
             admin.close().await.map_err(|e| e.to_string())?;
-            let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
-            Ok(TestDatabase { url: format!("{base}/{name}"), _dir: None })
+            let base = server
+                .rsplit_once('/')
+                .map_or(server.as_str(), |(base, _)| base);
+            Ok(TestDatabase {
+                url: format!("{base}/{name}"),
+                _dir: None,
+            })
         }
         _ => {
             let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
             let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-            Ok(TestDatabase { url, _dir: Some(dir) })
+            Ok(TestDatabase {
+                url,
+                _dir: Some(dir),
+            })
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Repository behaviour on a fresh database: SQLite by default, PostgreSQL when
 //! `BROKER_TEST_DATABASE_URL` is set (the CI runs both).
 
-#![expect(clippy::expect_used, reason = "test set-up failures should stop the test loudly")]
+#![expect(
+    clippy::expect_used,
+    reason = "test set-up failures should stop the test loudly"
+)]
 
 use broker_domain::matching::{Decision, DecisionInput, MatchKind, MatchStatus};
 use broker_domain::need::{NeedAction, NeedDraft, NeedSpec, NeedStatus, RequirementDraft};
@@ -30,9 +33,15 @@ async fn fixture() -> Fixture {
     let store = Store::connect(&db.url).await.expect("connect and migrate");
     let conn = store.conn();
     let region = Uuid::now_v7();
-    reference::insert_region(conn, region, "fyrbodal", "Fyrbodal", "SE").await.expect("region");
-    reference::insert_municipality(conn, "1438", "Dals-Ed", "SE", region).await.expect("municipality");
-    reference::insert_municipality(conn, "1460", "Bengtsfors", "SE", region).await.expect("municipality");
+    reference::insert_region(conn, region, "fyrbodal", "Fyrbodal", "SE")
+        .await
+        .expect("region");
+    reference::insert_municipality(conn, "1438", "Dals-Ed", "SE", region)
+        .await
+        .expect("municipality");
+    reference::insert_municipality(conn, "1460", "Bengtsfors", "SE", region)
+        .await
+        .expect("municipality");
     let platform = Uuid::now_v7();
     reference::insert_platform(
         conn,
@@ -68,7 +77,9 @@ async fn fixture() -> Fixture {
     .await
     .expect("organisation");
     let concept = Uuid::now_v7();
-    let version = taxonomy::begin_version(conn, "test").await.expect("version");
+    let version = taxonomy::begin_version(conn, "test")
+        .await
+        .expect("version");
     taxonomy::insert_many(
         conn,
         &[taxonomy::ConceptRecord {
@@ -77,7 +88,11 @@ async fn fixture() -> Fixture {
             esco_uri: None,
             key: Some("omvardnad".into()),
             field: None,
-            labels: vec![taxonomy::LabelRecord { lang: "sv".into(), text: "omvårdnad".into(), preferred: true }],
+            labels: vec![taxonomy::LabelRecord {
+                lang: "sv".into(),
+                text: "omvårdnad".into(),
+                preferred: true,
+            }],
             essential: vec![],
             optional: vec![],
             description: None,
@@ -89,7 +104,13 @@ async fn fixture() -> Fixture {
     )
     .await
     .expect("concept");
-    Fixture { store, platform, provider, concept, _db: db }
+    Fixture {
+        store,
+        platform,
+        provider,
+        concept,
+        _db: db,
+    }
 }
 
 fn need_spec(concept: Uuid, title: &str) -> NeedSpec {
@@ -101,8 +122,18 @@ fn need_spec(concept: Uuid, title: &str) -> NeedSpec {
             headcount: 4,
             needed_by: NaiveDate::from_ymd_opt(2027, 3, 1),
             competences: vec![
-                RequirementDraft { concept_id: Some(concept), label: Some("omvårdnad".into()), importance: None, level: None },
-                RequirementDraft { concept_id: None, label: Some("demensvård".into()), importance: Some("nice_to_have".into()), level: Some(3) },
+                RequirementDraft {
+                    concept_id: Some(concept),
+                    label: Some("omvårdnad".into()),
+                    importance: None,
+                    level: None,
+                },
+                RequirementDraft {
+                    concept_id: None,
+                    label: Some("demensvård".into()),
+                    importance: Some("nice_to_have".into()),
+                    level: Some(3),
+                },
             ],
             ..NeedDraft::default()
         },
@@ -133,7 +164,14 @@ async fn insert_need(f: &Fixture, title: &str) -> Uuid {
     let txn = f.store.begin().await.expect("txn");
     needs::insert(
         &txn,
-        &needs::NewNeed { id, spec: need_spec(f.concept, title), platform_id: f.platform, entered_by: "tester".into(), status: NeedStatus::Open, expires_on: today() },
+        &needs::NewNeed {
+            id,
+            spec: need_spec(f.concept, title),
+            platform_id: f.platform,
+            entered_by: "tester".into(),
+            status: NeedStatus::Open,
+            expires_on: today(),
+        },
     )
     .await
     .expect("insert need");
@@ -155,10 +193,29 @@ async fn a_need_round_trips_with_its_competences() {
     assert_eq!(stored.need.status, NeedStatus::Open);
     assert_eq!(stored.need.version, 1);
     assert_eq!(stored.escalation_level, "local");
-    let by_competence = needs::list(f.store.conn(), &needs::NeedFilter { competence: Some(f.concept), ..Default::default() }, 10, 0).await.expect("list");
+    let by_competence = needs::list(
+        f.store.conn(),
+        &needs::NeedFilter {
+            competence: Some(f.concept),
+            ..Default::default()
+        },
+        10,
+        0,
+    )
+    .await
+    .expect("list");
     assert_eq!(by_competence.total, 1);
-    let other_municipality =
-        needs::list(f.store.conn(), &needs::NeedFilter { scope_municipalities: Some(vec!["1460".into()]), ..Default::default() }, 10, 0).await.expect("list");
+    let other_municipality = needs::list(
+        f.store.conn(),
+        &needs::NeedFilter {
+            scope_municipalities: Some(vec!["1460".into()]),
+            ..Default::default()
+        },
+        10,
+        0,
+    )
+    .await
+    .expect("list");
     assert_eq!(other_municipality.total, 0);
 }
 
@@ -167,11 +224,40 @@ async fn a_stale_version_changes_nothing() {
     let f = fixture().await;
     let id = insert_need(&f, "Första titeln").await;
     let conn = f.store.conn();
-    let updated = needs::replace(conn, id, 1, &need_spec(f.concept, "Andra titeln"), NeedStatus::Open, today()).await.expect("replace");
+    let updated = needs::replace(
+        conn,
+        id,
+        1,
+        &need_spec(f.concept, "Andra titeln"),
+        NeedStatus::Open,
+        today(),
+    )
+    .await
+    .expect("replace");
     assert_eq!(updated.need.version, 2);
-    let stale = needs::replace(conn, id, 1, &need_spec(f.concept, "Tredje titeln"), NeedStatus::Open, today()).await;
-    assert!(matches!(stale, Err(StoreError::Conflict { .. })), "{stale:?}");
-    assert_eq!(needs::get(conn, id).await.expect("get").need.spec.title.as_str(), "Andra titeln");
+    let stale = needs::replace(
+        conn,
+        id,
+        1,
+        &need_spec(f.concept, "Tredje titeln"),
+        NeedStatus::Open,
+        today(),
+    )
+    .await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { .. })),
+        "{stale:?}"
+    );
+    assert_eq!(
+        needs::get(conn, id)
+            .await
+            .expect("get")
+            .need
+            .spec
+            .title
+            .as_str(),
+        "Andra titeln"
+    );
 }
 
 #[tokio::test]
@@ -180,9 +266,17 @@ async fn illegal_need_transitions_are_typed_errors() {
     let id = insert_need(&f, "Behov").await;
     let conn = f.store.conn();
     let refused = needs::transition(conn, id, None, NeedAction::Fulfil).await;
-    assert!(matches!(refused, Err(StoreError::Transition(_))), "{refused:?}");
-    let (before, after) = needs::transition(conn, id, Some(1), NeedAction::Withdraw).await.expect("withdraw");
-    assert_eq!((before, after.need.status), (NeedStatus::Open, NeedStatus::Withdrawn));
+    assert!(
+        matches!(refused, Err(StoreError::Transition(_))),
+        "{refused:?}"
+    );
+    let (before, after) = needs::transition(conn, id, Some(1), NeedAction::Withdraw)
+        .await
+        .expect("withdraw");
+    assert_eq!(
+        (before, after.need.status),
+        (NeedStatus::Open, NeedStatus::Withdrawn)
+    );
 }
 
 #[tokio::test]
@@ -190,20 +284,57 @@ async fn offers_publish_only_when_complete_and_filter_by_place() {
     let f = fixture().await;
     let conn = f.store.conn();
     let id = Uuid::now_v7();
-    let offer = offers::insert(conn, id, &offer_spec(f.provider, f.concept), OfferStatus::Draft, today()).await.expect("insert");
-    assert_eq!(offer.spec.next_start(today()), NaiveDate::from_ymd_opt(2027, 1, 18));
-    let (_, published) = offers::transition(conn, id, Some(1), OfferAction::Publish).await.expect("publish");
+    let offer = offers::insert(
+        conn,
+        id,
+        &offer_spec(f.provider, f.concept),
+        OfferStatus::Draft,
+        today(),
+    )
+    .await
+    .expect("insert");
+    assert_eq!(
+        offer.spec.next_start(today()),
+        NaiveDate::from_ymd_opt(2027, 1, 18)
+    );
+    let (_, published) = offers::transition(conn, id, Some(1), OfferAction::Publish)
+        .await
+        .expect("publish");
     assert_eq!(published.status, OfferStatus::Published);
     assert!(published.published_at.is_some());
-    let in_bengtsfors = offers::OfferFilter { municipalities: vec!["1460".into()], statuses: vec!["published".into()], ..Default::default() };
-    assert_eq!(offers::list(conn, &in_bengtsfors, offers::OfferSort::StartDate, 10, 0).await.expect("list").total, 1);
-    let in_dals_ed = offers::OfferFilter { municipalities: vec!["1438".into()], ..Default::default() };
-    assert_eq!(offers::list(conn, &in_dals_ed, offers::OfferSort::StartDate, 10, 0).await.expect("list").total, 0);
+    let in_bengtsfors = offers::OfferFilter {
+        municipalities: vec!["1460".into()],
+        statuses: vec!["published".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        offers::list(conn, &in_bengtsfors, offers::OfferSort::StartDate, 10, 0)
+            .await
+            .expect("list")
+            .total,
+        1
+    );
+    let in_dals_ed = offers::OfferFilter {
+        municipalities: vec!["1438".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        offers::list(conn, &in_dals_ed, offers::OfferSort::StartDate, 10, 0)
+            .await
+            .expect("list")
+            .total,
+        0
+    );
     let mut empty = offer_spec(f.provider, f.concept);
     empty.instances.clear();
-    let draft = offers::insert(conn, Uuid::now_v7(), &empty, OfferStatus::Draft, today()).await.expect("insert");
+    let draft = offers::insert(conn, Uuid::now_v7(), &empty, OfferStatus::Draft, today())
+        .await
+        .expect("insert");
     let refused = offers::transition(conn, draft.id, None, OfferAction::Publish).await;
-    assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(StoreError::Invalid(_))),
+        "{refused:?}"
+    );
 }
 
 fn suggestion(target: Uuid, score: f64) -> matches::ComputedSuggestion {
@@ -223,27 +354,76 @@ async fn recomputation_never_overwrites_a_decision() {
     let need = insert_need(&f, "Behov").await;
     let conn = f.store.conn();
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-    let report = matches::sync_for_need(conn, need, f.platform, MatchKind::Offer, &[suggestion(a, 0.8), suggestion(b, 0.6)]).await.expect("sync");
+    let report = matches::sync_for_need(
+        conn,
+        need,
+        f.platform,
+        MatchKind::Offer,
+        &[suggestion(a, 0.8), suggestion(b, 0.6)],
+    )
+    .await
+    .expect("sync");
     assert_eq!(report.created, 2);
-    let queue = matches::list(conn, &matches::MatchFilter { need_id: Some(need), ..Default::default() }, matches::MatchSort::ScoreDesc, 10, 0).await.expect("list");
+    let queue = matches::list(
+        conn,
+        &matches::MatchFilter {
+            need_id: Some(need),
+            ..Default::default()
+        },
+        matches::MatchSort::ScoreDesc,
+        10,
+        0,
+    )
+    .await
+    .expect("list");
     let first = &queue.items[0];
     assert_eq!(first.target_id, a);
-    let decision = DecisionInput { decision: Decision::Accept, reason: None, seen_version: first.version };
+    let decision = DecisionInput {
+        decision: Decision::Accept,
+        reason: None,
+        seen_version: first.version,
+    };
     let txn = f.store.begin().await.expect("txn");
-    matches::decide(&txn, first.id, &decision, "broker").await.expect("decide");
+    matches::decide(&txn, first.id, &decision, "broker")
+        .await
+        .expect("decide");
     txn.commit().await.expect("commit");
     let stale = matches::decide(conn, first.id, &decision, "other broker").await;
-    assert!(matches!(stale, Err(StoreError::Conflict { .. })), "{stale:?}");
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { .. })),
+        "{stale:?}"
+    );
     // The engine no longer suggests `a` or `b`: `b` is superseded, the accepted `a` stays.
-    let report = matches::sync_for_need(conn, need, f.platform, MatchKind::Offer, &[]).await.expect("sync");
+    let report = matches::sync_for_need(conn, need, f.platform, MatchKind::Offer, &[])
+        .await
+        .expect("sync");
     assert_eq!(report.superseded, 1);
     let accepted = matches::get(conn, first.id).await.expect("get");
     assert_eq!(accepted.status, MatchStatus::Accepted.as_str());
-    let all = matches::list(conn, &matches::MatchFilter { need_id: Some(need), ..Default::default() }, matches::MatchSort::ScoreDesc, 10, 0).await.expect("list");
+    let all = matches::list(
+        conn,
+        &matches::MatchFilter {
+            need_id: Some(need),
+            ..Default::default()
+        },
+        matches::MatchSort::ScoreDesc,
+        10,
+        0,
+    )
+    .await
+    .expect("list");
     let statuses: Vec<&str> = all.items.iter().map(|m| m.status.as_str()).collect();
     assert_eq!(statuses, vec!["accepted", "superseded"]);
     // Suggested again: revived.
-    let report = matches::sync_for_need(conn, need, f.platform, MatchKind::Offer, &[suggestion(b, 0.7)]).await.expect("sync");
+    let report = matches::sync_for_need(
+        conn,
+        need,
+        f.platform,
+        MatchKind::Offer,
+        &[suggestion(b, 0.7)],
+    )
+    .await
+    .expect("sync");
     assert_eq!(report.updated, 1);
 }
 
@@ -256,28 +436,68 @@ async fn a_failed_transaction_leaves_nothing_behind() {
         let txn = conn.begin().await.expect("txn");
         needs::insert(
             &txn,
-            &needs::NewNeed { id, spec: need_spec(f.concept, "Halvt"), platform_id: f.platform, entered_by: "t".into(), status: NeedStatus::Open, expires_on: today() },
+            &needs::NewNeed {
+                id,
+                spec: need_spec(f.concept, "Halvt"),
+                platform_id: f.platform,
+                entered_by: "t".into(),
+                status: NeedStatus::Open,
+                expires_on: today(),
+            },
         )
         .await
         .expect("insert");
-        audit::record(&txn, audit::AuditEntry { actor: "t".into(), action: "need.create".into(), entity: "need", entity_id: Some(id), before: None, after: None })
-            .await
-            .expect("audit");
+        audit::record(
+            &txn,
+            audit::AuditEntry {
+                actor: "t".into(),
+                action: "need.create".into(),
+                entity: "need",
+                entity_id: Some(id),
+                before: None,
+                after: None,
+            },
+        )
+        .await
+        .expect("audit");
         // Dropped without commit.
     }
-    assert!(matches!(needs::get(conn, id).await, Err(StoreError::NotFound { .. })));
-    assert_eq!(audit::list(conn, &audit::AuditFilter::default(), 10, 0).await.expect("audit").total, 0);
+    assert!(matches!(
+        needs::get(conn, id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(
+        audit::list(conn, &audit::AuditFilter::default(), 10, 0)
+            .await
+            .expect("audit")
+            .total,
+        0
+    );
 }
 
 #[tokio::test]
 async fn idempotency_keys_are_unique_per_actor() {
     let f = fixture().await;
     let conn = f.store.conn();
-    let response = idempotency::StoredResponse { request_hash: "abc".into(), status: 201, body: serde_json::json!({"id": 1}) };
-    idempotency::save(conn, "alice", "key-1", &response).await.expect("save");
-    assert!(matches!(idempotency::save(conn, "alice", "key-1", &response).await, Err(StoreError::Conflict { .. })));
-    idempotency::save(conn, "bob", "key-1", &response).await.expect("another actor may use the same key");
-    let found = idempotency::find(conn, "alice", "key-1").await.expect("find").expect("present");
+    let response = idempotency::StoredResponse {
+        request_hash: "abc".into(),
+        status: 201,
+        body: serde_json::json!({"id": 1}),
+    };
+    idempotency::save(conn, "alice", "key-1", &response)
+        .await
+        .expect("save");
+    assert!(matches!(
+        idempotency::save(conn, "alice", "key-1", &response).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    idempotency::save(conn, "bob", "key-1", &response)
+        .await
+        .expect("another actor may use the same key");
+    let found = idempotency::find(conn, "alice", "key-1")
+        .await
+        .expect("find")
+        .expect("present");
     assert_eq!(found.status, 201);
 }
 
@@ -297,5 +517,8 @@ async fn duplicate_organisation_numbers_are_conflicts() {
         },
     )
     .await;
-    assert!(matches!(again, Err(StoreError::Conflict { .. })), "{again:?}");
+    assert!(
+        matches!(again, Err(StoreError::Conflict { .. })),
+        "{again:?}"
+    );
 }

@@ -89,8 +89,17 @@ pub struct WeightParams {
 
 impl WeightParams {
     pub fn is_empty(&self) -> bool {
-        [self.w_competence, self.w_text, self.w_geography, self.w_timing, self.w_level, self.w_capacity, self.w_delivery, self.min_score]
-            .iter()
-            .all(Option::is_none)
+        [
+            self.w_competence,
+            self.w_text,
+            self.w_geography,
+            self.w_timing,
+            self.w_level,
+            self.w_capacity,
+            self.w_delivery,
+            self.min_score,
+        ]
+        .iter()
+        .all(Option::is_none)
     }
 }

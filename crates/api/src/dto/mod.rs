@@ -30,7 +30,10 @@ impl Paging {
     pub fn resolve(self) -> Result<(u64, u64), ApiError> {
         let limit = self.limit.unwrap_or(50);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::field("limit", format!("must be between 1 and {MAX_LIMIT}")));
+            return Err(ApiError::field(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            ));
         }
         let offset = self.offset.unwrap_or(0);
         if offset > 1_000_000 {
@@ -54,7 +57,13 @@ pub struct Page<T: ToSchema> {
 
 impl<T: ToSchema> Page<T> {
     /// Builds a page; `next` keeps the request's other query parameters.
-    pub fn new(items: Vec<T>, total: u64, limit: u64, offset: u64, req: &actix_web::HttpRequest) -> Self {
+    pub fn new(
+        items: Vec<T>,
+        total: u64,
+        limit: u64,
+        offset: u64,
+        req: &actix_web::HttpRequest,
+    ) -> Self {
         let next = (offset + (items.len() as u64) < total).then(|| {
             let kept: Vec<String> = req
                 .query_string()
@@ -68,11 +77,24 @@ impl<T: ToSchema> Page<T> {
             }
             format!("{}?{q}limit={limit}&offset={}", req.path(), offset + limit)
         });
-        Self { items, total, limit, offset, next }
+        Self {
+            items,
+            total,
+            limit,
+            offset,
+            next,
+        }
     }
 }
 
 /// Splits a comma-separated query value into trimmed, non-empty parts.
 pub fn csv_param(raw: Option<&str>) -> Vec<String> {
-    raw.map(|s| s.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()).unwrap_or_default()
+    raw.map(|s| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+    .unwrap_or_default()
 }

@@ -88,7 +88,12 @@ impl NeedInput {
             competences: self
                 .competences
                 .iter()
-                .map(|c| RequirementDraft { concept_id: c.concept_id, label: c.label.clone(), importance: c.importance.clone(), level: c.level })
+                .map(|c| RequirementDraft {
+                    concept_id: c.concept_id,
+                    label: c.label.clone(),
+                    importance: c.importance.clone(),
+                    level: c.level,
+                })
                 .collect(),
         }
     }
@@ -124,7 +129,12 @@ pub struct RequirementDto {
 
 impl From<&CompetenceRequirement> for RequirementDto {
     fn from(c: &CompetenceRequirement) -> Self {
-        Self { concept_id: c.concept_id, label: c.label.to_string(), importance: c.importance.as_str().to_owned(), level: c.level.map(|l| l.get()) }
+        Self {
+            concept_id: c.concept_id,
+            label: c.label.to_string(),
+            importance: c.importance.as_str().to_owned(),
+            level: c.level.map(|l| l.get()),
+        }
     }
 }
 
@@ -175,14 +185,23 @@ impl NeedDto {
             expires_on: n.expires_on,
             wanted_level: s.wanted_level.map(|l| l.get()),
             occupation_id: s.occupation_id,
-            delivery: DeliveryDto { on_site: s.delivery.on_site, distance: s.delivery.distance, part_time: s.delivery.part_time },
+            delivery: DeliveryDto {
+                on_site: s.delivery.on_site,
+                distance: s.delivery.distance,
+                part_time: s.delivery.part_time,
+            },
             competences: s.competences.iter().map(RequirementDto::from).collect(),
             escalation_level: escalation_level.to_owned(),
             entered_by: n.entered_by.clone(),
             created_at: n.created_at,
             updated_at: n.updated_at,
             version: n.version,
-            allowed_actions: n.status.allowed_actions().iter().map(|a| a.as_str().to_owned()).collect(),
+            allowed_actions: n
+                .status
+                .allowed_actions()
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect(),
         }
     }
 }

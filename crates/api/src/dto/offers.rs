@@ -189,21 +189,41 @@ impl OfferDto {
             title: s.title.to_string(),
             description: s.description.as_ref().map(ToString::to_string),
             language: s.language.code().to_owned(),
-            competences: s.competence_ids.iter().map(|id| TaughtCompetence { concept_id: *id, label: label_of(*id) }).collect(),
-            competence_labels: s.competence_labels.iter().map(ToString::to_string).collect(),
+            competences: s
+                .competence_ids
+                .iter()
+                .map(|id| TaughtCompetence {
+                    concept_id: *id,
+                    label: label_of(*id),
+                })
+                .collect(),
+            competence_labels: s
+                .competence_labels
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             level: s.level.map(|l| l.get()),
             delivery: s.delivery.as_str().to_owned(),
             cost_minor: s.cost.map(|c| c.minor),
             currency: s.cost.map(|c| c.currency.code().to_owned()),
             validation_offered: s.validation_offered,
             link: s.link.as_ref().map(|l| l.as_str().to_owned()),
-            support_tools: s.support_tools.iter().map(|t| t.as_str().to_owned()).collect(),
+            support_tools: s
+                .support_tools
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
             instances: s.instances.iter().map(InstanceDto::from).collect(),
             created_at: o.created_at,
             updated_at: o.updated_at,
             published_at: o.published_at,
             version: o.version,
-            allowed_actions: o.status.allowed_actions().iter().map(|a| a.as_str().to_owned()).collect(),
+            allowed_actions: o
+                .status
+                .allowed_actions()
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect(),
         }
     }
 }

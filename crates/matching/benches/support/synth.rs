@@ -1,11 +1,14 @@
 //! Deterministic synthetic data for benchmarks: a ~15k-concept taxonomy, 100k offers, 10k needs.
 //! Uses an inline SplitMix64 generator (no `rand`), so every run sees the same data.
 
-#![allow(dead_code, reason = "shared by the bench and the memory example, which use different parts")]
+#![allow(
+    dead_code,
+    reason = "shared by the bench and the memory example, which use different parts"
+)]
 
 use broker_matching::{
-    ConceptInput, Delivery, DeliveryPreference, Geography, InstanceDoc, Label, Lang, MunicipalityGeo, NeedDoc,
-    OccupationInput, OfferDoc, Requirement, Taxonomy,
+    ConceptInput, Delivery, DeliveryPreference, Geography, InstanceDoc, Label, Lang,
+    MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc, Requirement, Taxonomy,
 };
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -48,9 +51,10 @@ impl Rng {
 }
 
 const SYLLABLES: &[&str] = &[
-    "sve", "ts", "ning", "kra", "ft", "mon", "ta", "ge", "bear", "bet", "vår", "dnad", "lä", "ke", "med", "el",
-    "tek", "nik", "hyd", "ra", "ul", "lik", "pro", "gram", "me", "ring", "fo", "gis", "tik", "lag", "er", "kör",
-    "ma", "skin", "sä", "ker", "het", "kva", "li", "tet", "sty", "rn", "ing", "ope", "rat", "ör", "dri", "ft",
+    "sve", "ts", "ning", "kra", "ft", "mon", "ta", "ge", "bear", "bet", "vår", "dnad", "lä", "ke",
+    "med", "el", "tek", "nik", "hyd", "ra", "ul", "lik", "pro", "gram", "me", "ring", "fo", "gis",
+    "tik", "lag", "er", "kör", "ma", "skin", "sä", "ker", "het", "kva", "li", "tet", "sty", "rn",
+    "ing", "ope", "rat", "ör", "dri", "ft",
 ];
 
 /// The synthetic word list (index 0 is the most frequent in texts).
@@ -60,7 +64,9 @@ pub fn words() -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     while out.len() < WORDS {
         let n = 2 + rng.below(3);
-        let w: String = (0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect();
+        let w: String = (0..n)
+            .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+            .collect();
         if seen.insert(w.clone()) {
             out.push(w);
         }
@@ -78,7 +84,10 @@ pub fn occupation_id(i: usize) -> Uuid {
 
 fn phrase(rng: &mut Rng, words: &[String], max_words: usize) -> String {
     let n = 1 + rng.below(max_words);
-    (0..n).map(|_| words[rng.below(words.len())].as_str()).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|_| words[rng.below(words.len())].as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn taxonomy(words: &[String]) -> Taxonomy {
@@ -87,23 +96,48 @@ pub fn taxonomy(words: &[String]) -> Taxonomy {
         .map(|i| {
             let mut labels = Vec::new();
             for lang in [Lang::Sv, Lang::En, Lang::Nb] {
-                labels.push(Label { lang, text: phrase(&mut rng, words, 3), preferred: true });
+                labels.push(Label {
+                    lang,
+                    text: phrase(&mut rng, words, 3),
+                    preferred: true,
+                });
                 for _ in 0..rng.below(3) {
-                    labels.push(Label { lang, text: phrase(&mut rng, words, 3), preferred: false });
+                    labels.push(Label {
+                        lang,
+                        text: phrase(&mut rng, words, 3),
+                        preferred: false,
+                    });
                 }
             }
-            ConceptInput { id: concept_id(i), labels, deprecated: i % 200 == 199, replaced_by: (i % 400 == 399).then(|| concept_id(i - 1)) }
+            ConceptInput {
+                id: concept_id(i),
+                labels,
+                deprecated: i % 200 == 199,
+                replaced_by: (i % 400 == 399).then(|| concept_id(i - 1)),
+            }
         })
         .collect();
     let occupations: Vec<OccupationInput> = (0..OCCUPATIONS)
         .map(|i| OccupationInput {
             id: occupation_id(i),
             labels: vec![
-                Label { lang: Lang::Sv, text: phrase(&mut rng, words, 2), preferred: true },
-                Label { lang: Lang::En, text: phrase(&mut rng, words, 2), preferred: true },
+                Label {
+                    lang: Lang::Sv,
+                    text: phrase(&mut rng, words, 2),
+                    preferred: true,
+                },
+                Label {
+                    lang: Lang::En,
+                    text: phrase(&mut rng, words, 2),
+                    preferred: true,
+                },
             ],
-            essential: (0..6).map(|_| concept_id(concept_index(&mut rng))).collect(),
-            optional: (0..6).map(|_| concept_id(concept_index(&mut rng))).collect(),
+            essential: (0..6)
+                .map(|_| concept_id(concept_index(&mut rng)))
+                .collect(),
+            optional: (0..6)
+                .map(|_| concept_id(concept_index(&mut rng)))
+                .collect(),
         })
         .collect();
     Taxonomy::build(concepts, occupations)
@@ -111,7 +145,11 @@ pub fn taxonomy(words: &[String]) -> Taxonomy {
 
 /// 30 % of picks come from the 1,000 most popular concepts.
 fn concept_index(rng: &mut Rng) -> usize {
-    if rng.chance(30) { rng.below(1_000) } else { rng.below(CONCEPTS) }
+    if rng.chance(30) {
+        rng.below(1_000)
+    } else {
+        rng.below(CONCEPTS)
+    }
 }
 
 pub fn municipality(i: usize) -> String {
@@ -132,7 +170,10 @@ pub fn geography() -> Geography {
 
 fn text(rng: &mut Rng, words: &[String], min: usize, spread: usize) -> String {
     let n = min + rng.below(spread);
-    (0..n).map(|_| words[rng.skewed(words.len())].as_str()).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|_| words[rng.skewed(words.len())].as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn day(offset: usize) -> NaiveDate {
@@ -156,7 +197,9 @@ pub fn offers(words: &[String], n: usize) -> Vec<OfferDoc> {
                 .map(|_| {
                     let distance = delivery == Delivery::Distance;
                     InstanceDoc {
-                        start: day(rng.below(400)).checked_sub_days(chrono::Days::new(60)).unwrap_or_default(),
+                        start: day(rng.below(400))
+                            .checked_sub_days(chrono::Days::new(60))
+                            .unwrap_or_default(),
                         municipality: (!distance).then(|| municipality(rng.below(MUNICIPALITIES))),
                         distance,
                         seats: rng.chance(80).then(|| 5 + rng.below(30) as u32),
@@ -167,7 +210,9 @@ pub fn offers(words: &[String], n: usize) -> Vec<OfferDoc> {
                 id: Uuid::from_u128(0x3000_0000 + i as u128),
                 title: text(&mut rng, words, 3, 4),
                 description: text(&mut rng, words, 20, 30),
-                concepts: (0..3 + rng.below(6)).map(|_| concept_id(concept_index(&mut rng))).collect(),
+                concepts: (0..3 + rng.below(6))
+                    .map(|_| concept_id(concept_index(&mut rng)))
+                    .collect(),
                 level: rng.chance(70).then(|| 1 + rng.below(7) as u8),
                 delivery,
                 instances,
@@ -194,11 +239,17 @@ pub fn needs(words: &[String], n: usize) -> Vec<NeedDoc> {
                 description: text(&mut rng, words, 10, 20),
                 municipality: municipality(rng.below(MUNICIPALITIES)),
                 requirements,
-                occupation: rng.chance(30).then(|| occupation_id(rng.below(OCCUPATIONS))),
+                occupation: rng
+                    .chance(30)
+                    .then(|| occupation_id(rng.below(OCCUPATIONS))),
                 headcount: 1 + rng.below(12) as u32,
                 needed_by: rng.chance(70).then(|| day(30 + rng.below(200))),
                 wanted_level: rng.chance(50).then(|| 1 + rng.below(7) as u8),
-                delivery: rng.chance(40).then(|| DeliveryPreference { on_site: rng.chance(70), distance: rng.chance(60), part_time: false }),
+                delivery: rng.chance(40).then(|| DeliveryPreference {
+                    on_site: rng.chance(70),
+                    distance: rng.chance(60),
+                    part_time: false,
+                }),
             }
         })
         .collect()

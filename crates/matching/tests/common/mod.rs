@@ -1,11 +1,14 @@
 //! A hand-built mini taxonomy (welding, CNC, truck, care, ...) in Swedish, Norwegian and English,
 //! a small geography, and builders for documents.
 
-#![allow(dead_code, reason = "each test binary uses a different subset of the helpers")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of the helpers"
+)]
 
 use broker_matching::{
-    ConceptInput, Delivery, Geography, InstanceDoc, Label, Lang, MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc,
-    Requirement, Taxonomy,
+    ConceptInput, Delivery, Geography, InstanceDoc, Label, Lang, MunicipalityGeo, NeedDoc,
+    OccupationInput, OfferDoc, Requirement, Taxonomy,
 };
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -45,38 +48,127 @@ fn labels(sv: &[&str], nb: &[&str], en: &[&str]) -> Vec<Label> {
     let mut out = Vec::new();
     for (lang, list) in [(Lang::Sv, sv), (Lang::Nb, nb), (Lang::En, en)] {
         for (i, text) in list.iter().enumerate() {
-            out.push(Label { lang, text: (*text).to_owned(), preferred: i == 0 });
+            out.push(Label {
+                lang,
+                text: (*text).to_owned(),
+                preferred: i == 0,
+            });
         }
     }
     out
 }
 
 fn concept(n: u128, sv: &[&str], nb: &[&str], en: &[&str]) -> ConceptInput {
-    ConceptInput { id: id(n), labels: labels(sv, nb, en), deprecated: false, replaced_by: None }
+    ConceptInput {
+        id: id(n),
+        labels: labels(sv, nb, en),
+        deprecated: false,
+        replaced_by: None,
+    }
 }
 
 pub fn concepts() -> Vec<ConceptInput> {
     let mut c = vec![
-        concept(WELDING, &["svetsning", "svetsa"], &["sveising", "sveise"], &["welding", "weld metal"]),
-        concept(MIG_MAG, &["MIG/MAG-svetsning", "MIG-svetsning"], &["MIG/MAG-sveising"], &["MIG/MAG welding", "gas metal arc welding"]),
+        concept(
+            WELDING,
+            &["svetsning", "svetsa"],
+            &["sveising", "sveise"],
+            &["welding", "weld metal"],
+        ),
+        concept(
+            MIG_MAG,
+            &["MIG/MAG-svetsning", "MIG-svetsning"],
+            &["MIG/MAG-sveising"],
+            &["MIG/MAG welding", "gas metal arc welding"],
+        ),
         concept(TIG, &["TIG-svetsning"], &["TIG-sveising"], &["TIG welding"]),
-        concept(BLUEPRINT, &["ritningsläsning", "läsa ritningar"], &["tegningslesing"], &["blueprint reading", "read engineering drawings"]),
-        concept(CNC, &["CNC-bearbetning", "köra CNC-maskin"], &["CNC-maskinering"], &["CNC machining", "operate CNC machine"]),
-        concept(CNC_PROG, &["CNC-programmering"], &["CNC-programmering"], &["CNC programming"]),
-        concept(FORKLIFT, &["truckkörning", "köra truck", "truckkort"], &["truckkjøring", "truckførerbevis"], &["forklift driving", "forklift truck operation"]),
-        concept(HEAVY_TRUCK, &["lastbilskörning", "C-körkort"], &["lastebilkjøring"], &["heavy truck driving", "lorry driving"]),
-        concept(PERSONAL_CARE, &["omvårdnad", "personlig omvårdnad"], &["omsorg", "personlig pleie"], &["personal care"]),
-        concept(MEDICATION, &["läkemedelshantering"], &["legemiddelhåndtering"], &["medication administration", "administer medication"]),
-        concept(DEMENTIA, &["demensvård"], &["demensomsorg"], &["dementia care"]),
-        concept(FIRST_AID, &["första hjälpen", "HLR"], &["førstehjelp"], &["first aid"]),
-        concept(HYGIENE, &["basala hygienrutiner"], &["smittevern"], &["infection control", "hygiene routines"]),
-        concept(SAFETY, &["arbetsmiljö"], &["HMS", "helse, miljø og sikkerhet"], &["occupational safety"]),
+        concept(
+            BLUEPRINT,
+            &["ritningsläsning", "läsa ritningar"],
+            &["tegningslesing"],
+            &["blueprint reading", "read engineering drawings"],
+        ),
+        concept(
+            CNC,
+            &["CNC-bearbetning", "köra CNC-maskin"],
+            &["CNC-maskinering"],
+            &["CNC machining", "operate CNC machine"],
+        ),
+        concept(
+            CNC_PROG,
+            &["CNC-programmering"],
+            &["CNC-programmering"],
+            &["CNC programming"],
+        ),
+        concept(
+            FORKLIFT,
+            &["truckkörning", "köra truck", "truckkort"],
+            &["truckkjøring", "truckførerbevis"],
+            &["forklift driving", "forklift truck operation"],
+        ),
+        concept(
+            HEAVY_TRUCK,
+            &["lastbilskörning", "C-körkort"],
+            &["lastebilkjøring"],
+            &["heavy truck driving", "lorry driving"],
+        ),
+        concept(
+            PERSONAL_CARE,
+            &["omvårdnad", "personlig omvårdnad"],
+            &["omsorg", "personlig pleie"],
+            &["personal care"],
+        ),
+        concept(
+            MEDICATION,
+            &["läkemedelshantering"],
+            &["legemiddelhåndtering"],
+            &["medication administration", "administer medication"],
+        ),
+        concept(
+            DEMENTIA,
+            &["demensvård"],
+            &["demensomsorg"],
+            &["dementia care"],
+        ),
+        concept(
+            FIRST_AID,
+            &["första hjälpen", "HLR"],
+            &["førstehjelp"],
+            &["first aid"],
+        ),
+        concept(
+            HYGIENE,
+            &["basala hygienrutiner"],
+            &["smittevern"],
+            &["infection control", "hygiene routines"],
+        ),
+        concept(
+            SAFETY,
+            &["arbetsmiljö"],
+            &["HMS", "helse, miljø og sikkerhet"],
+            &["occupational safety"],
+        ),
         concept(HYDRAULICS, &["hydraulik"], &["hydraulikk"], &["hydraulics"]),
         concept(ARC_WELDING_OLD, &["bågsvetsning"], &[], &["arc welding"]),
-        concept(CRANE, &["krankörning", "kranförare"], &["krankjøring"], &["crane operation"]),
-        concept(QUALITY, &["kvalitetskontroll"], &["kvalitetskontroll"], &["quality control"]),
+        concept(
+            CRANE,
+            &["krankörning", "kranförare"],
+            &["krankjøring"],
+            &["crane operation"],
+        ),
+        concept(
+            QUALITY,
+            &["kvalitetskontroll"],
+            &["kvalitetskontroll"],
+            &["quality control"],
+        ),
         concept(COOKING, &["matlagning"], &["matlaging"], &["cooking"]),
-        concept(CUSTOMER_SERVICE, &["kundservice"], &["kundeservice"], &["customer service"]),
+        concept(
+            CUSTOMER_SERVICE,
+            &["kundservice"],
+            &["kundeservice"],
+            &["customer service"],
+        ),
     ];
     if let Some(old) = c.iter_mut().find(|c| c.id == id(ARC_WELDING_OLD)) {
         old.deprecated = true;
@@ -86,18 +178,56 @@ pub fn concepts() -> Vec<ConceptInput> {
 }
 
 pub fn occupations() -> Vec<OccupationInput> {
-    let occ = |n: u128, sv: &[&str], nb: &[&str], en: &[&str], essential: &[u128], optional: &[u128]| OccupationInput {
-        id: id(n),
-        labels: labels(sv, nb, en),
-        essential: essential.iter().map(|&c| id(c)).collect(),
-        optional: optional.iter().map(|&c| id(c)).collect(),
-    };
+    let occ =
+        |n: u128, sv: &[&str], nb: &[&str], en: &[&str], essential: &[u128], optional: &[u128]| {
+            OccupationInput {
+                id: id(n),
+                labels: labels(sv, nb, en),
+                essential: essential.iter().map(|&c| id(c)).collect(),
+                optional: optional.iter().map(|&c| id(c)).collect(),
+            }
+        };
     vec![
-        occ(OCC_WELDER, &["svetsare"], &["sveiser"], &["welder"], &[WELDING, MIG_MAG, BLUEPRINT], &[TIG, SAFETY]),
-        occ(OCC_CNC, &["CNC-operatör"], &["CNC-operatør"], &["CNC operator"], &[CNC, BLUEPRINT], &[CNC_PROG, QUALITY]),
-        occ(OCC_FORKLIFT, &["truckförare"], &["truckfører"], &["forklift driver"], &[FORKLIFT], &[SAFETY]),
-        occ(OCC_ASSISTANT_NURSE, &["undersköterska"], &["helsefagarbeider"], &["assistant nurse"], &[PERSONAL_CARE, MEDICATION, HYGIENE], &[DEMENTIA, FIRST_AID]),
-        occ(OCC_TRUCK_DRIVER, &["lastbilschaufför"], &["lastebilsjåfør"], &["truck driver"], &[HEAVY_TRUCK], &[FIRST_AID]),
+        occ(
+            OCC_WELDER,
+            &["svetsare"],
+            &["sveiser"],
+            &["welder"],
+            &[WELDING, MIG_MAG, BLUEPRINT],
+            &[TIG, SAFETY],
+        ),
+        occ(
+            OCC_CNC,
+            &["CNC-operatör"],
+            &["CNC-operatør"],
+            &["CNC operator"],
+            &[CNC, BLUEPRINT],
+            &[CNC_PROG, QUALITY],
+        ),
+        occ(
+            OCC_FORKLIFT,
+            &["truckförare"],
+            &["truckfører"],
+            &["forklift driver"],
+            &[FORKLIFT],
+            &[SAFETY],
+        ),
+        occ(
+            OCC_ASSISTANT_NURSE,
+            &["undersköterska"],
+            &["helsefagarbeider"],
+            &["assistant nurse"],
+            &[PERSONAL_CARE, MEDICATION, HYGIENE],
+            &[DEMENTIA, FIRST_AID],
+        ),
+        occ(
+            OCC_TRUCK_DRIVER,
+            &["lastbilschaufför"],
+            &["lastebilsjåfør"],
+            &["truck driver"],
+            &[HEAVY_TRUCK],
+            &[FIRST_AID],
+        ),
     ]
 }
 
@@ -134,14 +264,32 @@ pub fn today() -> NaiveDate {
 }
 
 pub fn on_site(start: &str, municipality: &str, seats: Option<u32>) -> InstanceDoc {
-    InstanceDoc { start: date(start), municipality: Some(municipality.to_owned()), distance: false, seats }
+    InstanceDoc {
+        start: date(start),
+        municipality: Some(municipality.to_owned()),
+        distance: false,
+        seats,
+    }
 }
 
 pub fn remote(start: &str, seats: Option<u32>) -> InstanceDoc {
-    InstanceDoc { start: date(start), municipality: None, distance: true, seats }
+    InstanceDoc {
+        start: date(start),
+        municipality: None,
+        distance: true,
+        seats,
+    }
 }
 
-pub fn offer(n: u128, title: &str, description: &str, concepts: &[u128], level: Option<u8>, delivery: Delivery, instances: Vec<InstanceDoc>) -> OfferDoc {
+pub fn offer(
+    n: u128,
+    title: &str,
+    description: &str,
+    concepts: &[u128],
+    level: Option<u8>,
+    delivery: Delivery,
+    instances: Vec<InstanceDoc>,
+) -> OfferDoc {
     OfferDoc {
         id: id(n),
         title: title.to_owned(),
@@ -154,15 +302,30 @@ pub fn offer(n: u128, title: &str, description: &str, concepts: &[u128], level: 
 }
 
 pub fn must(label: &str) -> Requirement {
-    Requirement { concept_id: None, label: label.to_owned(), must_have: true, level: None }
+    Requirement {
+        concept_id: None,
+        label: label.to_owned(),
+        must_have: true,
+        level: None,
+    }
 }
 
 pub fn nice(label: &str) -> Requirement {
-    Requirement { concept_id: None, label: label.to_owned(), must_have: false, level: None }
+    Requirement {
+        concept_id: None,
+        label: label.to_owned(),
+        must_have: false,
+        level: None,
+    }
 }
 
 pub fn must_id(c: u128) -> Requirement {
-    Requirement { concept_id: Some(id(c)), label: String::new(), must_have: true, level: None }
+    Requirement {
+        concept_id: Some(id(c)),
+        label: String::new(),
+        must_have: true,
+        level: None,
+    }
 }
 
 pub fn need(n: u128, title: &str, municipality: &str, requirements: Vec<Requirement>) -> NeedDoc {

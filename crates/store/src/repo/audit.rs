@@ -1,7 +1,9 @@
 //! The audit trail: who changed what, when, with the state before and after.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
 use crate::entity::audit_event;
@@ -46,7 +48,12 @@ pub struct AuditFilter {
 }
 
 /// Newest first.
-pub async fn list(conn: &impl ConnectionTrait, f: &AuditFilter, limit: u64, offset: u64) -> Result<Page<AuditRow>, StoreError> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    f: &AuditFilter,
+    limit: u64,
+    offset: u64,
+) -> Result<Page<AuditRow>, StoreError> {
     let mut cond = Condition::all();
     if let Some(e) = &f.entity {
         cond = cond.add(audit_event::Column::Entity.eq(e.clone()));
@@ -60,6 +67,9 @@ pub async fn list(conn: &impl ConnectionTrait, f: &AuditFilter, limit: u64, offs
     if let Some(s) = f.since {
         cond = cond.add(audit_event::Column::At.gte(s));
     }
-    let select = audit_event::Entity::find().filter(cond).order_by_desc(audit_event::Column::At).order_by_desc(audit_event::Column::Id);
+    let select = audit_event::Entity::find()
+        .filter(cond)
+        .order_by_desc(audit_event::Column::At)
+        .order_by_desc(audit_event::Column::Id);
     super::paginate(conn, select, limit, offset).await
 }

@@ -5,11 +5,13 @@ use broker_domain::forum::{ProposalAction, ProposalStatus};
 use broker_domain::lifecycle::Lifecycle;
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
-use crate::entity::{group, meeting, membership, proposal, proposal_event, recommendation};
 use crate::StoreError;
+use crate::entity::{group, meeting, membership, proposal, proposal_event, recommendation};
 
 pub use crate::entity::group::Model as GroupRow;
 pub use crate::entity::meeting::Model as MeetingRow;
@@ -18,7 +20,10 @@ pub use crate::entity::proposal::Model as ProposalRow;
 pub use crate::entity::proposal_event::Model as ProposalEventRow;
 pub use crate::entity::recommendation::Model as RecommendationRow;
 
-pub async fn insert_group(conn: &impl ConnectionTrait, g: GroupRow) -> Result<GroupRow, StoreError> {
+pub async fn insert_group(
+    conn: &impl ConnectionTrait,
+    g: GroupRow,
+) -> Result<GroupRow, StoreError> {
     let row = group::ActiveModel {
         id: Set(g.id),
         platform_id: Set(g.platform_id),
@@ -29,14 +34,28 @@ pub async fn insert_group(conn: &impl ConnectionTrait, g: GroupRow) -> Result<Gr
         period_start: Set(g.period_start),
         period_end: Set(g.period_end),
     };
-    group::Entity::insert(row).exec_with_returning(conn).await.map_err(|e| StoreError::from_insert("group", "a group with this id", e))
+    group::Entity::insert(row)
+        .exec_with_returning(conn)
+        .await
+        .map_err(|e| StoreError::from_insert("group", "a group with this id", e))
 }
 
-pub async fn groups_of(conn: &impl ConnectionTrait, platform_id: Uuid) -> Result<Vec<GroupRow>, StoreError> {
-    Ok(group::Entity::find().filter(group::Column::PlatformId.eq(platform_id)).order_by_asc(group::Column::Name).order_by_asc(group::Column::Id).all(conn).await?)
+pub async fn groups_of(
+    conn: &impl ConnectionTrait,
+    platform_id: Uuid,
+) -> Result<Vec<GroupRow>, StoreError> {
+    Ok(group::Entity::find()
+        .filter(group::Column::PlatformId.eq(platform_id))
+        .order_by_asc(group::Column::Name)
+        .order_by_asc(group::Column::Id)
+        .all(conn)
+        .await?)
 }
 
-pub async fn insert_membership(conn: &impl ConnectionTrait, m: MembershipRow) -> Result<MembershipRow, StoreError> {
+pub async fn insert_membership(
+    conn: &impl ConnectionTrait,
+    m: MembershipRow,
+) -> Result<MembershipRow, StoreError> {
     let row = membership::ActiveModel {
         id: Set(m.id),
         group_id: Set(m.group_id),
@@ -47,11 +66,22 @@ pub async fn insert_membership(conn: &impl ConnectionTrait, m: MembershipRow) ->
         member_from: Set(m.member_from),
         member_until: Set(m.member_until),
     };
-    membership::Entity::insert(row).exec_with_returning(conn).await.map_err(|e| StoreError::from_insert("membership", "a membership with this id", e))
+    membership::Entity::insert(row)
+        .exec_with_returning(conn)
+        .await
+        .map_err(|e| StoreError::from_insert("membership", "a membership with this id", e))
 }
 
-pub async fn members_of(conn: &impl ConnectionTrait, group_id: Uuid) -> Result<Vec<MembershipRow>, StoreError> {
-    Ok(membership::Entity::find().filter(membership::Column::GroupId.eq(group_id)).order_by_asc(membership::Column::MemberFrom).order_by_asc(membership::Column::Id).all(conn).await?)
+pub async fn members_of(
+    conn: &impl ConnectionTrait,
+    group_id: Uuid,
+) -> Result<Vec<MembershipRow>, StoreError> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::GroupId.eq(group_id))
+        .order_by_asc(membership::Column::MemberFrom)
+        .order_by_asc(membership::Column::Id)
+        .all(conn)
+        .await?)
 }
 
 /// A new proposal (starts as a draft).
@@ -65,7 +95,10 @@ pub struct NewProposal {
     pub need_ids: Vec<Uuid>,
 }
 
-pub async fn insert_proposal(conn: &impl ConnectionTrait, p: NewProposal) -> Result<ProposalRow, StoreError> {
+pub async fn insert_proposal(
+    conn: &impl ConnectionTrait,
+    p: NewProposal,
+) -> Result<ProposalRow, StoreError> {
     let now = Utc::now();
     let row = proposal::ActiveModel {
         id: Set(p.id),
@@ -80,15 +113,32 @@ pub async fn insert_proposal(conn: &impl ConnectionTrait, p: NewProposal) -> Res
         created_at: Set(now),
         updated_at: Set(now),
     };
-    proposal::Entity::insert(row).exec_with_returning(conn).await.map_err(|e| StoreError::from_insert("proposal", "a proposal with this id", e))
+    proposal::Entity::insert(row)
+        .exec_with_returning(conn)
+        .await
+        .map_err(|e| StoreError::from_insert("proposal", "a proposal with this id", e))
 }
 
-pub async fn get_proposal(conn: &impl ConnectionTrait, id: Uuid) -> Result<ProposalRow, StoreError> {
-    proposal::Entity::find_by_id(id).one(conn).await?.ok_or(StoreError::not_found("proposal"))
+pub async fn get_proposal(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<ProposalRow, StoreError> {
+    proposal::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::not_found("proposal"))
 }
 
-pub async fn proposals_of(conn: &impl ConnectionTrait, platform_id: Uuid) -> Result<Vec<ProposalRow>, StoreError> {
-    Ok(proposal::Entity::find().filter(proposal::Column::PlatformId.eq(platform_id)).order_by_asc(proposal::Column::CreatedAt).order_by_asc(proposal::Column::Id).all(conn).await?)
+pub async fn proposals_of(
+    conn: &impl ConnectionTrait,
+    platform_id: Uuid,
+) -> Result<Vec<ProposalRow>, StoreError> {
+    Ok(proposal::Entity::find()
+        .filter(proposal::Column::PlatformId.eq(platform_id))
+        .order_by_asc(proposal::Column::CreatedAt)
+        .order_by_asc(proposal::Column::Id)
+        .all(conn)
+        .await?)
 }
 
 /// Moves a proposal along its lifecycle, storing the action's detail (workshop input, decision,
@@ -103,13 +153,23 @@ pub async fn apply_proposal_action(
 ) -> Result<ProposalRow, StoreError> {
     let current = get_proposal(conn, id).await?;
     if current.version != expected_version {
-        return Err(StoreError::Conflict { entity: "proposal", reason: format!("it is now version {}; reload and try again", current.version) });
+        return Err(StoreError::Conflict {
+            entity: "proposal",
+            reason: format!(
+                "it is now version {}; reload and try again",
+                current.version
+            ),
+        });
     }
-    let from = ProposalStatus::parse(&current.status).map_err(|e| StoreError::corrupt("proposal", e))?;
+    let from =
+        ProposalStatus::parse(&current.status).map_err(|e| StoreError::corrupt("proposal", e))?;
     let to = from.transition(action)?;
     let mut merged = current.detail.clone();
     if let (Some(m), serde_json::Value::Object(d)) = (merged.as_object_mut(), &detail) {
-        m.insert(action.as_str().to_owned(), serde_json::Value::Object(d.clone()));
+        m.insert(
+            action.as_str().to_owned(),
+            serde_json::Value::Object(d.clone()),
+        );
     }
     let now = Utc::now();
     let res = proposal::Entity::update_many()
@@ -122,7 +182,10 @@ pub async fn apply_proposal_action(
         .exec(conn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(StoreError::Conflict { entity: "proposal", reason: "changed at the same moment; reload and try again".to_owned() });
+        return Err(StoreError::Conflict {
+            entity: "proposal",
+            reason: "changed at the same moment; reload and try again".to_owned(),
+        });
     }
     proposal_event::Entity::insert(proposal_event::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -139,11 +202,22 @@ pub async fn apply_proposal_action(
     get_proposal(conn, id).await
 }
 
-pub async fn proposal_events(conn: &impl ConnectionTrait, id: Uuid) -> Result<Vec<ProposalEventRow>, StoreError> {
-    Ok(proposal_event::Entity::find().filter(proposal_event::Column::ProposalId.eq(id)).order_by_asc(proposal_event::Column::At).order_by_asc(proposal_event::Column::Id).all(conn).await?)
+pub async fn proposal_events(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Vec<ProposalEventRow>, StoreError> {
+    Ok(proposal_event::Entity::find()
+        .filter(proposal_event::Column::ProposalId.eq(id))
+        .order_by_asc(proposal_event::Column::At)
+        .order_by_asc(proposal_event::Column::Id)
+        .all(conn)
+        .await?)
 }
 
-pub async fn insert_recommendation(conn: &impl ConnectionTrait, r: RecommendationRow) -> Result<RecommendationRow, StoreError> {
+pub async fn insert_recommendation(
+    conn: &impl ConnectionTrait,
+    r: RecommendationRow,
+) -> Result<RecommendationRow, StoreError> {
     let row = recommendation::ActiveModel {
         id: Set(r.id),
         platform_id: Set(r.platform_id),
@@ -155,10 +229,16 @@ pub async fn insert_recommendation(conn: &impl ConnectionTrait, r: Recommendatio
         created_at: Set(r.created_at),
         updated_at: Set(r.updated_at),
     };
-    recommendation::Entity::insert(row).exec_with_returning(conn).await.map_err(|e| StoreError::from_insert("recommendation", "a recommendation with this id", e))
+    recommendation::Entity::insert(row)
+        .exec_with_returning(conn)
+        .await
+        .map_err(|e| StoreError::from_insert("recommendation", "a recommendation with this id", e))
 }
 
-pub async fn recommendations_of(conn: &impl ConnectionTrait, platform_id: Uuid) -> Result<Vec<RecommendationRow>, StoreError> {
+pub async fn recommendations_of(
+    conn: &impl ConnectionTrait,
+    platform_id: Uuid,
+) -> Result<Vec<RecommendationRow>, StoreError> {
     Ok(recommendation::Entity::find()
         .filter(recommendation::Column::PlatformId.eq(platform_id))
         .order_by_asc(recommendation::Column::CreatedAt)
@@ -180,7 +260,10 @@ pub struct NewMeeting {
     pub agenda: serde_json::Value,
 }
 
-pub async fn insert_meeting(conn: &impl ConnectionTrait, m: NewMeeting) -> Result<MeetingRow, StoreError> {
+pub async fn insert_meeting(
+    conn: &impl ConnectionTrait,
+    m: NewMeeting,
+) -> Result<MeetingRow, StoreError> {
     let row = meeting::ActiveModel {
         id: Set(m.id),
         platform_id: Set(m.platform_id),
@@ -192,9 +275,20 @@ pub async fn insert_meeting(conn: &impl ConnectionTrait, m: NewMeeting) -> Resul
         agenda: Set(m.agenda),
         created_at: Set(Utc::now()),
     };
-    meeting::Entity::insert(row).exec_with_returning(conn).await.map_err(|e| StoreError::from_insert("meeting", "a meeting with this id", e))
+    meeting::Entity::insert(row)
+        .exec_with_returning(conn)
+        .await
+        .map_err(|e| StoreError::from_insert("meeting", "a meeting with this id", e))
 }
 
-pub async fn meetings_of(conn: &impl ConnectionTrait, platform_id: Uuid) -> Result<Vec<MeetingRow>, StoreError> {
-    Ok(meeting::Entity::find().filter(meeting::Column::PlatformId.eq(platform_id)).order_by_desc(meeting::Column::HeldOn).order_by_asc(meeting::Column::Id).all(conn).await?)
+pub async fn meetings_of(
+    conn: &impl ConnectionTrait,
+    platform_id: Uuid,
+) -> Result<Vec<MeetingRow>, StoreError> {
+    Ok(meeting::Entity::find()
+        .filter(meeting::Column::PlatformId.eq(platform_id))
+        .order_by_desc(meeting::Column::HeldOn)
+        .order_by_asc(meeting::Column::Id)
+        .all(conn)
+        .await?)
 }

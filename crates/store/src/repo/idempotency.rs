@@ -3,8 +3,8 @@
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
-use crate::entity::idempotency_key;
 use crate::StoreError;
+use crate::entity::idempotency_key;
 
 /// The response stored for a key.
 #[derive(Debug, Clone)]
@@ -15,16 +15,30 @@ pub struct StoredResponse {
     pub body: serde_json::Value,
 }
 
-pub async fn find(conn: &impl ConnectionTrait, actor: &str, key: &str) -> Result<Option<StoredResponse>, StoreError> {
-    Ok(idempotency_key::Entity::find_by_id((actor.to_owned(), key.to_owned())).one(conn).await?.map(|r| StoredResponse {
-        request_hash: r.request_hash,
-        status: u16::try_from(r.status).unwrap_or(200),
-        body: r.body,
-    }))
+pub async fn find(
+    conn: &impl ConnectionTrait,
+    actor: &str,
+    key: &str,
+) -> Result<Option<StoredResponse>, StoreError> {
+    Ok(
+        idempotency_key::Entity::find_by_id((actor.to_owned(), key.to_owned()))
+            .one(conn)
+            .await?
+            .map(|r| StoredResponse {
+                request_hash: r.request_hash,
+                status: u16::try_from(r.status).unwrap_or(200),
+                body: r.body,
+            }),
+    )
 }
 
 /// Stores the response; call in the transaction that performed the create so both land or none.
-pub async fn save(conn: &impl ConnectionTrait, actor: &str, key: &str, response: &StoredResponse) -> Result<(), StoreError> {
+pub async fn save(
+    conn: &impl ConnectionTrait,
+    actor: &str,
+    key: &str,
+    response: &StoredResponse,
+) -> Result<(), StoreError> {
     idempotency_key::Entity::insert(idempotency_key::ActiveModel {
         actor: Set(actor.to_owned()),
         key: Set(key.to_owned()),
@@ -35,6 +49,8 @@ pub async fn save(conn: &impl ConnectionTrait, actor: &str, key: &str, response:
     })
     .exec(conn)
     .await
-    .map_err(|e| StoreError::from_insert("idempotency key", "a request with this Idempotency-Key", e))?;
+    .map_err(|e| {
+        StoreError::from_insert("idempotency key", "a request with this Idempotency-Key", e)
+    })?;
     Ok(())
 }

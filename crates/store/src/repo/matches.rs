@@ -9,7 +9,9 @@ use broker_domain::lifecycle::Lifecycle;
 use broker_domain::matching::{DecisionInput, MatchAction, MatchKind, MatchStatus};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
 use crate::entity::{match_outcome, match_suggestion};
@@ -86,24 +88,49 @@ pub async fn sync_for_need(
                 report.created += 1;
             }
             Some(row) => {
-                let status = MatchStatus::parse(&row.status).map_err(|e| StoreError::corrupt("match", e))?;
+                let status =
+                    MatchStatus::parse(&row.status).map_err(|e| StoreError::corrupt("match", e))?;
                 if status.is_decided() {
                     continue;
                 }
                 let revived = status == MatchStatus::Superseded;
-                let changed = (row.score - s.score).abs() > 1e-9 || row.explanation != s.explanation || row.platform_id != platform_id;
+                let changed = (row.score - s.score).abs() > 1e-9
+                    || row.explanation != s.explanation
+                    || row.platform_id != platform_id;
                 if !changed && !revived {
                     continue;
                 }
-                let new_status = if revived { status.transition(MatchAction::Revive)? } else { status };
+                let new_status = if revived {
+                    status.transition(MatchAction::Revive)?
+                } else {
+                    status
+                };
                 match_suggestion::Entity::update_many()
                     .col_expr(match_suggestion::Column::Score, Expr::value(s.score))
-                    .col_expr(match_suggestion::Column::Factors, Expr::value(s.factors.clone()))
-                    .col_expr(match_suggestion::Column::Evidence, Expr::value(s.evidence.clone()))
-                    .col_expr(match_suggestion::Column::Explanation, Expr::value(s.explanation.clone()))
-                    .col_expr(match_suggestion::Column::PlatformId, Expr::value(platform_id))
-                    .col_expr(match_suggestion::Column::Status, Expr::value(new_status.as_str()))
-                    .col_expr(match_suggestion::Column::Version, Expr::value(row.version + 1))
+                    .col_expr(
+                        match_suggestion::Column::Factors,
+                        Expr::value(s.factors.clone()),
+                    )
+                    .col_expr(
+                        match_suggestion::Column::Evidence,
+                        Expr::value(s.evidence.clone()),
+                    )
+                    .col_expr(
+                        match_suggestion::Column::Explanation,
+                        Expr::value(s.explanation.clone()),
+                    )
+                    .col_expr(
+                        match_suggestion::Column::PlatformId,
+                        Expr::value(platform_id),
+                    )
+                    .col_expr(
+                        match_suggestion::Column::Status,
+                        Expr::value(new_status.as_str()),
+                    )
+                    .col_expr(
+                        match_suggestion::Column::Version,
+                        Expr::value(row.version + 1),
+                    )
                     .col_expr(match_suggestion::Column::UpdatedAt, Expr::value(now))
                     .filter(match_suggestion::Column::Id.eq(row.id))
                     .filter(match_suggestion::Column::Version.eq(row.version))
@@ -114,14 +141,21 @@ pub async fn sync_for_need(
         }
     }
     for row in existing.values().filter(|r| !seen.contains(&r.target_id)) {
-        let status = MatchStatus::parse(&row.status).map_err(|e| StoreError::corrupt("match", e))?;
+        let status =
+            MatchStatus::parse(&row.status).map_err(|e| StoreError::corrupt("match", e))?;
         if !status.is_pending() {
             continue;
         }
         let after = status.transition(MatchAction::Supersede)?;
         match_suggestion::Entity::update_many()
-            .col_expr(match_suggestion::Column::Status, Expr::value(after.as_str()))
-            .col_expr(match_suggestion::Column::Version, Expr::value(row.version + 1))
+            .col_expr(
+                match_suggestion::Column::Status,
+                Expr::value(after.as_str()),
+            )
+            .col_expr(
+                match_suggestion::Column::Version,
+                Expr::value(row.version + 1),
+            )
             .col_expr(match_suggestion::Column::UpdatedAt, Expr::value(now))
             .filter(match_suggestion::Column::Id.eq(row.id))
             .filter(match_suggestion::Column::Version.eq(row.version))
@@ -134,7 +168,11 @@ pub async fn sync_for_need(
 
 /// Supersedes every pending suggestion pointing at `target_id` (an archived offer, a withdrawn
 /// need) and every pending suggestion of need `need_id` when given.
-pub async fn supersede_pending(conn: &impl ConnectionTrait, target_id: Option<Uuid>, need_id: Option<Uuid>) -> Result<u64, StoreError> {
+pub async fn supersede_pending(
+    conn: &impl ConnectionTrait,
+    target_id: Option<Uuid>,
+    need_id: Option<Uuid>,
+) -> Result<u64, StoreError> {
     let mut cond = Condition::any();
     if let Some(t) = target_id {
         cond = cond.add(match_suggestion::Column::TargetId.eq(t));
@@ -146,11 +184,20 @@ pub async fn supersede_pending(conn: &impl ConnectionTrait, target_id: Option<Uu
         return Ok(0);
     }
     let res = match_suggestion::Entity::update_many()
-        .col_expr(match_suggestion::Column::Status, Expr::value(MatchStatus::Superseded.as_str()))
-        .col_expr(match_suggestion::Column::Version, Expr::col(match_suggestion::Column::Version).add(1i32))
+        .col_expr(
+            match_suggestion::Column::Status,
+            Expr::value(MatchStatus::Superseded.as_str()),
+        )
+        .col_expr(
+            match_suggestion::Column::Version,
+            Expr::col(match_suggestion::Column::Version).add(1i32),
+        )
         .col_expr(match_suggestion::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(cond)
-        .filter(match_suggestion::Column::Status.is_in([MatchStatus::Suggested.as_str(), MatchStatus::Deferred.as_str()]))
+        .filter(match_suggestion::Column::Status.is_in([
+            MatchStatus::Suggested.as_str(),
+            MatchStatus::Deferred.as_str(),
+        ]))
         .exec(conn)
         .await?;
     Ok(res.rows_affected)
@@ -178,7 +225,13 @@ pub struct MatchFilter {
     pub need_ids: Option<Vec<Uuid>>,
 }
 
-pub async fn list(conn: &impl ConnectionTrait, f: &MatchFilter, sort: MatchSort, limit: u64, offset: u64) -> Result<Page<MatchRow>, StoreError> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    f: &MatchFilter,
+    sort: MatchSort,
+    limit: u64,
+    offset: u64,
+) -> Result<Page<MatchRow>, StoreError> {
     let mut cond = Condition::all();
     if let Some(p) = &f.scope_platforms {
         cond = cond.add(match_suggestion::Column::PlatformId.is_in(p.clone()));
@@ -210,46 +263,85 @@ pub async fn list(conn: &impl ConnectionTrait, f: &MatchFilter, sort: MatchSort,
         MatchSort::Newest => select.order_by_desc(match_suggestion::Column::CreatedAt),
         MatchSort::Oldest => select.order_by_asc(match_suggestion::Column::CreatedAt),
     };
-    super::paginate(conn, select.order_by_asc(match_suggestion::Column::Id), limit, offset).await
+    super::paginate(
+        conn,
+        select.order_by_asc(match_suggestion::Column::Id),
+        limit,
+        offset,
+    )
+    .await
 }
 
 pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<MatchRow, StoreError> {
-    match_suggestion::Entity::find_by_id(id).one(conn).await?.ok_or(StoreError::not_found("match"))
+    match_suggestion::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::not_found("match"))
 }
 
 /// Records a broker's decision when `input.seen_version` is still current. Returns the row
 /// before and after. Call inside a transaction together with the need's transition.
-pub async fn decide(conn: &impl ConnectionTrait, id: Uuid, input: &DecisionInput, actor: &str) -> Result<(MatchRow, MatchRow), StoreError> {
+pub async fn decide(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    input: &DecisionInput,
+    actor: &str,
+) -> Result<(MatchRow, MatchRow), StoreError> {
     let before = get(conn, id).await?;
     if before.version != input.seen_version {
         return Err(StoreError::Conflict {
             entity: "match",
-            reason: format!("you saw version {} but it is now version {}; reload it and decide again", input.seen_version, before.version),
+            reason: format!(
+                "you saw version {} but it is now version {}; reload it and decide again",
+                input.seen_version, before.version
+            ),
         });
     }
     let status = MatchStatus::parse(&before.status).map_err(|e| StoreError::corrupt("match", e))?;
     let after = status.transition(MatchAction::from(input.decision))?;
     let now = Utc::now();
     let res = match_suggestion::Entity::update_many()
-        .col_expr(match_suggestion::Column::Status, Expr::value(after.as_str()))
-        .col_expr(match_suggestion::Column::Reason, Expr::value(input.reason.as_ref().map(|r| r.as_str().to_owned())))
-        .col_expr(match_suggestion::Column::DecidedBy, Expr::value(actor.to_owned()))
+        .col_expr(
+            match_suggestion::Column::Status,
+            Expr::value(after.as_str()),
+        )
+        .col_expr(
+            match_suggestion::Column::Reason,
+            Expr::value(input.reason.as_ref().map(|r| r.as_str().to_owned())),
+        )
+        .col_expr(
+            match_suggestion::Column::DecidedBy,
+            Expr::value(actor.to_owned()),
+        )
         .col_expr(match_suggestion::Column::DecidedAt, Expr::value(now))
-        .col_expr(match_suggestion::Column::Version, Expr::value(before.version + 1))
+        .col_expr(
+            match_suggestion::Column::Version,
+            Expr::value(before.version + 1),
+        )
         .col_expr(match_suggestion::Column::UpdatedAt, Expr::value(now))
         .filter(match_suggestion::Column::Id.eq(id))
         .filter(match_suggestion::Column::Version.eq(before.version))
         .exec(conn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(StoreError::Conflict { entity: "match", reason: "it was decided by someone else at the same moment; reload it".to_owned() });
+        return Err(StoreError::Conflict {
+            entity: "match",
+            reason: "it was decided by someone else at the same moment; reload it".to_owned(),
+        });
     }
     let after_row = get(conn, id).await?;
     Ok((before, after_row))
 }
 
 /// Records what came of an accepted suggestion (people enrolled, a course commissioned).
-pub async fn add_outcome(conn: &impl ConnectionTrait, match_id: Uuid, kind: &str, count: Option<i32>, note: Option<String>, actor: &str) -> Result<OutcomeRow, StoreError> {
+pub async fn add_outcome(
+    conn: &impl ConnectionTrait,
+    match_id: Uuid,
+    kind: &str,
+    count: Option<i32>,
+    note: Option<String>,
+    actor: &str,
+) -> Result<OutcomeRow, StoreError> {
     let row = match_outcome::ActiveModel {
         id: Set(Uuid::now_v7()),
         match_id: Set(match_id),
@@ -259,10 +351,15 @@ pub async fn add_outcome(conn: &impl ConnectionTrait, match_id: Uuid, kind: &str
         recorded_by: Set(actor.to_owned()),
         recorded_at: Set(Utc::now()),
     };
-    Ok(match_outcome::Entity::insert(row).exec_with_returning(conn).await?)
+    Ok(match_outcome::Entity::insert(row)
+        .exec_with_returning(conn)
+        .await?)
 }
 
-pub async fn outcomes(conn: &impl ConnectionTrait, match_id: Uuid) -> Result<Vec<OutcomeRow>, StoreError> {
+pub async fn outcomes(
+    conn: &impl ConnectionTrait,
+    match_id: Uuid,
+) -> Result<Vec<OutcomeRow>, StoreError> {
     Ok(match_outcome::Entity::find()
         .filter(match_outcome::Column::MatchId.eq(match_id))
         .order_by_asc(match_outcome::Column::RecordedAt)

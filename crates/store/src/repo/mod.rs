@@ -11,12 +11,17 @@ pub mod offers;
 pub mod reference;
 pub mod taxonomy;
 
-use sea_orm::{ConnectionTrait, PaginatorTrait, QuerySelect, Select, EntityTrait};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QuerySelect, Select};
 
 use crate::{Page, StoreError};
 
 /// Runs a filtered select as one page plus the total count.
-pub(crate) async fn paginate<E, C>(conn: &C, select: Select<E>, limit: u64, offset: u64) -> Result<Page<E::Model>, StoreError>
+pub(crate) async fn paginate<E, C>(
+    conn: &C,
+    select: Select<E>,
+    limit: u64,
+    offset: u64,
+) -> Result<Page<E::Model>, StoreError>
 where
     E: EntityTrait,
     E::Model: Sync,
@@ -29,12 +34,21 @@ where
 
 /// Reads a JSON list of strings, tolerating an absent or non-list value as empty.
 pub(crate) fn string_list(v: &serde_json::Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Reads a JSON list of UUIDs.
 pub(crate) fn uuid_list(v: &serde_json::Value) -> Vec<uuid::Uuid> {
-    string_list(v).iter().filter_map(|s| s.parse().ok()).collect()
+    string_list(v)
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect()
 }
 
 pub(crate) fn json_list<T: serde::Serialize>(items: &[T]) -> serde_json::Value {

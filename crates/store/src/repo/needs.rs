@@ -4,11 +4,16 @@ use std::collections::HashMap;
 
 use broker_domain::geo::MunicipalityCode;
 use broker_domain::lifecycle::Lifecycle;
-use broker_domain::need::{CompetenceRequirement, DeliveryPreference, Importance, Need, NeedAction, NeedPurpose, NeedSpec, NeedStatus};
+use broker_domain::need::{
+    CompetenceRequirement, DeliveryPreference, Importance, Need, NeedAction, NeedPurpose, NeedSpec,
+    NeedStatus,
+};
 use broker_domain::values::{EqfLevel, Headcount, Label, LongText, Name};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
 use crate::entity::{need, need_competence, need_event};
@@ -32,7 +37,13 @@ pub struct NewNeed {
     pub expires_on: NaiveDate,
 }
 
-fn active_model(id: Uuid, spec: &NeedSpec, platform_id: Uuid, status: NeedStatus, expires_on: NaiveDate) -> need::ActiveModel {
+fn active_model(
+    id: Uuid,
+    spec: &NeedSpec,
+    platform_id: Uuid,
+    status: NeedStatus,
+    expires_on: NaiveDate,
+) -> need::ActiveModel {
     need::ActiveModel {
         id: Set(id),
         platform_id: Set(platform_id),
@@ -54,8 +65,15 @@ fn active_model(id: Uuid, spec: &NeedSpec, platform_id: Uuid, status: NeedStatus
     }
 }
 
-async fn write_competences(conn: &impl ConnectionTrait, id: Uuid, spec: &NeedSpec) -> Result<(), StoreError> {
-    need_competence::Entity::delete_many().filter(need_competence::Column::NeedId.eq(id)).exec(conn).await?;
+async fn write_competences(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    spec: &NeedSpec,
+) -> Result<(), StoreError> {
+    need_competence::Entity::delete_many()
+        .filter(need_competence::Column::NeedId.eq(id))
+        .exec(conn)
+        .await?;
     let rows: Vec<_> = spec
         .competences
         .iter()
@@ -70,7 +88,10 @@ async fn write_competences(conn: &impl ConnectionTrait, id: Uuid, spec: &NeedSpe
         })
         .collect();
     if !rows.is_empty() {
-        need_competence::Entity::insert_many(rows).exec(conn).await.map_err(|e| StoreError::from_insert("need", "competence", e))?;
+        need_competence::Entity::insert_many(rows)
+            .exec(conn)
+            .await
+            .map_err(|e| StoreError::from_insert("need", "competence", e))?;
     }
     Ok(())
 }
@@ -85,7 +106,10 @@ pub async fn insert(conn: &impl ConnectionTrait, n: &NewNeed) -> Result<NeedReco
     row.version = Set(1);
     row.created_at = Set(now);
     row.updated_at = Set(now);
-    need::Entity::insert(row).exec(conn).await.map_err(|e| StoreError::from_insert("need", "a need with this id", e))?;
+    need::Entity::insert(row)
+        .exec(conn)
+        .await
+        .map_err(|e| StoreError::from_insert("need", "a need with this id", e))?;
     write_competences(conn, n.id, &n.spec).await?;
     get(conn, n.id).await
 }
@@ -102,7 +126,11 @@ fn to_record(m: need::Model, comps: Vec<need_competence::Model>) -> Result<NeedR
                 concept_id: c.concept_id,
                 label: Label::parse(&c.label).map_err(corrupt)?,
                 importance: Importance::parse(&c.importance).map_err(corrupt)?,
-                level: c.level.map(|l| EqfLevel::parse(i64::from(l))).transpose().map_err(corrupt)?,
+                level: c
+                    .level
+                    .map(|l| EqfLevel::parse(i64::from(l)))
+                    .transpose()
+                    .map_err(corrupt)?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -111,14 +139,27 @@ fn to_record(m: need::Model, comps: Vec<need_competence::Model>) -> Result<NeedR
         platform_id: Some(m.platform_id),
         employer_id: m.employer_id,
         title: Name::parse(&m.title).map_err(corrupt)?,
-        description: m.description.as_deref().map(LongText::parse).transpose().map_err(corrupt)?,
+        description: m
+            .description
+            .as_deref()
+            .map(LongText::parse)
+            .transpose()
+            .map_err(corrupt)?,
         purpose: NeedPurpose::parse(&m.purpose).map_err(corrupt)?,
         headcount: Headcount::parse(i64::from(m.headcount)).map_err(corrupt)?,
         needed_by: m.needed_by,
         expires_on: Some(m.expires_on),
-        wanted_level: m.wanted_level.map(|l| EqfLevel::parse(i64::from(l))).transpose().map_err(corrupt)?,
+        wanted_level: m
+            .wanted_level
+            .map(|l| EqfLevel::parse(i64::from(l)))
+            .transpose()
+            .map_err(corrupt)?,
         occupation_id: m.occupation_id,
-        delivery: DeliveryPreference { on_site: m.delivery_on_site, distance: m.delivery_distance, part_time: m.delivery_part_time },
+        delivery: DeliveryPreference {
+            on_site: m.delivery_on_site,
+            distance: m.delivery_distance,
+            part_time: m.delivery_part_time,
+        },
         competences,
     };
     Ok(NeedRecord {
@@ -137,7 +178,10 @@ fn to_record(m: need::Model, comps: Vec<need_competence::Model>) -> Result<NeedR
     })
 }
 
-async fn with_competences(conn: &impl ConnectionTrait, rows: Vec<need::Model>) -> Result<Vec<NeedRecord>, StoreError> {
+async fn with_competences(
+    conn: &impl ConnectionTrait,
+    rows: Vec<need::Model>,
+) -> Result<Vec<NeedRecord>, StoreError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut by_need: HashMap<Uuid, Vec<need_competence::Model>> = HashMap::new();
     for chunk in ids.chunks(500) {
@@ -150,19 +194,37 @@ async fn with_competences(conn: &impl ConnectionTrait, rows: Vec<need::Model>) -
             by_need.entry(c.need_id).or_default().push(c);
         }
     }
-    rows.into_iter().map(|r| { let c = by_need.remove(&r.id).unwrap_or_default(); to_record(r, c) }).collect()
+    rows.into_iter()
+        .map(|r| {
+            let c = by_need.remove(&r.id).unwrap_or_default();
+            to_record(r, c)
+        })
+        .collect()
 }
 
 pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<NeedRecord, StoreError> {
-    let row = need::Entity::find_by_id(id).one(conn).await?.ok_or(StoreError::not_found("need"))?;
-    with_competences(conn, vec![row]).await?.pop().ok_or(StoreError::not_found("need"))
+    let row = need::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::not_found("need"))?;
+    with_competences(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or(StoreError::not_found("need"))
 }
 
-pub async fn get_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<NeedRecord>, StoreError> {
+pub async fn get_many(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<NeedRecord>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = need::Entity::find().filter(need::Column::Id.is_in(ids.iter().copied())).order_by_asc(need::Column::Id).all(conn).await?;
+    let rows = need::Entity::find()
+        .filter(need::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(need::Column::Id)
+        .all(conn)
+        .await?;
     with_competences(conn, rows).await
 }
 
@@ -183,7 +245,12 @@ pub struct NeedFilter {
 }
 
 /// Needs matching the filter, newest first (ties by id).
-pub async fn list(conn: &impl ConnectionTrait, f: &NeedFilter, limit: u64, offset: u64) -> Result<Page<NeedRecord>, StoreError> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    f: &NeedFilter,
+    limit: u64,
+    offset: u64,
+) -> Result<Page<NeedRecord>, StoreError> {
     let mut cond = Condition::all();
     if let Some(m) = &f.scope_municipalities {
         cond = cond.add(need::Column::MunicipalityCode.is_in(m.clone()));
@@ -225,15 +292,23 @@ pub async fn list(conn: &impl ConnectionTrait, f: &NeedFilter, limit: u64, offse
             ),
         );
     }
-    let select = need::Entity::find().filter(cond).order_by_desc(need::Column::CreatedAt).order_by_asc(need::Column::Id);
+    let select = need::Entity::find()
+        .filter(cond)
+        .order_by_desc(need::Column::CreatedAt)
+        .order_by_asc(need::Column::Id);
     let page = super::paginate(conn, select, limit, offset).await?;
-    Ok(Page { items: with_competences(conn, page.items).await?, total: page.total })
+    Ok(Page {
+        items: with_competences(conn, page.items).await?,
+        total: page.total,
+    })
 }
 
 /// Needs still waiting for an answer (open or in review), for the matching engine.
 pub async fn active(conn: &impl ConnectionTrait) -> Result<Vec<NeedRecord>, StoreError> {
     let rows = need::Entity::find()
-        .filter(need::Column::Status.is_in([NeedStatus::Open.as_str(), NeedStatus::InReview.as_str()]))
+        .filter(
+            need::Column::Status.is_in([NeedStatus::Open.as_str(), NeedStatus::InReview.as_str()]),
+        )
         .order_by_asc(need::Column::Id)
         .all(conn)
         .await?;
@@ -254,7 +329,12 @@ pub async fn replace(
     row.id = sea_orm::ActiveValue::NotSet;
     row.version = Set(expected_version + 1);
     row.updated_at = Set(Utc::now());
-    let res = need::Entity::update_many().set(row).filter(need::Column::Id.eq(id)).filter(need::Column::Version.eq(expected_version)).exec(conn).await?;
+    let res = need::Entity::update_many()
+        .set(row)
+        .filter(need::Column::Id.eq(id))
+        .filter(need::Column::Version.eq(expected_version))
+        .exec(conn)
+        .await?;
     if res.rows_affected == 0 {
         return Err(stale(current.need.version));
     }
@@ -263,7 +343,12 @@ pub async fn replace(
 }
 
 fn stale(current: i32) -> StoreError {
-    StoreError::Conflict { entity: "need", reason: format!("it was changed by someone else (current version {current}); reload and try again") }
+    StoreError::Conflict {
+        entity: "need",
+        reason: format!(
+            "it was changed by someone else (current version {current}); reload and try again"
+        ),
+    }
 }
 
 /// Moves a need along its lifecycle. With `expected_version`, refuses a stale one.
@@ -297,11 +382,19 @@ pub async fn transition(
 }
 
 /// Moves a need to a higher brokering level and onto that level's platform.
-pub async fn escalate(conn: &impl ConnectionTrait, id: Uuid, level: &str, platform_id: Uuid) -> Result<(), StoreError> {
+pub async fn escalate(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    level: &str,
+    platform_id: Uuid,
+) -> Result<(), StoreError> {
     need::Entity::update_many()
         .col_expr(need::Column::EscalationLevel, Expr::value(level))
         .col_expr(need::Column::PlatformId, Expr::value(platform_id))
-        .col_expr(need::Column::Version, Expr::col(need::Column::Version).add(1i32))
+        .col_expr(
+            need::Column::Version,
+            Expr::col(need::Column::Version).add(1i32),
+        )
         .col_expr(need::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(need::Column::Id.eq(id))
         .exec(conn)
@@ -310,9 +403,14 @@ pub async fn escalate(conn: &impl ConnectionTrait, id: Uuid, level: &str, platfo
 }
 
 /// Active needs whose expiry date has passed.
-pub async fn due_for_expiry(conn: &impl ConnectionTrait, today: NaiveDate) -> Result<Vec<Uuid>, StoreError> {
+pub async fn due_for_expiry(
+    conn: &impl ConnectionTrait,
+    today: NaiveDate,
+) -> Result<Vec<Uuid>, StoreError> {
     Ok(need::Entity::find()
-        .filter(need::Column::Status.is_in([NeedStatus::Open.as_str(), NeedStatus::InReview.as_str()]))
+        .filter(
+            need::Column::Status.is_in([NeedStatus::Open.as_str(), NeedStatus::InReview.as_str()]),
+        )
         .filter(need::Column::ExpiresOn.lt(today))
         .all(conn)
         .await?
@@ -330,7 +428,13 @@ pub struct NeedEvent {
     pub at: DateTime<Utc>,
 }
 
-pub async fn add_event(conn: &impl ConnectionTrait, need_id: Uuid, kind: &str, detail: serde_json::Value, actor: &str) -> Result<(), StoreError> {
+pub async fn add_event(
+    conn: &impl ConnectionTrait,
+    need_id: Uuid,
+    kind: &str,
+    detail: serde_json::Value,
+    actor: &str,
+) -> Result<(), StoreError> {
     need_event::Entity::insert(need_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         need_id: Set(need_id),
@@ -344,7 +448,10 @@ pub async fn add_event(conn: &impl ConnectionTrait, need_id: Uuid, kind: &str, d
     Ok(())
 }
 
-pub async fn events(conn: &impl ConnectionTrait, need_id: Uuid) -> Result<Vec<NeedEvent>, StoreError> {
+pub async fn events(
+    conn: &impl ConnectionTrait,
+    need_id: Uuid,
+) -> Result<Vec<NeedEvent>, StoreError> {
     Ok(need_event::Entity::find()
         .filter(need_event::Column::NeedId.eq(need_id))
         .order_by_asc(need_event::Column::At)
@@ -352,6 +459,11 @@ pub async fn events(conn: &impl ConnectionTrait, need_id: Uuid) -> Result<Vec<Ne
         .all(conn)
         .await?
         .into_iter()
-        .map(|e| NeedEvent { kind: e.kind, detail: e.detail, actor: e.actor, at: e.at })
+        .map(|e| NeedEvent {
+            kind: e.kind,
+            detail: e.detail,
+            actor: e.actor,
+            at: e.at,
+        })
         .collect())
 }

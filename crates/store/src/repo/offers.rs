@@ -4,11 +4,16 @@ use std::collections::HashMap;
 
 use broker_domain::geo::MunicipalityCode;
 use broker_domain::lifecycle::Lifecycle;
-use broker_domain::offer::{CourseInstance, Delivery, Offer, OfferAction, OfferSpec, OfferStatus, SupportTool};
+use broker_domain::offer::{
+    CourseInstance, Delivery, Offer, OfferAction, OfferSpec, OfferStatus, SupportTool,
+};
 use broker_domain::values::{EqfLevel, Label, Lang, LongText, Money, Name, Pace, WebUrl};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::{json_list, string_list};
@@ -19,7 +24,12 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::corrupt("offer", e)
 }
 
-fn active_model(id: Uuid, spec: &OfferSpec, status: OfferStatus, today: NaiveDate) -> offer::ActiveModel {
+fn active_model(
+    id: Uuid,
+    spec: &OfferSpec,
+    status: OfferStatus,
+    today: NaiveDate,
+) -> offer::ActiveModel {
     let labels: Vec<&str> = spec.competence_labels.iter().map(Label::as_str).collect();
     let tools: Vec<&str> = spec.support_tools.iter().map(|t| t.as_str()).collect();
     offer::ActiveModel {
@@ -42,15 +52,34 @@ fn active_model(id: Uuid, spec: &OfferSpec, status: OfferStatus, today: NaiveDat
     }
 }
 
-async fn write_children(conn: &impl ConnectionTrait, id: Uuid, spec: &OfferSpec) -> Result<(), StoreError> {
-    offer_competence::Entity::delete_many().filter(offer_competence::Column::OfferId.eq(id)).exec(conn).await?;
-    offer_instance::Entity::delete_many().filter(offer_instance::Column::OfferId.eq(id)).exec(conn).await?;
+async fn write_children(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    spec: &OfferSpec,
+) -> Result<(), StoreError> {
+    offer_competence::Entity::delete_many()
+        .filter(offer_competence::Column::OfferId.eq(id))
+        .exec(conn)
+        .await?;
+    offer_instance::Entity::delete_many()
+        .filter(offer_instance::Column::OfferId.eq(id))
+        .exec(conn)
+        .await?;
     let mut concepts = spec.competence_ids.clone();
     concepts.sort();
     concepts.dedup();
-    let comps: Vec<_> = concepts.iter().map(|c| offer_competence::ActiveModel { offer_id: Set(id), concept_id: Set(*c) }).collect();
+    let comps: Vec<_> = concepts
+        .iter()
+        .map(|c| offer_competence::ActiveModel {
+            offer_id: Set(id),
+            concept_id: Set(*c),
+        })
+        .collect();
     if !comps.is_empty() {
-        offer_competence::Entity::insert_many(comps).exec(conn).await.map_err(|e| StoreError::from_insert("offer", "competence", e))?;
+        offer_competence::Entity::insert_many(comps)
+            .exec(conn)
+            .await
+            .map_err(|e| StoreError::from_insert("offer", "competence", e))?;
     }
     let instances: Vec<_> = spec
         .instances
@@ -71,25 +100,41 @@ async fn write_children(conn: &impl ConnectionTrait, id: Uuid, spec: &OfferSpec)
         })
         .collect();
     if !instances.is_empty() {
-        offer_instance::Entity::insert_many(instances).exec(conn).await.map_err(|e| StoreError::from_insert("offer", "instance", e))?;
+        offer_instance::Entity::insert_many(instances)
+            .exec(conn)
+            .await
+            .map_err(|e| StoreError::from_insert("offer", "instance", e))?;
     }
     Ok(())
 }
 
 /// Inserts an offer with its competences and instances. Call inside a transaction.
-pub async fn insert(conn: &impl ConnectionTrait, id: Uuid, spec: &OfferSpec, status: OfferStatus, today: NaiveDate) -> Result<Offer, StoreError> {
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    spec: &OfferSpec,
+    status: OfferStatus,
+    today: NaiveDate,
+) -> Result<Offer, StoreError> {
     let now = Utc::now();
     let mut row = active_model(id, spec, status, today);
     row.version = Set(1);
     row.created_at = Set(now);
     row.updated_at = Set(now);
     row.published_at = Set((status == OfferStatus::Published).then_some(now));
-    offer::Entity::insert(row).exec(conn).await.map_err(|e| StoreError::from_insert("offer", "an offer with this id", e))?;
+    offer::Entity::insert(row)
+        .exec(conn)
+        .await
+        .map_err(|e| StoreError::from_insert("offer", "an offer with this id", e))?;
     write_children(conn, id, spec).await?;
     get(conn, id).await
 }
 
-fn to_offer(m: offer::Model, concepts: Vec<Uuid>, instances: Vec<offer_instance::Model>) -> Result<Offer, StoreError> {
+fn to_offer(
+    m: offer::Model,
+    concepts: Vec<Uuid>,
+    instances: Vec<offer_instance::Model>,
+) -> Result<Offer, StoreError> {
     let instances = instances
         .into_iter()
         .map(|i| {
@@ -97,8 +142,18 @@ fn to_offer(m: offer::Model, concepts: Vec<Uuid>, instances: Vec<offer_instance:
                 id: i.id,
                 start: i.start_date,
                 end: i.end_date,
-                municipality: i.municipality_code.as_deref().map(MunicipalityCode::parse).transpose().map_err(corrupt)?,
-                place: i.place.as_deref().map(Name::parse).transpose().map_err(corrupt)?,
+                municipality: i
+                    .municipality_code
+                    .as_deref()
+                    .map(MunicipalityCode::parse)
+                    .transpose()
+                    .map_err(corrupt)?,
+                place: i
+                    .place
+                    .as_deref()
+                    .map(Name::parse)
+                    .transpose()
+                    .map_err(corrupt)?,
                 distance: i.distance,
                 pace: Pace::parse(i64::from(i.pace_percent)).map_err(corrupt)?,
                 seats: i.seats.and_then(|s| u32::try_from(s).ok()),
@@ -113,16 +168,38 @@ fn to_offer(m: offer::Model, concepts: Vec<Uuid>, instances: Vec<offer_instance:
     let spec = OfferSpec {
         provider_id: m.provider_id,
         title: Name::parse(&m.title).map_err(corrupt)?,
-        description: m.description.as_deref().map(LongText::parse).transpose().map_err(corrupt)?,
+        description: m
+            .description
+            .as_deref()
+            .map(LongText::parse)
+            .transpose()
+            .map_err(corrupt)?,
         language: Lang::parse(&m.language).map_err(corrupt)?,
         competence_ids: concepts,
-        competence_labels: string_list(&m.competence_labels).iter().map(|l| Label::parse(l)).collect::<Result<_, _>>().map_err(corrupt)?,
-        level: m.level.map(|l| EqfLevel::parse(i64::from(l))).transpose().map_err(corrupt)?,
+        competence_labels: string_list(&m.competence_labels)
+            .iter()
+            .map(|l| Label::parse(l))
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)?,
+        level: m
+            .level
+            .map(|l| EqfLevel::parse(i64::from(l)))
+            .transpose()
+            .map_err(corrupt)?,
         delivery: Delivery::parse(&m.delivery).map_err(corrupt)?,
         cost,
         validation_offered: m.validation_offered,
-        link: m.link.as_deref().map(WebUrl::parse).transpose().map_err(corrupt)?,
-        support_tools: string_list(&m.support_tools).iter().map(|t| SupportTool::parse(t)).collect::<Result<_, _>>().map_err(corrupt)?,
+        link: m
+            .link
+            .as_deref()
+            .map(WebUrl::parse)
+            .transpose()
+            .map_err(corrupt)?,
+        support_tools: string_list(&m.support_tools)
+            .iter()
+            .map(|t| SupportTool::parse(t))
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)?,
         instances,
     };
     Ok(Offer {
@@ -136,7 +213,10 @@ fn to_offer(m: offer::Model, concepts: Vec<Uuid>, instances: Vec<offer_instance:
     })
 }
 
-async fn with_children(conn: &impl ConnectionTrait, rows: Vec<offer::Model>) -> Result<Vec<Offer>, StoreError> {
+async fn with_children(
+    conn: &impl ConnectionTrait,
+    rows: Vec<offer::Model>,
+) -> Result<Vec<Offer>, StoreError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut concepts: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     let mut instances: HashMap<Uuid, Vec<offer_instance::Model>> = HashMap::new();
@@ -168,8 +248,14 @@ async fn with_children(conn: &impl ConnectionTrait, rows: Vec<offer::Model>) -> 
 }
 
 pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<Offer, StoreError> {
-    let row = offer::Entity::find_by_id(id).one(conn).await?.ok_or(StoreError::not_found("offer"))?;
-    with_children(conn, vec![row]).await?.pop().ok_or(StoreError::not_found("offer"))
+    let row = offer::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::not_found("offer"))?;
+    with_children(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or(StoreError::not_found("offer"))
 }
 
 pub async fn get_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Offer>, StoreError> {
@@ -178,7 +264,10 @@ pub async fn get_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<O
     }
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let rows = offer::Entity::find().filter(offer::Column::Id.is_in(chunk.iter().copied())).all(conn).await?;
+        let rows = offer::Entity::find()
+            .filter(offer::Column::Id.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?;
         out.extend(with_children(conn, rows).await?);
     }
     Ok(out)
@@ -230,13 +319,20 @@ fn condition(f: &OfferFilter) -> Condition {
         cond = cond.add(offer::Column::Status.is_in(f.statuses.clone()));
     }
     if !f.municipalities.is_empty() {
-        let mut inst = Condition::any().add(offer_instance::Column::MunicipalityCode.is_in(f.municipalities.clone()));
+        let mut inst = Condition::any()
+            .add(offer_instance::Column::MunicipalityCode.is_in(f.municipalities.clone()));
         if f.include_distance {
             inst = inst.add(offer_instance::Column::Distance.eq(true));
         }
-        cond = cond.add(offer::Column::Id.in_subquery(
-            Query::select().column(offer_instance::Column::OfferId).from(offer_instance::Entity).cond_where(inst).to_owned(),
-        ));
+        cond = cond.add(
+            offer::Column::Id.in_subquery(
+                Query::select()
+                    .column(offer_instance::Column::OfferId)
+                    .from(offer_instance::Entity)
+                    .cond_where(inst)
+                    .to_owned(),
+            ),
+        );
     }
     if f.starts_from.is_some() || f.starts_to.is_some() {
         let mut inst = Condition::all();
@@ -246,9 +342,15 @@ fn condition(f: &OfferFilter) -> Condition {
         if let Some(d) = f.starts_to {
             inst = inst.add(offer_instance::Column::StartDate.lte(d));
         }
-        cond = cond.add(offer::Column::Id.in_subquery(
-            Query::select().column(offer_instance::Column::OfferId).from(offer_instance::Entity).cond_where(inst).to_owned(),
-        ));
+        cond = cond.add(
+            offer::Column::Id.in_subquery(
+                Query::select()
+                    .column(offer_instance::Column::OfferId)
+                    .from(offer_instance::Entity)
+                    .cond_where(inst)
+                    .to_owned(),
+            ),
+        );
     }
     if !f.competences.is_empty() {
         cond = cond.add(
@@ -280,35 +382,68 @@ fn condition(f: &OfferFilter) -> Condition {
 }
 
 /// Offers matching the filter, in a stable order.
-pub async fn list(conn: &impl ConnectionTrait, f: &OfferFilter, sort: OfferSort, limit: u64, offset: u64) -> Result<Page<Offer>, StoreError> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    f: &OfferFilter,
+    sort: OfferSort,
+    limit: u64,
+    offset: u64,
+) -> Result<Page<Offer>, StoreError> {
     let mut select = offer::Entity::find().filter(condition(f));
     select = match sort {
-        OfferSort::StartDate => select.order_by(offer::Column::NextStart.is_null(), sea_orm::Order::Asc).order_by_asc(offer::Column::NextStart),
+        OfferSort::StartDate => select
+            .order_by(offer::Column::NextStart.is_null(), sea_orm::Order::Asc)
+            .order_by_asc(offer::Column::NextStart),
         OfferSort::Updated => select.order_by_desc(offer::Column::UpdatedAt),
         OfferSort::Title => select.order_by_asc(offer::Column::Title),
     };
     let select = select.order_by_asc(offer::Column::Id);
     let page = super::paginate(conn, select, limit, offset).await?;
-    Ok(Page { items: with_children(conn, page.items).await?, total: page.total })
+    Ok(Page {
+        items: with_children(conn, page.items).await?,
+        total: page.total,
+    })
 }
 
 /// Ids of every offer matching the filter (for facet counts and relevance sorting).
 pub async fn ids(conn: &impl ConnectionTrait, f: &OfferFilter) -> Result<Vec<Uuid>, StoreError> {
-    Ok(offer::Entity::find().select_only().column(offer::Column::Id).filter(condition(f)).order_by_asc(offer::Column::Id).into_tuple().all(conn).await?)
+    Ok(offer::Entity::find()
+        .select_only()
+        .column(offer::Column::Id)
+        .filter(condition(f))
+        .order_by_asc(offer::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?)
 }
 
 /// Every published offer, for the matching engine.
 pub async fn published(conn: &impl ConnectionTrait) -> Result<Vec<Offer>, StoreError> {
-    let rows = offer::Entity::find().filter(offer::Column::Status.eq(OfferStatus::Published.as_str())).order_by_asc(offer::Column::Id).all(conn).await?;
+    let rows = offer::Entity::find()
+        .filter(offer::Column::Status.eq(OfferStatus::Published.as_str()))
+        .order_by_asc(offer::Column::Id)
+        .all(conn)
+        .await?;
     with_children(conn, rows).await
 }
 
 fn stale(current: i32) -> StoreError {
-    StoreError::Conflict { entity: "offer", reason: format!("it was changed by someone else (current version {current}); reload and try again") }
+    StoreError::Conflict {
+        entity: "offer",
+        reason: format!(
+            "it was changed by someone else (current version {current}); reload and try again"
+        ),
+    }
 }
 
 /// Replaces an offer's content when `expected_version` is current; bumps the version.
-pub async fn replace(conn: &impl ConnectionTrait, id: Uuid, expected_version: i32, spec: &OfferSpec, today: NaiveDate) -> Result<Offer, StoreError> {
+pub async fn replace(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    expected_version: i32,
+    spec: &OfferSpec,
+    today: NaiveDate,
+) -> Result<Offer, StoreError> {
     let current = get(conn, id).await?;
     if current.status == OfferStatus::Published {
         spec.check_publishable()?;
@@ -317,7 +452,12 @@ pub async fn replace(conn: &impl ConnectionTrait, id: Uuid, expected_version: i3
     row.id = sea_orm::ActiveValue::NotSet;
     row.version = Set(expected_version + 1);
     row.updated_at = Set(Utc::now());
-    let res = offer::Entity::update_many().set(row).filter(offer::Column::Id.eq(id)).filter(offer::Column::Version.eq(expected_version)).exec(conn).await?;
+    let res = offer::Entity::update_many()
+        .set(row)
+        .filter(offer::Column::Id.eq(id))
+        .filter(offer::Column::Version.eq(expected_version))
+        .exec(conn)
+        .await?;
     if res.rows_affected == 0 {
         return Err(stale(current.version));
     }
@@ -350,7 +490,11 @@ pub async fn transition(
     if after == OfferStatus::Published {
         update = update.col_expr(offer::Column::PublishedAt, Expr::value(now));
     }
-    let res = update.filter(offer::Column::Id.eq(id)).filter(offer::Column::Version.eq(current.version)).exec(conn).await?;
+    let res = update
+        .filter(offer::Column::Id.eq(id))
+        .filter(offer::Column::Version.eq(current.version))
+        .exec(conn)
+        .await?;
     if res.rows_affected == 0 {
         return Err(stale(current.version));
     }
@@ -359,7 +503,9 @@ pub async fn transition(
 
 /// The latest change to any published offer and how many there are: the public listings'
 /// validator (ETag / Last-Modified).
-pub async fn published_fingerprint(conn: &impl ConnectionTrait) -> Result<(Option<DateTime<Utc>>, u64), StoreError> {
+pub async fn published_fingerprint(
+    conn: &impl ConnectionTrait,
+) -> Result<(Option<DateTime<Utc>>, u64), StoreError> {
     use sea_orm::PaginatorTrait;
     let latest: Option<DateTime<Utc>> = offer::Entity::find()
         .select_only()
@@ -368,6 +514,9 @@ pub async fn published_fingerprint(conn: &impl ConnectionTrait) -> Result<(Optio
         .one(conn)
         .await?
         .flatten();
-    let count = offer::Entity::find().filter(offer::Column::Status.eq(OfferStatus::Published.as_str())).count(conn).await?;
+    let count = offer::Entity::find()
+        .filter(offer::Column::Status.eq(OfferStatus::Published.as_str()))
+        .count(conn)
+        .await?;
     Ok((latest, count))
 }

@@ -4,11 +4,16 @@ use std::collections::BTreeMap;
 
 use broker_domain::platform::MatchingSettings;
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
 use super::{json_list, paginate, string_list, uuid_list};
-use crate::entity::{cluster, cluster_municipality, municipality, organisation, person, platform, platform_municipality, region};
+use crate::entity::{
+    cluster, cluster_municipality, municipality, organisation, person, platform,
+    platform_municipality, region,
+};
 use crate::{Page, StoreError};
 
 pub use crate::entity::municipality::Model as MunicipalityRow;
@@ -17,19 +22,39 @@ pub use crate::entity::region::Model as RegionRow;
 
 // ---------- regions and municipalities ----------
 
-pub async fn insert_region(conn: &impl ConnectionTrait, id: Uuid, key: &str, name: &str, country: &str) -> Result<(), StoreError> {
-    region::Entity::insert(region::ActiveModel { id: Set(id), key: Set(key.to_owned()), name: Set(name.to_owned()), country: Set(country.to_owned()) })
-        .exec(conn)
-        .await
-        .map_err(|e| StoreError::from_insert("region", "a region with this key", e))?;
+pub async fn insert_region(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    key: &str,
+    name: &str,
+    country: &str,
+) -> Result<(), StoreError> {
+    region::Entity::insert(region::ActiveModel {
+        id: Set(id),
+        key: Set(key.to_owned()),
+        name: Set(name.to_owned()),
+        country: Set(country.to_owned()),
+    })
+    .exec(conn)
+    .await
+    .map_err(|e| StoreError::from_insert("region", "a region with this key", e))?;
     Ok(())
 }
 
 pub async fn list_regions(conn: &impl ConnectionTrait) -> Result<Vec<RegionRow>, StoreError> {
-    Ok(region::Entity::find().order_by_asc(region::Column::Key).all(conn).await?)
+    Ok(region::Entity::find()
+        .order_by_asc(region::Column::Key)
+        .all(conn)
+        .await?)
 }
 
-pub async fn insert_municipality(conn: &impl ConnectionTrait, code: &str, name: &str, country: &str, region_id: Uuid) -> Result<(), StoreError> {
+pub async fn insert_municipality(
+    conn: &impl ConnectionTrait,
+    code: &str,
+    name: &str,
+    country: &str,
+    region_id: Uuid,
+) -> Result<(), StoreError> {
     municipality::Entity::insert(municipality::ActiveModel {
         code: Set(code.to_owned()),
         name: Set(name.to_owned()),
@@ -43,7 +68,11 @@ pub async fn insert_municipality(conn: &impl ConnectionTrait, code: &str, name: 
 }
 
 /// Municipalities ordered by code, optionally of one country or region.
-pub async fn list_municipalities(conn: &impl ConnectionTrait, country: Option<&str>, region_id: Option<Uuid>) -> Result<Vec<MunicipalityRow>, StoreError> {
+pub async fn list_municipalities(
+    conn: &impl ConnectionTrait,
+    country: Option<&str>,
+    region_id: Option<Uuid>,
+) -> Result<Vec<MunicipalityRow>, StoreError> {
     let mut q = municipality::Entity::find().order_by_asc(municipality::Column::Code);
     if let Some(c) = country {
         q = q.filter(municipality::Column::Country.eq(c));
@@ -54,8 +83,14 @@ pub async fn list_municipalities(conn: &impl ConnectionTrait, country: Option<&s
     Ok(q.all(conn).await?)
 }
 
-pub async fn get_municipality(conn: &impl ConnectionTrait, code: &str) -> Result<MunicipalityRow, StoreError> {
-    municipality::Entity::find_by_id(code.to_owned()).one(conn).await?.ok_or(StoreError::not_found("municipality"))
+pub async fn get_municipality(
+    conn: &impl ConnectionTrait,
+    code: &str,
+) -> Result<MunicipalityRow, StoreError> {
+    municipality::Entity::find_by_id(code.to_owned())
+        .one(conn)
+        .await?
+        .ok_or(StoreError::not_found("municipality"))
 }
 
 // ---------- clusters ----------
@@ -70,31 +105,61 @@ pub struct ClusterRecord {
     pub municipalities: Vec<String>,
 }
 
-pub async fn insert_cluster(conn: &impl ConnectionTrait, c: &ClusterRecord) -> Result<(), StoreError> {
-    cluster::Entity::insert(cluster::ActiveModel { id: Set(c.id), key: Set(c.key.clone()), name: Set(c.name.clone()), region_id: Set(c.region_id) })
-        .exec(conn)
-        .await
-        .map_err(|e| StoreError::from_insert("cluster", "a cluster with this key", e))?;
+pub async fn insert_cluster(
+    conn: &impl ConnectionTrait,
+    c: &ClusterRecord,
+) -> Result<(), StoreError> {
+    cluster::Entity::insert(cluster::ActiveModel {
+        id: Set(c.id),
+        key: Set(c.key.clone()),
+        name: Set(c.name.clone()),
+        region_id: Set(c.region_id),
+    })
+    .exec(conn)
+    .await
+    .map_err(|e| StoreError::from_insert("cluster", "a cluster with this key", e))?;
     let members: Vec<_> = c
         .municipalities
         .iter()
-        .map(|code| cluster_municipality::ActiveModel { cluster_id: Set(c.id), municipality_code: Set(code.clone()) })
+        .map(|code| cluster_municipality::ActiveModel {
+            cluster_id: Set(c.id),
+            municipality_code: Set(code.clone()),
+        })
         .collect();
     if !members.is_empty() {
-        cluster_municipality::Entity::insert_many(members).exec(conn).await.map_err(|e| StoreError::from_insert("cluster", "member", e))?;
+        cluster_municipality::Entity::insert_many(members)
+            .exec(conn)
+            .await
+            .map_err(|e| StoreError::from_insert("cluster", "member", e))?;
     }
     Ok(())
 }
 
 pub async fn list_clusters(conn: &impl ConnectionTrait) -> Result<Vec<ClusterRecord>, StoreError> {
-    let clusters = cluster::Entity::find().order_by_asc(cluster::Column::Key).all(conn).await?;
+    let clusters = cluster::Entity::find()
+        .order_by_asc(cluster::Column::Key)
+        .all(conn)
+        .await?;
     let mut members: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
-    for m in cluster_municipality::Entity::find().order_by_asc(cluster_municipality::Column::MunicipalityCode).all(conn).await? {
-        members.entry(m.cluster_id).or_default().push(m.municipality_code);
+    for m in cluster_municipality::Entity::find()
+        .order_by_asc(cluster_municipality::Column::MunicipalityCode)
+        .all(conn)
+        .await?
+    {
+        members
+            .entry(m.cluster_id)
+            .or_default()
+            .push(m.municipality_code);
     }
     Ok(clusters
         .into_iter()
-        .map(|c| ClusterRecord { municipalities: members.remove(&c.id).unwrap_or_default(), id: c.id, key: c.key, name: c.name, region_id: c.region_id })
+        .map(|c| ClusterRecord {
+            municipalities: members.remove(&c.id).unwrap_or_default(),
+            id: c.id,
+            key: c.key,
+            name: c.name,
+            region_id: c.region_id,
+        })
         .collect())
 }
 
@@ -112,7 +177,10 @@ pub struct NewOrganisation {
     pub website: Option<String>,
 }
 
-pub async fn insert_organisation(conn: &impl ConnectionTrait, o: NewOrganisation) -> Result<OrganisationRow, StoreError> {
+pub async fn insert_organisation(
+    conn: &impl ConnectionTrait,
+    o: NewOrganisation,
+) -> Result<OrganisationRow, StoreError> {
     let row = organisation::ActiveModel {
         id: Set(o.id),
         name: Set(o.name),
@@ -126,11 +194,23 @@ pub async fn insert_organisation(conn: &impl ConnectionTrait, o: NewOrganisation
     organisation::Entity::insert(row)
         .exec_with_returning(conn)
         .await
-        .map_err(|e| StoreError::from_insert("organisation", "an organisation with this organisation number or name", e))
+        .map_err(|e| {
+            StoreError::from_insert(
+                "organisation",
+                "an organisation with this organisation number or name",
+                e,
+            )
+        })
 }
 
-pub async fn get_organisation(conn: &impl ConnectionTrait, id: Uuid) -> Result<OrganisationRow, StoreError> {
-    organisation::Entity::find_by_id(id).one(conn).await?.ok_or(StoreError::not_found("organisation"))
+pub async fn get_organisation(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<OrganisationRow, StoreError> {
+    organisation::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::not_found("organisation"))
 }
 
 /// Organisations by name, optionally of one kind or matching a name fragment.
@@ -141,7 +221,9 @@ pub async fn list_organisations(
     limit: u64,
     offset: u64,
 ) -> Result<Page<OrganisationRow>, StoreError> {
-    let mut q = organisation::Entity::find().order_by_asc(organisation::Column::Name).order_by_asc(organisation::Column::Id);
+    let mut q = organisation::Entity::find()
+        .order_by_asc(organisation::Column::Name)
+        .order_by_asc(organisation::Column::Id);
     if let Some(k) = kind {
         q = q.filter(organisation::Column::Kind.eq(k));
     }
@@ -151,11 +233,17 @@ pub async fn list_organisations(
     paginate(conn, q, limit, offset).await
 }
 
-pub async fn organisations_by_ids(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<OrganisationRow>, StoreError> {
+pub async fn organisations_by_ids(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<OrganisationRow>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(organisation::Entity::find().filter(organisation::Column::Id.is_in(ids.iter().copied())).all(conn).await?)
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?)
 }
 
 // ---------- people ----------
@@ -190,7 +278,10 @@ impl From<person::Model> for PersonRecord {
     }
 }
 
-pub async fn insert_person(conn: &impl ConnectionTrait, p: &PersonRecord) -> Result<(), StoreError> {
+pub async fn insert_person(
+    conn: &impl ConnectionTrait,
+    p: &PersonRecord,
+) -> Result<(), StoreError> {
     person::Entity::insert(person::ActiveModel {
         id: Set(p.id),
         name: Set(p.name.clone()),
@@ -210,11 +301,22 @@ pub async fn insert_person(conn: &impl ConnectionTrait, p: &PersonRecord) -> Res
 }
 
 pub async fn list_persons(conn: &impl ConnectionTrait) -> Result<Vec<PersonRecord>, StoreError> {
-    Ok(person::Entity::find().order_by_asc(person::Column::Name).order_by_asc(person::Column::Id).all(conn).await?.into_iter().map(Into::into).collect())
+    Ok(person::Entity::find()
+        .order_by_asc(person::Column::Name)
+        .order_by_asc(person::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
 }
 
 pub async fn get_person(conn: &impl ConnectionTrait, id: Uuid) -> Result<PersonRecord, StoreError> {
-    person::Entity::find_by_id(id).one(conn).await?.map(Into::into).ok_or(StoreError::not_found("person"))
+    person::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(Into::into)
+        .ok_or(StoreError::not_found("person"))
 }
 
 // ---------- platforms ----------
@@ -235,8 +337,12 @@ pub struct PlatformRecord {
     pub municipalities: Vec<String>,
 }
 
-pub async fn insert_platform(conn: &impl ConnectionTrait, p: &PlatformRecord) -> Result<(), StoreError> {
-    let settings = serde_json::to_value(p.settings).map_err(|e| StoreError::corrupt("platform", e))?;
+pub async fn insert_platform(
+    conn: &impl ConnectionTrait,
+    p: &PlatformRecord,
+) -> Result<(), StoreError> {
+    let settings =
+        serde_json::to_value(p.settings).map_err(|e| StoreError::corrupt("platform", e))?;
     platform::Entity::insert(platform::ActiveModel {
         id: Set(p.id),
         key: Set(p.key.clone()),
@@ -256,16 +362,26 @@ pub async fn insert_platform(conn: &impl ConnectionTrait, p: &PlatformRecord) ->
     let members: Vec<_> = p
         .municipalities
         .iter()
-        .map(|code| platform_municipality::ActiveModel { platform_id: Set(p.id), municipality_code: Set(code.clone()) })
+        .map(|code| platform_municipality::ActiveModel {
+            platform_id: Set(p.id),
+            municipality_code: Set(code.clone()),
+        })
         .collect();
     if !members.is_empty() {
-        platform_municipality::Entity::insert_many(members).exec(conn).await.map_err(|e| StoreError::from_insert("platform", "member", e))?;
+        platform_municipality::Entity::insert_many(members)
+            .exec(conn)
+            .await
+            .map_err(|e| StoreError::from_insert("platform", "member", e))?;
     }
     Ok(())
 }
 
-fn platform_record(p: platform::Model, municipalities: Vec<String>) -> Result<PlatformRecord, StoreError> {
-    let settings: MatchingSettings = serde_json::from_value(p.settings).map_err(|e| StoreError::corrupt("platform settings", e))?;
+fn platform_record(
+    p: platform::Model,
+    municipalities: Vec<String>,
+) -> Result<PlatformRecord, StoreError> {
+    let settings: MatchingSettings = serde_json::from_value(p.settings)
+        .map_err(|e| StoreError::corrupt("platform settings", e))?;
     Ok(PlatformRecord {
         id: p.id,
         key: p.key,
@@ -281,17 +397,40 @@ fn platform_record(p: platform::Model, municipalities: Vec<String>) -> Result<Pl
     })
 }
 
-pub async fn list_platforms(conn: &impl ConnectionTrait) -> Result<Vec<PlatformRecord>, StoreError> {
-    let rows = platform::Entity::find().order_by_asc(platform::Column::Key).all(conn).await?;
+pub async fn list_platforms(
+    conn: &impl ConnectionTrait,
+) -> Result<Vec<PlatformRecord>, StoreError> {
+    let rows = platform::Entity::find()
+        .order_by_asc(platform::Column::Key)
+        .all(conn)
+        .await?;
     let mut members: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
-    for m in platform_municipality::Entity::find().order_by_asc(platform_municipality::Column::MunicipalityCode).all(conn).await? {
-        members.entry(m.platform_id).or_default().push(m.municipality_code);
+    for m in platform_municipality::Entity::find()
+        .order_by_asc(platform_municipality::Column::MunicipalityCode)
+        .all(conn)
+        .await?
+    {
+        members
+            .entry(m.platform_id)
+            .or_default()
+            .push(m.municipality_code);
     }
-    rows.into_iter().map(|p| { let m = members.remove(&p.id).unwrap_or_default(); platform_record(p, m) }).collect()
+    rows.into_iter()
+        .map(|p| {
+            let m = members.remove(&p.id).unwrap_or_default();
+            platform_record(p, m)
+        })
+        .collect()
 }
 
-pub async fn get_platform(conn: &impl ConnectionTrait, id: Uuid) -> Result<PlatformRecord, StoreError> {
-    let p = platform::Entity::find_by_id(id).one(conn).await?.ok_or(StoreError::not_found("platform"))?;
+pub async fn get_platform(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<PlatformRecord, StoreError> {
+    let p = platform::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::not_found("platform"))?;
     let members = platform_municipality::Entity::find()
         .filter(platform_municipality::Column::PlatformId.eq(id))
         .order_by_asc(platform_municipality::Column::MunicipalityCode)
@@ -305,13 +444,22 @@ pub async fn get_platform(conn: &impl ConnectionTrait, id: Uuid) -> Result<Platf
 
 /// The platform a need in `code` is routed to first: the one serving the fewest municipalities
 /// (a municipality's own local platform before its cluster's, before the sub-region's).
-pub async fn home_platform_for(conn: &impl ConnectionTrait, code: &str) -> Result<Option<PlatformRecord>, StoreError> {
+pub async fn home_platform_for(
+    conn: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<PlatformRecord>, StoreError> {
     let all = list_platforms(conn).await?;
-    Ok(all.into_iter().filter(|p| p.municipalities.iter().any(|m| m == code)).min_by_key(|p| (p.municipalities.len(), p.key.clone())))
+    Ok(all
+        .into_iter()
+        .filter(|p| p.municipalities.iter().any(|m| m == code))
+        .min_by_key(|p| (p.municipalities.len(), p.key.clone())))
 }
 
 /// Municipality codes sharing a cluster with `code` (excluding it).
-pub async fn cluster_neighbours(conn: &impl ConnectionTrait, code: &str) -> Result<Vec<String>, StoreError> {
+pub async fn cluster_neighbours(
+    conn: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Vec<String>, StoreError> {
     let clusters: Vec<Uuid> = cluster_municipality::Entity::find()
         .filter(cluster_municipality::Column::MunicipalityCode.eq(code))
         .all(conn)
@@ -323,7 +471,11 @@ pub async fn cluster_neighbours(conn: &impl ConnectionTrait, code: &str) -> Resu
         return Ok(Vec::new());
     }
     let mut codes: Vec<String> = cluster_municipality::Entity::find()
-        .filter(Condition::all().add(cluster_municipality::Column::ClusterId.is_in(clusters)).add(cluster_municipality::Column::MunicipalityCode.ne(code)))
+        .filter(
+            Condition::all()
+                .add(cluster_municipality::Column::ClusterId.is_in(clusters))
+                .add(cluster_municipality::Column::MunicipalityCode.ne(code)),
+        )
         .all(conn)
         .await?
         .into_iter()

@@ -2,7 +2,10 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -41,8 +44,16 @@ pub struct ConceptRecord {
 impl ConceptRecord {
     /// The preferred label in `lang`, else in English, else any.
     pub fn preferred_label(&self, lang: &str) -> String {
-        let find = |l: &str| self.labels.iter().find(|x| x.preferred && x.lang == l).map(|x| x.text.clone());
-        find(lang).or_else(|| find("en")).or_else(|| self.labels.first().map(|x| x.text.clone())).unwrap_or_default()
+        let find = |l: &str| {
+            self.labels
+                .iter()
+                .find(|x| x.preferred && x.lang == l)
+                .map(|x| x.text.clone())
+        };
+        find(lang)
+            .or_else(|| find("en"))
+            .or_else(|| self.labels.first().map(|x| x.text.clone()))
+            .unwrap_or_default()
     }
 
     /// Same content, ignoring bookkeeping: an import that changes nothing makes no new version.
@@ -65,7 +76,8 @@ impl ConceptRecord {
 
 fn to_record(m: concept::Model) -> Result<ConceptRecord, StoreError> {
     Ok(ConceptRecord {
-        labels: serde_json::from_value(m.labels).map_err(|e| StoreError::corrupt("concept labels", e))?,
+        labels: serde_json::from_value(m.labels)
+            .map_err(|e| StoreError::corrupt("concept labels", e))?,
         essential: uuid_list(&m.essential),
         optional: uuid_list(&m.optional),
         id: m.id,
@@ -124,7 +136,11 @@ pub async fn begin_version(conn: &impl ConnectionTrait, source: &str) -> Result<
     Ok(version)
 }
 
-pub async fn finish_version(conn: &impl ConnectionTrait, version: i32, counts: serde_json::Value) -> Result<(), StoreError> {
+pub async fn finish_version(
+    conn: &impl ConnectionTrait,
+    version: i32,
+    counts: serde_json::Value,
+) -> Result<(), StoreError> {
     taxonomy_version::Entity::update_many()
         .col_expr(taxonomy_version::Column::Counts, Expr::value(counts))
         .filter(taxonomy_version::Column::Version.eq(version))
@@ -135,31 +151,56 @@ pub async fn finish_version(conn: &impl ConnectionTrait, version: i32, counts: s
 
 /// Every concept (deprecated ones too: they still resolve).
 pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<ConceptRecord>, StoreError> {
-    concept::Entity::find().order_by_asc(concept::Column::Id).all(conn).await?.into_iter().map(to_record).collect()
+    concept::Entity::find()
+        .order_by_asc(concept::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(to_record)
+        .collect()
 }
 
 pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<ConceptRecord, StoreError> {
-    to_record(concept::Entity::find_by_id(id).one(conn).await?.ok_or(StoreError::not_found("concept"))?)
+    to_record(
+        concept::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .ok_or(StoreError::not_found("concept"))?,
+    )
 }
 
-pub async fn by_ids(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<ConceptRecord>, StoreError> {
+pub async fn by_ids(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<ConceptRecord>, StoreError> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
         out.extend(
-            concept::Entity::find().filter(concept::Column::Id.is_in(chunk.iter().copied())).all(conn).await?.into_iter().map(to_record).collect::<Result<Vec<_>, _>>()?,
+            concept::Entity::find()
+                .filter(concept::Column::Id.is_in(chunk.iter().copied()))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(to_record)
+                .collect::<Result<Vec<_>, _>>()?,
         );
     }
     Ok(out)
 }
 
 /// Inserts new concepts in batches (fast bulk import).
-pub async fn insert_many(conn: &impl ConnectionTrait, concepts: &[ConceptRecord]) -> Result<(), StoreError> {
+pub async fn insert_many(
+    conn: &impl ConnectionTrait,
+    concepts: &[ConceptRecord],
+) -> Result<(), StoreError> {
     // 13 columns per row: 400 rows stay well under every engine's bind-parameter limit.
     for chunk in concepts.chunks(400) {
         concept::Entity::insert_many(chunk.iter().map(to_active).collect::<Vec<_>>())
             .exec(conn)
             .await
-            .map_err(|e| StoreError::from_insert("concept", "a concept with this ESCO URI or key", e))?;
+            .map_err(|e| {
+                StoreError::from_insert("concept", "a concept with this ESCO URI or key", e)
+            })?;
     }
     Ok(())
 }
@@ -173,8 +214,22 @@ pub async fn update(conn: &impl ConnectionTrait, c: &ConceptRecord) -> Result<()
 }
 
 /// Concepts changed after `version` (created, relabelled or deprecated), for incremental sync.
-pub async fn changed_since(conn: &impl ConnectionTrait, version: i32, limit: u64, offset: u64) -> Result<Page<ConceptRecord>, StoreError> {
-    let select = concept::Entity::find().filter(concept::Column::ChangedInVersion.gt(version)).order_by_asc(concept::Column::Id);
+pub async fn changed_since(
+    conn: &impl ConnectionTrait,
+    version: i32,
+    limit: u64,
+    offset: u64,
+) -> Result<Page<ConceptRecord>, StoreError> {
+    let select = concept::Entity::find()
+        .filter(concept::Column::ChangedInVersion.gt(version))
+        .order_by_asc(concept::Column::Id);
     let page = super::paginate(conn, select, limit, offset).await?;
-    Ok(Page { items: page.items.into_iter().map(to_record).collect::<Result<_, _>>()?, total: page.total })
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(to_record)
+            .collect::<Result<_, _>>()?,
+        total: page.total,
+    })
 }

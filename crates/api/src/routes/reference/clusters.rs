@@ -17,7 +17,13 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     let items = reference::list_clusters(state.store.conn())
         .await?
         .into_iter()
-        .map(|c| ClusterDto { id: c.id, key: c.key, name: c.name, region_id: c.region_id, municipalities: c.municipalities })
+        .map(|c| ClusterDto {
+            id: c.id,
+            key: c.key,
+            name: c.name,
+            region_id: c.region_id,
+            municipalities: c.municipalities,
+        })
         .collect();
     Ok(HttpResponse::Ok().json(ClusterList { items }))
 }

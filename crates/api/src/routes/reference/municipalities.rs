@@ -30,31 +30,66 @@ pub struct MunicipalityList {
     responses((status = 200, body = MunicipalityList), (status = 422, body = crate::error::Problem, content_type = "application/problem+json"))
 )]
 #[get("/api/v1/municipalities")]
-pub async fn list(state: web::Data<AppState>, query: web::Query<MunicipalityQuery>) -> Result<HttpResponse, ApiError> {
-    let country = match query.country.as_deref().map(|c| c.trim().to_ascii_uppercase()) {
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<MunicipalityQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let country = match query
+        .country
+        .as_deref()
+        .map(|c| c.trim().to_ascii_uppercase())
+    {
         Some(c) if c == "SE" || c == "NO" => Some(c),
         Some(_) => return Err(ApiError::field("country", "must be SE or NO")),
         None => None,
     };
     let regions = reference::list_regions(state.store.conn()).await?;
     let region_id = match &query.region {
-        Some(key) => Some(regions.iter().find(|r| &r.key == key).map(|r| r.id).ok_or_else(|| {
-            ApiError::field("region", format!("unknown region; known: {}", regions.iter().map(|r| r.key.as_str()).collect::<Vec<_>>().join(", ")))
-        })?),
+        Some(key) => Some(
+            regions
+                .iter()
+                .find(|r| &r.key == key)
+                .map(|r| r.id)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "region",
+                        format!(
+                            "unknown region; known: {}",
+                            regions
+                                .iter()
+                                .map(|r| r.key.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?,
+        ),
         None => None,
     };
     let clusters = reference::list_clusters(state.store.conn()).await?;
-    let items: Vec<MunicipalityDto> = reference::list_municipalities(state.store.conn(), country.as_deref(), region_id)
-        .await?
-        .into_iter()
-        .map(|m| MunicipalityDto {
-            clusters: clusters.iter().filter(|c| c.municipalities.contains(&m.code)).map(|c| c.key.clone()).collect(),
-            region: regions.iter().find(|r| r.id == m.region_id).map(|r| r.key.clone()).unwrap_or_default(),
-            code: m.code,
-            name: m.name,
-            country: m.country,
-            region_id: m.region_id,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(MunicipalityList { total: items.len(), items }))
+    let items: Vec<MunicipalityDto> =
+        reference::list_municipalities(state.store.conn(), country.as_deref(), region_id)
+            .await?
+            .into_iter()
+            .map(|m| MunicipalityDto {
+                clusters: clusters
+                    .iter()
+                    .filter(|c| c.municipalities.contains(&m.code))
+                    .map(|c| c.key.clone())
+                    .collect(),
+                region: regions
+                    .iter()
+                    .find(|r| r.id == m.region_id)
+                    .map(|r| r.key.clone())
+                    .unwrap_or_default(),
+                code: m.code,
+                name: m.name,
+                country: m.country,
+                region_id: m.region_id,
+            })
+            .collect();
+    Ok(HttpResponse::Ok().json(MunicipalityList {
+        total: items.len(),
+        items,
+    }))
 }

@@ -17,7 +17,15 @@ use crate::error::ApiError;
 use crate::extract::ValidJson;
 
 pub fn to_dto(o: reference::OrganisationRow) -> OrganisationDto {
-    let formatted = o.org_number.as_deref().and_then(|n| Country::parse(&o.country).ok().and_then(|c| OrgNumber::parse(c, n).ok())).map(|n| n.formatted());
+    let formatted = o
+        .org_number
+        .as_deref()
+        .and_then(|n| {
+            Country::parse(&o.country)
+                .ok()
+                .and_then(|c| OrgNumber::parse(c, n).ok())
+        })
+        .map(|n| n.formatted());
     OrganisationDto {
         id: o.id,
         name: o.name,
@@ -50,13 +58,35 @@ pub struct OrganisationQuery {
     responses((status = 200, body = Page<OrganisationDto>), (status = 401, body = crate::error::Problem, content_type = "application/problem+json"))
 )]
 #[get("/api/v1/organisations")]
-pub async fn list(state: web::Data<AppState>, _who: Identity, query: web::Query<OrganisationQuery>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (limit, offset) = Paging { limit: query.limit, offset: query.offset }.resolve()?;
+pub async fn list(
+    state: web::Data<AppState>,
+    _who: Identity,
+    query: web::Query<OrganisationQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, offset) = Paging {
+        limit: query.limit,
+        offset: query.offset,
+    }
+    .resolve()?;
     if let Some(k) = &query.kind {
         OrganisationKind::parse(k).map_err(|e| ApiError::from(e.under("kind")))?;
     }
-    let page = reference::list_organisations(state.store.conn(), query.kind.as_deref(), query.q.as_deref(), limit, offset).await?;
-    Ok(HttpResponse::Ok().json(Page::new(page.items.into_iter().map(to_dto).collect(), page.total, limit, offset, &req)))
+    let page = reference::list_organisations(
+        state.store.conn(),
+        query.kind.as_deref(),
+        query.q.as_deref(),
+        limit,
+        offset,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::new(
+        page.items.into_iter().map(to_dto).collect(),
+        page.total,
+        limit,
+        offset,
+        &req,
+    )))
 }
 
 /// One organisation.
@@ -67,8 +97,14 @@ pub async fn list(state: web::Data<AppState>, _who: Identity, query: web::Query<
     responses((status = 200, body = OrganisationDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"))
 )]
 #[get("/api/v1/organisations/{id}")]
-pub async fn get(state: web::Data<AppState>, _who: Identity, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(to_dto(reference::get_organisation(state.store.conn(), id.into_inner()).await?)))
+pub async fn get(
+    state: web::Data<AppState>,
+    _who: Identity,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(to_dto(
+        reference::get_organisation(state.store.conn(), id.into_inner()).await?,
+    )))
 }
 
 /// Registers an organisation (admins). Organisation numbers are checked: Swedish 10 digits with
@@ -85,7 +121,11 @@ pub async fn get(state: web::Data<AppState>, _who: Identity, id: web::Path<Uuid>
     )
 )]
 #[post("/api/v1/organisations")]
-pub async fn create(state: web::Data<AppState>, who: Identity, ValidJson(input): ValidJson<OrganisationInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Identity,
+    ValidJson(input): ValidJson<OrganisationInput>,
+) -> Result<HttpResponse, ApiError> {
     who.require(&[Role::Admin])?;
     let mut v = Validator::new();
     let name = v.check("name", Name::parse(&input.name));
@@ -95,16 +135,35 @@ pub async fn create(state: web::Data<AppState>, who: Identity, ValidJson(input):
         (Some(n), Some(c)) => v.check("org_number", OrgNumber::parse(c, n)),
         _ => None,
     };
-    let municipality = v.check("municipality", input.municipality.as_deref().map(MunicipalityCode::parse).transpose());
-    let website = v.check("website", input.website.as_deref().map(WebUrl::parse).transpose());
+    let municipality = v.check(
+        "municipality",
+        input
+            .municipality
+            .as_deref()
+            .map(MunicipalityCode::parse)
+            .transpose(),
+    );
+    let website = v.check(
+        "website",
+        input.website.as_deref().map(WebUrl::parse).transpose(),
+    );
     v.finish().map_err(ApiError::from)?;
-    let (Some(name), Some(kind), Some(country), Some(municipality), Some(website)) = (name, kind, country, municipality, website) else {
+    let (Some(name), Some(kind), Some(country), Some(municipality), Some(website)) =
+        (name, kind, country, municipality, website)
+    else {
         return Err(ApiError::field("", "invalid organisation"));
     };
     if let Some(code) = &municipality {
-        reference::get_municipality(state.store.conn(), code.as_str()).await.map_err(|_| ApiError::field("municipality", "unknown municipality code"))?;
+        reference::get_municipality(state.store.conn(), code.as_str())
+            .await
+            .map_err(|_| ApiError::field("municipality", "unknown municipality code"))?;
     }
-    let txn = state.store.conn().begin().await.map_err(ApiError::internal)?;
+    let txn = state
+        .store
+        .conn()
+        .begin()
+        .await
+        .map_err(ApiError::internal)?;
     let row = reference::insert_organisation(
         &txn,
         reference::NewOrganisation {

@@ -30,7 +30,11 @@ pub fn to_dto(p: PlatformRecord) -> PlatformDto {
 #[utoipa::path(tag = "reference", responses((status = 200, body = PlatformList)))]
 #[get("/api/v1/platforms")]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let items = reference::list_platforms(state.store.conn()).await?.into_iter().map(to_dto).collect();
+    let items = reference::list_platforms(state.store.conn())
+        .await?
+        .into_iter()
+        .map(to_dto)
+        .collect();
     Ok(HttpResponse::Ok().json(PlatformList { items }))
 }
 
@@ -41,6 +45,11 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     responses((status = 200, body = PlatformDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"))
 )]
 #[get("/api/v1/platforms/{id}")]
-pub async fn get(state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(to_dto(reference::get_platform(state.store.conn(), id.into_inner()).await?)))
+pub async fn get(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(to_dto(
+        reference::get_platform(state.store.conn(), id.into_inner()).await?,
+    )))
 }

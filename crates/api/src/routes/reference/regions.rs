@@ -17,7 +17,12 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     let items = reference::list_regions(state.store.conn())
         .await?
         .into_iter()
-        .map(|r| RegionDto { id: r.id, key: r.key, name: r.name, country: r.country })
+        .map(|r| RegionDto {
+            id: r.id,
+            key: r.key,
+            name: r.name,
+            country: r.country,
+        })
         .collect();
     Ok(HttpResponse::Ok().json(RegionList { items }))
 }

@@ -5,7 +5,8 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(openapi_json)).route("/docs", web::get().to(docs_page));
+    cfg.route("/openapi.json", web::get().to(openapi_json))
+        .route("/docs", web::get().to(docs_page));
 }
 
 async fn openapi_json() -> HttpResponse {

@@ -23,6 +23,13 @@ pub struct Readiness {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.store.ping().await.map_err(|e| ApiError::Unavailable(format!("database unreachable: {e}")))?;
-    Ok(HttpResponse::Ok().json(Readiness { status: "ready", database: state.store.backend() }))
+    state
+        .store
+        .ping()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("database unreachable: {e}")))?;
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        database: state.store.backend(),
+    }))
 }
