@@ -16,6 +16,7 @@ use crate::routes;
 pub struct AppState {
     pub store: Store,
     pub settings: Settings,
+    pub matcher: Arc<crate::matcher::Matcher>,
 }
 
 /// Why the service could not start.
@@ -65,7 +66,12 @@ impl Application {
         if settings.bind.port() == 0 || settings.public_base_url.ends_with(":0") {
             settings.public_base_url = format!("http://{}:{port}", settings.bind.ip());
         }
-        let state = web::Data::new(AppState { store, settings });
+        let matcher = crate::matcher::Matcher::start(store.clone()).await?;
+        let state = web::Data::new(AppState {
+            store,
+            settings,
+            matcher,
+        });
         let server = run(listener, state, verifier).map_err(|source| StartError::Bind {
             addr: "listener".to_owned(),
             source,

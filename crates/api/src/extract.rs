@@ -106,3 +106,14 @@ pub fn accepts(req: &HttpRequest, media: &str) -> bool {
             first == Some(media)
         })
 }
+
+/// Refuses a body that is not JSON (for handlers that read raw bytes first).
+pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+    if content_type(req).is_some_and(|ct| ct == "application/json" || ct.ends_with("+json")) {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(
+            "send the body as application/json".to_owned(),
+        ))
+    }
+}

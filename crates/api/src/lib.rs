@@ -13,6 +13,7 @@ pub mod demo_data;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod matcher;
 pub mod openapi;
 pub mod rate_limit;
 pub mod routes;

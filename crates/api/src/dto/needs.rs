@@ -229,3 +229,14 @@ pub struct BatchRowError {
     pub field: String,
     pub reason: String,
 }
+
+/// Something that happened to a need.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NeedEventDto {
+    /// routed, escalated, withdraw, fulfil, match, ...
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}

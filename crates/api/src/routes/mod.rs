@@ -3,6 +3,9 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub mod matches;
+pub mod needs;
+pub mod offers;
 pub mod reference;
 pub mod system;
 
@@ -17,7 +20,27 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(reference::platforms::get)
         .service(reference::organisations::list)
         .service(reference::organisations::create)
-        .service(reference::organisations::get);
+        .service(reference::organisations::get)
+        .service(needs::create)
+        .service(needs::batch)
+        .service(needs::list)
+        .service(needs::get)
+        .service(needs::update)
+        .service(needs::withdraw)
+        .service(needs::fulfil)
+        .service(needs::need_matches)
+        .service(needs::events)
+        .service(offers::create)
+        .service(offers::list)
+        .service(offers::get)
+        .service(offers::update)
+        .service(offers::publish)
+        .service(offers::archive)
+        .service(offers::demand)
+        .service(matches::queue)
+        .service(matches::get)
+        .service(matches::decide)
+        .service(matches::add_outcome);
 }
 
 /// Plain actix registration for the server.

@@ -1,0 +1,496 @@
+//! The matching service: keeps the engine's indexes in memory, in step with the store, and
+//! recomputes suggestions in one background worker so requests never wait for a full rematch.
+//!
+//! Creating or changing a need enqueues that need (the request waits a short while for its own
+//! suggestions, never for others); changing an offer enqueues the needs it could serve or is
+//! suggested to. Start-up rebuilds the indexes and recomputes every active need.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use broker_domain::matching::MatchKind;
+use broker_domain::need::{Importance, Need};
+use broker_domain::offer::{Delivery as OfferDelivery, Offer, OfferStatus};
+use broker_matching::{
+    ConceptInput, ContactDoc, Delivery, DeliveryPreference, Engine, Geography, InstanceDoc, Label,
+    Lang, MatchOptions, MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc, Requirement,
+    Suggestion, SuggestionKind, Taxonomy, Weights,
+};
+use broker_store::repo::reference::PlatformRecord;
+use broker_store::repo::{matches, needs, offers, reference, taxonomy};
+use broker_store::{Store, StoreError};
+use chrono::Utc;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// Work for the background worker.
+#[derive(Debug)]
+enum Job {
+    /// Recompute one need; `cascade` also refreshes the needs it pools with.
+    Need {
+        id: Uuid,
+        cascade: bool,
+        done: Option<oneshot::Sender<()>>,
+    },
+    /// An offer was created, changed, published or archived.
+    Offer { id: Uuid },
+    /// Recompute every active need (start-up, taxonomy import).
+    All,
+}
+
+/// Shared handle to the engine and its worker.
+pub struct Matcher {
+    engine: RwLock<Engine>,
+    concepts: RwLock<HashMap<Uuid, taxonomy::ConceptRecord>>,
+    platforms: RwLock<HashMap<Uuid, PlatformRecord>>,
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+impl std::fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matcher").finish_non_exhaustive()
+    }
+}
+
+fn lang_of(code: &str) -> Option<Lang> {
+    match code {
+        "sv" => Some(Lang::Sv),
+        "nb" => Some(Lang::Nb),
+        "en" => Some(Lang::En),
+        _ => None,
+    }
+}
+
+/// Builds the in-memory taxonomy from the stored concepts.
+pub fn build_taxonomy(concepts: &[taxonomy::ConceptRecord]) -> Taxonomy {
+    let labels = |c: &taxonomy::ConceptRecord| -> Vec<Label> {
+        c.labels
+            .iter()
+            .filter_map(|l| {
+                lang_of(&l.lang).map(|lang| Label {
+                    lang,
+                    text: l.text.clone(),
+                    preferred: l.preferred,
+                })
+            })
+            .collect()
+    };
+    let competences = concepts
+        .iter()
+        .filter(|c| c.kind == "competence")
+        .map(|c| ConceptInput {
+            id: c.id,
+            labels: labels(c),
+            deprecated: c.deprecated,
+            replaced_by: c.replaced_by,
+        })
+        .collect();
+    let occupations = concepts
+        .iter()
+        .filter(|c| c.kind == "occupation")
+        .map(|c| OccupationInput {
+            id: c.id,
+            labels: labels(c),
+            essential: c.essential.clone(),
+            optional: c.optional.clone(),
+        })
+        .collect();
+    Taxonomy::build(competences, occupations)
+}
+
+pub fn need_doc(n: &Need) -> NeedDoc {
+    let s = &n.spec;
+    NeedDoc {
+        id: n.id,
+        title: s.title.as_str().to_owned(),
+        description: s
+            .description
+            .as_ref()
+            .map(|d| d.as_str().to_owned())
+            .unwrap_or_default(),
+        municipality: s.municipality.as_str().to_owned(),
+        requirements: s
+            .competences
+            .iter()
+            .map(|c| Requirement {
+                concept_id: c.concept_id,
+                label: c.label.as_str().to_owned(),
+                must_have: c.importance == Importance::MustHave,
+                level: c.level.map(|l| l.get()),
+            })
+            .collect(),
+        occupation: s.occupation_id,
+        headcount: s.headcount.get(),
+        needed_by: s.needed_by,
+        wanted_level: s.wanted_level.map(|l| l.get()),
+        delivery: Some(DeliveryPreference {
+            on_site: s.delivery.on_site,
+            distance: s.delivery.distance,
+            part_time: s.delivery.part_time,
+        }),
+    }
+}
+
+pub fn offer_doc(o: &Offer) -> OfferDoc {
+    let s = &o.spec;
+    let mut description = s
+        .description
+        .as_ref()
+        .map(|d| d.as_str().to_owned())
+        .unwrap_or_default();
+    for l in &s.competence_labels {
+        description.push(' ');
+        description.push_str(l.as_str());
+    }
+    OfferDoc {
+        id: o.id,
+        title: s.title.as_str().to_owned(),
+        description,
+        concepts: s.competence_ids.clone(),
+        level: s.level.map(|l| l.get()),
+        delivery: match s.delivery {
+            OfferDelivery::OnSite => Delivery::OnSite,
+            OfferDelivery::Distance => Delivery::Distance,
+            OfferDelivery::Blended => Delivery::Blended,
+        },
+        instances: s
+            .instances
+            .iter()
+            .map(|i| InstanceDoc {
+                start: i.start,
+                municipality: i.municipality.as_ref().map(|m| m.as_str().to_owned()),
+                distance: i.distance,
+                seats: i.seats,
+            })
+            .collect(),
+    }
+}
+
+fn contact_doc(p: &reference::PersonRecord) -> Option<ContactDoc> {
+    p.roles
+        .iter()
+        .any(|r| r == "municipal_contact")
+        .then(|| ContactDoc {
+            id: p.id,
+            municipalities: p.municipalities.clone(),
+            concepts: p.areas.clone(),
+            area_text: p.area_text.clone(),
+        })
+}
+
+/// Matching options from a platform's settings.
+pub fn options_for(settings: &broker_domain::platform::MatchingSettings) -> MatchOptions {
+    MatchOptions {
+        weights: Weights {
+            competence: settings.competence,
+            text: settings.text,
+            geography: settings.geography,
+            timing: settings.timing,
+            level: settings.level,
+            capacity: settings.capacity,
+            delivery: settings.delivery,
+        },
+        min_score: settings.min_score,
+        max_results: usize::try_from(settings.max_results).unwrap_or(10),
+        today: Utc::now().date_naive(),
+    }
+}
+
+fn kind_of(k: SuggestionKind) -> MatchKind {
+    match k {
+        SuggestionKind::Offer => MatchKind::Offer,
+        SuggestionKind::Contact => MatchKind::Contact,
+        SuggestionKind::Need => MatchKind::Need,
+    }
+}
+
+fn computed(s: &Suggestion) -> matches::ComputedSuggestion {
+    matches::ComputedSuggestion {
+        kind: kind_of(s.kind),
+        target_id: s.target_id,
+        score: (s.score * 10_000.0).round() / 10_000.0,
+        factors: serde_json::to_value(&s.factors).unwrap_or_default(),
+        evidence: serde_json::to_value(&s.evidence).unwrap_or_default(),
+        explanation: s.explanation.clone(),
+    }
+}
+
+impl Matcher {
+    /// Loads the indexes from the store and starts the worker (which recomputes all active needs).
+    pub async fn start(store: Store) -> Result<Arc<Self>, StoreError> {
+        let (engine, concepts) = load_engine(&store).await?;
+        let platforms = reference::list_platforms(store.conn())
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let matcher = Arc::new(Self {
+            engine: RwLock::new(engine),
+            concepts: RwLock::new(concepts),
+            platforms: RwLock::new(platforms),
+            jobs: tx,
+        });
+        let _ = matcher.jobs.send(Job::All);
+        tokio::spawn(worker(Arc::clone(&matcher), store, rx));
+        Ok(matcher)
+    }
+
+    /// A stored concept by id (labels in every language, ESCO URI, deprecation).
+    pub fn concept(&self, id: Uuid) -> Option<taxonomy::ConceptRecord> {
+        self.concepts.read().ok().and_then(|c| c.get(&id).cloned())
+    }
+}
+
+/// Builds the engine from everything stored: taxonomy, geography, published offers, contacts,
+/// active needs.
+async fn load_engine(
+    store: &Store,
+) -> Result<(Engine, HashMap<Uuid, taxonomy::ConceptRecord>), StoreError> {
+    let conn = store.conn();
+    let all_concepts = taxonomy::all(conn).await?;
+    let taxonomy = Arc::new(build_taxonomy(&all_concepts));
+    let regions = reference::list_regions(conn).await?;
+    let clusters = reference::list_clusters(conn).await?;
+    let geography = Geography::new(
+        reference::list_municipalities(conn, None, None)
+            .await?
+            .into_iter()
+            .map(|m| MunicipalityGeo {
+                region: regions
+                    .iter()
+                    .find(|r| r.id == m.region_id)
+                    .map(|r| r.key.clone())
+                    .unwrap_or_default(),
+                clusters: clusters
+                    .iter()
+                    .filter(|c| c.municipalities.contains(&m.code))
+                    .map(|c| c.key.clone())
+                    .collect(),
+                code: m.code,
+            })
+            .collect(),
+    );
+    let mut engine = Engine::new(taxonomy, geography);
+    for o in offers::published(conn).await? {
+        engine.upsert_offer(offer_doc(&o));
+    }
+    for p in reference::list_persons(conn).await? {
+        if let Some(c) = contact_doc(&p) {
+            engine.upsert_contact(c);
+        }
+    }
+    for n in needs::active(conn).await? {
+        engine.upsert_need(need_doc(&n.need));
+    }
+    Ok((
+        engine,
+        all_concepts.into_iter().map(|c| (c.id, c)).collect(),
+    ))
+}
+
+impl Matcher {
+    /// Read access to the engine (taxonomy lookups, ad-hoc scoring).
+    pub fn with_engine<T>(&self, f: impl FnOnce(&Engine) -> T) -> T {
+        match self.engine.read() {
+            Ok(e) => f(&e),
+            Err(poisoned) => f(&poisoned.into_inner()),
+        }
+    }
+
+    fn with_engine_mut(&self, f: impl FnOnce(&mut Engine)) {
+        match self.engine.write() {
+            Ok(mut e) => f(&mut e),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    pub fn platform(&self, id: Uuid) -> Option<PlatformRecord> {
+        self.platforms.read().ok().and_then(|p| p.get(&id).cloned())
+    }
+
+    /// Recomputes a need's suggestions, waiting at most `wait` for them.
+    pub async fn need_changed(&self, id: Uuid, wait: Duration) {
+        let (done, finished) = oneshot::channel();
+        if self
+            .jobs
+            .send(Job::Need {
+                id,
+                cascade: true,
+                done: Some(done),
+            })
+            .is_ok()
+        {
+            let _ = tokio::time::timeout(wait, finished).await;
+        }
+    }
+
+    pub fn offer_changed(&self, id: Uuid) {
+        let _ = self.jobs.send(Job::Offer { id });
+    }
+
+    /// Rebuilds the indexes (after a taxonomy import) and recomputes everything.
+    pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
+        let (fresh, concepts) = load_engine(store).await?;
+        self.with_engine_mut(|e| *e = fresh);
+        if let Ok(mut c) = self.concepts.write() {
+            *c = concepts;
+        }
+        let _ = self.jobs.send(Job::All);
+        Ok(())
+    }
+
+    fn options_for_platform(&self, platform: Uuid) -> MatchOptions {
+        self.platform(platform).map_or_else(
+            || MatchOptions::new(Utc::now().date_naive()),
+            |p| options_for(&p.settings),
+        )
+    }
+
+    /// Suggestions for a need with explicit options (a broker exploring other weights).
+    pub fn explore(&self, need: &Need, opts: &MatchOptions) -> Vec<Suggestion> {
+        let doc = need_doc(need);
+        self.with_engine(|e| {
+            let mut all = e.suggest_offers(&doc, opts);
+            all.extend(e.suggest_contacts(&doc, opts));
+            all.extend(e.suggest_pooling(&doc, opts));
+            all
+        })
+    }
+
+    async fn recompute_need(&self, store: &Store, id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+        let record = match needs::get(store.conn(), id).await {
+            Ok(r) => r,
+            Err(StoreError::NotFound { .. }) => {
+                self.with_engine_mut(|e| e.remove_need(id));
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(e),
+        };
+        let need = record.need;
+        if !need.status.is_active() {
+            self.with_engine_mut(|e| e.remove_need(id));
+            let txn = store.begin().await?;
+            matches::supersede_pending(&txn, Some(id), Some(id)).await?;
+            txn.commit().await?;
+            return Ok(Vec::new());
+        }
+        let doc = need_doc(&need);
+        self.with_engine_mut(|e| e.upsert_need(doc.clone()));
+        let opts = self.options_for_platform(need.platform_id);
+        let (offers_s, contacts_s, pooling_s) = self.with_engine(|e| {
+            (
+                e.suggest_offers(&doc, &opts),
+                e.suggest_contacts(&doc, &opts),
+                e.suggest_pooling(&doc, &opts),
+            )
+        });
+        let pooled: Vec<Uuid> = pooling_s.iter().map(|s| s.target_id).collect();
+        let txn = store.begin().await?;
+        for (kind, list) in [
+            (MatchKind::Offer, &offers_s),
+            (MatchKind::Contact, &contacts_s),
+            (MatchKind::Need, &pooling_s),
+        ] {
+            let rows: Vec<_> = list.iter().map(computed).collect();
+            matches::sync_for_need(&txn, id, need.platform_id, kind, &rows).await?;
+        }
+        txn.commit().await?;
+        Ok(pooled)
+    }
+
+    async fn offer_updated(&self, store: &Store, id: Uuid) -> Result<BTreeSet<Uuid>, StoreError> {
+        let offer = match offers::get(store.conn(), id).await {
+            Ok(o) => Some(o),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let mut affected = BTreeSet::new();
+        // Needs this offer is currently suggested to must drop or rescore it.
+        let current = matches::list(
+            store.conn(),
+            &matches::MatchFilter {
+                target_id: Some(id),
+                kinds: vec!["offer".into()],
+                ..Default::default()
+            },
+            matches::MatchSort::Oldest,
+            1000,
+            0,
+        )
+        .await?;
+        affected.extend(current.items.iter().map(|m| m.need_id));
+        match offer.filter(|o| o.status == OfferStatus::Published) {
+            Some(o) => {
+                let doc = offer_doc(&o);
+                self.with_engine_mut(|e| e.upsert_offer(doc.clone()));
+                let opts = MatchOptions {
+                    min_score: 0.0,
+                    max_results: 1000,
+                    ..MatchOptions::new(Utc::now().date_naive())
+                };
+                let serves = self.with_engine(|e| e.suggest_needs_for_offer(&doc, &opts));
+                affected.extend(serves.iter().map(|s| s.target_id));
+            }
+            None => self.with_engine_mut(|e| e.remove_offer(id)),
+        }
+        Ok(affected)
+    }
+}
+
+async fn worker(matcher: Arc<Matcher>, store: Store, mut rx: mpsc::UnboundedReceiver<Job>) {
+    while let Some(job) = rx.recv().await {
+        let started = std::time::Instant::now();
+        let result = match job {
+            Job::Need { id, cascade, done } => {
+                let r = matcher.recompute_need(&store, id).await;
+                if let (true, Ok(pooled)) = (cascade, &r) {
+                    for other in pooled {
+                        let _ = matcher.jobs.send(Job::Need {
+                            id: *other,
+                            cascade: false,
+                            done: None,
+                        });
+                    }
+                }
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+                r.map(|_| ())
+            }
+            Job::Offer { id } => match matcher.offer_updated(&store, id).await {
+                Ok(needs) => {
+                    for n in needs {
+                        let _ = matcher.jobs.send(Job::Need {
+                            id: n,
+                            cascade: false,
+                            done: None,
+                        });
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
+            Job::All => match needs::active(store.conn()).await {
+                Ok(all) => {
+                    let mut result = Ok(());
+                    for n in all {
+                        if let Err(e) = matcher.recompute_need(&store, n.need.id).await {
+                            result = Err(e);
+                        }
+                    }
+                    result
+                }
+                Err(e) => Err(e),
+            },
+        };
+        match result {
+            Ok(()) => tracing::debug!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "matching job done"
+            ),
+            Err(e) => tracing::warn!(error = %e, "matching job failed"),
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! The broker's review queue: suggestions, decisions (with optimistic concurrency), outcomes.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use broker_domain::lifecycle::Lifecycle;
+use broker_domain::matching::{Decision, DecisionInput, MatchKind, MatchStatus, Outcome};
+use broker_domain::need::{NeedAction, NeedStatus};
+use broker_store::repo::matches::{self, MatchRow};
+use broker_store::repo::{audit, needs, offers, reference};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{Identity, Role};
+use crate::dto::matches::{DecisionRequest, MatchDto, OutcomeDto, OutcomeRequest};
+use crate::dto::{Page, Paging, csv_param};
+use crate::error::ApiError;
+use crate::extract::ValidJson;
+
+/// Match rows to DTOs with a readable label for each target.
+pub async fn to_dtos(state: &AppState, rows: Vec<MatchRow>) -> Result<Vec<MatchDto>, ApiError> {
+    let conn = state.store.conn();
+    let ids = |kind: &str| {
+        rows.iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.target_id)
+            .collect::<Vec<_>>()
+    };
+    let mut labels: HashMap<Uuid, String> = HashMap::new();
+    for o in offers::get_many(conn, &ids("offer")).await? {
+        labels.insert(o.id, o.spec.title.as_str().to_owned());
+    }
+    for n in needs::get_many(conn, &ids("need")).await? {
+        labels.insert(
+            n.need.id,
+            format!(
+                "{} ({}, {} people)",
+                n.need.spec.title.as_str(),
+                n.need.spec.municipality.as_str(),
+                n.need.spec.headcount.get()
+            ),
+        );
+    }
+    let contacts = ids("contact");
+    if !contacts.is_empty() {
+        for p in reference::list_persons(conn)
+            .await?
+            .into_iter()
+            .filter(|p| contacts.contains(&p.id))
+        {
+            labels.insert(p.id, p.name);
+        }
+    }
+    Ok(rows.into_iter().map(|r| dto(r, &labels)).collect())
+}
+
+fn dto(r: MatchRow, labels: &HashMap<Uuid, String>) -> MatchDto {
+    MatchDto {
+        target_label: labels.get(&r.target_id).cloned(),
+        id: r.id,
+        need_id: r.need_id,
+        kind: r.kind,
+        target_id: r.target_id,
+        platform_id: r.platform_id,
+        score: r.score,
+        factors: r.factors,
+        explanation: r.explanation,
+        evidence: r.evidence,
+        status: r.status,
+        version: r.version,
+        decided_by: r.decided_by,
+        decided_at: r.decided_at,
+        reason: r.reason,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+/// Brokers see matches on their platforms, admins all; a match elsewhere is a 404.
+fn must_review(who: &Identity, m: &MatchRow) -> Result<(), ApiError> {
+    match who.role() {
+        Role::Admin => Ok(()),
+        Role::Broker if who.has_platform(m.platform_id) => Ok(()),
+        Role::Broker => Err(ApiError::NotFound("match")),
+        _ => Err(ApiError::Forbidden("only brokers review matches".into())),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    pub platform: Option<Uuid>,
+    /// Statuses, comma-separated (default `suggested,deferred`).
+    pub status: Option<String>,
+    /// offer, contact, need (comma-separated).
+    pub kind: Option<String>,
+    /// Only suggestions scoring at least this (0..1).
+    pub min_score: Option<f64>,
+    /// `score` (default), `newest` or `oldest`.
+    pub sort: Option<String>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+/// The review queue of the caller's platforms.
+#[utoipa::path(tag = "matches", params(QueueQuery), security(("bearer" = [])), responses((status = 200, body = Page<MatchDto>), (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/api/v1/matches")]
+pub async fn queue(
+    state: web::Data<AppState>,
+    who: Identity,
+    query: web::Query<QueueQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    who.require(&[Role::Admin, Role::Broker])?;
+    let (limit, offset) = Paging {
+        limit: query.limit,
+        offset: query.offset,
+    }
+    .resolve()?;
+    let mut statuses = csv_param(query.status.as_deref());
+    for s in &statuses {
+        MatchStatus::parse(s).map_err(|e| ApiError::from(e.under("status")))?;
+    }
+    if statuses.is_empty() {
+        statuses = vec!["suggested".into(), "deferred".into()];
+    }
+    let kinds = csv_param(query.kind.as_deref());
+    for k in &kinds {
+        MatchKind::parse(k).map_err(|e| ApiError::from(e.under("kind")))?;
+    }
+    if let Some(s) = query.min_score
+        && !(0.0..=1.0).contains(&s)
+    {
+        return Err(ApiError::field("min_score", "must be between 0 and 1"));
+    }
+    let sort = match query.sort.as_deref() {
+        None | Some("score") => matches::MatchSort::ScoreDesc,
+        Some("newest") => matches::MatchSort::Newest,
+        Some("oldest") => matches::MatchSort::Oldest,
+        Some(_) => return Err(ApiError::field("sort", "must be score, newest or oldest")),
+    };
+    let filter = matches::MatchFilter {
+        scope_platforms: (who.role() == Role::Broker).then(|| who.claims().platforms.clone()),
+        platform: query.platform,
+        statuses,
+        kinds,
+        min_score: query.min_score,
+        ..Default::default()
+    };
+    let page = matches::list(state.store.conn(), &filter, sort, limit, offset).await?;
+    let items = to_dtos(&state, page.items).await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, page.total, limit, offset, &req)))
+}
+
+/// One suggestion.
+#[utoipa::path(tag = "matches", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = MatchDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/api/v1/matches/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let row = matches::get(state.store.conn(), *id).await?;
+    must_review(&who, &row)?;
+    Ok(HttpResponse::Ok().json(to_dtos(&state, vec![row]).await?.pop()))
+}
+
+/// Accepts, rejects (a reason is required) or defers a suggestion. Send the `version` you saw:
+/// if someone decided or the suggestion changed since, the answer is 409 and nothing changes.
+/// Accepting moves the need to `matched`; deferring an open need puts it `in_review`.
+#[utoipa::path(
+    tag = "matches",
+    params(("id" = Uuid, Path)),
+    request_body = DecisionRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = MatchDto), (status = 409, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/matches/{id}/decision")]
+pub async fn decide(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+    ValidJson(body): ValidJson<DecisionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let row = matches::get(state.store.conn(), *id).await?;
+    must_review(&who, &row)?;
+    let input = DecisionInput::parse(&body.decision, body.reason.as_deref(), body.version)?;
+    let txn = state.store.begin().await?;
+    let (before, after) = matches::decide(&txn, *id, &input, who.subject()).await?;
+    let need = needs::get(&txn, after.need_id).await?;
+    let need_action = match input.decision {
+        Decision::Accept => Some(NeedAction::Match),
+        Decision::Defer if need.need.status == NeedStatus::Open => Some(NeedAction::StartReview),
+        _ => None,
+    };
+    if let Some(action) = need_action
+        && need.need.status.transition(action).is_ok()
+    {
+        needs::transition(&txn, need.need.id, None, action).await?;
+        needs::add_event(&txn, need.need.id, action.as_str(), serde_json::json!({"match_id": after.id, "kind": after.kind, "target_id": after.target_id}), who.subject()).await?;
+    }
+    audit::record(
+        &txn,
+        audit::AuditEntry {
+            actor: who.subject().to_owned(),
+            action: format!("match.{}", input.decision.as_str()),
+            entity: "match",
+            entity_id: Some(*id),
+            before: Some(serde_json::json!({"status": before.status, "version": before.version})),
+            after: Some(serde_json::json!({"status": after.status, "version": after.version, "reason": after.reason})),
+        },
+    )
+    .await?;
+    txn.commit().await.map_err(ApiError::internal)?;
+    state
+        .matcher
+        .need_changed(after.need_id, std::time::Duration::ZERO)
+        .await;
+    Ok(HttpResponse::Ok().json(to_dtos(&state, vec![after]).await?.pop()))
+}
+
+/// Records what came of an accepted suggestion: people enrolled, a course commissioned.
+#[utoipa::path(
+    tag = "matches",
+    params(("id" = Uuid, Path)),
+    request_body = OutcomeRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = OutcomeDto), (status = 409, body = crate::error::Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/matches/{id}/outcomes")]
+pub async fn add_outcome(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+    ValidJson(body): ValidJson<OutcomeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let row = matches::get(state.store.conn(), *id).await?;
+    must_review(&who, &row)?;
+    if row.status != MatchStatus::Accepted.as_str() {
+        return Err(ApiError::Conflict(format!(
+            "outcomes are recorded on accepted suggestions; this one is {}",
+            row.status
+        )));
+    }
+    let outcome = Outcome::parse(
+        body.enrolled,
+        body.course_commissioned,
+        body.note.as_deref(),
+    )?;
+    let kind = if outcome.course_commissioned {
+        "course_commissioned"
+    } else if outcome.enrolled.is_some() {
+        "enrolled"
+    } else {
+        "note"
+    };
+    let txn = state.store.begin().await?;
+    let saved = matches::add_outcome(
+        &txn,
+        *id,
+        kind,
+        outcome
+            .enrolled
+            .map(|e| i32::try_from(e).unwrap_or(i32::MAX)),
+        outcome.note.as_ref().map(|n| n.as_str().to_owned()),
+        who.subject(),
+    )
+    .await?;
+    let dto = OutcomeDto {
+        id: saved.id,
+        match_id: saved.match_id,
+        enrolled: saved.count.and_then(|c| u32::try_from(c).ok()),
+        course_commissioned: saved.kind == "course_commissioned",
+        note: saved.note.clone(),
+        recorded_by: saved.recorded_by.clone(),
+        created_at: saved.recorded_at,
+    };
+    audit::record(
+        &txn,
+        audit::AuditEntry {
+            actor: who.subject().to_owned(),
+            action: "match.outcome".into(),
+            entity: "match",
+            entity_id: Some(*id),
+            before: None,
+            after: serde_json::to_value(&dto).ok(),
+        },
+    )
+    .await?;
+    txn.commit().await.map_err(ApiError::internal)?;
+    Ok(HttpResponse::Created().json(dto))
+}

@@ -1,0 +1,906 @@
+//! Competence needs: create (single, JSON batch, CSV batch; idempotent), list, read, change,
+//! withdraw, and their match suggestions.
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use broker_domain::DomainError;
+use broker_domain::error::FieldError;
+use broker_domain::need::{NeedAction, NeedDraft, NeedSpec, NeedStatus};
+use broker_store::repo::needs::{self, NeedFilter, NeedRecord};
+use broker_store::repo::{audit, idempotency, matches, reference};
+use chrono::{Days, Utc};
+use sea_orm::ConnectionTrait;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{Identity, Role};
+use crate::dto::matches::MatchDto;
+use crate::dto::needs::{
+    BatchResult, DeliveryDto, NeedActionInput, NeedDto, NeedInput, NeedPatch, RequirementInput,
+};
+use crate::dto::{Page, Paging, csv_param};
+use crate::error::ApiError;
+use crate::extract::ValidJson;
+
+/// How long a create waits for its own suggestions before answering anyway.
+const MATCH_WAIT: Duration = Duration::from_secs(2);
+/// A label resolves to a concept automatically only above this confidence.
+const AUTO_RESOLVE_CONFIDENCE: f64 = 0.8;
+
+pub fn dto(r: &NeedRecord) -> NeedDto {
+    NeedDto::from_need(&r.need, &r.escalation_level)
+}
+
+/// Whether the caller may see (and so act on) this need. Someone else's need is a 404.
+pub fn can_see(who: &Identity, r: &NeedRecord) -> bool {
+    let n = &r.need;
+    match who.role() {
+        Role::Admin => true,
+        Role::MunicipalContact => who.has_municipality(n.spec.municipality.as_str()),
+        Role::Employer => n.spec.employer_id.is_some_and(|e| who.has_organisation(e)),
+        Role::Broker => who.has_platform(n.platform_id),
+        Role::Provider => false,
+    }
+}
+
+fn must_see(who: &Identity, r: &NeedRecord) -> Result<(), ApiError> {
+    if can_see(who, r) {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound("need"))
+    }
+}
+
+/// Fills in concept ids for labels the taxonomy knows, and checks named concepts exist.
+fn resolve_requirements(state: &AppState, draft: &mut NeedDraft) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    state.matcher.with_engine(|e| {
+        let tax = e.taxonomy();
+        for (i, c) in draft.competences.iter_mut().enumerate() {
+            match (c.concept_id, c.label.as_deref()) {
+                (Some(id), label) => {
+                    if !tax.contains_concept(id) {
+                        errors.push(FieldError::new(
+                            format!("competences[{i}].concept_id"),
+                            "no competence concept with this id",
+                        ));
+                    } else if label.is_none() {
+                        c.label = tax
+                            .concept_label(id, broker_matching::Lang::Sv)
+                            .map(str::to_owned);
+                    }
+                }
+                (None, Some(label)) => {
+                    c.concept_id = tax
+                        .resolve_best(label)
+                        .filter(|r| r.confidence >= AUTO_RESOLVE_CONFIDENCE)
+                        .map(|r| r.concept_id);
+                }
+                (None, None) => {}
+            }
+        }
+        if let Some(o) = draft.occupation_id
+            && tax.occupation(o).is_none()
+        {
+            errors.push(FieldError::new(
+                "occupation_id",
+                "no occupation concept with this id",
+            ));
+        }
+    });
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Validates and places a need: scope, municipality, platform, expiry.
+async fn prepare(
+    state: &AppState,
+    who: &Identity,
+    input: &NeedInput,
+) -> Result<
+    (
+        NeedSpec,
+        reference::PlatformRecord,
+        NeedStatus,
+        chrono::NaiveDate,
+    ),
+    ApiError,
+> {
+    let today = Utc::now().date_naive();
+    let mut draft = input.to_draft();
+    if who.role() == Role::Employer {
+        match (draft.employer_id, who.claims().organisation) {
+            (Some(e), Some(own)) if e != own => {
+                return Err(ApiError::Forbidden(
+                    "employers enter needs for their own organisation only".into(),
+                ));
+            }
+            (_, Some(own)) => draft.employer_id = Some(own),
+            (_, None) => {
+                return Err(ApiError::Forbidden(
+                    "the token names no organisation".into(),
+                ));
+            }
+        }
+    }
+    resolve_requirements(state, &mut draft)?;
+    let spec = NeedSpec::parse(draft, today)?;
+    let code = spec.municipality.as_str();
+    match who.role() {
+        Role::Admin | Role::Employer => {}
+        Role::MunicipalContact if who.has_municipality(code) => {}
+        Role::MunicipalContact => {
+            return Err(ApiError::Forbidden(format!(
+                "your token does not cover municipality {code}"
+            )));
+        }
+        Role::Broker | Role::Provider => {
+            return Err(ApiError::Forbidden(
+                "brokers and providers do not enter needs".into(),
+            ));
+        }
+    }
+    let home = reference::home_platform_for(state.store.conn(), code)
+        .await?
+        .ok_or_else(|| {
+            ApiError::field("municipality", "no platform serves this municipality code")
+        })?;
+    let platform = match spec.platform_id {
+        Some(p) => {
+            let chosen = reference::get_platform(state.store.conn(), p)
+                .await
+                .map_err(|_| ApiError::field("platform_id", "no such platform"))?;
+            if !chosen.municipalities.iter().any(|m| m == code) {
+                return Err(ApiError::field(
+                    "platform_id",
+                    format!("platform does not serve municipality {code}"),
+                ));
+            }
+            chosen
+        }
+        None => home,
+    };
+    let status = match input.status.as_deref() {
+        None | Some("open") => NeedStatus::Open,
+        Some("draft") => NeedStatus::Draft,
+        Some(other) => {
+            return Err(ApiError::field(
+                "status",
+                format!("a new need is `open` or `draft`, not `{other}`"),
+            ));
+        }
+    };
+    let expires_on = spec.expires_on.unwrap_or_else(|| {
+        today
+            .checked_add_days(Days::new(u64::from(platform.settings.need_ttl_days)))
+            .unwrap_or(today)
+    });
+    Ok((spec, platform, status, expires_on))
+}
+
+async fn insert(
+    conn: &impl ConnectionTrait,
+    who: &Identity,
+    spec: NeedSpec,
+    platform: &reference::PlatformRecord,
+    status: NeedStatus,
+    expires_on: chrono::NaiveDate,
+) -> Result<NeedRecord, ApiError> {
+    let id = Uuid::now_v7();
+    let record = needs::insert(
+        conn,
+        &needs::NewNeed {
+            id,
+            spec,
+            platform_id: platform.id,
+            entered_by: who.subject().to_owned(),
+            status,
+            expires_on,
+        },
+    )
+    .await?;
+    needs::add_event(conn, id, "routed", serde_json::json!({"platform_id": platform.id, "platform": platform.name, "level": "local"}), who.subject()).await?;
+    audit::record(
+        conn,
+        audit::AuditEntry {
+            actor: who.subject().to_owned(),
+            action: "need.create".into(),
+            entity: "need",
+            entity_id: Some(id),
+            before: None,
+            after: serde_json::to_value(dto(&record)).ok(),
+        },
+    )
+    .await?;
+    Ok(record)
+}
+
+fn request_hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    match req.headers().get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let key = v
+                .to_str()
+                .map_err(|_| ApiError::field("Idempotency-Key", "must be visible ASCII"))?
+                .trim()
+                .to_owned();
+            if key.is_empty() || key.len() > 200 {
+                return Err(ApiError::field(
+                    "Idempotency-Key",
+                    "must be 1 to 200 characters",
+                ));
+            }
+            Ok(Some(key))
+        }
+    }
+}
+
+/// Replays the stored response of an earlier request with the same key, if any.
+async fn replay(
+    state: &AppState,
+    who: &Identity,
+    key: Option<&str>,
+    hash: &str,
+) -> Result<Option<HttpResponse>, ApiError> {
+    let Some(key) = key else { return Ok(None) };
+    match idempotency::find(state.store.conn(), who.subject(), key).await? {
+        Some(stored) if stored.request_hash == hash => {
+            let status = actix_web::http::StatusCode::from_u16(stored.status)
+                .unwrap_or(actix_web::http::StatusCode::OK);
+            Ok(Some(
+                HttpResponse::build(status)
+                    .insert_header(("Idempotent-Replayed", "true"))
+                    .json(stored.body),
+            ))
+        }
+        Some(_) => Err(ApiError::Conflict(
+            "this Idempotency-Key was already used for a different request".into(),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Enters one need. Labels are resolved to taxonomy concepts where the service is confident;
+/// suggestions are computed right away (the response waits up to 2 s for them).
+#[utoipa::path(
+    tag = "needs",
+    request_body = NeedInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retrying with the same key returns the first result and creates nothing new")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = NeedDto),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/needs")]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Identity,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key(&req)?;
+    let hash = request_hash(&body);
+    if let Some(replayed) = replay(&state, &who, key.as_deref(), &hash).await? {
+        return Ok(replayed);
+    }
+    crate::extract::require_json(&req)?;
+    let input: NeedInput = crate::extract::decode(&body)?;
+    let (spec, platform, status, expires_on) = prepare(&state, &who, &input).await?;
+    let txn = state.store.begin().await?;
+    let record = insert(&txn, &who, spec, &platform, status, expires_on).await?;
+    let body = serde_json::to_value(dto(&record)).map_err(ApiError::internal)?;
+    if let Some(key) = &key {
+        idempotency::save(
+            &txn,
+            who.subject(),
+            key,
+            &idempotency::StoredResponse {
+                request_hash: hash,
+                status: 201,
+                body: body.clone(),
+            },
+        )
+        .await?;
+    }
+    txn.commit().await.map_err(ApiError::internal)?;
+    state.matcher.need_changed(record.need.id, MATCH_WAIT).await;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/needs/{}", record.need.id)))
+        .json(body))
+}
+
+/// Reads a CSV batch: a header row, then one need per row. Columns: municipality, title,
+/// description, purpose, headcount, needed_by, wanted_level, occupation_id, must_have,
+/// nice_to_have (competence labels separated by `;`).
+/// Parsed batch rows (1-based row number, input) and the rows that could not be read.
+type BatchRows = (Vec<(usize, NeedInput)>, Vec<FieldError>);
+
+fn csv_rows(body: &[u8]) -> Result<BatchRows, ApiError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(body);
+    let headers = reader
+        .headers()
+        .map_err(|e| ApiError::Malformed(format!("CSV header: {e}")))?
+        .clone();
+    let known = [
+        "municipality",
+        "title",
+        "description",
+        "purpose",
+        "headcount",
+        "needed_by",
+        "wanted_level",
+        "occupation_id",
+        "must_have",
+        "nice_to_have",
+        "status",
+    ];
+    if let Some(unknown) = headers.iter().find(|h| !known.contains(h)) {
+        return Err(ApiError::field(
+            format!("header.{unknown}"),
+            format!("unknown column; known columns: {}", known.join(", ")),
+        ));
+    }
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let row_no = i + 1;
+        let errors_before = errors.len();
+        let row = match row {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(FieldError::new(
+                    format!("rows[{row_no}]"),
+                    format!("unreadable CSV row: {e}"),
+                ));
+                continue;
+            }
+        };
+        let cell = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .and_then(|p| row.get(p))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let mut parse_num = |name: &str| -> Option<i64> {
+            let raw = cell(name)?;
+            raw.parse()
+                .map_err(|_| {
+                    errors.push(FieldError::new(
+                        format!("rows[{row_no}].{name}"),
+                        format!("`{raw}` is not a whole number"),
+                    ))
+                })
+                .ok()
+        };
+        let headcount = parse_num("headcount").unwrap_or(0);
+        let wanted_level = parse_num("wanted_level");
+        let needed_by = cell("needed_by").and_then(|d| {
+            d.parse()
+                .map_err(|_| {
+                    errors.push(FieldError::new(
+                        format!("rows[{row_no}].needed_by"),
+                        format!("`{d}` is not a date (YYYY-MM-DD)"),
+                    ))
+                })
+                .ok()
+        });
+        let occupation_id = cell("occupation_id").and_then(|d| {
+            d.parse()
+                .map_err(|_| {
+                    errors.push(FieldError::new(
+                        format!("rows[{row_no}].occupation_id"),
+                        "not a UUID",
+                    ))
+                })
+                .ok()
+        });
+        let labels = |col: &str, importance: &str| -> Vec<RequirementInput> {
+            cell(col)
+                .map(|v| {
+                    v.split(';')
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(|l| RequirementInput {
+                            concept_id: None,
+                            label: Some(l.to_owned()),
+                            importance: Some(importance.to_owned()),
+                            level: None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut competences = labels("must_have", "must_have");
+        competences.extend(labels("nice_to_have", "nice_to_have"));
+        if errors.len() > errors_before {
+            continue;
+        }
+        out.push((
+            row_no,
+            NeedInput {
+                municipality: cell("municipality").unwrap_or_default(),
+                platform_id: None,
+                employer_id: None,
+                title: cell("title").unwrap_or_default(),
+                description: cell("description"),
+                purpose: cell("purpose").unwrap_or_default(),
+                headcount,
+                needed_by,
+                expires_on: None,
+                wanted_level,
+                occupation_id,
+                delivery: None::<DeliveryDto>,
+                competences,
+                status: cell("status"),
+            },
+        ));
+    }
+    Ok((out, errors))
+}
+
+/// Prefixes every field error of one row with `rows[n].`.
+fn in_row(row: usize, e: ApiError) -> Vec<FieldError> {
+    match e {
+        ApiError::Validation(fields) => fields
+            .into_iter()
+            .map(|f| f.under(&format!("rows[{row}]")))
+            .collect(),
+        ApiError::Forbidden(reason) | ApiError::Conflict(reason) => {
+            vec![FieldError::new(format!("rows[{row}]"), reason)]
+        }
+        other => vec![FieldError::new(format!("rows[{row}]"), other.to_string())],
+    }
+}
+
+/// Enters many needs at once: a JSON array of needs, or CSV (`Content-Type: text/csv`) with a
+/// header row. All or nothing: when any row fails, nothing is stored and every failing row is
+/// reported (`rows[n].field`, 1-based).
+#[utoipa::path(
+    tag = "needs",
+    request_body(content((Vec<NeedInput> = "application/json"), (String = "text/csv"))),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retrying with the same key returns the first result")),
+    security(("bearer" = [])),
+    responses((status = 201, body = BatchResult), (status = 422, body = crate::error::Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/needs/batch")]
+pub async fn batch(
+    state: web::Data<AppState>,
+    who: Identity,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key(&req)?;
+    let hash = request_hash(&body);
+    if let Some(replayed) = replay(&state, &who, key.as_deref(), &hash).await? {
+        return Ok(replayed);
+    }
+    let content_type = crate::extract::content_type(&req).unwrap_or_default();
+    let (inputs, mut errors): (Vec<(usize, NeedInput)>, Vec<FieldError>) =
+        if content_type.starts_with("text/csv") {
+            csv_rows(&body)?
+        } else if content_type.starts_with("application/json") {
+            let rows: Vec<NeedInput> = crate::extract::decode(&body)?;
+            (
+                rows.into_iter()
+                    .enumerate()
+                    .map(|(i, r)| (i + 1, r))
+                    .collect(),
+                Vec::new(),
+            )
+        } else {
+            return Err(ApiError::UnsupportedMediaType(
+                "send application/json (an array of needs) or text/csv".into(),
+            ));
+        };
+    if inputs.is_empty() && errors.is_empty() {
+        return Err(ApiError::field("rows", "the batch is empty"));
+    }
+    if inputs.len() > 1000 {
+        return Err(ApiError::field("rows", "at most 1000 needs per batch"));
+    }
+    let mut prepared = Vec::new();
+    for (row, input) in &inputs {
+        match prepare(&state, &who, input).await {
+            Ok(p) => prepared.push(p),
+            Err(e) => errors.extend(in_row(*row, e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let txn = state.store.begin().await?;
+    let mut items = Vec::new();
+    for (spec, platform, status, expires_on) in prepared {
+        items.push(dto(&insert(
+            &txn, &who, spec, &platform, status, expires_on,
+        )
+        .await?));
+    }
+    let result = BatchResult {
+        created: items.len(),
+        items,
+    };
+    let body = serde_json::to_value(&result).map_err(ApiError::internal)?;
+    if let Some(key) = &key {
+        idempotency::save(
+            &txn,
+            who.subject(),
+            key,
+            &idempotency::StoredResponse {
+                request_hash: hash,
+                status: 201,
+                body: body.clone(),
+            },
+        )
+        .await?;
+    }
+    txn.commit().await.map_err(ApiError::internal)?;
+    for n in &result.items {
+        state.matcher.need_changed(n.id, Duration::ZERO).await;
+    }
+    Ok(HttpResponse::Created().json(body))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct NeedQuery {
+    /// Municipality codes, comma-separated.
+    pub municipality: Option<String>,
+    pub platform: Option<Uuid>,
+    /// Statuses, comma-separated (draft, open, in_review, matched, fulfilled, withdrawn, expired).
+    pub status: Option<String>,
+    /// Needs asking for this competence concept (or naming this occupation).
+    pub competence: Option<Uuid>,
+    /// The need's purpose: upskilling, recruitment, reskilling, apprenticeship, validation.
+    pub kind: Option<String>,
+    pub employer: Option<Uuid>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+/// Needs visible to the caller, newest first.
+#[utoipa::path(tag = "needs", params(NeedQuery), security(("bearer" = [])), responses((status = 200, body = Page<NeedDto>)))]
+#[get("/api/v1/needs")]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Identity,
+    query: web::Query<NeedQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, offset) = Paging {
+        limit: query.limit,
+        offset: query.offset,
+    }
+    .resolve()?;
+    let mut filter = NeedFilter {
+        municipalities: csv_param(query.municipality.as_deref()),
+        platform: query.platform,
+        statuses: csv_param(query.status.as_deref()),
+        competence: query.competence,
+        purpose: query.kind.clone(),
+        employer: query.employer,
+        ..NeedFilter::default()
+    };
+    for s in &filter.statuses {
+        NeedStatus::parse(s).map_err(|e| ApiError::from(e.under("status")))?;
+    }
+    if let Some(k) = &filter.purpose {
+        broker_domain::need::NeedPurpose::parse(k).map_err(|e| ApiError::from(e.under("kind")))?;
+    }
+    match who.role() {
+        Role::Admin => {}
+        Role::MunicipalContact => {
+            filter.scope_municipalities = Some(who.claims().municipalities.clone())
+        }
+        Role::Employer => {
+            filter.scope_employer = Some(who.claims().organisation.unwrap_or_default())
+        }
+        Role::Broker => filter.scope_platforms = Some(who.claims().platforms.clone()),
+        Role::Provider => {
+            return Err(ApiError::Forbidden(
+                "providers see demand through GET /api/v1/offers/{id}/matches".into(),
+            ));
+        }
+    }
+    let page = needs::list(state.store.conn(), &filter, limit, offset).await?;
+    Ok(HttpResponse::Ok().json(Page::new(
+        page.items.iter().map(dto).collect(),
+        page.total,
+        limit,
+        offset,
+        &req,
+    )))
+}
+
+/// One need.
+#[utoipa::path(tag = "needs", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = NeedDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/api/v1/needs/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let record = needs::get(state.store.conn(), *id).await?;
+    must_see(&who, &record)?;
+    Ok(HttpResponse::Ok().json(dto(&record)))
+}
+
+/// Changes a need (absent fields keep their value). Send the `version` you saw: a stale one gets
+/// 409 and changes nothing.
+#[utoipa::path(
+    tag = "needs",
+    params(("id" = Uuid, Path)),
+    request_body = NeedPatch,
+    security(("bearer" = [])),
+    responses((status = 200, body = NeedDto), (status = 409, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json"))
+)]
+#[patch("/api/v1/needs/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+    ValidJson(p): ValidJson<NeedPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let current = needs::get(state.store.conn(), *id).await?;
+    must_see(&who, &current)?;
+    if who.role() == Role::Broker {
+        return Err(ApiError::Forbidden(
+            "brokers review matches; the need's owner changes it".into(),
+        ));
+    }
+    let n = &current.need;
+    if n.status.is_final() {
+        return Err(ApiError::Conflict(format!(
+            "a {} need cannot be changed",
+            n.status
+        )));
+    }
+    let s = &n.spec;
+    let input = NeedInput {
+        municipality: s.municipality.as_str().to_owned(),
+        platform_id: Some(n.platform_id),
+        employer_id: s.employer_id,
+        title: p
+            .title
+            .clone()
+            .unwrap_or_else(|| s.title.as_str().to_owned()),
+        description: p
+            .description
+            .clone()
+            .or_else(|| s.description.as_ref().map(|d| d.as_str().to_owned())),
+        purpose: p
+            .purpose
+            .clone()
+            .unwrap_or_else(|| s.purpose.as_str().to_owned()),
+        headcount: p.headcount.unwrap_or(i64::from(s.headcount.get())),
+        needed_by: p.needed_by.or(s.needed_by),
+        expires_on: p.expires_on.or(Some(n.expires_on)),
+        wanted_level: p
+            .wanted_level
+            .or(s.wanted_level.map(|l| i64::from(l.get()))),
+        occupation_id: p.occupation_id.or(s.occupation_id),
+        delivery: p.delivery.or(Some(DeliveryDto {
+            on_site: s.delivery.on_site,
+            distance: s.delivery.distance,
+            part_time: s.delivery.part_time,
+        })),
+        competences: p.competences.clone().unwrap_or_else(|| {
+            s.competences
+                .iter()
+                .map(|c| RequirementInput {
+                    concept_id: c.concept_id,
+                    label: Some(c.label.as_str().to_owned()),
+                    importance: Some(c.importance.as_str().to_owned()),
+                    level: c.level.map(|l| i64::from(l.get())),
+                })
+                .collect()
+        }),
+        status: None,
+    };
+    let (spec, _, _, expires_on) = prepare(&state, &who, &input).await?;
+    let status = match p.status.as_deref() {
+        None => n.status,
+        Some("open") if n.status == NeedStatus::Draft => NeedStatus::Open,
+        Some(other) if other == n.status.as_str() => n.status,
+        Some(other) => {
+            return Err(ApiError::field(
+                "status",
+                format!(
+                    "only a draft can be opened here (got `{other}`); use the action endpoints"
+                ),
+            ));
+        }
+    };
+    let version =
+        i32::try_from(p.version).map_err(|_| ApiError::field("version", "out of range"))?;
+    let txn = state.store.begin().await?;
+    let after = needs::replace(&txn, *id, version, &spec, status, expires_on).await?;
+    audit::record(
+        &txn,
+        audit::AuditEntry {
+            actor: who.subject().to_owned(),
+            action: "need.update".into(),
+            entity: "need",
+            entity_id: Some(*id),
+            before: serde_json::to_value(dto(&current)).ok(),
+            after: serde_json::to_value(dto(&after)).ok(),
+        },
+    )
+    .await?;
+    txn.commit().await.map_err(ApiError::internal)?;
+    state.matcher.need_changed(*id, MATCH_WAIT).await;
+    Ok(HttpResponse::Ok().json(dto(&after)))
+}
+
+/// Withdraws a need: it leaves every queue and its pending suggestions are superseded.
+#[utoipa::path(
+    tag = "needs",
+    params(("id" = Uuid, Path)),
+    request_body = NeedActionInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = NeedDto), (status = 409, body = crate::error::Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/needs/{id}/withdraw")]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+    ValidJson(input): ValidJson<NeedActionInput>,
+) -> Result<HttpResponse, ApiError> {
+    act(&state, &who, *id, NeedAction::Withdraw, input).await
+}
+
+/// Marks a matched need fulfilled (the people got the competence).
+#[utoipa::path(
+    tag = "needs",
+    params(("id" = Uuid, Path)),
+    request_body = NeedActionInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = NeedDto), (status = 409, body = crate::error::Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/needs/{id}/fulfil")]
+pub async fn fulfil(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+    ValidJson(input): ValidJson<NeedActionInput>,
+) -> Result<HttpResponse, ApiError> {
+    act(&state, &who, *id, NeedAction::Fulfil, input).await
+}
+
+async fn act(
+    state: &AppState,
+    who: &Identity,
+    id: Uuid,
+    action: NeedAction,
+    input: NeedActionInput,
+) -> Result<HttpResponse, ApiError> {
+    let current = needs::get(state.store.conn(), id).await?;
+    must_see(who, &current)?;
+    let version =
+        i32::try_from(input.version).map_err(|_| ApiError::field("version", "out of range"))?;
+    let txn = state.store.begin().await?;
+    let (before, after) = needs::transition(&txn, id, Some(version), action).await?;
+    needs::add_event(&txn, id, action.as_str(), serde_json::json!({"from": before.as_str(), "to": after.need.status.as_str(), "reason": input.reason}), who.subject()).await?;
+    if !after.need.status.is_active() && after.need.status != NeedStatus::Matched {
+        matches::supersede_pending(&txn, Some(id), Some(id)).await?;
+    }
+    audit::record(
+        &txn,
+        audit::AuditEntry {
+            actor: who.subject().to_owned(),
+            action: format!("need.{}", action.as_str()),
+            entity: "need",
+            entity_id: Some(id),
+            before: serde_json::to_value(dto(&current)).ok(),
+            after: serde_json::to_value(dto(&after)).ok(),
+        },
+    )
+    .await?;
+    txn.commit().await.map_err(ApiError::internal)?;
+    state.matcher.need_changed(id, Duration::ZERO).await;
+    Ok(HttpResponse::Ok().json(dto(&after)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct NeedMatchQuery {
+    /// offer, contact, need (comma-separated; default all).
+    pub kind: Option<String>,
+    /// Statuses (default suggested, deferred, accepted).
+    pub status: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct NeedMatches {
+    pub items: Vec<MatchDto>,
+}
+
+/// The need's current suggestions with factor breakdown and explanation, best first.
+#[utoipa::path(tag = "needs", params(("id" = Uuid, Path), NeedMatchQuery), security(("bearer" = [])), responses((status = 200, body = NeedMatches)))]
+#[get("/api/v1/needs/{id}/matches")]
+pub async fn need_matches(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+    query: web::Query<NeedMatchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let record = needs::get(state.store.conn(), *id).await?;
+    must_see(&who, &record)?;
+    let mut statuses = csv_param(query.status.as_deref());
+    if statuses.is_empty() {
+        statuses = vec!["suggested".into(), "deferred".into(), "accepted".into()];
+    }
+    let kinds = csv_param(query.kind.as_deref());
+    for k in &kinds {
+        broker_domain::matching::MatchKind::parse(k)
+            .map_err(|e| ApiError::from(e.under("kind")))?;
+    }
+    let filter = matches::MatchFilter {
+        need_id: Some(*id),
+        statuses,
+        kinds,
+        ..Default::default()
+    };
+    let page = matches::list(
+        state.store.conn(),
+        &filter,
+        matches::MatchSort::ScoreDesc,
+        200,
+        0,
+    )
+    .await?;
+    let items = crate::routes::matches::to_dtos(&state, page.items).await?;
+    Ok(HttpResponse::Ok().json(NeedMatches { items }))
+}
+
+/// Maps a domain error for one field (helper for handlers).
+pub fn field_error(field: &str, e: DomainError) -> ApiError {
+    ApiError::from(e.under(field))
+}
+
+/// The need's history: routing, escalations, decisions.
+#[utoipa::path(tag = "needs", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = Vec<crate::dto::needs::NeedEventDto>)))]
+#[get("/api/v1/needs/{id}/events")]
+pub async fn events(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let record = needs::get(state.store.conn(), *id).await?;
+    must_see(&who, &record)?;
+    let events: Vec<_> = needs::events(state.store.conn(), *id)
+        .await?
+        .into_iter()
+        .map(|e| crate::dto::needs::NeedEventDto {
+            kind: e.kind,
+            detail: e.detail,
+            actor: e.actor,
+            at: e.at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(events))
+}

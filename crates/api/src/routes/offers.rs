@@ -1,0 +1,476 @@
+//! Course offers: providers create, change, publish and archive their own; everyone with a token
+//! reads published ones; providers see the open demand an offer could serve.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use broker_domain::error::FieldError;
+use broker_domain::offer::{InstanceDraft, Offer, OfferAction, OfferDraft, OfferSpec, OfferStatus};
+use broker_store::repo::offers::{self, OfferFilter, OfferSort};
+use broker_store::repo::{audit, needs, reference};
+use chrono::Utc;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{Identity, Role};
+use crate::dto::offers::{OfferDto, OfferInput, OfferPatch, VersionInput};
+use crate::dto::{Page, Paging, csv_param};
+use crate::error::ApiError;
+use crate::extract::ValidJson;
+
+pub fn dto(state: &AppState, o: &Offer) -> OfferDto {
+    OfferDto::from_offer(o, |id| {
+        state
+            .matcher
+            .concept(id)
+            .map(|c| c.preferred_label(o.spec.language.code()))
+            .unwrap_or_default()
+    })
+}
+
+fn owns(who: &Identity, o: &Offer) -> bool {
+    who.is_admin() || (who.role() == Role::Provider && who.has_organisation(o.spec.provider_id))
+}
+
+/// Published offers are visible to every caller; drafts and archived ones only to their owner.
+fn must_see(who: &Identity, o: &Offer) -> Result<(), ApiError> {
+    if o.status == OfferStatus::Published || owns(who, o) {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound("offer"))
+    }
+}
+
+fn must_own(who: &Identity, o: &Offer) -> Result<(), ApiError> {
+    must_see(who, o)?;
+    if owns(who, o) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only the providing organisation changes an offer".into(),
+        ))
+    }
+}
+
+/// Labels the taxonomy knows become concepts; the rest stay as free-text labels.
+fn resolve(state: &AppState, draft: &mut OfferDraft) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    state.matcher.with_engine(|e| {
+        let tax = e.taxonomy();
+        for (i, id) in draft.competence_ids.iter().enumerate() {
+            if !tax.contains_concept(*id) {
+                errors.push(FieldError::new(
+                    format!("competence_ids[{i}]"),
+                    "no competence concept with this id",
+                ));
+            }
+        }
+        let mut kept = Vec::new();
+        for label in std::mem::take(&mut draft.competence_labels) {
+            match tax.resolve_best(&label).filter(|r| r.confidence >= 0.8) {
+                Some(r) => draft.competence_ids.push(r.concept_id),
+                None => kept.push(label),
+            }
+        }
+        draft.competence_labels = kept;
+        draft.competence_ids.sort();
+        draft.competence_ids.dedup();
+    });
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+async fn check_references(state: &AppState, spec: &OfferSpec) -> Result<(), ApiError> {
+    let org = reference::get_organisation(state.store.conn(), spec.provider_id)
+        .await
+        .map_err(|_| ApiError::field("provider_id", "no such organisation"))?;
+    if org.kind != "education_provider" {
+        return Err(ApiError::field(
+            "provider_id",
+            "the organisation is not an education provider",
+        ));
+    }
+    let mut errors = Vec::new();
+    for (i, inst) in spec.instances.iter().enumerate() {
+        if let Some(m) = &inst.municipality
+            && reference::get_municipality(state.store.conn(), m.as_str())
+                .await
+                .is_err()
+        {
+            errors.push(FieldError::new(
+                format!("instances[{i}].municipality"),
+                "unknown municipality code",
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Creates an offer as a draft (providers for their own organisation; admins name `provider_id`).
+#[utoipa::path(
+    tag = "offers",
+    request_body = OfferInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = OfferDto), (status = 403, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/offers")]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Identity,
+    ValidJson(input): ValidJson<OfferInput>,
+) -> Result<HttpResponse, ApiError> {
+    let provider = match who.role() {
+        Role::Admin => input.provider_id,
+        Role::Provider => {
+            let own = who
+                .claims()
+                .organisation
+                .ok_or_else(|| ApiError::Forbidden("the token names no organisation".into()))?;
+            if input.provider_id.is_some_and(|p| p != own) {
+                return Err(ApiError::Forbidden(
+                    "providers create offers for their own organisation only".into(),
+                ));
+            }
+            Some(own)
+        }
+        _ => return Err(ApiError::Forbidden("only providers create offers".into())),
+    };
+    let mut draft = input.to_draft(provider);
+    resolve(&state, &mut draft)?;
+    let spec = OfferSpec::parse(draft)?;
+    check_references(&state, &spec).await?;
+    let txn = state.store.begin().await?;
+    let offer = offers::insert(
+        &txn,
+        Uuid::now_v7(),
+        &spec,
+        OfferStatus::Draft,
+        Utc::now().date_naive(),
+    )
+    .await?;
+    let body = dto(&state, &offer);
+    audit::record(
+        &txn,
+        audit::AuditEntry {
+            actor: who.subject().to_owned(),
+            action: "offer.create".into(),
+            entity: "offer",
+            entity_id: Some(offer.id),
+            before: None,
+            after: serde_json::to_value(&body).ok(),
+        },
+    )
+    .await?;
+    txn.commit().await.map_err(ApiError::internal)?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/offers/{}", offer.id)))
+        .json(body))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct OfferQuery {
+    /// Statuses (default: published; providers also see their own drafts and archived offers).
+    pub status: Option<String>,
+    pub provider: Option<Uuid>,
+    /// Offers with an instance in these municipalities (comma-separated codes).
+    pub municipality: Option<String>,
+    /// Offers teaching this concept.
+    pub competence: Option<Uuid>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+/// Offers, soonest start first.
+#[utoipa::path(tag = "offers", params(OfferQuery), security(("bearer" = [])), responses((status = 200, body = Page<OfferDto>)))]
+#[get("/api/v1/offers")]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Identity,
+    query: web::Query<OfferQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, offset) = Paging {
+        limit: query.limit,
+        offset: query.offset,
+    }
+    .resolve()?;
+    let statuses = csv_param(query.status.as_deref());
+    for s in &statuses {
+        OfferStatus::parse(s).map_err(|e| ApiError::from(e.under("status")))?;
+    }
+    let mut filter = OfferFilter {
+        provider: query.provider,
+        municipalities: csv_param(query.municipality.as_deref()),
+        competences: query.competence.into_iter().collect(),
+        statuses: statuses.clone(),
+        ..OfferFilter::default()
+    };
+    let sees_unpublished = who.is_admin()
+        || (who.role() == Role::Provider
+            && query.provider.is_some_and(|p| who.has_organisation(p)));
+    if !sees_unpublished {
+        if statuses.iter().any(|s| s != "published") {
+            return Err(ApiError::Forbidden("only the provider sees its draft and archived offers; filter by your own provider id".into()));
+        }
+        filter.statuses = vec!["published".into()];
+    } else if statuses.is_empty() && !who.is_admin() {
+        filter.scope_provider = query.provider;
+    }
+    let page = offers::list(
+        state.store.conn(),
+        &filter,
+        OfferSort::StartDate,
+        limit,
+        offset,
+    )
+    .await?;
+    let items = page.items.iter().map(|o| dto(&state, o)).collect();
+    Ok(HttpResponse::Ok().json(Page::new(items, page.total, limit, offset, &req)))
+}
+
+/// One offer.
+#[utoipa::path(tag = "offers", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = OfferDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/api/v1/offers/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let offer = offers::get(state.store.conn(), *id).await?;
+    must_see(&who, &offer)?;
+    Ok(HttpResponse::Ok().json(dto(&state, &offer)))
+}
+
+/// Changes an offer (absent fields keep their value); send the `version` you saw.
+#[utoipa::path(
+    tag = "offers",
+    params(("id" = Uuid, Path)),
+    request_body = OfferPatch,
+    security(("bearer" = [])),
+    responses((status = 200, body = OfferDto), (status = 409, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json"))
+)]
+#[patch("/api/v1/offers/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+    ValidJson(p): ValidJson<OfferPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let current = offers::get(state.store.conn(), *id).await?;
+    must_own(&who, &current)?;
+    let s = &current.spec;
+    let mut draft = OfferDraft {
+        provider_id: Some(s.provider_id),
+        title: p
+            .title
+            .clone()
+            .unwrap_or_else(|| s.title.as_str().to_owned()),
+        description: p
+            .description
+            .clone()
+            .or_else(|| s.description.as_ref().map(|d| d.as_str().to_owned())),
+        language: p
+            .language
+            .clone()
+            .or_else(|| Some(s.language.code().to_owned())),
+        competence_ids: p
+            .competence_ids
+            .clone()
+            .unwrap_or_else(|| s.competence_ids.clone()),
+        competence_labels: p.competence_labels.clone().unwrap_or_else(|| {
+            s.competence_labels
+                .iter()
+                .map(|l| l.as_str().to_owned())
+                .collect()
+        }),
+        level: p.level.or(s.level.map(|l| i64::from(l.get()))),
+        delivery: p
+            .delivery
+            .clone()
+            .unwrap_or_else(|| s.delivery.as_str().to_owned()),
+        cost_minor: p.cost_minor.or(s.cost.map(|c| c.minor)),
+        currency: p
+            .currency
+            .clone()
+            .or(s.cost.map(|c| c.currency.code().to_owned())),
+        validation_offered: p.validation_offered.unwrap_or(s.validation_offered),
+        link: p
+            .link
+            .clone()
+            .or_else(|| s.link.as_ref().map(|l| l.as_str().to_owned())),
+        support_tools: p.support_tools.clone().unwrap_or_else(|| {
+            s.support_tools
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect()
+        }),
+        instances: match &p.instances {
+            Some(given) => given.iter().map(InstanceDraft::from).collect(),
+            None => s
+                .instances
+                .iter()
+                .map(|i| InstanceDraft {
+                    id: Some(i.id),
+                    start: Some(i.start),
+                    end: i.end,
+                    municipality: i.municipality.as_ref().map(|m| m.as_str().to_owned()),
+                    place: i.place.as_ref().map(|pl| pl.as_str().to_owned()),
+                    distance: i.distance,
+                    pace_percent: Some(i64::from(i.pace.percent())),
+                    seats: i.seats.map(i64::from),
+                    application_deadline: i.application_deadline,
+                })
+                .collect(),
+        },
+    };
+    resolve(&state, &mut draft)?;
+    let spec = OfferSpec::parse(draft)?;
+    check_references(&state, &spec).await?;
+    let version =
+        i32::try_from(p.version).map_err(|_| ApiError::field("version", "out of range"))?;
+    let txn = state.store.begin().await?;
+    let after = offers::replace(&txn, *id, version, &spec, Utc::now().date_naive()).await?;
+    audit::record(
+        &txn,
+        audit::AuditEntry {
+            actor: who.subject().to_owned(),
+            action: "offer.update".into(),
+            entity: "offer",
+            entity_id: Some(*id),
+            before: serde_json::to_value(dto(&state, &current)).ok(),
+            after: serde_json::to_value(dto(&state, &after)).ok(),
+        },
+    )
+    .await?;
+    txn.commit().await.map_err(ApiError::internal)?;
+    state.matcher.offer_changed(*id);
+    Ok(HttpResponse::Ok().json(dto(&state, &after)))
+}
+
+async fn act(
+    state: &AppState,
+    who: &Identity,
+    id: Uuid,
+    action: OfferAction,
+    version: i64,
+) -> Result<HttpResponse, ApiError> {
+    let current = offers::get(state.store.conn(), id).await?;
+    must_own(who, &current)?;
+    let version = i32::try_from(version).map_err(|_| ApiError::field("version", "out of range"))?;
+    let txn = state.store.begin().await?;
+    let (before, after) = offers::transition(&txn, id, Some(version), action).await?;
+    audit::record(
+        &txn,
+        audit::AuditEntry {
+            actor: who.subject().to_owned(),
+            action: format!("offer.{}", action.as_str()),
+            entity: "offer",
+            entity_id: Some(id),
+            before: Some(serde_json::json!({"status": before.as_str(), "version": version})),
+            after: Some(
+                serde_json::json!({"status": after.status.as_str(), "version": after.version}),
+            ),
+        },
+    )
+    .await?;
+    txn.commit().await.map_err(ApiError::internal)?;
+    state.matcher.offer_changed(id);
+    Ok(HttpResponse::Ok().json(dto(state, &after)))
+}
+
+/// Publishes a draft (it needs at least one scheduled instance).
+#[utoipa::path(tag = "offers", params(("id" = Uuid, Path)), request_body = VersionInput, security(("bearer" = [])), responses((status = 200, body = OfferDto), (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/api/v1/offers/{id}/publish")]
+pub async fn publish(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+    ValidJson(v): ValidJson<VersionInput>,
+) -> Result<HttpResponse, ApiError> {
+    act(&state, &who, *id, OfferAction::Publish, v.version).await
+}
+
+/// Archives an offer: it leaves listings and suggestions.
+#[utoipa::path(tag = "offers", params(("id" = Uuid, Path)), request_body = VersionInput, security(("bearer" = [])), responses((status = 200, body = OfferDto), (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/api/v1/offers/{id}/archive")]
+pub async fn archive(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+    ValidJson(v): ValidJson<VersionInput>,
+) -> Result<HttpResponse, ApiError> {
+    act(&state, &who, *id, OfferAction::Archive, v.version).await
+}
+
+/// An open need an offer could serve (no names or contact details: demand only).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DemandDto {
+    pub need_id: Uuid,
+    pub title: String,
+    pub municipality: String,
+    pub headcount: u32,
+    pub needed_by: Option<chrono::NaiveDate>,
+    pub score: f64,
+    pub explanation: String,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct OfferDemand {
+    pub items: Vec<DemandDto>,
+    pub open_needs: u32,
+    pub headcount: u32,
+}
+
+/// The open needs this offer could serve, best fit first: what providers can answer.
+#[utoipa::path(tag = "offers", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = OfferDemand)))]
+#[get("/api/v1/offers/{id}/matches")]
+pub async fn demand(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let offer = offers::get(state.store.conn(), *id).await?;
+    must_see(&who, &offer)?;
+    let doc = crate::matcher::offer_doc(&offer);
+    let opts = broker_matching::MatchOptions {
+        max_results: 50,
+        ..broker_matching::MatchOptions::new(Utc::now().date_naive())
+    };
+    let suggestions = state
+        .matcher
+        .with_engine(|e| e.suggest_needs_for_offer(&doc, &opts));
+    let ids: Vec<Uuid> = suggestions.iter().map(|s| s.target_id).collect();
+    let records = needs::get_many(state.store.conn(), &ids).await?;
+    let items: Vec<DemandDto> = suggestions
+        .iter()
+        .filter_map(|s| {
+            let r = records
+                .iter()
+                .find(|r| r.need.id == s.target_id && r.need.status.is_active())?;
+            Some(DemandDto {
+                need_id: r.need.id,
+                title: r.need.spec.title.as_str().to_owned(),
+                municipality: r.need.spec.municipality.as_str().to_owned(),
+                headcount: r.need.spec.headcount.get(),
+                needed_by: r.need.spec.needed_by,
+                score: (s.score * 10_000.0).round() / 10_000.0,
+                explanation: s.explanation.clone(),
+            })
+        })
+        .collect();
+    let headcount = items.iter().map(|d| d.headcount).sum();
+    Ok(HttpResponse::Ok().json(OfferDemand {
+        open_needs: u32::try_from(items.len()).unwrap_or(u32::MAX),
+        headcount,
+        items,
+    }))
+}

@@ -1,0 +1,394 @@
+//! A municipal contact enters needs, a provider publishes an offer, suggestions appear with
+//! explanations, a broker decides; scope rules hold.
+
+use broker_api::auth::Role;
+use broker_e2e::{Scope, Seed, spawn_app, spawn_app_with};
+use serde_json::json;
+
+fn welding_need() -> serde_json::Value {
+    json!({
+        "municipality": "1438",
+        "title": "Svetsare till verkstad",
+        "purpose": "recruitment",
+        "headcount": 3,
+        "needed_by": "2027-06-30",
+        "competences": [{"label": "MIG/MAG-svetsning"}, {"label": "ritningsläsning", "importance": "nice_to_have"}]
+    })
+}
+
+#[tokio::test]
+async fn a_contact_enters_a_need_and_a_retry_creates_nothing_new() {
+    let app = spawn_app().await;
+    let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let first = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/needs"))
+                .header("Idempotency-Key", "need-42")
+                .json(&welding_need()),
+            Some(&contact),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(first.body["status"], "open");
+    assert_eq!(
+        first.body["platform_id"],
+        app.platform_id("dals-ed").to_string()
+    );
+    let retry = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/needs"))
+                .header("Idempotency-Key", "need-42")
+                .json(&welding_need()),
+            Some(&contact),
+        )
+        .await;
+    assert_eq!(retry.status, 201);
+    assert_eq!(retry.body["id"], first.body["id"]);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    let listed = app.get("/api/v1/needs", Some(&contact)).await;
+    assert_eq!(listed.body["total"], 1);
+    let different = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/needs"))
+                .header("Idempotency-Key", "need-42")
+                .json(&json!({"municipality": "1438"})),
+            Some(&contact),
+        )
+        .await;
+    assert_eq!(different.status, 409);
+}
+
+#[tokio::test]
+async fn bad_needs_get_specific_field_errors() {
+    let app = spawn_app().await;
+    let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let mut bad = welding_need();
+    bad["headcount"] = json!(0);
+    bad["purpose"] = json!("fun");
+    let reply = app.post("/api/v1/needs", Some(&contact), &bad).await;
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    let mut fields = reply.problem_fields();
+    fields.sort();
+    assert_eq!(fields, vec!["headcount", "purpose"]);
+    let wrong_type = app
+        .post(
+            "/api/v1/needs",
+            Some(&contact),
+            &json!({"municipality": 1438}),
+        )
+        .await;
+    assert_eq!(wrong_type.status, 422);
+    assert_eq!(wrong_type.problem_fields(), vec!["municipality"]);
+}
+
+#[tokio::test]
+async fn batches_are_all_or_nothing_with_a_row_report() {
+    let app = spawn_app().await;
+    let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let csv = "municipality,title,purpose,headcount,needed_by,must_have,nice_to_have\n\
+               1438,Undersköterskor,recruitment,4,2027-05-01,omvårdnad;demensvård,\n\
+               1438,Truckförare,recruitment,x,2027-05-01,truckkort,\n\
+               1460,Kockar,recruitment,2,,matlagning,\n";
+    let refused = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/needs/batch"))
+                .header("Content-Type", "text/csv")
+                .body(csv),
+            Some(&contact),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    let fields = refused.problem_fields();
+    assert!(
+        fields.contains(&"rows[2].headcount".to_owned()),
+        "{fields:?}"
+    );
+    assert!(
+        fields.iter().any(|f| f.starts_with("rows[3]")),
+        "row 3 is outside the contact's municipality: {fields:?}"
+    );
+    assert_eq!(
+        app.get("/api/v1/needs", Some(&contact)).await.body["total"],
+        0,
+        "nothing was stored"
+    );
+    let good = "municipality,title,purpose,headcount,must_have\n1438,Undersköterskor,recruitment,4,omvårdnad\n1438,Truckförare,recruitment,2,truckkort\n";
+    let stored = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/needs/batch"))
+                .header("Content-Type", "text/csv")
+                .body(good),
+            Some(&contact),
+        )
+        .await;
+    assert_eq!(stored.status, 201, "{}", stored.text);
+    assert_eq!(stored.body["created"], 2);
+    let json_batch = app
+        .post(
+            "/api/v1/needs/batch",
+            Some(&contact),
+            &json!([welding_need(), welding_need()]),
+        )
+        .await;
+    assert_eq!(json_batch.status, 201, "{}", json_batch.text);
+    assert_eq!(
+        app.get("/api/v1/needs", Some(&contact)).await.body["total"],
+        4
+    );
+}
+
+#[tokio::test]
+async fn suggestions_appear_and_a_broker_decides_once() {
+    let app = spawn_app_with(Seed::Demo, |_| {}).await;
+    let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1488"));
+    let need = app
+        .post(
+            "/api/v1/needs",
+            Some(&contact),
+            &json!({"municipality": "1488", "title": "MIG/MAG-svetsare", "purpose": "recruitment", "headcount": 4,
+                    "needed_by": "2027-12-01", "competences": [{"label": "svetsning MIG/MAG"}]}),
+        )
+        .await;
+    assert_eq!(need.status, 201, "{}", need.text);
+    let id = need.body["id"].as_str().unwrap_or_default().to_owned();
+    let matches = app
+        .eventually(
+            &format!("/api/v1/needs/{id}/matches?kind=offer"),
+            Some(&contact),
+            |b| b["items"].as_array().is_some_and(|i| !i.is_empty()),
+        )
+        .await;
+    let items = matches.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!items.is_empty(), "{}", matches.text);
+    let top = &items[0];
+    assert!(
+        top["target_label"]
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase()
+            .contains("svets"),
+        "{top}"
+    );
+    assert!(!top["explanation"].as_str().unwrap_or_default().is_empty());
+    assert!(
+        top["factors"].as_array().is_some_and(|f| f.len() == 7),
+        "{top}"
+    );
+    // The sub-regional broker serves Trollhättan's needs; the Uddevalla broker does not.
+    let broker = app.token_for(
+        Role::Broker,
+        Scope::platforms(&[app.platform_id("fyrbodal")]),
+    );
+    let other_broker = app.token_for(
+        Role::Broker,
+        Scope::platforms(&[app.platform_id("uddevalla")]),
+    );
+    let match_id = top["id"].as_str().unwrap_or_default();
+    assert_eq!(
+        app.get(&format!("/api/v1/matches/{match_id}"), Some(&other_broker))
+            .await
+            .status,
+        404
+    );
+    let queue = app
+        .get("/api/v1/matches?kind=offer&min_score=0.1", Some(&broker))
+        .await;
+    assert!(
+        queue.body["total"].as_u64().unwrap_or(0) >= 1,
+        "{}",
+        queue.text
+    );
+    if let Some(second) = items.get(1) {
+        let sid = second["id"].as_str().unwrap_or_default();
+        let no_reason = app
+            .post(
+                &format!("/api/v1/matches/{sid}/decision"),
+                Some(&broker),
+                &json!({"decision": "reject", "version": second["version"]}),
+            )
+            .await;
+        assert_eq!(
+            no_reason.status, 422,
+            "a rejection needs a reason: {}",
+            no_reason.text
+        );
+        let reject = app
+            .post(&format!("/api/v1/matches/{sid}/decision"), Some(&broker), &json!({"decision": "reject", "reason": "too far away", "version": second["version"]}))
+            .await;
+        assert_eq!(reject.status, 200, "{}", reject.text);
+    }
+    let version = top["version"].as_i64().unwrap_or(0);
+    let accept = app
+        .post(
+            &format!("/api/v1/matches/{match_id}/decision"),
+            Some(&broker),
+            &json!({"decision": "accept", "version": version}),
+        )
+        .await;
+    assert_eq!(accept.status, 200, "{}", accept.text);
+    assert_eq!(accept.body["status"], "accepted");
+    let stale = app
+        .post(
+            &format!("/api/v1/matches/{match_id}/decision"),
+            Some(&broker),
+            &json!({"decision": "reject", "reason": "late", "version": version}),
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.text);
+    let after = app
+        .get(&format!("/api/v1/needs/{id}"), Some(&contact))
+        .await;
+    assert_eq!(after.body["status"], "matched");
+    let outcome = app
+        .post(
+            &format!("/api/v1/matches/{match_id}/outcomes"),
+            Some(&broker),
+            &json!({"enrolled": 4}),
+        )
+        .await;
+    assert_eq!(outcome.status, 201, "{}", outcome.text);
+}
+
+#[tokio::test]
+async fn scope_rules_cannot_be_broken() {
+    let app = spawn_app_with(Seed::Demo, |_| {}).await;
+    let dals_ed = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let uddevalla = app.token_for(Role::MunicipalContact, Scope::municipality("1485"));
+    let outside = app
+        .post("/api/v1/needs", Some(&uddevalla), &welding_need())
+        .await;
+    assert_eq!(outside.status, 403, "{}", outside.text);
+    let mine = app
+        .post("/api/v1/needs", Some(&dals_ed), &welding_need())
+        .await;
+    let id = mine.body["id"].as_str().unwrap_or_default();
+    assert_eq!(
+        app.get(&format!("/api/v1/needs/{id}"), Some(&uddevalla))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.patch(
+            &format!("/api/v1/needs/{id}"),
+            Some(&uddevalla),
+            &json!({"version": 1, "title": "x"})
+        )
+        .await
+        .status,
+        404
+    );
+    let provider = app.token_for(
+        Role::Provider,
+        Scope::organisation(broker_api::demo::stable_id(
+            "organisation",
+            "se_vux_dalsland",
+        )),
+    );
+    assert_eq!(app.get("/api/v1/needs", Some(&provider)).await.status, 403);
+    assert_eq!(app.get("/api/v1/matches", Some(&dals_ed)).await.status, 403);
+    assert_eq!(app.get("/api/v1/needs", None).await.status, 401);
+    // A provider cannot change another provider's offer.
+    let other_offer = broker_api::demo::stable_id("offer", "se_offer_svets_migmag");
+    let theirs = app
+        .get(&format!("/api/v1/offers/{other_offer}"), Some(&provider))
+        .await;
+    if theirs.status == 200
+        && theirs.body["provider_id"]
+            != json!(broker_api::demo::stable_id("organisation", "se_vux_dalsland").to_string())
+    {
+        let patch = app
+            .patch(
+                &format!("/api/v1/offers/{other_offer}"),
+                Some(&provider),
+                &json!({"version": theirs.body["version"], "title": "mine now"}),
+            )
+            .await;
+        assert_eq!(patch.status, 403, "{}", patch.text);
+    }
+    let employer = app.token_for(
+        Role::Employer,
+        Scope::organisation(broker_api::demo::stable_id(
+            "organisation",
+            "se_stallbacka_svets",
+        )),
+    );
+    let employers_need = app
+        .post("/api/v1/needs", Some(&employer), &welding_need())
+        .await;
+    assert_eq!(employers_need.status, 201, "{}", employers_need.text);
+    assert_eq!(
+        app.get(&format!("/api/v1/needs/{id}"), Some(&employer))
+            .await
+            .status,
+        404,
+        "not the employer's need"
+    );
+    let withdrawn = app
+        .post(
+            &format!("/api/v1/needs/{id}/withdraw"),
+            Some(&dals_ed),
+            &json!({"version": 1}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.text);
+    let again = app
+        .post(
+            &format!("/api/v1/needs/{id}/withdraw"),
+            Some(&dals_ed),
+            &json!({"version": withdrawn.body["version"]}),
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.text);
+}
+
+#[tokio::test]
+async fn a_provider_publishes_an_offer_and_sees_demand() {
+    let app = spawn_app_with(Seed::Demo, |_| {}).await;
+    let org = broker_api::demo::stable_id("organisation", "se_vux_dalsland");
+    let provider = app.token_for(Role::Provider, Scope::organisation(org));
+    let created = app
+        .post(
+            "/api/v1/offers",
+            Some(&provider),
+            &json!({"title": "Undersköterska – kvällsutbildning", "delivery": "blended", "language": "sv",
+                    "competence_labels": ["omvårdnad", "demensvård"],
+                    "instances": [{"start": "2027-02-01", "municipality": "1438", "seats": 12}]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["status"], "draft");
+    assert!(
+        created.body["competences"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()),
+        "labels resolved: {}",
+        created.text
+    );
+    let id = created.body["id"].as_str().unwrap_or_default();
+    let published = app
+        .post(
+            &format!("/api/v1/offers/{id}/publish"),
+            Some(&provider),
+            &json!({"version": created.body["version"]}),
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.text);
+    let demand = app
+        .get(&format!("/api/v1/offers/{id}/matches"), Some(&provider))
+        .await;
+    assert_eq!(demand.status, 200, "{}", demand.text);
+    assert!(
+        demand.body["open_needs"].as_u64().unwrap_or(0) >= 1,
+        "{}",
+        demand.text
+    );
+}
