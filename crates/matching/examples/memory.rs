@@ -33,6 +33,28 @@ fn main() {
         t.elapsed()
     );
     let after_taxonomy = rss_kib();
+    for q in [
+        "sve",
+        "svetsning",
+        "kraftmon",
+        "bearbetlä",
+        "hydraullik",
+        "tekniklag er",
+        "m",
+        "programmering",
+    ] {
+        let t = Instant::now();
+        let reps = 200;
+        let mut hits = 0;
+        for _ in 0..reps {
+            hits += taxonomy.search(q, 10).len();
+        }
+        println!(
+            "search {q:>14}: {:>8.1} µs/query ({} hits)",
+            t.elapsed().as_secs_f64() * 1e6 / f64::from(reps),
+            hits / 200
+        );
+    }
     let offers = synth::offers(&words, 100_000);
     let needs = synth::needs(&words, 10_000);
     let before_engine = rss_kib();
@@ -47,6 +69,16 @@ fn main() {
         t.elapsed()
     );
     let after_offers = rss_kib();
+    let opts = broker_matching::MatchOptions::new(synth::today());
+    let t = Instant::now();
+    let mut found = 0;
+    for n in needs.iter().take(2_000) {
+        found += engine.suggest_offers(n, &opts).len();
+    }
+    println!(
+        "suggest_offers: 2,000 needs in {:?} ({found} suggestions)",
+        t.elapsed()
+    );
     for n in needs {
         engine.upsert_need(n);
     }

@@ -324,6 +324,10 @@ const MIN_TEXT_ONLY: f64 = 0.15;
 const MAX_TERM_DF_SHARE: usize = 50;
 /// Terms used for candidate retrieval per query (rarest first).
 const MAX_RETRIEVAL_TERMS: usize = 8;
+/// With concepts in the query, term retrieval only adds documents sharing a few rare terms.
+const MAX_TERM_DF_SHARE_WITH_CONCEPTS: usize = 1_000;
+/// Terms used for candidate retrieval when the query also has concepts.
+const MAX_RETRIEVAL_TERMS_WITH_CONCEPTS: usize = 4;
 /// Labels listed in explanations before "…".
 const MAX_LISTED: usize = 5;
 
@@ -577,14 +581,46 @@ impl Postings {
         self.terms.get(t as usize).map_or(&[], Vec::as_slice)
     }
 
-    /// Candidate slots: documents sharing a concept, plus documents sharing one of the rarest
-    /// query terms. Sorted and deduplicated.
-    fn candidates(&self, concepts: &[Uuid], terms: &[u32], total_docs: usize) -> Vec<u32> {
-        let mut out: Vec<u32> = Vec::new();
-        for c in concepts {
-            out.extend_from_slice(self.concept(c));
+    /// Candidate slots with the summed weight of the query concepts they carry (0 for
+    /// documents found only through terms). Sorted by slot.
+    fn weighted_candidates(
+        &self,
+        concepts: &[(Uuid, f64)],
+        terms: &[u32],
+        total_docs: usize,
+    ) -> Vec<(u32, f64)> {
+        let mut hits: Vec<(u32, f64)> = Vec::new();
+        for (c, w) in concepts {
+            hits.extend(self.concept(c).iter().map(|&s| (s, *w)));
         }
-        let df_cap = (total_docs / MAX_TERM_DF_SHARE).max(200);
+        for t in self.retrieval_terms(terms, total_docs, !concepts.is_empty()) {
+            hits.extend(self.term(t).iter().map(|&s| (s, 0.0)));
+        }
+        hits.sort_unstable_by_key(|h| h.0);
+        let mut out: Vec<(u32, f64)> = Vec::with_capacity(hits.len());
+        for (slot, w) in hits {
+            match out.last_mut() {
+                Some(last) if last.0 == slot => last.1 += w,
+                _ => out.push((slot, w)),
+            }
+        }
+        out
+    }
+
+    /// The rarest usable query terms: postings not longer than a share of the index, fewer
+    /// when concepts already drive retrieval.
+    fn retrieval_terms(&self, terms: &[u32], total_docs: usize, have_concepts: bool) -> Vec<u32> {
+        let (df_cap, max_terms) = if have_concepts {
+            (
+                (total_docs / MAX_TERM_DF_SHARE_WITH_CONCEPTS).max(100),
+                MAX_RETRIEVAL_TERMS_WITH_CONCEPTS,
+            )
+        } else {
+            (
+                (total_docs / MAX_TERM_DF_SHARE).max(200),
+                MAX_RETRIEVAL_TERMS,
+            )
+        };
         let mut usable: Vec<(usize, u32)> = terms
             .iter()
             .map(|&t| (self.df(t), t))
@@ -592,7 +628,17 @@ impl Postings {
             .collect();
         usable.sort_unstable();
         usable.dedup();
-        for &(_, t) in usable.iter().take(MAX_RETRIEVAL_TERMS) {
+        usable.into_iter().take(max_terms).map(|e| e.1).collect()
+    }
+
+    /// Candidate slots: documents sharing a concept, plus documents sharing one of the rarest
+    /// query terms. Sorted and deduplicated.
+    fn candidates(&self, concepts: &[Uuid], terms: &[u32], total_docs: usize) -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::new();
+        for c in concepts {
+            out.extend_from_slice(self.concept(c));
+        }
+        for t in self.retrieval_terms(terms, total_docs, !concepts.is_empty()) {
             out.extend_from_slice(self.term(t));
         }
         out.sort_unstable();
@@ -664,6 +710,8 @@ impl Query {
 #[derive(Debug)]
 struct OfferEntry {
     doc: OfferDoc,
+    /// Dense geography id of each instance's municipality.
+    instance_munis: Vec<Option<u32>>,
     /// Canonical concepts, sorted and deduplicated.
     concepts: Vec<Uuid>,
     terms: TermVec,
@@ -699,6 +747,8 @@ struct NeedProfile {
     /// Label fallback for concepts the taxonomy does not know.
     label_hint: HashMap<Uuid, String>,
     wanted_level: Option<u8>,
+    /// Dense geography id of the need's municipality.
+    muni: Option<u32>,
 }
 
 impl NeedProfile {
@@ -834,8 +884,18 @@ impl Engine {
         let concepts = self.canonical_set(&doc.concepts);
         let (text, lang) = doc_text(&doc.title, &doc.description);
         let terms = Lexicon::bag(lex, &text, lang);
+        let instance_munis = doc
+            .instances
+            .iter()
+            .map(|i| {
+                i.municipality
+                    .as_deref()
+                    .and_then(|m| self.geography.id_of(m))
+            })
+            .collect();
         OfferEntry {
             doc,
+            instance_munis,
             concepts,
             terms,
         }
@@ -1029,6 +1089,7 @@ impl Engine {
             lang: explain_lang,
             label_hint,
             wanted_level,
+            muni: self.geography.id_of(&need.municipality),
         }
     }
 
@@ -1059,7 +1120,9 @@ impl Engine {
     fn geography_of_instance(
         &self,
         need: &NeedDoc,
+        need_muni: Option<u32>,
         inst: &InstanceDoc,
+        inst_muni: Option<u32>,
         offer: &OfferDoc,
     ) -> (f64, Option<Proximity>) {
         let prefers_distance = need.delivery.is_some_and(|d| d.distance);
@@ -1068,7 +1131,10 @@ impl Engine {
         }
         match &inst.municipality {
             Some(m) => {
-                let p = self.geography.proximity(&need.municipality, m);
+                let p = match (need_muni, inst_muni) {
+                    (Some(a), Some(b)) => self.geography.proximity_ids(a, b),
+                    _ => self.geography.proximity(&need.municipality, m),
+                };
                 let s = match p {
                     Proximity::Same => 1.0,
                     Proximity::Cluster => 0.8,
@@ -1084,9 +1150,11 @@ impl Engine {
     fn best_instance<'a>(
         &self,
         need: &NeedDoc,
-        offer: &'a OfferDoc,
+        need_muni: Option<u32>,
+        entry: &'a OfferEntry,
         opts: &MatchOptions,
     ) -> Option<InstanceFit<'a>> {
+        let offer = &entry.doc;
         let w = &opts.weights;
         if offer.instances.is_empty() {
             let distance = offer.delivery == Delivery::Distance;
@@ -1105,11 +1173,13 @@ impl Engine {
             });
         }
         let mut best: Option<(f64, InstanceFit<'a>)> = None;
-        for inst in &offer.instances {
+        for (i, inst) in offer.instances.iter().enumerate() {
             if inst.start < opts.today {
                 continue;
             }
-            let (geography, proximity) = self.geography_of_instance(need, inst, offer);
+            let inst_muni = entry.instance_munis.get(i).copied().flatten();
+            let (geography, proximity) =
+                self.geography_of_instance(need, need_muni, inst, inst_muni, offer);
             let timing = match need.needed_by {
                 Some(by) if inst.start <= by => 1.0,
                 Some(by) => {
@@ -1188,28 +1258,151 @@ impl Engine {
         }
     }
 
-    /// Scores one offer for one need; `None` when the offer cannot serve (all instances past,
-    /// or nothing in common).
+    /// The cheap numeric part of an offer's score for a need (text left at 0); `None` when the
+    /// offer cannot serve (all instances past).
+    fn offer_parts<'a>(
+        &self,
+        need: &NeedDoc,
+        profile: &NeedProfile,
+        offer: &'a OfferEntry,
+        concept_weight: Option<f64>,
+        opts: &MatchOptions,
+    ) -> Option<OfferParts<'a>> {
+        let fit = self.best_instance(need, profile.muni, offer, opts)?;
+        let mut total = profile.must.len() as f64 + NICE_WEIGHT * profile.nice.len() as f64;
+        let mut got = match concept_weight {
+            Some(w) => w,
+            None => {
+                let covered_must = profile.must.iter().filter(|c| offer.teaches(c)).count();
+                let covered_nice = profile.nice.iter().filter(|c| offer.teaches(c)).count();
+                covered_must as f64 + NICE_WEIGHT * covered_nice as f64
+            }
+        };
+        for u in &profile.unresolved {
+            let weight = if u.must { 1.0 } else { NICE_WEIGHT };
+            total += weight;
+            if !u.terms.is_empty() {
+                let hits = u
+                    .terms
+                    .iter()
+                    .filter(|t| t.is_some_and(|t| offer.terms.contains(t)))
+                    .count();
+                got += weight * UNRESOLVED_CREDIT * hits as f64 / u.terms.len() as f64;
+            }
+        }
+        let competence = if total > 0.0 { got / total } else { 0.0 };
+        let w = &opts.weights;
+        let scores = [
+            competence,
+            0.0,
+            fit.geography,
+            fit.timing,
+            Self::level_fit(profile.wanted_level, offer.doc.level),
+            fit.capacity,
+            Self::delivery_fit(need, &offer.doc),
+        ];
+        let weights = [
+            if profile.has_requirements() {
+                w.competence
+            } else {
+                0.0
+            },
+            w.text,
+            w.geography,
+            w.timing,
+            w.level,
+            w.capacity,
+            w.delivery,
+        ];
+        Some(OfferParts {
+            offer,
+            fit,
+            scores,
+            weights,
+        })
+    }
+
+    /// Scores candidate offers for a need and returns the explained top `opts.max_results`.
+    ///
+    /// Two passes keep this cheap: every candidate gets the factors that need no text
+    /// similarity; the text factor (a cosine over idf-weighted terms, the costly part) is then
+    /// computed only for candidates whose upper bound (text = 1) can still reach the current
+    /// top-k lower bound and `min_score`. Explanations are built for the final top-k only.
     #[expect(
         clippy::too_many_arguments,
-        reason = "internal hot path; bundling would only add indirection"
+        reason = "internal; the callers differ only in these inputs"
     )]
-    fn score_offer(
+    fn rank_offers<'a>(
         &self,
         need: &NeedDoc,
         profile: &NeedProfile,
         query: &Query,
-        offer: &OfferEntry,
+        candidates: impl Iterator<Item = (&'a OfferEntry, Uuid, Option<f64>)>,
         postings: &Postings,
         n_docs: usize,
         opts: &MatchOptions,
         kind: SuggestionKind,
-        target_id: Uuid,
-    ) -> Option<Suggestion> {
-        let w = &opts.weights;
-        let fit = self.best_instance(need, &offer.doc, opts)?;
+    ) -> Vec<Suggestion> {
+        let k = opts.max_results;
+        if k == 0 {
+            return Vec::new();
+        }
+        let mut parts: Vec<(OfferParts<'a>, Uuid, f64, f64)> = Vec::new();
+        for (offer, target, concept_weight) in candidates {
+            if let Some(p) = self.offer_parts(need, profile, offer, concept_weight, opts) {
+                let lower = combine_arrays(&p.scores, &p.weights);
+                let mut with_text = p.scores;
+                with_text[1] = 1.0;
+                let upper = combine_arrays(&with_text, &p.weights);
+                parts.push((p, target, lower, upper));
+            }
+        }
+        // k-th best lower bound among candidates that cannot be dropped by the text gate.
+        let mut safe_lower: Vec<f64> = parts
+            .iter()
+            .filter(|p| p.0.scores[0] > 0.0)
+            .map(|p| p.2)
+            .collect();
+        let mut threshold = opts.min_score;
+        if safe_lower.len() >= k {
+            let (_, kth, _) = safe_lower.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+            threshold = threshold.max(*kth);
+        }
+        let mut scored: Vec<(f64, Uuid, OfferParts<'a>)> = Vec::new();
+        for (mut p, target, _, upper) in parts {
+            if upper + 1e-12 < threshold {
+                continue;
+            }
+            let text = query.cosine(&p.offer.terms, postings, n_docs);
+            if p.scores[0] <= 0.0 && text < MIN_TEXT_ONLY {
+                continue;
+            }
+            p.scores[1] = text;
+            let score = combine_arrays(&p.scores, &p.weights);
+            if score >= opts.min_score {
+                scored.push((score, target, p));
+            }
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.truncate(k);
+        scored
+            .into_iter()
+            .map(|(score, target, p)| self.explain_offer(need, profile, &p, score, kind, target))
+            .collect()
+    }
 
-        // Competence.
+    /// Builds factors, evidence and the explanation of a scored offer.
+    fn explain_offer(
+        &self,
+        need: &NeedDoc,
+        profile: &NeedProfile,
+        p: &OfferParts<'_>,
+        score: f64,
+        kind: SuggestionKind,
+        target_id: Uuid,
+    ) -> Suggestion {
+        let offer = p.offer;
+        let fit = p.fit;
         let covered_must: Vec<Uuid> = profile
             .must
             .iter()
@@ -1228,77 +1421,26 @@ impl Engine {
             .copied()
             .filter(|c| offer.teaches(c))
             .collect();
-        let mut total = profile.must.len() as f64 + NICE_WEIGHT * profile.nice.len() as f64;
-        let mut got = covered_must.len() as f64 + NICE_WEIGHT * covered_nice.len() as f64;
-        let mut text_hits: Vec<&str> = Vec::new();
-        for u in &profile.unresolved {
-            let weight = if u.must { 1.0 } else { NICE_WEIGHT };
-            total += weight;
-            if !u.terms.is_empty() {
-                let hits = u
-                    .terms
+        let text_hits: Vec<&str> = profile
+            .unresolved
+            .iter()
+            .filter(|u| {
+                u.terms
                     .iter()
-                    .filter(|t| t.is_some_and(|t| offer.terms.contains(t)))
-                    .count();
-                let share = hits as f64 / u.terms.len() as f64;
-                if share > 0.0 {
-                    text_hits.push(&u.label);
-                }
-                got += weight * UNRESOLVED_CREDIT * share;
-            }
-        }
-        let has_requirements = profile.has_requirements();
-        let competence = if total > 0.0 { got / total } else { 0.0 };
-        let text = query.cosine(&offer.terms, postings, n_docs);
-        if competence <= 0.0 && text < MIN_TEXT_ONLY {
-            return None;
-        }
-        let level = Self::level_fit(profile.wanted_level, offer.doc.level);
-        let delivery = Self::delivery_fit(need, &offer.doc);
+                    .any(|t| t.is_some_and(|t| offer.terms.contains(t)))
+            })
+            .map(|u| u.label.as_str())
+            .collect();
+        let factors: Vec<Factor> = FACTOR_NAMES
+            .iter()
+            .zip(p.scores.iter().zip(&p.weights))
+            .map(|(name, (&score, &weight))| Factor {
+                name: (*name).to_owned(),
+                score,
+                weight,
+            })
+            .collect();
 
-        let factors = vec![
-            Factor {
-                name: "competence".into(),
-                score: competence,
-                weight: if has_requirements { w.competence } else { 0.0 },
-            },
-            Factor {
-                name: "text".into(),
-                score: text,
-                weight: w.text,
-            },
-            Factor {
-                name: "geography".into(),
-                score: fit.geography,
-                weight: w.geography,
-            },
-            Factor {
-                name: "timing".into(),
-                score: fit.timing,
-                weight: w.timing,
-            },
-            Factor {
-                name: "level".into(),
-                score: level,
-                weight: w.level,
-            },
-            Factor {
-                name: "capacity".into(),
-                score: fit.capacity,
-                weight: w.capacity,
-            },
-            Factor {
-                name: "delivery".into(),
-                score: delivery,
-                weight: w.delivery,
-            },
-        ];
-        let score = combine(&factors);
-        if score < opts.min_score {
-            return None;
-        }
-
-        // Explanation.
         let mut parts: Vec<String> = Vec::new();
         if let Some(occ) = profile.via_occupation {
             let name = self
@@ -1337,7 +1479,7 @@ impl Engine {
         if !text_hits.is_empty() {
             parts.push(format!("description mentions {}", text_hits.join(", ")));
         }
-        if !has_requirements {
+        if !profile.has_requirements() {
             parts.push("no competence requirements given; matched on text".into());
         }
         match fit.instance {
@@ -1383,8 +1525,7 @@ impl Engine {
             });
         }
 
-        let unresolved_labels = profile.unresolved.iter().map(|u| u.label.clone()).collect();
-        Some(Suggestion {
+        Suggestion {
             kind,
             target_id,
             score,
@@ -1394,12 +1535,12 @@ impl Engine {
                 covered_must,
                 missing_must,
                 covered_nice,
-                unresolved_labels,
+                unresolved_labels: profile.unresolved.iter().map(|u| u.label.clone()).collect(),
                 via_occupation: profile.via_occupation,
                 starts_on: fit.instance.map(|i| i.start),
                 municipality: fit.instance.and_then(|i| i.municipality.clone()),
             },
-        })
+        }
     }
 
     /// Ranked, explained training offers for a need.
@@ -1412,28 +1553,28 @@ impl Engine {
         for u in &profile.unresolved {
             retrieval_terms.extend(u.terms.iter().flatten());
         }
-        let candidates =
-            self.offer_postings
-                .candidates(&profile.all_concepts(), &retrieval_terms, n);
-        let mut out: Vec<Suggestion> = candidates
-            .into_iter()
-            .filter_map(|slot| self.offers.get(slot))
-            .filter_map(|offer| {
-                self.score_offer(
-                    need,
-                    &profile,
-                    &query,
-                    offer,
-                    &self.offer_postings,
-                    n,
-                    opts,
-                    SuggestionKind::Offer,
-                    offer.doc.id,
-                )
-            })
+        let weighted: Vec<(Uuid, f64)> = profile
+            .must
+            .iter()
+            .map(|&c| (c, 1.0))
+            .chain(profile.nice.iter().map(|&c| (c, NICE_WEIGHT)))
             .collect();
-        rank(&mut out, opts.max_results);
-        out
+        let candidates = self
+            .offer_postings
+            .weighted_candidates(&weighted, &retrieval_terms, n);
+        let iter = candidates
+            .into_iter()
+            .filter_map(|(slot, w)| self.offers.get(slot).map(|o| (o, o.doc.id, Some(w))));
+        self.rank_offers(
+            need,
+            &profile,
+            &query,
+            iter,
+            &self.offer_postings,
+            n,
+            opts,
+            SuggestionKind::Offer,
+        )
     }
 
     /// Open needs that an offer could serve, ranked as [`Engine::suggest_offers`] would rank
@@ -1448,24 +1589,27 @@ impl Engine {
         let n = self.needs.len();
         let term_ids: Vec<u32> = entry.terms.known.iter().map(|e| e.0).collect();
         let candidates = self.need_postings.candidates(&entry.concepts, &term_ids, n);
-        let mut out: Vec<Suggestion> = candidates
-            .into_iter()
-            .filter_map(|slot| self.needs.get(slot))
-            .filter_map(|need| {
-                let query = Query::new(&need.profile.terms, &self.need_postings, n);
-                self.score_offer(
-                    &need.doc,
-                    &need.profile,
-                    &query,
-                    &entry,
-                    &self.need_postings,
-                    n,
-                    opts,
-                    SuggestionKind::Need,
-                    need.doc.id,
-                )
-            })
-            .collect();
+        let mut out: Vec<Suggestion> = Vec::new();
+        let one = MatchOptions {
+            max_results: 1,
+            ..opts.clone()
+        };
+        for slot in candidates {
+            let Some(need) = self.needs.get(slot) else {
+                continue;
+            };
+            let query = Query::new(&need.profile.terms, &self.need_postings, n);
+            out.extend(self.rank_offers(
+                &need.doc,
+                &need.profile,
+                &query,
+                std::iter::once((&entry, need.doc.id, None)),
+                &self.need_postings,
+                n,
+                &one,
+                SuggestionKind::Need,
+            ));
+        }
         rank(&mut out, opts.max_results);
         out
     }
@@ -1803,6 +1947,40 @@ impl Engine {
         }
         demand
     }
+}
+
+/// Factor names in the order of [`OfferParts::scores`].
+const FACTOR_NAMES: [&str; 7] = [
+    "competence",
+    "text",
+    "geography",
+    "timing",
+    "level",
+    "capacity",
+    "delivery",
+];
+
+/// Numeric scores of one offer for one need, in [`FACTOR_NAMES`] order.
+#[derive(Debug, Clone, Copy)]
+struct OfferParts<'a> {
+    offer: &'a OfferEntry,
+    fit: InstanceFit<'a>,
+    scores: [f64; 7],
+    weights: [f64; 7],
+}
+
+/// Weighted mean of parallel score and weight arrays (0 when all weights are zero).
+fn combine_arrays(scores: &[f64; 7], weights: &[f64; 7]) -> f64 {
+    let total: f64 = weights.iter().sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let sum: f64 = scores
+        .iter()
+        .zip(weights)
+        .map(|(s, w)| w * s.clamp(0.0, 1.0))
+        .sum();
+    (sum / total).clamp(0.0, 1.0)
 }
 
 /// Weighted mean of the factors (0 when all weights are zero).

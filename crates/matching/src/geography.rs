@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::fx::FxMap;
+
 /// One municipality with its region and the clusters (labour-market or cooperation areas) it
 /// belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,17 +36,80 @@ pub enum Proximity {
 #[derive(Debug, Clone, Default)]
 pub struct Geography {
     by_code: HashMap<String, MunicipalityGeo>,
+    /// Dense ids for the engine's hot path: code -> id, id -> region id, id -> sorted cluster ids.
+    ids: FxMap<String, u32>,
+    region_of_id: Vec<u32>,
+    clusters_of_id: Vec<Vec<u32>>,
 }
 
 impl Geography {
     /// Builds the lookup; a later entry for the same code replaces an earlier one.
     #[must_use]
     pub fn new(entries: Vec<MunicipalityGeo>) -> Self {
-        let by_code = entries
+        let by_code: HashMap<String, MunicipalityGeo> = entries
             .into_iter()
             .map(|e| (e.code.trim().to_owned(), e))
             .collect();
-        Self { by_code }
+        let mut codes: Vec<&String> = by_code.keys().collect();
+        codes.sort();
+        let mut ids = FxMap::default();
+        let mut regions: HashMap<&str, u32> = HashMap::new();
+        let mut clusters: HashMap<&str, u32> = HashMap::new();
+        let mut region_of_id = Vec::with_capacity(codes.len());
+        let mut clusters_of_id = Vec::with_capacity(codes.len());
+        for (i, code) in codes.iter().enumerate() {
+            let Some(entry) = by_code.get(*code) else {
+                continue;
+            };
+            ids.insert((*code).clone(), u32::try_from(i).unwrap_or(u32::MAX));
+            let next = u32::try_from(regions.len()).unwrap_or(u32::MAX);
+            region_of_id.push(*regions.entry(entry.region.as_str()).or_insert(next));
+            let mut cs: Vec<u32> = entry
+                .clusters
+                .iter()
+                .map(|c| {
+                    let next = u32::try_from(clusters.len()).unwrap_or(u32::MAX);
+                    *clusters.entry(c.as_str()).or_insert(next)
+                })
+                .collect();
+            cs.sort_unstable();
+            cs.dedup();
+            clusters_of_id.push(cs);
+        }
+        Self {
+            by_code,
+            ids,
+            region_of_id,
+            clusters_of_id,
+        }
+    }
+
+    /// Dense id of a known municipality.
+    pub(crate) fn id_of(&self, code: &str) -> Option<u32> {
+        self.ids.get(code.trim()).copied()
+    }
+
+    /// Proximity of two municipalities by dense id.
+    pub(crate) fn proximity_ids(&self, a: u32, b: u32) -> Proximity {
+        if a == b {
+            return Proximity::Same;
+        }
+        let (ca, cb) = (
+            self.clusters_of_id.get(a as usize),
+            self.clusters_of_id.get(b as usize),
+        );
+        if let (Some(ca), Some(cb)) = (ca, cb)
+            && ca.iter().any(|c| cb.binary_search(c).is_ok())
+        {
+            return Proximity::Cluster;
+        }
+        match (
+            self.region_of_id.get(a as usize),
+            self.region_of_id.get(b as usize),
+        ) {
+            (Some(ra), Some(rb)) if ra == rb => Proximity::Region,
+            _ => Proximity::Far,
+        }
     }
 
     /// The entry of a municipality.
@@ -143,5 +208,13 @@ mod tests {
         assert_eq!(g.proximity("1480", "9999"), Proximity::Far);
         assert!(g.same_region("1481", "1490"));
         assert!(!g.same_cluster("1481", "1490"));
+        for a in ["1480", "1481", "1490", "0180"] {
+            for b in ["1480", "1481", "1490", "0180"] {
+                let (Some(x), Some(y)) = (g.id_of(a), g.id_of(b)) else {
+                    panic!("known codes")
+                };
+                assert_eq!(g.proximity_ids(x, y), g.proximity(a, b), "{a} {b}");
+            }
+        }
     }
 }

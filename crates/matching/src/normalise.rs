@@ -29,11 +29,18 @@ pub fn fold(text: &str) -> String {
     let mut pending_space = false;
     for c in text.nfkc().flat_map(char::to_lowercase) {
         if c.is_alphanumeric() {
+            let before = out.len();
             if pending_space && !out.is_empty() {
                 out.push(' ');
             }
-            pending_space = false;
+            let mark = out.len();
             push_folded_char(c, &mut out);
+            if out.len() == mark {
+                // The letter folded to nothing (an alphabetic combining sign): no word started.
+                out.truncate(before);
+            } else {
+                pending_space = false;
+            }
         } else if is_combining_mark(c) {
             // A stray combining mark after NFKC: drop it (it decorates the previous letter).
         } else {
@@ -438,5 +445,24 @@ mod tests {
             "read blueprint"
         );
         assert_eq!(phrase_key("Läsa ritningar", Lang::Sv), "las ritning");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fold_is_idempotent_and_clean(text in "\\PC{0,40}") {
+            let once = fold(&text);
+            proptest::prop_assert_eq!(fold(&once), once.clone());
+            proptest::prop_assert!(!once.starts_with(' ') && !once.ends_with(' ') && !once.contains("  "));
+            proptest::prop_assert!(!once.chars().any(|c| matches!(c, 'å' | 'ä' | 'æ' | 'ö' | 'ø' | 'Å' | 'Ä' | 'Æ' | 'Ö' | 'Ø')));
+            proptest::prop_assert!(once.chars().all(|c| c == ' ' || c.is_alphanumeric()));
+        }
+
+        #[test]
+        fn tokens_slice_the_input(text in "[a-zåäöæøA-Z0-9 ,./-]{0,60}") {
+            for t in tokens(&text) {
+                proptest::prop_assert!(text.is_char_boundary(t.start) && text.is_char_boundary(t.end));
+                proptest::prop_assert_eq!(fold(&text[t.start..t.end]), t.folded);
+            }
+        }
     }
 }
