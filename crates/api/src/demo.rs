@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 
-use broker_domain::lifecycle::Lifecycle;
 use broker_domain::need::{NeedAction, NeedDraft, NeedSpec, NeedStatus, RequirementDraft};
 use broker_domain::offer::{InstanceDraft, OfferDraft, OfferSpec, OfferStatus};
 use broker_domain::organisation::{OrgNumber, OrganisationKind};
@@ -560,10 +559,6 @@ pub async fn seed_demo(store: &Store, today: NaiveDate) -> Result<bool, SeedErro
         )
         .await?;
         if n.status == "in_review" {
-            let next = status
-                .transition(NeedAction::StartReview)
-                .map_err(|e| invalid("need", &n.key, e))?;
-            debug_assert_eq!(next, NeedStatus::InReview);
             needs::transition(&txn, id, None, NeedAction::StartReview).await?;
         }
     }

@@ -306,6 +306,14 @@ impl Matcher {
         }
     }
 
+    /// Where a need in `code` is routed first, from the cached platforms (no database read).
+    pub fn home_platform(&self, code: &str) -> Option<PlatformRecord> {
+        self.platforms
+            .read()
+            .ok()
+            .and_then(|p| reference::home_platform(p.values(), code).cloned())
+    }
+
     pub fn platform(&self, id: Uuid) -> Option<PlatformRecord> {
         self.platforms.read().ok().and_then(|p| p.get(&id).cloned())
     }

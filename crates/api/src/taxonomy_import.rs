@@ -178,9 +178,6 @@ pub async fn import_skills(
                         .or(new.description);
                 }
                 new.deprecated = !released;
-                if !released && new.replaced_by.is_none() {
-                    new.replaced_by = None;
-                }
                 if released {
                     new.replaced_by = None;
                 }

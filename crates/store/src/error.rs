@@ -36,6 +36,16 @@ impl StoreError {
         }
     }
 
+    /// An optimistic-concurrency check failed: the row moved past the version the caller saw.
+    pub(crate) fn stale(entity: &'static str, current: i32) -> Self {
+        Self::Conflict {
+            entity,
+            reason: format!(
+                "it was changed by someone else (current version {current}); reload and try again"
+            ),
+        }
+    }
+
     pub(crate) fn not_found(entity: &'static str) -> Self {
         Self::NotFound { entity }
     }

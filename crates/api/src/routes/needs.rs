@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use broker_domain::DomainError;
 use broker_domain::error::FieldError;
 use broker_domain::need::{NeedAction, NeedDraft, NeedSpec, NeedStatus};
 use broker_store::repo::needs::{self, NeedFilter, NeedRecord};
@@ -147,11 +146,9 @@ async fn prepare(
             ));
         }
     }
-    let home = reference::home_platform_for(state.store.conn(), code)
-        .await?
-        .ok_or_else(|| {
-            ApiError::field("municipality", "no platform serves this municipality code")
-        })?;
+    let home = state.matcher.home_platform(code).ok_or_else(|| {
+        ApiError::field("municipality", "no platform serves this municipality code")
+    })?;
     let platform = match spec.platform_id {
         Some(p) => {
             let chosen = reference::get_platform(state.store.conn(), p)
@@ -875,11 +872,6 @@ pub async fn need_matches(
     .await?;
     let items = crate::routes::matches::to_dtos(&state, page.items).await?;
     Ok(HttpResponse::Ok().json(NeedMatches { items }))
-}
-
-/// Maps a domain error for one field (helper for handlers).
-pub fn field_error(field: &str, e: DomainError) -> ApiError {
-    ApiError::from(e.under(field))
 }
 
 /// The need's history: routing, escalations, decisions.

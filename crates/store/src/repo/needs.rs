@@ -336,19 +336,10 @@ pub async fn replace(
         .exec(conn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(stale(current.need.version));
+        return Err(StoreError::stale("need", current.need.version));
     }
     write_competences(conn, id, spec).await?;
     get(conn, id).await
-}
-
-fn stale(current: i32) -> StoreError {
-    StoreError::Conflict {
-        entity: "need",
-        reason: format!(
-            "it was changed by someone else (current version {current}); reload and try again"
-        ),
-    }
 }
 
 /// Moves a need along its lifecycle. With `expected_version`, refuses a stale one.
@@ -364,7 +355,7 @@ pub async fn transition(
     if let Some(v) = expected_version
         && v != current.need.version
     {
-        return Err(stale(current.need.version));
+        return Err(StoreError::stale("need", current.need.version));
     }
     let after = before.transition(action)?;
     let res = need::Entity::update_many()
@@ -376,7 +367,7 @@ pub async fn transition(
         .exec(conn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(stale(current.need.version));
+        return Err(StoreError::stale("need", current.need.version));
     }
     Ok((before, get(conn, id).await?))
 }

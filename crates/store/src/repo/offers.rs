@@ -427,15 +427,6 @@ pub async fn published(conn: &impl ConnectionTrait) -> Result<Vec<Offer>, StoreE
     with_children(conn, rows).await
 }
 
-fn stale(current: i32) -> StoreError {
-    StoreError::Conflict {
-        entity: "offer",
-        reason: format!(
-            "it was changed by someone else (current version {current}); reload and try again"
-        ),
-    }
-}
-
 /// Replaces an offer's content when `expected_version` is current; bumps the version.
 pub async fn replace(
     conn: &impl ConnectionTrait,
@@ -459,7 +450,7 @@ pub async fn replace(
         .exec(conn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(stale(current.version));
+        return Err(StoreError::stale("offer", current.version));
     }
     write_children(conn, id, spec).await?;
     get(conn, id).await
@@ -476,7 +467,7 @@ pub async fn transition(
     if let Some(v) = expected_version
         && v != current.version
     {
-        return Err(stale(current.version));
+        return Err(StoreError::stale("offer", current.version));
     }
     let after = current.status.transition(action)?;
     if after == OfferStatus::Published {
@@ -496,7 +487,7 @@ pub async fn transition(
         .exec(conn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(stale(current.version));
+        return Err(StoreError::stale("offer", current.version));
     }
     Ok((current.status, get(conn, id).await?))
 }

@@ -444,15 +444,22 @@ pub async fn get_platform(
 
 /// The platform a need in `code` is routed to first: the one serving the fewest municipalities
 /// (a municipality's own local platform before its cluster's, before the sub-region's).
+pub fn home_platform<'a>(
+    platforms: impl IntoIterator<Item = &'a PlatformRecord>,
+    code: &str,
+) -> Option<&'a PlatformRecord> {
+    platforms
+        .into_iter()
+        .filter(|p| p.municipalities.iter().any(|m| m == code))
+        .min_by_key(|p| (p.municipalities.len(), p.key.as_str()))
+}
+
+/// [`home_platform`] over the stored platforms.
 pub async fn home_platform_for(
     conn: &impl ConnectionTrait,
     code: &str,
 ) -> Result<Option<PlatformRecord>, StoreError> {
-    let all = list_platforms(conn).await?;
-    Ok(all
-        .into_iter()
-        .filter(|p| p.municipalities.iter().any(|m| m == code))
-        .min_by_key(|p| (p.municipalities.len(), p.key.clone())))
+    Ok(home_platform(&list_platforms(conn).await?, code).cloned())
 }
 
 /// Municipality codes sharing a cluster with `code` (excluding it).
