@@ -9,6 +9,9 @@ mod m20261123_000002_taxonomy;
 mod m20261123_000003_needs_offers;
 mod m20261123_000004_matching_audit;
 mod m20261123_000005_forum;
+mod m20261123_000006_fyrbodal;
+mod m20261123_000007_forum_work;
+mod m20261123_000008_notifications;
 mod support;
 
 pub struct Migrator;
@@ -22,6 +25,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_needs_offers::Migration),
             Box::new(m20261123_000004_matching_audit::Migration),
             Box::new(m20261123_000005_forum::Migration),
+            Box::new(m20261123_000006_fyrbodal::Migration),
+            Box::new(m20261123_000007_forum_work::Migration),
+            Box::new(m20261123_000008_notifications::Migration),
         ]
     }
 }

@@ -232,3 +232,92 @@ impl TestApp {
             .unwrap_or_default()
     }
 }
+
+/// The workspace root (where `.ci/` and `target/` live).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The Python with pyld and feedparser, the playwright-core checkout and Debian's chromium that
+/// the validator and browser tests use.
+#[derive(Debug, Clone)]
+pub struct TestTools {
+    pub python: std::path::PathBuf,
+    pub node_dir: std::path::PathBuf,
+    pub chromium: std::path::PathBuf,
+}
+
+fn tools_ready(tools: &TestTools) -> bool {
+    let python_ok = std::process::Command::new(&tools.python)
+        .args(["-c", "import pyld, feedparser"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    python_ok
+        && tools
+            .node_dir
+            .join("node_modules/playwright-core/package.json")
+            .is_file()
+        && tools.chromium.is_file()
+}
+
+/// Finds the test tools, running `.ci/browser-deps` (idempotent) once when one is missing.
+/// Panics with what is missing when they still cannot be found: these tests never skip.
+pub fn test_tools() -> TestTools {
+    static TOOLS: std::sync::OnceLock<Result<TestTools, String>> = std::sync::OnceLock::new();
+    let found = TOOLS.get_or_init(|| {
+        let root = workspace_root();
+        let tools = TestTools {
+            python: root.join("target/test-venv/bin/python"),
+            node_dir: root.join("tests/browser"),
+            chromium: std::path::PathBuf::from("/usr/bin/chromium"),
+        };
+        if tools_ready(&tools) {
+            return Ok(tools);
+        }
+        let setup = root.join(".ci/browser-deps");
+        let output = std::process::Command::new(&setup)
+            .current_dir(&root)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", setup.display()))?;
+        if !output.status.success() || !tools_ready(&tools) {
+            return Err(format!(
+                "test tools missing after running {} (python with pyld+feedparser at {}, \
+                     playwright-core in {}, chromium at {}).\nstdout:\n{}\nstderr:\n{}",
+                setup.display(),
+                tools.python.display(),
+                tools.node_dir.display(),
+                tools.chromium.display(),
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr),
+            ));
+        }
+        Ok(tools)
+    });
+    match found {
+        Ok(tools) => tools.clone(),
+        Err(missing) => panic!("{missing}"),
+    }
+}
+
+/// Runs a script under `tests/tools/` with the tools' Python; returns its stdout parsed as JSON.
+/// Panics with the script's output when it fails.
+#[expect(clippy::expect_used, reason = "a failing validator is a test failure")]
+pub fn run_tool(script: &str, args: &[&str]) -> Value {
+    let tools = test_tools();
+    let path = workspace_root().join("tests/tools").join(script);
+    let output = std::process::Command::new(&tools.python)
+        .arg(&path)
+        .args(args)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(&stdout).expect("the tool prints JSON")
+}

@@ -17,6 +17,7 @@ pub struct AppState {
     pub store: Store,
     pub settings: Settings,
     pub matcher: Arc<crate::matcher::Matcher>,
+    pub escalator: Arc<crate::escalation::Escalator>,
 }
 
 /// Why the service could not start.
@@ -67,10 +68,32 @@ impl Application {
             settings.public_base_url = format!("http://{}:{port}", settings.bind.ip());
         }
         let matcher = crate::matcher::Matcher::start(store.clone()).await?;
+        crate::expiry::spawn(
+            store.clone(),
+            Arc::clone(&matcher),
+            std::time::Duration::from_secs(settings.expiry_interval_secs),
+        );
+        let escalator = crate::escalation::Escalator::start(
+            store.clone(),
+            Arc::clone(&matcher),
+            (settings.escalation_interval_secs > 0)
+                .then(|| std::time::Duration::from_secs(settings.escalation_interval_secs)),
+        );
+        if settings.webhook_interval_ms > 0 {
+            crate::webhooks::Dispatcher::new(
+                store.clone(),
+                settings.webhook_retry,
+                std::time::Duration::from_secs(settings.webhook_timeout_secs),
+            )
+            .spawn(std::time::Duration::from_millis(
+                settings.webhook_interval_ms,
+            ));
+        }
         let state = web::Data::new(AppState {
             store,
             settings,
             matcher,
+            escalator,
         });
         let server = run(listener, state, verifier).map_err(|source| StartError::Bind {
             addr: "listener".to_owned(),
@@ -95,6 +118,8 @@ fn run(
     verifier: Arc<TokenVerifier>,
 ) -> std::io::Result<Server> {
     let verifier = web::Data::new(verifier);
+    // One rate limiter and listing cache for all workers.
+    let public = web::Data::new(routes::public::PublicState::new(&state.settings));
     let body_limit = state.settings.body_limit_bytes;
     let server = HttpServer::new(move || {
         App::new()
@@ -102,6 +127,7 @@ fn run(
             .wrap(TracingLogger::default())
             .app_data(state.clone())
             .app_data(verifier.clone())
+            .app_data(public.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(body_limit)

@@ -1,7 +1,7 @@
 //! Typed settings: embedded defaults, overridden by `BROKER_*` environment variables. A bad value
 //! is refused at start-up with an error that names the variable.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -44,12 +44,36 @@ pub struct Settings {
     pub jwt: JwtSettings,
     /// `BROKER_PUBLIC_RATE_LIMIT`: requests per minute per client on public routes; 0 turns it off.
     pub public_rate_limit: u32,
+    /// `BROKER_PUBLIC_CACHE_SECONDS`: `max-age` of the public listings and how long the server
+    /// keeps a built listing while no offer changes (default 60; 0 disables both).
+    pub public_cache_seconds: u32,
+    /// `BROKER_TRUSTED_PROXIES`: comma-separated addresses of reverse proxies whose
+    /// `X-Forwarded-For` is believed when rate limiting; empty (the default) uses the peer address.
+    pub trusted_proxies: Vec<IpAddr>,
     /// `BROKER_BODY_LIMIT_BYTES`: largest accepted request body (default 1 MiB).
     pub body_limit_bytes: usize,
     /// `BROKER_PUBLIC_BASE_URL`: absolute base URL used in links, feeds and JSON-LD.
     pub public_base_url: String,
+    /// `BROKER_EXPIRY_INTERVAL_SECS`: how often needs past their expiry date are expired
+    /// (default 3600; 0 turns the background job off, `POST /api/v1/admin/jobs/expiry` still runs it).
+    pub expiry_interval_secs: u64,
     /// Demo mode: loads demo data into an empty database and allows the built-in demo secret.
     pub demo: bool,
+    /// `BROKER_ESCALATION_INTERVAL_SECS`: how often the escalation job checks every active need
+    /// (default 3600; 0 turns the periodic run off, pooling still triggers it per need).
+    pub escalation_interval_secs: u64,
+    /// `BROKER_WEBHOOK_INTERVAL_MS`: how often the webhook dispatcher looks for due deliveries
+    /// (default 1000; 0 turns it off, deliveries then wait in the outbox).
+    pub webhook_interval_ms: u64,
+    /// `BROKER_WEBHOOK_RETRY_BASE_SECS` (default 30), `BROKER_WEBHOOK_RETRY_MAX_SECS` (3600) and
+    /// `BROKER_WEBHOOK_MAX_ATTEMPTS` (8): the backoff of failed deliveries.
+    pub webhook_retry: broker_domain::notify::RetryPolicy,
+    /// `BROKER_WEBHOOK_TIMEOUT_SECS`: how long one delivery attempt may take (default 10).
+    pub webhook_timeout_secs: u64,
+    /// `BROKER_WEBHOOK_ALLOW_PRIVATE_TARGETS`: accept webhook URLs on loopback, private and
+    /// link-local addresses (default `false`: an organisation's token must not reach the
+    /// service's own network).
+    pub webhook_allow_private_targets: bool,
 }
 
 /// The built-in HS256 secret used only in demo mode when none is configured.
@@ -87,9 +111,17 @@ impl Default for Settings {
                 leeway_seconds: 30,
             },
             public_rate_limit: 120,
+            public_cache_seconds: 60,
+            trusted_proxies: Vec::new(),
             body_limit_bytes: 1024 * 1024,
             public_base_url: "http://127.0.0.1:8080".to_owned(),
+            expiry_interval_secs: 3600,
             demo: false,
+            escalation_interval_secs: 3600,
+            webhook_interval_ms: 1000,
+            webhook_retry: broker_domain::notify::RetryPolicy::default(),
+            webhook_timeout_secs: 10,
+            webhook_allow_private_targets: false,
         }
     }
 }
@@ -166,6 +198,34 @@ impl Settings {
                 )
             })?;
         }
+        if let Some(seconds) = get("BROKER_PUBLIC_CACHE_SECONDS") {
+            s.public_cache_seconds =
+                seconds
+                    .parse()
+                    .ok()
+                    .filter(|s| *s <= 86_400)
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            "BROKER_PUBLIC_CACHE_SECONDS",
+                            "must be a whole number of seconds, 0 to 86400",
+                        )
+                    })?;
+        }
+        if let Some(proxies) = get("BROKER_TRUSTED_PROXIES") {
+            s.trusted_proxies = proxies
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.parse().map_err(|_| {
+                        ConfigError::new(
+                            "BROKER_TRUSTED_PROXIES",
+                            format!("`{p}` is not an IP address"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
         if let Some(limit) = get("BROKER_BODY_LIMIT_BYTES") {
             s.body_limit_bytes = limit
                 .parse()
@@ -177,6 +237,73 @@ impl Settings {
                         "must be a number of bytes between 1024 and 67108864",
                     )
                 })?;
+        }
+        if let Some(every) = get("BROKER_EXPIRY_INTERVAL_SECS") {
+            s.expiry_interval_secs =
+                every
+                    .parse()
+                    .ok()
+                    .filter(|e| *e <= 7 * 86_400)
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            "BROKER_EXPIRY_INTERVAL_SECS",
+                            "must be a whole number of seconds, 0 (off) to 604800",
+                        )
+                    })?;
+        }
+        if let Some(interval) = get("BROKER_ESCALATION_INTERVAL_SECS") {
+            s.escalation_interval_secs = interval
+                .parse()
+                .ok()
+                .filter(|i| *i <= 7 * 24 * 3600)
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "BROKER_ESCALATION_INTERVAL_SECS",
+                        "must be a whole number of seconds, 0 (off) to 604800",
+                    )
+                })?;
+        }
+        let number = |name: &'static str, max: u64| -> Result<Option<u64>, ConfigError> {
+            get(name)
+                .map(|raw| {
+                    raw.parse::<u64>()
+                        .ok()
+                        .filter(|n| *n <= max)
+                        .ok_or_else(|| {
+                            ConfigError::new(
+                                name,
+                                format!("must be a whole number from 0 to {max}"),
+                            )
+                        })
+                })
+                .transpose()
+        };
+        if let Some(ms) = number("BROKER_WEBHOOK_INTERVAL_MS", 3_600_000)? {
+            s.webhook_interval_ms = ms;
+        }
+        if let Some(secs) = number("BROKER_WEBHOOK_RETRY_BASE_SECS", 86_400)? {
+            s.webhook_retry.base_secs = secs;
+        }
+        if let Some(secs) = number("BROKER_WEBHOOK_RETRY_MAX_SECS", 7 * 86_400)? {
+            s.webhook_retry.max_delay_secs = secs;
+        }
+        if let Some(n) = number("BROKER_WEBHOOK_MAX_ATTEMPTS", 100)? {
+            s.webhook_retry.max_attempts = u32::try_from(n.max(1)).unwrap_or(1);
+        }
+        if let Some(secs) = number("BROKER_WEBHOOK_TIMEOUT_SECS", 300)? {
+            s.webhook_timeout_secs = secs.max(1);
+        }
+        if let Some(allow) = get("BROKER_WEBHOOK_ALLOW_PRIVATE_TARGETS") {
+            s.webhook_allow_private_targets = match allow.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                _ => {
+                    return Err(ConfigError::new(
+                        "BROKER_WEBHOOK_ALLOW_PRIVATE_TARGETS",
+                        "must be true or false",
+                    ));
+                }
+            };
         }
         if let Some(base) = get("BROKER_PUBLIC_BASE_URL") {
             if !(base.starts_with("http://") || base.starts_with("https://")) {
@@ -245,6 +372,9 @@ mod tests {
             ("BROKER_LOG_FORMAT", "xml"),
             ("BROKER_DATABASE_URL", "mysql://x"),
             ("BROKER_PUBLIC_RATE_LIMIT", "lots"),
+            ("BROKER_ESCALATION_INTERVAL_SECS", "hourly"),
+            ("BROKER_PUBLIC_CACHE_SECONDS", "-1"),
+            ("BROKER_TRUSTED_PROXIES", "10.0.0.1,proxy"),
         ] {
             let err = settings(&[(var, value)])
                 .err()

@@ -228,9 +228,17 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
 }
 
+/// The forum renews its structure every two years (2025-2026, 2027-2028, ...): the period that
+/// holds `today`. The seeded groups belong to the period current when the database is created.
+pub fn forum_period(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    use chrono::Datelike;
+    let first_year = today.year() - (today.year() - 2025).rem_euclid(2);
+    (date(first_year, 1, 1), date(first_year + 1, 12, 31))
+}
+
 async fn seed_groups(txn: &impl sea_orm::ConnectionTrait) -> Result<(), SeedError> {
-    // The forum renews its structure every two years; the current period is 2025-2026.
-    let (start, end) = (date(2025, 1, 1), Some(date(2026, 12, 31)));
+    let (start, end) = forum_period(chrono::Utc::now().date_naive());
+    let end = Some(end);
     let forum = platform_id(platforms::OSTFOLD_FORUM);
     let bodies: [(&str, &str, &str, Option<&str>); 6] = [
         ("styringsgruppe", "Styringsgruppe", "steering_group", None),
@@ -450,7 +458,7 @@ pub async fn seed_demo(store: &Store, today: NaiveDate) -> Result<bool, SeedErro
                         organisation_id: record.organisation_id,
                         role: "member".to_owned(),
                         mandate_given: true,
-                        member_from: date(2025, 1, 1),
+                        member_from: forum_period(chrono::Utc::now().date_naive()).0,
                         member_until: None,
                     },
                 )
@@ -477,6 +485,7 @@ pub async fn seed_demo(store: &Store, today: NaiveDate) -> Result<bool, SeedErro
             validation_offered: o.validation_offered,
             link: o.link.clone(),
             support_tools: o.support_tools.clone(),
+            support_tool_links: Vec::new(),
             instances: o
                 .instances
                 .iter()
@@ -532,6 +541,7 @@ pub async fn seed_demo(store: &Store, today: NaiveDate) -> Result<bool, SeedErro
                     level: c.level,
                 })
                 .collect(),
+            support_tool_links: Vec::new(),
         };
         let spec = NeedSpec::parse(draft, today).map_err(|e| invalid("need", &n.key, e))?;
         let platform = reference::home_platform_for(&txn, spec.municipality.as_str())
@@ -701,4 +711,26 @@ pub fn demo_claims(settings: &Settings, ttl_seconds: u64) -> Vec<(String, Claims
             ),
         ),
     ]
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::*;
+
+    #[test]
+    fn the_forum_period_is_the_two_years_holding_today() {
+        for (today, start, end) in [
+            ((2025, 1, 1), (2025, 1, 1), (2026, 12, 31)),
+            ((2026, 11, 23), (2025, 1, 1), (2026, 12, 31)),
+            ((2027, 1, 1), (2027, 1, 1), (2028, 12, 31)),
+            ((2024, 6, 1), (2023, 1, 1), (2024, 12, 31)),
+        ] {
+            let day = |(y, m, d)| date(y, m, d);
+            assert_eq!(
+                forum_period(day(today)),
+                (day(start), day(end)),
+                "{today:?}"
+            );
+        }
+    }
 }

@@ -42,6 +42,20 @@ pub struct Problem {
     /// Field errors, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
+    /// For `invalid_transition`: the object, the state it is in and the refused action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transition: Option<ProblemTransition>,
+}
+
+/// The lifecycle edge that does not exist.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemTransition {
+    /// The kind of object: `need`, `offer`, `match`, `proposal`, ...
+    pub entity: String,
+    /// The state it is in.
+    pub from: String,
+    /// The action that was refused.
+    pub action: String,
 }
 
 /// Everything a request can fail with.
@@ -189,6 +203,14 @@ impl ApiError {
                 .collect(),
             _ => Vec::new(),
         };
+        let transition = match self {
+            Self::Transition(t) => Some(ProblemTransition {
+                entity: t.entity.to_owned(),
+                from: t.from.to_owned(),
+                action: t.action.to_owned(),
+            }),
+            _ => None,
+        };
         Problem {
             problem_type: format!("{PROBLEM_BASE}{code}"),
             title: title.to_owned(),
@@ -196,6 +218,7 @@ impl ApiError {
             detail,
             code: code.to_owned(),
             errors,
+            transition,
         }
     }
 }

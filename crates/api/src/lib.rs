@@ -12,6 +12,8 @@ pub mod demo;
 pub mod demo_data;
 pub mod dto;
 pub mod error;
+pub mod escalation;
+pub mod expiry;
 pub mod extract;
 pub mod matcher;
 pub mod openapi;
@@ -19,6 +21,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod taxonomy_import;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use app::Application;
 pub use config::Settings;

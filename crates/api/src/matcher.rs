@@ -45,6 +45,8 @@ pub struct Matcher {
     concepts: RwLock<HashMap<Uuid, taxonomy::ConceptRecord>>,
     platforms: RwLock<HashMap<Uuid, PlatformRecord>>,
     jobs: mpsc::UnboundedSender<Job>,
+    /// Told the id of every need whose pooling suggestions were just written (the escalation job).
+    pooling_listener: std::sync::OnceLock<mpsc::UnboundedSender<Uuid>>,
 }
 
 impl std::fmt::Debug for Matcher {
@@ -231,10 +233,16 @@ impl Matcher {
             concepts: RwLock::new(concepts),
             platforms: RwLock::new(platforms),
             jobs: tx,
+            pooling_listener: std::sync::OnceLock::new(),
         });
         let _ = matcher.jobs.send(Job::All);
         tokio::spawn(worker(Arc::clone(&matcher), store, rx));
         Ok(matcher)
+    }
+
+    /// Registers the one listener told about needs that have pooling suggestions.
+    pub fn on_pooling(&self, listener: mpsc::UnboundedSender<Uuid>) {
+        let _ = self.pooling_listener.set(listener);
     }
 
     /// A stored concept by id (labels in every language, ESCO URI, deprecation).
@@ -349,7 +357,7 @@ impl Matcher {
         Ok(())
     }
 
-    fn options_for_platform(&self, platform: Uuid) -> MatchOptions {
+    pub fn options_for_platform(&self, platform: Uuid) -> MatchOptions {
         self.platform(platform).map_or_else(
             || MatchOptions::new(Utc::now().date_naive()),
             |p| options_for(&p.settings),
@@ -405,6 +413,11 @@ impl Matcher {
             matches::sync_for_need(&txn, id, need.platform_id, kind, &rows).await?;
         }
         txn.commit().await?;
+        if !pooled.is_empty()
+            && let Some(listener) = self.pooling_listener.get()
+        {
+            let _ = listener.send(id);
+        }
         Ok(pooled)
     }
 

@@ -5,35 +5,44 @@
  *   <script src="https://<broker-host>/embed/offers.js" async></script>
  *
  * Optional attributes: data-region, data-cluster, data-competence, data-q, data-delivery,
+ * data-level, data-include-distance ("true"), data-heading (own heading text),
+ * data-fallback-href (where the fallback link points; default: the listing in the public API),
  * data-api (base URL of the service; defaults to where this script was loaded from).
- * Renders into a shadow root, in Swedish, Norwegian Bokmål or English. If the service cannot be
- * reached, a plain link to the listing stays in place.
+ *
+ * Renders into a shadow root (class names are prefixed and scoped, so no CSS leaks either way),
+ * in Swedish, Norwegian Bokmål or English. Anything already inside the element stays as the
+ * fallback; an empty element gets a plain link. While loading, and whenever the service cannot
+ * be reached (error or 8 s timeout), that fallback is what the visitor sees.
+ * `window.KompetensOffers.render()` renders elements added later.
  */
 (function () {
   "use strict";
   var TEXT = {
-    sv: { heading: "Aktuella utbildningar", distance: "Distans", starts: "Start", provider: "Anordnare", none: "Inga utbildningar just nu.", all: "Visa alla utbildningar", demand: "Efterfrågad här", loading: "Hämtar utbildningar…" },
-    nb: { heading: "Aktuelle utdanninger", distance: "Nettbasert", starts: "Oppstart", provider: "Tilbyder", none: "Ingen utdanninger akkurat nå.", all: "Vis alle utdanninger", demand: "Etterspurt her", loading: "Henter utdanninger…" },
-    en: { heading: "Current courses", distance: "Distance", starts: "Starts", provider: "Provider", none: "No courses right now.", all: "Show all courses", demand: "In demand here", loading: "Loading courses…" }
+    sv: { heading: "Aktuella utbildningar", distance: "Distans", starts: "Start", none: "Inga utbildningar just nu.", all: "Visa alla utbildningar", demand: "Efterfrågad här", demandTitle: "{n} arbetsgivarbehov ({p} personer) i regionen efterfrågar detta", list: "Utbildningar" },
+    nb: { heading: "Aktuelle utdanninger", distance: "Nettbasert", starts: "Oppstart", none: "Ingen utdanninger akkurat nå.", all: "Vis alle utdanninger", demand: "Etterspurt her", demandTitle: "{n} behov hos arbeidsgivere ({p} personer) i regionen etterspør dette", list: "Utdanninger" },
+    en: { heading: "Current courses", distance: "Distance", starts: "Starts", none: "No courses right now.", all: "Show all courses", demand: "In demand here", demandTitle: "{n} employer needs ({p} people) in the region ask for this", list: "Courses" }
   };
   var LOCALE = { sv: "sv-SE", nb: "nb-NO", en: "en-GB" };
+  var TIMEOUT_MS = 8000;
   var CSS =
-    ":host{display:block;font:inherit;color:inherit}" +
-    ".km-list{list-style:none;margin:0;padding:0}" +
-    ".km-item{padding:.6em 0;border-bottom:1px solid rgba(0,0,0,.12)}" +
-    ".km-title{font-weight:600}" +
-    ".km-meta{font-size:.9em;opacity:.85}" +
-    ".km-badge{display:inline-block;font-size:.75em;padding:0 .4em;border-radius:.3em;background:#fde9a9;color:#5c4400;margin-left:.4em}" +
-    "h2{font-size:1.1em;margin:0 0 .4em}";
+    ":host{display:block}" +
+    ".km-root{font:inherit;color:inherit}" +
+    ".km-root .km-heading{font-size:1.1em;margin:0 0 .4em}" +
+    ".km-root .km-list{list-style:none;margin:0;padding:0}" +
+    ".km-root .km-item{padding:.6em 0;border-bottom:1px solid rgba(0,0,0,.12)}" +
+    ".km-root .km-title{font-weight:600;color:inherit}" +
+    ".km-root .km-meta{font-size:.9em;opacity:.85;margin:.15em 0 0}" +
+    ".km-root .km-badge{display:inline-block;font-size:.75em;padding:0 .4em;border-radius:.3em;background:#fde9a9;color:#5c4400;margin-left:.4em}";
 
   var currentScript = document.currentScript;
   function apiBase(el) {
-    if (el.getAttribute("data-api")) return el.getAttribute("data-api").replace(/\/$/, "");
-    if (currentScript && currentScript.src) return new URL(currentScript.src).origin;
+    var own = el.getAttribute("data-api");
+    if (own) return own.replace(/\/+$/, "");
+    if (currentScript && currentScript.src) return new URL(currentScript.src, location.href).origin;
     var s = document.querySelector('script[src*="/embed/offers.js"]');
     return s ? new URL(s.src, location.href).origin : "";
   }
-  function lang(el) {
+  function langOf(el) {
     var l = (el.getAttribute("data-lang") || document.documentElement.lang || "sv").toLowerCase().slice(0, 2);
     if (l === "no" || l === "nn") l = "nb";
     return TEXT[l] ? l : "sv";
@@ -53,90 +62,109 @@
   }
   function query(el, l) {
     var p = new URLSearchParams();
-    var map = { municipality: "municipality", region: "region", cluster: "cluster", competence: "competence", q: "q", delivery: "delivery" };
-    Object.keys(map).forEach(function (k) {
+    ["municipality", "region", "cluster", "competence", "q", "delivery", "level", "include-distance"].forEach(function (k) {
       var v = el.getAttribute("data-" + k);
-      if (v) p.set(map[k], v);
+      if (v) p.set(k.replace("-", "_"), v);
     });
     var limit = parseInt(el.getAttribute("data-limit") || "5", 10);
     p.set("limit", String(Math.min(Math.max(limit || 5, 1), 50)));
     p.set("lang", l);
-    p.set("sort", "start_date");
+    if (!el.getAttribute("data-q") && !el.getAttribute("data-competence")) p.set("sort", "start_date");
     return p.toString();
+  }
+  // The run to show: the next one in the asked municipality, else the next one, else the first.
+  function pickInstance(offer, municipality) {
+    var today = new Date().toISOString().slice(0, 10);
+    var all = offer.instances || [];
+    var upcoming = all.filter(function (i) { return i.start >= today; });
+    var here = upcoming.filter(function (i) { return municipality && i.municipality && municipality.split(",").indexOf(i.municipality.code) >= 0; });
+    return here[0] || upcoming[0] || all[0] || null;
+  }
+  function item(o, t, l, base, municipality) {
+    var li = node("li", "km-item");
+    li.setAttribute("data-offer-id", o.id);
+    var a = node("a", "km-title", o.title);
+    a.href = o.link || (base + "/api/v1/public/offers/" + o.id);
+    a.rel = "noopener";
+    li.appendChild(a);
+    if (o.demand && o.demand.open_needs > 0) {
+      var badge = node("span", "km-badge", t.demand);
+      badge.title = t.demandTitle.replace("{n}", o.demand.open_needs).replace("{p}", o.demand.headcount);
+      li.appendChild(badge);
+    }
+    var inst = pickInstance(o, municipality);
+    var meta = node("p", "km-meta");
+    var parts = [];
+    if (o.provider && o.provider.name) parts.push(document.createTextNode(o.provider.name));
+    if (inst) parts.push(document.createTextNode(inst.municipality ? inst.municipality.name : t.distance));
+    if (inst && inst.start) {
+      var time = node("time", null, t.starts + " " + formatDate(inst.start, l));
+      time.setAttribute("datetime", inst.start);
+      parts.push(time);
+    }
+    parts.forEach(function (p, i) {
+      if (i > 0) meta.appendChild(document.createTextNode(" · "));
+      meta.appendChild(p);
+    });
+    li.appendChild(meta);
+    return li;
   }
   function render(el) {
     if (el.getAttribute("data-kompetens-rendered")) return;
     el.setAttribute("data-kompetens-rendered", "1");
-    var l = lang(el), t = TEXT[l], base = apiBase(el), qs = query(el, l);
+    var l = langOf(el), t = TEXT[l], base = apiBase(el), qs = query(el, l);
     var listingUrl = base + "/api/v1/public/offers?" + qs;
-    // The fallback stays in the light DOM until the list is ready, so a failed load still links on.
-    var fallback = node("a", null, t.all);
-    fallback.href = listingUrl;
-    el.textContent = "";
-    el.appendChild(fallback);
-    var root = el.attachShadow ? el.attachShadow({ mode: "open" }) : el;
-    var style = node("style", null, CSS);
-    var section = node("section");
-    section.setAttribute("aria-busy", "true");
-    section.setAttribute("lang", l);
-    var heading = node("h2", null, t.heading);
-    heading.id = "km-h-" + Math.random().toString(36).slice(2);
-    section.setAttribute("aria-labelledby", heading.id);
-    section.appendChild(heading);
-    var status = node("p", "km-meta", t.loading);
-    status.setAttribute("role", "status");
-    section.appendChild(status);
-    root.appendChild(style);
-    root.appendChild(section);
-    if (root !== el) root.appendChild(document.createElement("slot"));
-    fetch(listingUrl, { headers: { Accept: "application/json" } })
+    // The fallback lives in the light DOM and shows through a <slot> until the list is ready.
+    if (!el.children.length) {
+      el.textContent = "";
+      var fallback = node("a", null, t.all);
+      fallback.href = el.getAttribute("data-fallback-href") || listingUrl;
+      fallback.setAttribute("data-kompetens-fallback", "");
+      el.appendChild(fallback);
+    }
+    if (!el.attachShadow) return; // Very old browser: the fallback is all it gets.
+    var root = el.attachShadow({ mode: "open" });
+    var slot = document.createElement("slot");
+    root.appendChild(slot);
+    var controller = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = setTimeout(function () { if (controller) controller.abort(); }, TIMEOUT_MS);
+    fetch(listingUrl, { headers: { Accept: "application/json" }, signal: controller ? controller.signal : undefined })
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
         return r.json();
       })
       .then(function (data) {
-        section.removeChild(status);
+        clearTimeout(timer);
+        var section = node("section", "km-root");
+        section.setAttribute("lang", l);
+        var heading = node("h2", "km-heading", el.getAttribute("data-heading") || t.heading);
+        heading.id = "km-heading";
+        section.setAttribute("aria-labelledby", heading.id);
+        section.appendChild(heading);
         var items = data.items || [];
         if (!items.length) {
           section.appendChild(node("p", "km-meta", t.none));
         } else {
           var list = node("ul", "km-list");
-          items.forEach(function (o) {
-            var li = node("li", "km-item");
-            li.setAttribute("data-offer-id", o.id);
-            var a = node("a", "km-title", o.title);
-            a.href = o.link || (base + "/api/v1/public/offers/" + o.id);
-            a.rel = "noopener";
-            li.appendChild(a);
-            if (o.demand && o.demand.open_needs > 0) li.appendChild(node("span", "km-badge", t.demand));
-            var inst = (o.instances || [])[0];
-            var where = inst ? (inst.distance && !inst.municipality ? t.distance : (inst.municipality ? inst.municipality.name : t.distance)) : "";
-            var parts = [];
-            if (o.provider && o.provider.name) parts.push(o.provider.name);
-            if (where) parts.push(where);
-            if (inst && inst.start) parts.push(t.starts + " " + formatDate(inst.start, l));
-            li.appendChild(node("div", "km-meta", parts.join(" · ")));
-            list.appendChild(li);
-          });
+          list.setAttribute("aria-label", t.list);
+          items.forEach(function (o) { list.appendChild(item(o, t, l, base, el.getAttribute("data-municipality"))); });
           section.appendChild(list);
         }
-        section.setAttribute("aria-busy", "false");
-        // The list is in place: the light-DOM fallback link is no longer shown through the slot.
-        if (root !== el) el.removeChild(fallback);
+        var style = node("style", null, CSS);
+        root.replaceChildren ? root.replaceChildren(style, section) : (root.removeChild(slot), root.appendChild(style), root.appendChild(section));
+        el.setAttribute("data-kompetens-state", "ready");
       })
       .catch(function () {
-        // Unreachable service: keep the plain link, drop the shadow content so the link shows.
-        if (root !== el) {
-          while (root.firstChild) root.removeChild(root.firstChild);
-          root.appendChild(document.createElement("slot"));
-        }
-        el.setAttribute("data-kompetens-error", "1");
+        clearTimeout(timer);
+        // Unreachable service: the slot keeps showing the fallback link.
+        el.setAttribute("data-kompetens-state", "unavailable");
       });
   }
   function renderAll() {
     var els = document.querySelectorAll("[data-kompetens-offers]");
     for (var i = 0; i < els.length; i++) render(els[i]);
   }
+  window.KompetensOffers = { render: renderAll };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", renderAll);
   else renderAll();
 })();

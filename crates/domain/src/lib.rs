@@ -6,16 +6,22 @@
 //! "today" takes it as an argument.
 
 pub mod audit;
+pub mod course_request;
 pub mod error;
+pub mod escalation;
 pub mod forum;
 pub mod geo;
 pub mod lifecycle;
 pub mod matching;
+pub mod meeting;
 pub mod need;
+pub mod notify;
 pub mod offer;
 pub mod organisation;
 pub mod person;
 pub mod platform;
+pub mod report;
+pub mod support;
 pub mod taxonomy;
 pub mod values;
 

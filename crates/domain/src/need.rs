@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::error::Validator;
 use crate::geo::MunicipalityCode;
 use crate::lifecycle::Lifecycle;
+use crate::support::{SupportToolLink, SupportToolLinkDraft};
 use crate::values::{EqfLevel, Headcount, Label, LongText, Name};
 use crate::{DomainError, TransitionError, string_enum};
 
@@ -155,6 +156,8 @@ pub struct NeedDraft {
     pub occupation_id: Option<Uuid>,
     pub delivery: Option<(bool, bool, bool)>,
     pub competences: Vec<RequirementDraft>,
+    /// Support tools the need points to (REKAS, SYV Online, Validering Väst, other).
+    pub support_tool_links: Vec<SupportToolLinkDraft>,
 }
 
 /// Raw input for one competence requirement.
@@ -182,6 +185,7 @@ pub struct NeedSpec {
     pub occupation_id: Option<Uuid>,
     pub delivery: DeliveryPreference,
     pub competences: Vec<CompetenceRequirement>,
+    pub support_tools: Vec<SupportToolLink>,
 }
 
 /// At most this many competences per need: more is a job ad, not a need.
@@ -246,6 +250,10 @@ impl NeedSpec {
                 competences.push(req);
             }
         }
+        let support_tools = v.check(
+            "",
+            crate::support::parse_links(&[], &draft.support_tool_links),
+        );
         v.finish()?;
         match (
             municipality,
@@ -254,7 +262,7 @@ impl NeedSpec {
             purpose,
             headcount,
             wanted_level,
-            delivery,
+            (delivery, support_tools),
         ) {
             (
                 Some(municipality),
@@ -263,7 +271,7 @@ impl NeedSpec {
                 Some(purpose),
                 Some(headcount),
                 Some(wanted_level),
-                Some(delivery),
+                (Some(delivery), Some(support_tools)),
             ) => Ok(Self {
                 municipality,
                 platform_id: draft.platform_id,
@@ -278,6 +286,7 @@ impl NeedSpec {
                 occupation_id: draft.occupation_id,
                 delivery,
                 competences,
+                support_tools,
             }),
             _ => Err(DomainError::invalid("", "invalid need")),
         }

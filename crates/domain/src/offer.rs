@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::error::Validator;
 use crate::geo::MunicipalityCode;
 use crate::lifecycle::Lifecycle;
+use crate::support::{SupportToolLink, SupportToolLinkDraft};
 use crate::values::{EqfLevel, Lang, LongText, Money, Name, Pace, WebUrl};
 use crate::{DomainError, TransitionError, string_enum};
 
@@ -56,17 +57,7 @@ impl Lifecycle for OfferStatus {
     }
 }
 
-string_enum! {
-    /// Regional support tools a need or offer can point to (Fyrbodal).
-    pub enum SupportTool {
-        /// Regional labour-market statistics.
-        Rekas = "rekas",
-        /// Study and career guidance.
-        SyvOnline = "syv_online",
-        /// Validation of prior learning.
-        ValideringVast = "validering_vast",
-    }
-}
+pub use crate::support::SupportTool;
 
 /// Raw input for one scheduled instance.
 #[derive(Debug, Clone, Default)]
@@ -181,7 +172,9 @@ pub struct OfferDraft {
     pub currency: Option<String>,
     pub validation_offered: bool,
     pub link: Option<String>,
+    /// Bare tool names (the older form); merged with `support_tool_links`.
     pub support_tools: Vec<String>,
+    pub support_tool_links: Vec<SupportToolLinkDraft>,
     pub instances: Vec<InstanceDraft>,
 }
 
@@ -199,7 +192,7 @@ pub struct OfferSpec {
     pub cost: Option<Money>,
     pub validation_offered: bool,
     pub link: Option<WebUrl>,
-    pub support_tools: Vec<SupportTool>,
+    pub support_tools: Vec<SupportToolLink>,
     pub instances: Vec<CourseInstance>,
 }
 
@@ -258,12 +251,10 @@ impl OfferSpec {
                 "name at least one competence the course teaches",
             );
         }
-        let mut tools = Vec::new();
-        for (i, t) in draft.support_tools.iter().enumerate() {
-            if let Some(t) = v.check(&format!("support_tools[{i}]"), SupportTool::parse(t)) {
-                tools.push(t);
-            }
-        }
+        let tools = v.check(
+            "",
+            crate::support::parse_links(&draft.support_tools, &draft.support_tool_links),
+        );
         if draft.instances.len() > MAX_INSTANCES_PER_OFFER {
             v.fail(
                 "instances",
@@ -281,8 +272,6 @@ impl OfferSpec {
         competence_ids.sort();
         competence_ids.dedup();
         instances.sort_by_key(|i| (i.start, i.id));
-        tools.sort();
-        tools.dedup();
         match (
             provider_id,
             title,
@@ -291,7 +280,7 @@ impl OfferSpec {
             level,
             delivery,
             cost,
-            link,
+            (link, tools),
         ) {
             (
                 Some(provider_id),
@@ -301,7 +290,7 @@ impl OfferSpec {
                 Some(level),
                 Some(delivery),
                 Some(cost),
-                Some(link),
+                (Some(link), Some(tools)),
             ) => Ok(Self {
                 provider_id,
                 title,

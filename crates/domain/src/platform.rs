@@ -148,7 +148,24 @@ pub struct Group {
     pub name: Name,
     pub focus_area: Option<FocusArea>,
     pub industry: Option<Name>,
+    /// The forum renews its structure every two years: a group for a new period is a new group.
     pub period: Period,
+}
+
+impl GroupKind {
+    /// Which kinds belong to which model: the forum has its steering group, coordination team,
+    /// competence groups and participant forum; a local platform its local competence council;
+    /// both may set up working groups.
+    pub fn fits(self, model: PlatformModel) -> bool {
+        match self {
+            Self::WorkingGroup => true,
+            Self::LocalCompetenceCouncil => model == PlatformModel::LocalPlatform,
+            Self::SteeringGroup
+            | Self::CoordinationTeam
+            | Self::CompetenceGroup
+            | Self::ParticipantForum => model == PlatformModel::Forum,
+        }
+    }
 }
 
 impl Group {
@@ -167,7 +184,77 @@ impl Group {
                 "focus_area",
                 "a competence group needs a focus area or an industry",
             )),
+            (GroupKind::CompetenceGroup, _, _) => Ok(()),
+            (_, Some(_), _) | (_, _, Some(_)) => Err(DomainError::invalid(
+                "focus_area",
+                "only competence groups are organised by focus area or industry",
+            )),
             _ => Ok(()),
+        }
+    }
+
+    /// Validates a new group of a platform with model `model`; reports every failing field.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of the group, each checked and named in errors"
+    )]
+    pub fn parse(
+        id: Uuid,
+        platform_id: Uuid,
+        model: PlatformModel,
+        kind: &str,
+        name: &str,
+        focus_area: Option<&str>,
+        industry: Option<&str>,
+        period: (chrono::NaiveDate, Option<chrono::NaiveDate>),
+    ) -> Result<Self, DomainError> {
+        let mut v = crate::error::Validator::new();
+        let kind = v.check("kind", GroupKind::parse(kind));
+        let name = v.check("name", Name::parse(name));
+        let focus_area = v.check("focus_area", focus_area.map(FocusArea::parse).transpose());
+        let industry = v.check(
+            "industry",
+            industry
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .map(Name::parse)
+                .transpose(),
+        );
+        let period = v.check(
+            "period_end",
+            Period::parse(period.0, period.1).map_err(|e| match e {
+                DomainError::Invalid(_) => {
+                    DomainError::invalid("", "must not be before period_start")
+                }
+                other => other,
+            }),
+        );
+        if let Some(kind) = kind
+            && !kind.fits(model)
+        {
+            v.fail(
+                "kind",
+                format!("a {} platform has no {kind}", model.as_str()),
+            );
+        }
+        if let (Some(kind), Some(focus_area), Some(industry)) = (kind, focus_area, &industry) {
+            v.check(
+                "focus_area",
+                Self::check_organising_principle(kind, focus_area, industry.as_ref()),
+            );
+        }
+        v.finish()?;
+        match (kind, name, focus_area, industry, period) {
+            (Some(kind), Some(name), Some(focus_area), Some(industry), Some(period)) => Ok(Self {
+                id,
+                platform_id,
+                kind,
+                name,
+                focus_area,
+                industry,
+                period,
+            }),
+            _ => Err(DomainError::invalid("kind", "invalid group")),
         }
     }
 }
@@ -177,11 +264,102 @@ impl Group {
 pub struct Membership {
     pub id: Uuid,
     pub group_id: Uuid,
-    pub person_id: Uuid,
+    pub person_id: Option<Uuid>,
     pub organisation_id: Option<Uuid>,
+    /// `chair`, `member`, `secretary`, ... in the group's own words.
     pub role: Name,
-    /// Whether the member's organisation has given its mandate (forum model).
+    /// Whether the member's organisation has given its mandate (forum model): every participant
+    /// answers to their own organisation.
     pub mandate_given: bool,
+    pub member_from: chrono::NaiveDate,
+    pub member_until: Option<chrono::NaiveDate>,
+}
+
+/// Longest role name the memberships table holds.
+pub const MAX_ROLE_CHARS: usize = 60;
+
+impl Membership {
+    /// Validates a new membership of a group with period `group`: a person or an organisation,
+    /// a role, and dates inside the group's period.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of the membership, each checked and named in errors"
+    )]
+    pub fn parse(
+        id: Uuid,
+        group_id: Uuid,
+        group: &Period,
+        person_id: Option<Uuid>,
+        organisation_id: Option<Uuid>,
+        role: &str,
+        mandate_given: bool,
+        dates: (chrono::NaiveDate, Option<chrono::NaiveDate>),
+    ) -> Result<Self, DomainError> {
+        let mut v = crate::error::Validator::new();
+        if person_id.is_none() && organisation_id.is_none() {
+            v.fail("person_id", "name the person, the organisation, or both");
+        }
+        let role = v.check("role", Name::parse(role));
+        if role
+            .as_ref()
+            .is_some_and(|r| r.as_str().chars().count() > MAX_ROLE_CHARS)
+        {
+            v.fail(
+                "role",
+                format!("must be at most {MAX_ROLE_CHARS} characters"),
+            );
+        }
+        let (from, until) = dates;
+        if !group.contains(from) {
+            v.fail("member_from", "must lie within the group's period");
+        }
+        if let Some(until) = until {
+            if until < from {
+                v.fail("member_until", "must not be before member_from");
+            } else if group.end.is_some_and(|end| until > end) {
+                v.fail("member_until", "must lie within the group's period");
+            }
+        }
+        v.finish()?;
+        match role {
+            Some(role) => Ok(Self {
+                id,
+                group_id,
+                person_id,
+                organisation_id,
+                role,
+                mandate_given,
+                member_from: from,
+                member_until: until,
+            }),
+            None => Err(DomainError::invalid("role", "invalid")),
+        }
+    }
+
+    /// Whether the membership holds on `day`.
+    pub fn is_active_on(&self, day: chrono::NaiveDate) -> bool {
+        day >= self.member_from && self.member_until.is_none_or(|u| day <= u)
+    }
+
+    /// Ends the membership on `until` (inclusive). Ending one that has ended already is a
+    /// conflict of state, reported as a transition error so it maps like the other lifecycles.
+    pub fn end(&mut self, until: chrono::NaiveDate) -> Result<(), DomainError> {
+        if self.member_until.is_some() {
+            return Err(DomainError::Transition(crate::TransitionError {
+                entity: "membership",
+                from: "ended",
+                action: "end",
+            }));
+        }
+        if until < self.member_from {
+            return Err(DomainError::invalid(
+                "until",
+                "must not be before member_from",
+            ));
+        }
+        self.member_until = Some(until);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -218,5 +396,77 @@ mod tests {
             .is_ok()
         );
         assert!(Group::check_organising_principle(GroupKind::SteeringGroup, None, None).is_ok());
+        assert!(
+            Group::check_organising_principle(
+                GroupKind::SteeringGroup,
+                Some(FocusArea::LifelongLearning),
+                None
+            )
+            .is_err()
+        );
+    }
+
+    fn day(s: &str) -> chrono::NaiveDate {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_group_fits_its_platform_model_and_has_a_sane_period() {
+        let forum = |kind: &str, end: Option<&str>| {
+            Group::parse(
+                Uuid::nil(),
+                Uuid::nil(),
+                PlatformModel::Forum,
+                kind,
+                "Styringsgruppe",
+                None,
+                None,
+                (day("2027-01-01"), end.map(day)),
+            )
+        };
+        assert!(forum("steering_group", Some("2028-12-31")).is_ok());
+        let council = forum("local_competence_council", None);
+        assert_eq!(
+            council.err().map(|e| e.field_errors()[0].field.clone()),
+            Some("kind".to_owned())
+        );
+        let backwards = forum("steering_group", Some("2026-12-31"));
+        assert_eq!(
+            backwards.err().map(|e| e.field_errors()[0].field.clone()),
+            Some("period_end".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_membership_lies_within_its_group_and_ends_once() {
+        let period = Period {
+            start: day("2025-01-01"),
+            end: Some(day("2026-12-31")),
+        };
+        let parse = |from: &str, until: Option<&str>| {
+            Membership::parse(
+                Uuid::nil(),
+                Uuid::nil(),
+                &period,
+                Some(Uuid::nil()),
+                None,
+                "member",
+                true,
+                (day(from), until.map(day)),
+            )
+        };
+        assert!(parse("2024-12-31", None).is_err());
+        assert!(parse("2025-06-01", Some("2027-01-01")).is_err());
+        assert!(parse("2025-06-01", Some("2025-05-01")).is_err());
+        let Ok(mut m) = parse("2025-06-01", None) else {
+            panic!("valid membership refused")
+        };
+        assert!(m.is_active_on(day("2026-01-01")));
+        assert!(m.end(day("2026-01-31")).is_ok());
+        assert!(!m.is_active_on(day("2026-02-01")));
+        assert!(matches!(
+            m.end(day("2026-02-28")),
+            Err(DomainError::Transition(_))
+        ));
     }
 }

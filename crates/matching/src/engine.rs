@@ -18,6 +18,9 @@ use crate::geography::{Geography, Proximity};
 use crate::normalise::{detect_lang, index_term, index_terms, word_spans};
 use crate::taxonomy::{Lang, Taxonomy};
 
+mod search;
+pub use search::OfferHit;
+
 // ---------------------------------------------------------------------------------------------
 // Public documents
 // ---------------------------------------------------------------------------------------------
@@ -319,6 +322,12 @@ const NICE_WEIGHT: f64 = 0.4;
 const UNRESOLVED_CREDIT: f64 = 0.6;
 /// Without shared concepts, a candidate needs at least this text similarity.
 const MIN_TEXT_ONLY: f64 = 0.15;
+/// An offer for a need with requirements must earn at least this share of the competence
+/// credit it could earn (unresolved labels can earn only [`UNRESOLVED_CREDIT`] of theirs).
+/// Place, time, seats, level and delivery say whether an offer *can* serve a need, not whether
+/// it teaches what is asked; without this floor they alone lift a truck course over the
+/// threshold for a farrier need.
+const MIN_RELEVANCE: f64 = 0.2;
 /// Term postings longer than this share of the index are not used for candidate retrieval
 /// (they would pull in a large part of the index and carry little signal).
 const MAX_TERM_DF_SHARE: usize = 50;
@@ -1259,7 +1268,8 @@ impl Engine {
     }
 
     /// The cheap numeric part of an offer's score for a need (text left at 0); `None` when the
-    /// offer cannot serve (all instances past).
+    /// offer cannot serve (all instances past) or is not relevant: it shows no evidence for any
+    /// must-have, or earns less than [`MIN_RELEVANCE`] of the competence credit it could.
     fn offer_parts<'a>(
         &self,
         need: &NeedDoc,
@@ -1270,6 +1280,7 @@ impl Engine {
     ) -> Option<OfferParts<'a>> {
         let fit = self.best_instance(need, profile.muni, offer, opts)?;
         let mut total = profile.must.len() as f64 + NICE_WEIGHT * profile.nice.len() as f64;
+        let mut attainable = total;
         let mut got = match concept_weight {
             Some(w) => w,
             None => {
@@ -1278,9 +1289,13 @@ impl Engine {
                 covered_must as f64 + NICE_WEIGHT * covered_nice as f64
             }
         };
+        let mut any_must = !profile.must.is_empty();
+        let mut must_evidence = profile.must.iter().any(|c| offer.teaches(c));
         for u in &profile.unresolved {
             let weight = if u.must { 1.0 } else { NICE_WEIGHT };
             total += weight;
+            attainable += weight * UNRESOLVED_CREDIT;
+            any_must |= u.must;
             if !u.terms.is_empty() {
                 let hits = u
                     .terms
@@ -1288,7 +1303,17 @@ impl Engine {
                     .filter(|t| t.is_some_and(|t| offer.terms.contains(t)))
                     .count();
                 got += weight * UNRESOLVED_CREDIT * hits as f64 / u.terms.len() as f64;
+                must_evidence |= u.must && hits > 0;
             }
+        }
+        // Relevance gates: an offer that teaches none of the must-haves, or too little of what
+        // is asked, is no suggestion however close, soon and roomy it is.
+        if profile.has_requirements()
+            && ((any_must && !must_evidence)
+                || attainable <= 0.0
+                || got / attainable + 1e-12 < MIN_RELEVANCE)
+        {
+            return None;
         }
         let competence = if total > 0.0 { got / total } else { 0.0 };
         let w = &opts.weights;
@@ -1618,9 +1643,15 @@ impl Engine {
     // Contacts
     // -----------------------------------------------------------------------------------------
 
-    fn contact_geography(&self, need: &NeedDoc, contact: &ContactDoc) -> (f64, &'static str) {
+    /// How well a contact's municipalities cover the need's place; `None` for nationwide
+    /// contacts (no municipalities listed).
+    fn contact_geography(
+        &self,
+        need: &NeedDoc,
+        contact: &ContactDoc,
+    ) -> (f64, Option<Proximity>, &'static str) {
         if contact.municipalities.is_empty() {
-            return (0.5, "nationwide");
+            return (0.5, None, "nationwide");
         }
         let best = contact
             .municipalities
@@ -1629,17 +1660,29 @@ impl Engine {
             .min()
             .unwrap_or(Proximity::Far);
         match best {
-            Proximity::Same => (1.0, "covers the need's municipality"),
-            Proximity::Cluster => (0.8, "covers the need's cluster"),
-            Proximity::Region => (0.6, "covers the need's region"),
-            Proximity::Far => (0.1, "works elsewhere"),
+            Proximity::Same => (1.0, Some(best), "covers the need's municipality"),
+            Proximity::Cluster => (0.8, Some(best), "covers the need's cluster"),
+            Proximity::Region => (0.6, Some(best), "covers the need's region"),
+            Proximity::Far => (0.1, Some(best), "works elsewhere"),
         }
     }
 
-    /// Contacts who cover the need's competences (or area text) and place.
+    /// Contacts who cover the need's competences (or area text) in its municipality, cluster or
+    /// region, or nationwide. Contacts who only work in other regions are never suggested: a
+    /// contact is who organises something locally.
+    ///
+    /// When no offer fits the need, the contacts of its municipality (or, when it has none, of
+    /// its cluster) are suggested even without a competence match, judged on place and area
+    /// text (competence weight 0): they are who can organise training locally when no course
+    /// exists.
     #[must_use]
     pub fn suggest_contacts(&self, need: &NeedDoc, opts: &MatchOptions) -> Vec<Suggestion> {
         let w = &opts.weights;
+        let probe = MatchOptions {
+            max_results: 1,
+            ..opts.clone()
+        };
+        let no_offer_fits = self.suggest_offers(need, &probe).is_empty();
         let profile = self.profile(need, &mut LexRef::Lookup(&self.lexicon));
         let n = self.contacts.len();
         let query = Query::new(&profile.terms, &self.contact_postings, n);
@@ -1647,14 +1690,43 @@ impl Engine {
         for u in &profile.unresolved {
             retrieval_terms.extend(u.terms.iter().flatten());
         }
-        let candidates =
+        let mut candidates =
             self.contact_postings
                 .candidates(&profile.all_concepts(), &retrieval_terms, n);
+        // Contacts are few (one or two per municipality): the fallback looks at all of them.
+        let fallback_place = if no_offer_fits {
+            let nearest = self
+                .contacts
+                .items
+                .iter()
+                .flatten()
+                .filter_map(|c| self.contact_geography(need, &c.doc).1)
+                .min();
+            nearest.filter(|p| matches!(p, Proximity::Same | Proximity::Cluster))
+        } else {
+            None
+        };
+        if fallback_place.is_some() {
+            candidates.extend(
+                self.contacts
+                    .items
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.is_some())
+                    .map(|(slot, _)| as_u32(slot)),
+            );
+            candidates.sort_unstable();
+            candidates.dedup();
+        }
         let mut out = Vec::new();
         for slot in candidates {
             let Some(contact) = self.contacts.get(slot) else {
                 continue;
             };
+            let (geography, proximity, geo_text) = self.contact_geography(need, &contact.doc);
+            if proximity == Some(Proximity::Far) {
+                continue;
+            }
             let covers = |c: &Uuid| contact.concepts.binary_search(c).is_ok();
             let covered_must: Vec<Uuid> = profile.must.iter().copied().filter(covers).collect();
             let missing_must: Vec<Uuid> = profile
@@ -1685,32 +1757,46 @@ impl Engine {
                 area_hits as f64 / contact.terms.known.len() as f64
             };
             let text = cos.max(area_share * 0.8);
-            if competence <= 0.0 && text < MIN_TEXT_ONLY {
+            let fallback = fallback_place.is_some() && proximity == fallback_place;
+            if competence <= 0.0 && text < MIN_TEXT_ONLY && !fallback {
                 continue;
             }
-            let (geography, geo_text) = self.contact_geography(need, &contact.doc);
-            let factors = vec![
-                Factor {
-                    name: "competence".into(),
-                    score: competence,
-                    weight: if total > 0.0 { w.competence } else { 0.0 },
-                },
-                Factor {
-                    name: "text".into(),
-                    score: text,
-                    weight: w.text,
-                },
-                Factor {
-                    name: "geography".into(),
-                    score: geography,
-                    weight: w.geography,
-                },
-            ];
-            let score = combine(&factors);
+            let factors_with = |competence_weight: f64| {
+                vec![
+                    Factor {
+                        name: "competence".into(),
+                        score: competence,
+                        weight: competence_weight,
+                    },
+                    Factor {
+                        name: "text".into(),
+                        score: text,
+                        weight: w.text,
+                    },
+                    Factor {
+                        name: "geography".into(),
+                        score: geography,
+                        weight: w.geography,
+                    },
+                ]
+            };
+            let mut factors = factors_with(if total > 0.0 { w.competence } else { 0.0 });
+            let mut score = combine(&factors);
+            if fallback {
+                let by_place = factors_with(0.0);
+                let place_score = combine(&by_place);
+                if place_score > score {
+                    factors = by_place;
+                    score = place_score;
+                }
+            }
             if score < opts.min_score {
                 continue;
             }
             let mut parts = Vec::new();
+            if fallback {
+                parts.push("no course fits this need; a local contact can organise one".to_owned());
+            }
             let covered_all: Vec<Uuid> =
                 covered_must.iter().chain(&covered_nice).copied().collect();
             if !covered_all.is_empty() {

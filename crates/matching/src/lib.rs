@@ -14,7 +14,7 @@ pub mod taxonomy;
 
 pub use engine::{
     ContactDoc, Delivery, DeliveryPreference, Demand, Engine, Evidence, Factor, InstanceDoc,
-    MatchOptions, NeedDoc, OfferDoc, Requirement, Suggestion, SuggestionKind, Weights,
+    MatchOptions, NeedDoc, OfferDoc, OfferHit, Requirement, Suggestion, SuggestionKind, Weights,
     WeightsError,
 };
 pub use geography::{Geography, MunicipalityGeo, Proximity};

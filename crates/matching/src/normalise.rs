@@ -70,9 +70,14 @@ fn push_folded_char(c: char, out: &mut String) {
         'ö' | 'ø' => out.push('o'),
         c if c.is_ascii() => out.push(c),
         c => {
+            // Decomposed letters can reveal æ/ø ("ǽ" is æ + acute): fold those too, so that
+            // folding is idempotent.
             for d in std::iter::once(c).nfd() {
-                if !is_combining_mark(d) {
-                    out.push(d);
+                match d {
+                    'æ' => out.push('a'),
+                    'ø' => out.push('o'),
+                    d if is_combining_mark(d) => {}
+                    d => out.push(d),
                 }
             }
         }

@@ -525,3 +525,100 @@ fn remove_and_upsert_offers_update_the_index() {
     assert_eq!(e.offer_count(), 16);
     assert_eq!(top(&e.suggest_offers(&n, &opts())), Some(101));
 }
+
+#[test]
+fn an_offer_teaching_only_a_nice_to_have_is_no_suggestion() {
+    // The truck course in the same cluster, starting in time with seats, covers the need's
+    // nice-to-have (safety) but none of its must-haves: place and time alone do not make it fit.
+    let e = engine();
+    let mut n = need(
+        20,
+        "Hydraulikmontörer",
+        "1482",
+        vec![must_id(HYDRAULICS), nice_id(SAFETY)],
+    );
+    n.needed_by = Some(date("2027-06-01"));
+    let s = e.suggest_offers(&n, &opts());
+    assert_eq!(top(&s), Some(113), "{s:#?}");
+    for other in [108, 114] {
+        assert!(
+            !ids(&s).contains(&other),
+            "{other} teaches only safety: {s:#?}"
+        );
+    }
+}
+
+#[test]
+fn an_offer_teaching_a_small_share_of_what_is_asked_is_no_suggestion() {
+    // One of six must-haves (a sixth of the credit) is below the relevance floor.
+    let e = engine();
+    let n = need(
+        21,
+        "Allround industriarbetare",
+        "1480",
+        vec![
+            must_id(CNC),
+            must_id(BLUEPRINT),
+            must_id(QUALITY),
+            must_id(CRANE),
+            must_id(HYDRAULICS),
+            must_id(FORKLIFT),
+        ],
+    );
+    let s = e.suggest_offers(&n, &opts());
+    assert!(ids(&s).contains(&106), "three of six: {s:#?}");
+    assert!(!ids(&s).contains(&108), "one of six: {s:#?}");
+    // Every suggestion earns at least the floor of its competence credit.
+    for x in &s {
+        let competence = x.factors.iter().find(|f| f.name == "competence");
+        assert!(competence.is_some_and(|f| f.score >= 0.2 - 1e-9), "{x:#?}");
+    }
+}
+
+#[test]
+fn when_no_course_fits_the_local_contact_is_suggested() {
+    let mut e = engine();
+    for (n, municipalities, concepts, area) in [
+        (401u128, vec!["1490"], vec![], "Lantbruk och hästnäring"),
+        (402, vec!["0180"], vec![], "Hästnäring"),
+        (403, vec!["1481"], vec![COOKING], "Restaurang"),
+        (404, vec!["0301"], vec![HYDRAULICS], "Verkstad"),
+    ] {
+        e.upsert_contact(ContactDoc {
+            id: id(n),
+            municipalities: municipalities.into_iter().map(str::to_owned).collect(),
+            concepts: concepts.into_iter().map(id).collect(),
+            area_text: vec![area.to_owned()],
+        });
+    }
+    let farrier = need(30, "Hovslagare", "1490", vec![must("hovslagning")]);
+    assert!(e.suggest_offers(&farrier, &opts()).is_empty());
+    let s = e.suggest_contacts(&farrier, &opts());
+    assert_eq!(
+        ids(&s),
+        vec![401],
+        "the municipality's own contact only: {s:#?}"
+    );
+    assert!(
+        s[0].explanation.starts_with("no course fits this need"),
+        "{}",
+        s[0].explanation
+    );
+    assert!(s[0].score >= opts().min_score);
+
+    // A need that a course fits gets no fallback contact.
+    let welder = need(31, "Svetsare", "1490", vec![must("MIG/MAG-svetsning")]);
+    assert!(!e.suggest_offers(&welder, &opts()).is_empty());
+    assert!(!ids(&e.suggest_contacts(&welder, &opts())).contains(&401));
+
+    // A contact in another region is never suggested, however well its areas fit.
+    let hydraulics = need(32, "Hydraulik", "1401", vec![must_id(HYDRAULICS)]);
+    assert!(!ids(&e.suggest_contacts(&hydraulics, &opts())).contains(&404));
+}
+
+fn nice_id(c: u128) -> broker_matching::Requirement {
+    broker_matching::Requirement {
+        must_have: false,
+        ..must_id(c)
+    }
+}

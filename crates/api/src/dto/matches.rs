@@ -75,6 +75,7 @@ pub struct OutcomeDto {
 /// Per-request weight overrides for a broker exploring (each 0..1).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct WeightParams {
     pub w_competence: Option<f64>,
     pub w_text: Option<f64>,

@@ -2,10 +2,18 @@
 //! fields; conversion into domain values happens in `TryFrom`/`into_draft` so every rule lives in
 //! `broker-domain`.
 
+pub mod course_requests;
+pub mod escalation;
+pub mod forum;
 pub mod matches;
+pub mod meetings;
 pub mod needs;
 pub mod offers;
+pub mod public;
 pub mod reference;
+pub mod reports;
+pub mod support;
+pub mod taxonomy;
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

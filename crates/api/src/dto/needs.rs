@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::dto::support::SupportToolLinkDto;
+
 /// Which ways of studying suit the people concerned.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -66,6 +68,9 @@ pub struct NeedInput {
     pub delivery: Option<DeliveryDto>,
     #[serde(default)]
     pub competences: Vec<RequirementInput>,
+    /// Support tools the need points to (REKAS, SYV Online, Validering Väst, other).
+    #[serde(default)]
+    pub support_tool_links: Vec<SupportToolLinkDto>,
     /// `open` (default) or `draft`.
     pub status: Option<String>,
 }
@@ -95,6 +100,7 @@ impl NeedInput {
                     level: c.level,
                 })
                 .collect(),
+            support_tool_links: crate::dto::support::drafts(&self.support_tool_links),
         }
     }
 }
@@ -114,6 +120,8 @@ pub struct NeedPatch {
     pub occupation_id: Option<Uuid>,
     pub delivery: Option<DeliveryDto>,
     pub competences: Option<Vec<RequirementInput>>,
+    /// Replaces every support-tool link.
+    pub support_tool_links: Option<Vec<SupportToolLinkDto>>,
     /// `open` to open a draft.
     pub status: Option<String>,
 }
@@ -157,6 +165,7 @@ pub struct NeedDto {
     pub occupation_id: Option<Uuid>,
     pub delivery: DeliveryDto,
     pub competences: Vec<RequirementDto>,
+    pub support_tool_links: Vec<SupportToolLinkDto>,
     /// `local`, `cluster` or `subregional`: where the need is being brokered.
     pub escalation_level: String,
     pub entered_by: String,
@@ -191,6 +200,7 @@ impl NeedDto {
                 part_time: s.delivery.part_time,
             },
             competences: s.competences.iter().map(RequirementDto::from).collect(),
+            support_tool_links: crate::dto::support::dtos(&s.support_tools),
             escalation_level: escalation_level.to_owned(),
             entered_by: n.entered_by.clone(),
             created_at: n.created_at,

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::dto::support::SupportToolLinkDto;
+
 /// One scheduled run of a course.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -68,8 +70,11 @@ pub struct OfferInput {
     #[serde(default)]
     pub validation_offered: bool,
     pub link: Option<String>,
+    /// Support tools by name only (the older form); `support_tool_links` carries URL and note.
     #[serde(default)]
     pub support_tools: Vec<String>,
+    #[serde(default)]
+    pub support_tool_links: Vec<SupportToolLinkDto>,
     #[serde(default)]
     pub instances: Vec<InstanceInput>,
 }
@@ -90,6 +95,7 @@ impl OfferInput {
             validation_offered: self.validation_offered,
             link: self.link.clone(),
             support_tools: self.support_tools.clone(),
+            support_tool_links: crate::dto::support::drafts(&self.support_tool_links),
             instances: self.instances.iter().map(InstanceDraft::from).collect(),
         }
     }
@@ -111,7 +117,10 @@ pub struct OfferPatch {
     pub currency: Option<String>,
     pub validation_offered: Option<bool>,
     pub link: Option<String>,
+    /// Tool names only; links of tools still listed keep their URL and note.
     pub support_tools: Option<Vec<String>>,
+    /// Replaces every support-tool link.
+    pub support_tool_links: Option<Vec<SupportToolLinkDto>>,
     pub instances: Option<Vec<InstanceInput>>,
 }
 
@@ -170,7 +179,9 @@ pub struct OfferDto {
     pub currency: Option<String>,
     pub validation_offered: bool,
     pub link: Option<String>,
+    /// The tools of `support_tool_links`, by name.
     pub support_tools: Vec<String>,
+    pub support_tool_links: Vec<SupportToolLinkDto>,
     pub instances: Vec<InstanceDto>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -208,11 +219,11 @@ impl OfferDto {
             currency: s.cost.map(|c| c.currency.code().to_owned()),
             validation_offered: s.validation_offered,
             link: s.link.as_ref().map(|l| l.as_str().to_owned()),
-            support_tools: s
-                .support_tools
+            support_tools: broker_domain::support::tools_of(&s.support_tools)
                 .iter()
                 .map(|t| t.as_str().to_owned())
                 .collect(),
+            support_tool_links: crate::dto::support::dtos(&s.support_tools),
             instances: s.instances.iter().map(InstanceDto::from).collect(),
             created_at: o.created_at,
             updated_at: o.updated_at,

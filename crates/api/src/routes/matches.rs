@@ -21,13 +21,21 @@ use crate::extract::ValidJson;
 
 /// Match rows to DTOs with a readable label for each target.
 pub async fn to_dtos(state: &AppState, rows: Vec<MatchRow>) -> Result<Vec<MatchDto>, ApiError> {
+    let labels = target_labels(state, rows.iter().map(|r| (r.kind.as_str(), r.target_id))).await?;
+    Ok(rows.into_iter().map(|r| dto(r, &labels)).collect())
+}
+
+/// Display labels of suggestion targets (offer titles, need summaries, contact names), by id.
+pub async fn target_labels<'a>(
+    state: &AppState,
+    targets: impl Iterator<Item = (&'a str, Uuid)>,
+) -> Result<HashMap<Uuid, String>, ApiError> {
     let conn = state.store.conn();
-    let ids = |kind: &str| {
-        rows.iter()
-            .filter(|r| r.kind == kind)
-            .map(|r| r.target_id)
-            .collect::<Vec<_>>()
-    };
+    let mut by_kind: HashMap<&str, Vec<Uuid>> = HashMap::new();
+    for (kind, id) in targets {
+        by_kind.entry(kind).or_default().push(id);
+    }
+    let ids = |kind: &str| by_kind.get(kind).cloned().unwrap_or_default();
     let mut labels: HashMap<Uuid, String> = HashMap::new();
     for o in offers::get_many(conn, &ids("offer")).await? {
         labels.insert(o.id, o.spec.title.as_str().to_owned());
@@ -53,7 +61,7 @@ pub async fn to_dtos(state: &AppState, rows: Vec<MatchRow>) -> Result<Vec<MatchD
             labels.insert(p.id, p.name);
         }
     }
-    Ok(rows.into_iter().map(|r| dto(r, &labels)).collect())
+    Ok(labels)
 }
 
 fn dto(r: MatchRow, labels: &HashMap<Uuid, String>) -> MatchDto {
@@ -210,7 +218,9 @@ pub async fn decide(
             entity: "match",
             entity_id: Some(*id),
             before: Some(serde_json::json!({"status": before.status, "version": before.version})),
-            after: Some(serde_json::json!({"status": after.status, "version": after.version, "reason": after.reason})),
+            // The need and platform tag the feed event, so followers of the need's municipality,
+            // competences and platform hear about the decision.
+            after: Some(serde_json::json!({"status": after.status, "version": after.version, "reason": after.reason, "need_id": after.need_id, "platform_id": after.platform_id, "kind": after.kind})),
         },
     )
     .await?;

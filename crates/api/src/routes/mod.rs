@@ -3,11 +3,23 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub mod audit;
+pub mod course_requests;
+pub mod escalation;
+pub mod expiry;
+pub mod explore;
+pub mod forum;
 pub mod matches;
+pub mod me;
+pub mod meetings;
 pub mod needs;
 pub mod offers;
+pub mod public;
 pub mod reference;
+pub mod reports;
 pub mod system;
+pub mod taxonomy;
+pub mod webhooks;
 
 /// Registers every handler (used both by the server and by the spec generator).
 pub fn api(cfg: &mut ServiceConfig) {
@@ -40,7 +52,64 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(matches::queue)
         .service(matches::get)
         .service(matches::decide)
-        .service(matches::add_outcome);
+        .service(matches::add_outcome)
+        .service(explore::explore)
+        .service(taxonomy::search)
+        .service(taxonomy::parse)
+        .service(taxonomy::get)
+        .service(taxonomy::occupations)
+        .service(taxonomy::changes)
+        .service(reports::gap)
+        .service(audit::list)
+        .service(expiry::run)
+        .service(forum::groups::list)
+        .service(forum::groups::create)
+        .service(forum::groups::get)
+        .service(forum::memberships::list)
+        .service(forum::memberships::add)
+        .service(forum::memberships::end)
+        .service(forum::group_needs::list_needs)
+        .service(forum::group_needs::gaps)
+        .service(forum::proposals::create)
+        .service(forum::proposals::list)
+        .service(forum::proposals::get)
+        .service(forum::proposals::take_action)
+        .service(forum::proposals::events)
+        .service(forum::workshops::create)
+        .service(forum::workshops::list)
+        .service(forum::workshops::get)
+        .service(forum::workshops::discuss)
+        .service(forum::recommendations::create)
+        .service(forum::recommendations::list)
+        .service(forum::recommendations::get)
+        .service(forum::recommendations::record_follow_up)
+        .service(escalation::escalate)
+        .service(escalation::run)
+        .service(course_requests::create)
+        .service(course_requests::list)
+        .service(course_requests::get)
+        .service(course_requests::send)
+        .service(course_requests::answer)
+        .service(course_requests::answers)
+        .service(course_requests::decide)
+        .service(course_requests::events)
+        .service(meetings::create)
+        .service(meetings::list)
+        .service(meetings::get)
+        .service(meetings::update)
+        .service(reports::activity)
+        .service(me::subscriptions)
+        .service(me::subscribe)
+        .service(me::unsubscribe)
+        .service(me::feed)
+        .service(webhooks::create)
+        .service(webhooks::list)
+        .service(webhooks::get)
+        .service(webhooks::update)
+        .service(webhooks::remove)
+        .service(webhooks::deliveries)
+        .service(webhooks::redeliver);
+    public::register(cfg);
 }
 
 /// Plain actix registration for the server.

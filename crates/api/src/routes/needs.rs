@@ -204,6 +204,8 @@ async fn insert(
     )
     .await?;
     needs::add_event(conn, id, "routed", serde_json::json!({"platform_id": platform.id, "platform": platform.name, "level": "local"}), who.subject()).await?;
+    crate::routes::forum::routing::record_group_route(conn, &record, platform, who.subject())
+        .await?;
     audit::record(
         conn,
         audit::AuditEntry {
@@ -449,6 +451,7 @@ fn csv_rows(body: &[u8]) -> Result<BatchRows, ApiError> {
                 occupation_id,
                 delivery: None::<DeliveryDto>,
                 competences,
+                support_tool_links: Vec::new(),
                 status: cell("status"),
             },
         ));
@@ -714,9 +717,13 @@ pub async fn update(
                 })
                 .collect()
         }),
+        support_tool_links: p
+            .support_tool_links
+            .clone()
+            .unwrap_or_else(|| crate::dto::support::dtos(&s.support_tools)),
         status: None,
     };
-    let (spec, _, _, expires_on) = prepare(&state, &who, &input).await?;
+    let (spec, platform, _, expires_on) = prepare(&state, &who, &input).await?;
     let status = match p.status.as_deref() {
         None => n.status,
         Some("open") if n.status == NeedStatus::Draft => NeedStatus::Open,
@@ -734,6 +741,8 @@ pub async fn update(
         i32::try_from(p.version).map_err(|_| ApiError::field("version", "out of range"))?;
     let txn = state.store.begin().await?;
     let after = needs::replace(&txn, *id, version, &spec, status, expires_on).await?;
+    crate::routes::forum::routing::record_group_route(&txn, &after, &platform, who.subject())
+        .await?;
     audit::record(
         &txn,
         audit::AuditEntry {

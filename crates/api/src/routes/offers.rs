@@ -268,6 +268,11 @@ pub async fn update(
     let current = offers::get(state.store.conn(), *id).await?;
     must_own(&who, &current)?;
     let s = &current.spec;
+    let (support_tools, support_tool_links) = crate::dto::support::patched(
+        &s.support_tools,
+        p.support_tools.as_deref(),
+        p.support_tool_links.as_deref(),
+    );
     let mut draft = OfferDraft {
         provider_id: Some(s.provider_id),
         title: p
@@ -307,12 +312,8 @@ pub async fn update(
             .link
             .clone()
             .or_else(|| s.link.as_ref().map(|l| l.as_str().to_owned())),
-        support_tools: p.support_tools.clone().unwrap_or_else(|| {
-            s.support_tools
-                .iter()
-                .map(|t| t.as_str().to_owned())
-                .collect()
-        }),
+        support_tools,
+        support_tool_links,
         instances: match &p.instances {
             Some(given) => given.iter().map(InstanceDraft::from).collect(),
             None => s

@@ -16,6 +16,10 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The group that gave it.
+    pub group_id: Option<Uuid>,
+    pub addressee_organisation_id: Option<Uuid>,
+    pub addressee_person_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,10 +22,13 @@ pub struct AuditEntry {
     pub after: Option<serde_json::Value>,
 }
 
+/// Also appends the write to the event log (feed and webhook outbox) in the same transaction.
 pub async fn record(conn: &impl ConnectionTrait, e: AuditEntry) -> Result<(), StoreError> {
+    let at = Utc::now();
+    super::notify::append(conn, &e, at).await?;
     audit_event::Entity::insert(audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
-        at: Set(Utc::now()),
+        at: Set(at),
         actor: Set(e.actor),
         action: Set(e.action),
         entity: Set(e.entity.to_owned()),

@@ -367,3 +367,32 @@ pub async fn outcomes(
         .all(conn)
         .await?)
 }
+
+/// The needs (of `need_ids`) that have at least one course offer suggested, deferred or accepted:
+/// the gap report counts the rest as unmatched.
+pub async fn needs_with_offer_in_sight(
+    conn: &impl ConnectionTrait,
+    need_ids: &[Uuid],
+) -> Result<std::collections::HashSet<Uuid>, StoreError> {
+    use sea_orm::QuerySelect;
+    let mut found = std::collections::HashSet::new();
+    // Chunked so the IN list stays within every engine's parameter limit.
+    for chunk in need_ids.chunks(500) {
+        let ids: Vec<Uuid> = match_suggestion::Entity::find()
+            .select_only()
+            .column(match_suggestion::Column::NeedId)
+            .distinct()
+            .filter(match_suggestion::Column::NeedId.is_in(chunk.to_vec()))
+            .filter(match_suggestion::Column::Kind.eq(MatchKind::Offer.as_str()))
+            .filter(match_suggestion::Column::Status.is_in([
+                MatchStatus::Suggested.as_str(),
+                MatchStatus::Deferred.as_str(),
+                MatchStatus::Accepted.as_str(),
+            ]))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        found.extend(ids);
+    }
+    Ok(found)
+}

@@ -2,14 +2,22 @@
 //! transaction) so callers choose the transaction boundary; functions that must be atomic on
 //! their own open one themselves.
 
+pub mod activity;
 pub mod audit;
+pub mod course_requests;
+pub mod escalation;
 pub mod forum;
 pub mod idempotency;
 pub mod matches;
+pub mod meetings;
 pub mod needs;
+pub mod notify;
 pub mod offers;
 pub mod reference;
+mod support_tools;
 pub mod taxonomy;
+pub mod webhooks;
+pub mod workshops;
 
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QuerySelect, Select};
 

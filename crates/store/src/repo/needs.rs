@@ -10,7 +10,7 @@ use broker_domain::need::{
 };
 use broker_domain::values::{EqfLevel, Headcount, Label, LongText, Name};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -60,6 +60,7 @@ fn active_model(
         delivery_on_site: Set(spec.delivery.on_site),
         delivery_distance: Set(spec.delivery.distance),
         delivery_part_time: Set(spec.delivery.part_time),
+        support_tools: Set(super::support_tools::to_json(&spec.support_tools)),
         status: Set(status.as_str().to_owned()),
         ..Default::default()
     }
@@ -101,7 +102,6 @@ pub async fn insert(conn: &impl ConnectionTrait, n: &NewNeed) -> Result<NeedReco
     let now = Utc::now();
     let mut row = active_model(n.id, &n.spec, n.platform_id, n.status, n.expires_on);
     row.entered_by = Set(n.entered_by.clone());
-    row.support_tools = Set(serde_json::json!([]));
     row.escalation_level = Set("local".to_owned());
     row.version = Set(1);
     row.created_at = Set(now);
@@ -161,6 +161,7 @@ fn to_record(m: need::Model, comps: Vec<need_competence::Model>) -> Result<NeedR
             part_time: m.delivery_part_time,
         },
         competences,
+        support_tools: super::support_tools::from_json("need", &m.support_tools)?,
     };
     Ok(NeedRecord {
         need: Need {
@@ -372,25 +373,29 @@ pub async fn transition(
     Ok((before, get(conn, id).await?))
 }
 
-/// Moves a need to a higher brokering level and onto that level's platform.
+/// Moves a need to a higher brokering level and onto that level's platform, when
+/// `expected_version` is still current (an edit or another escalation in between wins).
 pub async fn escalate(
     conn: &impl ConnectionTrait,
     id: Uuid,
+    expected_version: i32,
     level: &str,
     platform_id: Uuid,
-) -> Result<(), StoreError> {
-    need::Entity::update_many()
+) -> Result<NeedRecord, StoreError> {
+    let res = need::Entity::update_many()
         .col_expr(need::Column::EscalationLevel, Expr::value(level))
         .col_expr(need::Column::PlatformId, Expr::value(platform_id))
-        .col_expr(
-            need::Column::Version,
-            Expr::col(need::Column::Version).add(1i32),
-        )
+        .col_expr(need::Column::Version, Expr::value(expected_version + 1))
         .col_expr(need::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(need::Column::Id.eq(id))
+        .filter(need::Column::Version.eq(expected_version))
         .exec(conn)
         .await?;
-    Ok(())
+    if res.rows_affected == 0 {
+        let current = get(conn, id).await?;
+        return Err(StoreError::stale("need", current.need.version));
+    }
+    get(conn, id).await
 }
 
 /// Active needs whose expiry date has passed.

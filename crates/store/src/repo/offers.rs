@@ -4,9 +4,7 @@ use std::collections::HashMap;
 
 use broker_domain::geo::MunicipalityCode;
 use broker_domain::lifecycle::Lifecycle;
-use broker_domain::offer::{
-    CourseInstance, Delivery, Offer, OfferAction, OfferSpec, OfferStatus, SupportTool,
-};
+use broker_domain::offer::{CourseInstance, Delivery, Offer, OfferAction, OfferSpec, OfferStatus};
 use broker_domain::values::{EqfLevel, Label, Lang, LongText, Money, Name, Pace, WebUrl};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Query};
@@ -31,7 +29,6 @@ fn active_model(
     today: NaiveDate,
 ) -> offer::ActiveModel {
     let labels: Vec<&str> = spec.competence_labels.iter().map(Label::as_str).collect();
-    let tools: Vec<&str> = spec.support_tools.iter().map(|t| t.as_str()).collect();
     offer::ActiveModel {
         id: Set(id),
         provider_id: Set(spec.provider_id),
@@ -45,7 +42,7 @@ fn active_model(
         currency: Set(spec.cost.map(|c| c.currency.code().to_owned())),
         validation_offered: Set(spec.validation_offered),
         link: Set(spec.link.as_ref().map(|l| l.as_str().to_owned())),
-        support_tools: Set(json_list(&tools)),
+        support_tools: Set(super::support_tools::to_json(&spec.support_tools)),
         status: Set(status.as_str().to_owned()),
         next_start: Set(spec.next_start(today)),
         ..Default::default()
@@ -195,11 +192,7 @@ fn to_offer(
             .map(WebUrl::parse)
             .transpose()
             .map_err(corrupt)?,
-        support_tools: string_list(&m.support_tools)
-            .iter()
-            .map(|t| SupportTool::parse(t))
-            .collect::<Result<_, _>>()
-            .map_err(corrupt)?,
+        support_tools: super::support_tools::from_json("offer", &m.support_tools)?,
         instances,
     };
     Ok(Offer {
@@ -283,6 +276,8 @@ pub enum OfferSort {
     Updated,
     /// Title A-Z.
     Title,
+    /// Most recently published first (feeds).
+    Published,
 }
 
 /// Filters for listing offers; scope fields restrict to the caller's reach.
@@ -301,7 +296,10 @@ pub struct OfferFilter {
     pub ids: Option<Vec<Uuid>>,
     pub deliveries: Vec<String>,
     pub levels: Vec<i16>,
+    /// Offers with an instance starting on or after this date (the same instance that is in
+    /// `municipalities`, when those are given).
     pub starts_from: Option<NaiveDate>,
+    /// Offers with an instance starting on or before this date (likewise).
     pub starts_to: Option<NaiveDate>,
     pub language: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
@@ -318,24 +316,18 @@ fn condition(f: &OfferFilter) -> Condition {
     if !f.statuses.is_empty() {
         cond = cond.add(offer::Column::Status.is_in(f.statuses.clone()));
     }
-    if !f.municipalities.is_empty() {
-        let mut inst = Condition::any()
-            .add(offer_instance::Column::MunicipalityCode.is_in(f.municipalities.clone()));
-        if f.include_distance {
-            inst = inst.add(offer_instance::Column::Distance.eq(true));
-        }
-        cond = cond.add(
-            offer::Column::Id.in_subquery(
-                Query::select()
-                    .column(offer_instance::Column::OfferId)
-                    .from(offer_instance::Entity)
-                    .cond_where(inst)
-                    .to_owned(),
-            ),
-        );
-    }
-    if f.starts_from.is_some() || f.starts_to.is_some() {
+    // Place and start dates must hold for the same instance: "starts in Uddevalla after today",
+    // not "held in Uddevalla once, and somewhere after today".
+    if !f.municipalities.is_empty() || f.starts_from.is_some() || f.starts_to.is_some() {
         let mut inst = Condition::all();
+        if !f.municipalities.is_empty() {
+            let mut place = Condition::any()
+                .add(offer_instance::Column::MunicipalityCode.is_in(f.municipalities.clone()));
+            if f.include_distance {
+                place = place.add(offer_instance::Column::Distance.eq(true));
+            }
+            inst = inst.add(place);
+        }
         if let Some(d) = f.starts_from {
             inst = inst.add(offer_instance::Column::StartDate.gte(d));
         }
@@ -396,6 +388,7 @@ pub async fn list(
             .order_by_asc(offer::Column::NextStart),
         OfferSort::Updated => select.order_by_desc(offer::Column::UpdatedAt),
         OfferSort::Title => select.order_by_asc(offer::Column::Title),
+        OfferSort::Published => select.order_by_desc(offer::Column::PublishedAt),
     };
     let select = select.order_by_asc(offer::Column::Id);
     let page = super::paginate(conn, select, limit, offset).await?;
@@ -510,4 +503,116 @@ pub async fn published_fingerprint(
         .count(conn)
         .await?;
     Ok((latest, count))
+}
+
+/// Ids of every offer matching the filter in the order of `sort` (for relevance ranking, which
+/// reorders them and keeps this order among equal scores).
+pub async fn ordered_ids(
+    conn: &impl ConnectionTrait,
+    f: &OfferFilter,
+    sort: OfferSort,
+) -> Result<Vec<Uuid>, StoreError> {
+    let select = offer::Entity::find()
+        .select_only()
+        .column(offer::Column::Id)
+        .filter(condition(f));
+    let select = match sort {
+        OfferSort::StartDate => select
+            .order_by(offer::Column::NextStart.is_null(), sea_orm::Order::Asc)
+            .order_by_asc(offer::Column::NextStart),
+        OfferSort::Updated => select.order_by_desc(offer::Column::UpdatedAt),
+        OfferSort::Title => select.order_by_asc(offer::Column::Title),
+        OfferSort::Published => select.order_by_desc(offer::Column::PublishedAt),
+    };
+    Ok(select
+        .order_by_asc(offer::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
+/// How many offers matching a filter fall under each value of a dimension, for filter UIs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OfferFacets {
+    /// Municipality code -> offers with an instance there.
+    pub municipalities: Vec<(String, u64)>,
+    /// Delivery -> offers.
+    pub deliveries: Vec<(String, u64)>,
+    /// EQF level -> offers.
+    pub levels: Vec<(i16, u64)>,
+    /// Concept -> offers teaching it.
+    pub competences: Vec<(Uuid, u64)>,
+}
+
+fn matching_ids(f: &OfferFilter) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column((offer::Entity, offer::Column::Id))
+        .from(offer::Entity)
+        .cond_where(condition(f))
+        .to_owned()
+}
+
+fn counts<K>(rows: Vec<(K, i64)>) -> Vec<(K, u64)> {
+    rows.into_iter()
+        .map(|(k, n)| (k, u64::try_from(n).unwrap_or_default()))
+        .collect()
+}
+
+/// Facet counts over every offer matching the filter (all pages), grouped in the database.
+pub async fn facets(
+    conn: &impl ConnectionTrait,
+    f: &OfferFilter,
+) -> Result<OfferFacets, StoreError> {
+    use sea_orm::sea_query::ExprTrait;
+    let municipalities: Vec<(String, i64)> = offer_instance::Entity::find()
+        .select_only()
+        .column(offer_instance::Column::MunicipalityCode)
+        .column_as(
+            Expr::col(offer_instance::Column::OfferId).count_distinct(),
+            "offers",
+        )
+        .filter(offer_instance::Column::OfferId.in_subquery(matching_ids(f)))
+        .filter(offer_instance::Column::MunicipalityCode.is_not_null())
+        .group_by(offer_instance::Column::MunicipalityCode)
+        .order_by_asc(offer_instance::Column::MunicipalityCode)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let deliveries: Vec<(String, i64)> = offer::Entity::find()
+        .select_only()
+        .column(offer::Column::Delivery)
+        .column_as(offer::Column::Id.count(), "offers")
+        .filter(condition(f))
+        .group_by(offer::Column::Delivery)
+        .order_by_asc(offer::Column::Delivery)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let levels: Vec<(i16, i64)> = offer::Entity::find()
+        .select_only()
+        .column(offer::Column::Level)
+        .column_as(offer::Column::Id.count(), "offers")
+        .filter(condition(f))
+        .filter(offer::Column::Level.is_not_null())
+        .group_by(offer::Column::Level)
+        .order_by_asc(offer::Column::Level)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let competences: Vec<(Uuid, i64)> = offer_competence::Entity::find()
+        .select_only()
+        .column(offer_competence::Column::ConceptId)
+        .column_as(offer_competence::Column::OfferId.count(), "offers")
+        .filter(offer_competence::Column::OfferId.in_subquery(matching_ids(f)))
+        .group_by(offer_competence::Column::ConceptId)
+        .order_by_asc(offer_competence::Column::ConceptId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(OfferFacets {
+        municipalities: counts(municipalities),
+        deliveries: counts(deliveries),
+        levels: counts(levels),
+        competences: counts(competences),
+    })
 }

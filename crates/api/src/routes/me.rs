@@ -1,0 +1,285 @@
+//! What is new for me: a person (the token's subject) follows municipalities, competences, focus
+//! areas, platforms or organisations, and `GET /api/v1/me/feed` lists the writes on those topics
+//! (everyone's but their own), newest first. Entries name what changed and link to it; reading
+//! the object itself still goes through its scope rules.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use broker_domain::notify::Topic;
+use broker_store::StoreError;
+use broker_store::repo::notify::{self, FeedQuery};
+use broker_store::repo::reference;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::Identity;
+use crate::error::ApiError;
+use crate::extract::ValidJson;
+
+/// A topic to follow.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionInput {
+    /// `municipality`, `competence`, `focus_area`, `platform` or `organisation`.
+    pub kind: String,
+    /// A municipality code, a concept/platform/organisation id, or a focus area
+    /// (`work_life_relevance`, `lifelong_learning`, `inclusion_and_integration`).
+    pub value: String,
+}
+
+/// A followed topic.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriptionDto {
+    pub id: Uuid,
+    pub kind: String,
+    pub value: String,
+    /// `kind:value`, as feed entries name the topics that matched.
+    pub topic: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A person's subscriptions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriptionList {
+    pub items: Vec<SubscriptionDto>,
+}
+
+fn subscription_dto(row: notify::SubscriptionRow) -> SubscriptionDto {
+    let (kind, value) = row
+        .topic
+        .split_once(':')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .unwrap_or_default();
+    SubscriptionDto {
+        id: row.id,
+        kind,
+        value,
+        topic: row.topic,
+        created_at: row.created_at,
+    }
+}
+
+/// My subscriptions, oldest first.
+#[utoipa::path(
+    tag = "feed",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = SubscriptionList),
+        (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/me/subscriptions")]
+pub async fn subscriptions(
+    state: web::Data<AppState>,
+    who: Identity,
+) -> Result<HttpResponse, ApiError> {
+    let rows = notify::subscriptions(state.store.conn(), who.subject()).await?;
+    Ok(HttpResponse::Ok().json(SubscriptionList {
+        items: rows.into_iter().map(subscription_dto).collect(),
+    }))
+}
+
+/// Follows a topic. The value must name something that exists; following a topic twice returns
+/// the existing subscription with 200 instead of 201.
+#[utoipa::path(
+    tag = "feed",
+    request_body = SubscriptionInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = SubscriptionDto, description = "now following"),
+        (status = 200, body = SubscriptionDto, description = "already following"),
+        (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "unknown kind, malformed value, or nothing by that value", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/me/subscriptions")]
+pub async fn subscribe(
+    state: web::Data<AppState>,
+    who: Identity,
+    ValidJson(input): ValidJson<SubscriptionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let topic = existing_topic(&state, &input.kind, &input.value).await?;
+    let (row, created) = notify::subscribe(state.store.conn(), who.subject(), &topic).await?;
+    let dto = subscription_dto(row);
+    Ok(if created {
+        HttpResponse::Created().json(dto)
+    } else {
+        HttpResponse::Ok().json(dto)
+    })
+}
+
+/// Parses a topic and checks that what it names exists, so a typo is an error rather than a
+/// subscription that never fires.
+pub(crate) async fn existing_topic(
+    state: &AppState,
+    kind: &str,
+    value: &str,
+) -> Result<Topic, ApiError> {
+    let topic = Topic::parse(kind, value).map_err(|e| ApiError::Validation(vec![e]))?;
+    let conn = state.store.conn();
+    let missing = |what: &str| ApiError::field("value", format!("no {what} `{value}`"));
+    let found = match &topic {
+        Topic::Municipality(code) => reference::get_municipality(conn, code).await.map(|_| ()),
+        Topic::Platform(id) => reference::get_platform(conn, *id).await.map(|_| ()),
+        Topic::Organisation(id) => reference::get_organisation(conn, *id).await.map(|_| ()),
+        Topic::Competence(id) => {
+            if state.matcher.concept(*id).is_some() {
+                Ok(())
+            } else {
+                Err(StoreError::NotFound {
+                    entity: "competence",
+                })
+            }
+        }
+        Topic::FocusArea(_) => Ok(()),
+    };
+    match found {
+        Ok(()) => Ok(topic),
+        Err(StoreError::NotFound { .. }) => Err(missing(topic.kind())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Stops following a topic.
+#[utoipa::path(
+    tag = "feed",
+    params(("id" = Uuid, Path, description = "subscription id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "no longer following"),
+        (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such subscription of yours", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api/v1/me/subscriptions/{id}")]
+pub async fn unsubscribe(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    notify::unsubscribe(state.store.conn(), who.subject(), *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Which part of the feed.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FeedParams {
+    /// Only entries newer than this entry id: pass the last response's `newest` to poll for
+    /// what is new.
+    pub after: Option<Uuid>,
+    /// Only entries older than this entry id: pass `oldest` to page back.
+    pub before: Option<Uuid>,
+    /// Entries per page, 1 to 200 (default 50).
+    pub limit: Option<u64>,
+}
+
+/// One write on a followed topic.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedEntry {
+    /// Entry id (time-ordered); use it as `after`/`before`.
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// Who made the change (token subject, or `system:*` for background jobs).
+    pub actor: String,
+    /// What happened, e.g. `need.create`, `need.escalate`, `offer.publish`, `match.accept`,
+    /// `course_request.answer`, `proposal.decide`.
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<Uuid>,
+    /// The object's title or name.
+    pub title: Option<String>,
+    /// The API path of the object, when it has one.
+    pub link: Option<String>,
+    /// The followed topics this entry concerns.
+    pub matched_topics: Vec<String>,
+}
+
+/// A page of the feed, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Feed {
+    pub items: Vec<FeedEntry>,
+    /// Whether older entries remain (page back with `before` = `oldest`).
+    pub has_more: bool,
+    /// The newest entry id here; poll with `after` = this.
+    pub newest: Option<Uuid>,
+    pub oldest: Option<Uuid>,
+}
+
+/// The object an entry is about, as an API path.
+fn link_of(entity: &str, id: Option<Uuid>) -> Option<String> {
+    let collection = match entity {
+        "need" => "needs",
+        "offer" => "offers",
+        "match" => "matches",
+        "course_request" => "course-requests",
+        "proposal" => "proposals",
+        "recommendation" => "recommendations",
+        "meeting" => "meetings",
+        "workshop" => "workshops",
+        "group" => "groups",
+        "organisation" => "organisations",
+        _ => return None,
+    };
+    id.map(|id| format!("/api/v1/{collection}/{id}"))
+}
+
+/// What is new on my topics: every write by someone else on a municipality, competence, focus
+/// area, platform or organisation I follow, newest first.
+#[utoipa::path(
+    tag = "feed",
+    params(FeedParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Feed),
+        (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/me/feed")]
+pub async fn feed(
+    state: web::Data<AppState>,
+    who: Identity,
+    query: web::Query<FeedParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, _) = crate::dto::Paging {
+        limit: query.limit,
+        offset: None,
+    }
+    .resolve()?;
+    let mut items = notify::feed(
+        state.store.conn(),
+        who.subject(),
+        FeedQuery {
+            after: query.after,
+            before: query.before,
+            limit,
+        },
+    )
+    .await?;
+    let has_more = items.len() as u64 > limit;
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let items: Vec<FeedEntry> = items
+        .into_iter()
+        .map(|i| FeedEntry {
+            link: link_of(&i.event.entity, i.event.entity_id),
+            id: i.event.id,
+            at: i.event.at,
+            actor: i.event.actor,
+            action: i.event.action,
+            entity: i.event.entity,
+            entity_id: i.event.entity_id,
+            title: i.event.title,
+            matched_topics: i.matched_topics,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Feed {
+        has_more,
+        newest: items.first().map(|i| i.id).or(query.after),
+        oldest: items.last().map(|i| i.id),
+        items,
+    }))
+}

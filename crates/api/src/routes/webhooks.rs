@@ -1,0 +1,542 @@
+//! Webhook endpoints: an organisation registers a URL and the topics it follows; every write on
+//! those topics (and on the organisation itself) is POSTed there, signed, with retries and a
+//! delivery log. Admins manage any organisation's endpoints, everyone else their own
+//! organisation's; another organisation's endpoint is 404.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use broker_store::repo::webhooks::{self, EndpointChange, EndpointRow, NewEndpoint};
+use broker_store::repo::{audit, reference};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::Identity;
+use crate::dto::{Page, Paging};
+use crate::error::ApiError;
+use crate::extract::ValidJson;
+use crate::routes::me::existing_topic;
+
+/// A topic, as in subscriptions.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicInput {
+    /// `municipality`, `competence`, `focus_area`, `platform` or `organisation`.
+    pub kind: String,
+    pub value: String,
+}
+
+/// A new endpoint.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookInput {
+    /// The owning organisation; defaults to the caller's (admins must name one).
+    pub organisation_id: Option<Uuid>,
+    /// Absolute `http` or `https` URL that receives `POST`s.
+    pub url: String,
+    /// Topics to follow besides the organisation itself (at most 100).
+    #[serde(default)]
+    pub topics: Vec<TopicInput>,
+}
+
+/// Changes to an endpoint.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookPatch {
+    pub url: Option<String>,
+    /// Replaces the followed topics.
+    pub topics: Option<Vec<TopicInput>>,
+    /// `false` pauses deliveries (they wait in the outbox); `true` resumes.
+    pub active: Option<bool>,
+    /// `true` issues a new signing secret, returned once in this response.
+    #[serde(default)]
+    pub rotate_secret: bool,
+}
+
+/// An endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookDto {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub url: String,
+    /// Followed topics as `kind:value`; the organisation's own topic is always followed.
+    pub topics: Vec<String>,
+    pub active: bool,
+    /// The signing secret: only in the response that created or rotated it. Receivers verify
+    /// `X-Kompetens-Signature: sha256=HMAC-SHA256(secret, "<X-Kompetens-Timestamp>.<body>")`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An organisation's endpoints.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookList {
+    pub items: Vec<WebhookDto>,
+}
+
+/// One attempt to deliver.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptDto {
+    pub attempt: i32,
+    pub at: DateTime<Utc>,
+    /// The receiver's HTTP status, when it answered.
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// One event on its way to an endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryDto {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    /// The body sent.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    /// `pending`, `delivered` or `failed` (attempts used up).
+    pub status: String,
+    pub attempts: i32,
+    /// When a pending delivery is tried next.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub attempt_log: Vec<AttemptDto>,
+}
+
+/// Filters for the delivery log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryQuery {
+    /// `pending`, `delivered` or `failed`.
+    pub status: Option<String>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+fn dto(row: EndpointRow, secret: Option<String>) -> WebhookDto {
+    WebhookDto {
+        id: row.id,
+        organisation_id: row.organisation_id,
+        url: row.url.clone(),
+        topics: row.followed_topics().into_iter().collect(),
+        active: row.active,
+        secret,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+/// What the audit trail keeps of an endpoint: never the secret.
+fn snapshot(row: &EndpointRow) -> Option<serde_json::Value> {
+    serde_json::to_value(dto(row.clone(), None)).ok()
+}
+
+fn new_secret() -> String {
+    // Two random v4 UUIDs: 244 random bits from the OS generator.
+    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}
+
+fn check_url(state: &AppState, field: &str, raw: &str) -> Result<String, ApiError> {
+    if raw.len() > 2000 {
+        return Err(ApiError::field(field, "at most 2000 characters"));
+    }
+    let url = reqwest::Url::parse(raw.trim())
+        .map_err(|e| ApiError::field(field, format!("not an absolute URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ApiError::field(field, "must be an http or https URL"));
+    }
+    let private = match url.host() {
+        None => return Err(ApiError::field(field, "must name a host")),
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => {
+            ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || ip.is_unique_local()
+                || ip.is_unicast_link_local()
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_private())
+        }
+    };
+    if private && !state.settings.webhook_allow_private_targets {
+        return Err(ApiError::field(
+            field,
+            "points at a loopback, private or link-local address; set BROKER_WEBHOOK_ALLOW_PRIVATE_TARGETS=true to allow it",
+        ));
+    }
+    Ok(url.to_string())
+}
+
+async fn check_topics(state: &AppState, topics: &[TopicInput]) -> Result<Vec<String>, ApiError> {
+    if topics.len() > 100 {
+        return Err(ApiError::field("topics", "at most 100 topics"));
+    }
+    let mut keys = Vec::with_capacity(topics.len());
+    for (i, t) in topics.iter().enumerate() {
+        let topic = existing_topic(state, &t.kind, &t.value)
+            .await
+            .map_err(|e| match e {
+                ApiError::Validation(fields) => ApiError::Validation(
+                    fields
+                        .into_iter()
+                        .map(|f| f.under(&format!("topics[{i}]")))
+                        .collect(),
+                ),
+                other => other,
+            })?;
+        keys.push(topic.key());
+    }
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
+}
+
+/// The organisation whose endpoints the caller manages.
+fn own_organisation(who: &Identity, named: Option<Uuid>) -> Result<Uuid, ApiError> {
+    if who.is_admin() {
+        return named.ok_or_else(|| {
+            ApiError::field("organisation_id", "admins must name the organisation")
+        });
+    }
+    let Some(mine) = who.claims().organisation else {
+        return Err(ApiError::Forbidden(
+            "webhooks belong to organisations; your token names none".into(),
+        ));
+    };
+    match named {
+        Some(other) if other != mine => Err(ApiError::Forbidden(
+            "you manage only your own organisation's webhooks".into(),
+        )),
+        _ => Ok(mine),
+    }
+}
+
+/// Loads an endpoint the caller may manage; another organisation's is not found.
+async fn visible(state: &AppState, who: &Identity, id: Uuid) -> Result<EndpointRow, ApiError> {
+    let row = webhooks::endpoint(state.store.conn(), id).await?;
+    if who.is_admin() || who.claims().organisation == Some(row.organisation_id) {
+        Ok(row)
+    } else {
+        Err(ApiError::NotFound("webhook"))
+    }
+}
+
+/// Registers an endpoint. The response carries the signing secret, once.
+#[utoipa::path(
+    tag = "webhooks",
+    request_body = WebhookInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = WebhookDto),
+        (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not your organisation, or your token names none", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad URL or topic", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/webhooks")]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Identity,
+    ValidJson(input): ValidJson<WebhookInput>,
+) -> Result<HttpResponse, ApiError> {
+    let organisation_id = own_organisation(&who, input.organisation_id)?;
+    let url = check_url(&state, "url", &input.url)?;
+    let topics = check_topics(&state, &input.topics).await?;
+    match reference::get_organisation(state.store.conn(), organisation_id).await {
+        Err(broker_store::StoreError::NotFound { .. }) => {
+            return Err(ApiError::field("organisation_id", "no such organisation"));
+        }
+        other => {
+            other?;
+        }
+    }
+    let secret = new_secret();
+    let txn = state.store.begin().await?;
+    let row = webhooks::create_endpoint(
+        &txn,
+        NewEndpoint {
+            organisation_id,
+            url,
+            secret: secret.clone(),
+            topics,
+            created_by: who.subject().to_owned(),
+        },
+    )
+    .await?;
+    audit::record(
+        &txn,
+        audit::AuditEntry {
+            actor: who.subject().to_owned(),
+            action: "webhook.create".into(),
+            entity: "webhook",
+            entity_id: Some(row.id),
+            before: None,
+            after: snapshot(&row),
+        },
+    )
+    .await?;
+    txn.commit().await.map_err(ApiError::internal)?;
+    Ok(HttpResponse::Created().json(dto(row, Some(secret))))
+}
+
+/// Params naming an organisation.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookListQuery {
+    /// Admins: only this organisation's endpoints (default all).
+    pub organisation_id: Option<Uuid>,
+}
+
+/// My organisation's endpoints (admins: all, or one organisation's).
+#[utoipa::path(
+    tag = "webhooks",
+    params(WebhookListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = WebhookList),
+        (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "your token names no organisation", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/webhooks")]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Identity,
+    query: web::Query<WebhookListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let organisation = if who.is_admin() {
+        query.organisation_id
+    } else {
+        Some(own_organisation(&who, query.organisation_id)?)
+    };
+    let rows = webhooks::endpoints(state.store.conn(), organisation).await?;
+    Ok(HttpResponse::Ok().json(WebhookList {
+        items: rows.into_iter().map(|r| dto(r, None)).collect(),
+    }))
+}
+
+/// One endpoint.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "webhook id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = WebhookDto),
+        (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such webhook of yours", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/webhooks/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(dto(visible(&state, &who, *id).await?, None)))
+}
+
+/// Changes the URL or topics, pauses or resumes, or rotates the secret.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "webhook id")),
+    request_body = WebhookPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = WebhookDto),
+        (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such webhook of yours", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad URL or topic", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/api/v1/webhooks/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+    ValidJson(input): ValidJson<WebhookPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let before = visible(&state, &who, *id).await?;
+    let url = input
+        .url
+        .as_deref()
+        .map(|u| check_url(&state, "url", u))
+        .transpose()?;
+    let topics = match &input.topics {
+        Some(t) => Some(check_topics(&state, t).await?),
+        None => None,
+    };
+    let secret = input.rotate_secret.then(new_secret);
+    let txn = state.store.begin().await?;
+    let after = webhooks::update_endpoint(
+        &txn,
+        *id,
+        EndpointChange {
+            url,
+            topics,
+            active: input.active,
+            secret: secret.clone(),
+        },
+    )
+    .await?;
+    audit::record(
+        &txn,
+        audit::AuditEntry {
+            actor: who.subject().to_owned(),
+            action: "webhook.update".into(),
+            entity: "webhook",
+            entity_id: Some(*id),
+            before: snapshot(&before),
+            after: snapshot(&after),
+        },
+    )
+    .await?;
+    txn.commit().await.map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(dto(after, secret)))
+}
+
+/// Removes an endpoint and its delivery log.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "webhook id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "removed"),
+        (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such webhook of yours", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api/v1/webhooks/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let before = visible(&state, &who, *id).await?;
+    let txn = state.store.begin().await?;
+    webhooks::delete_endpoint(&txn, *id).await?;
+    audit::record(
+        &txn,
+        audit::AuditEntry {
+            actor: who.subject().to_owned(),
+            action: "webhook.delete".into(),
+            entity: "webhook",
+            entity_id: Some(*id),
+            before: snapshot(&before),
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await.map_err(ApiError::internal)?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The delivery log: newest first, each delivery with every attempt.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "webhook id"), DeliveryQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Page<DeliveryDto>),
+        (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such webhook of yours", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/webhooks/{id}/deliveries")]
+pub async fn deliveries(
+    state: web::Data<AppState>,
+    who: Identity,
+    id: web::Path<Uuid>,
+    query: web::Query<DeliveryQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    visible(&state, &who, *id).await?;
+    if let Some(s) = query.status.as_deref()
+        && ![webhooks::PENDING, webhooks::DELIVERED, webhooks::FAILED].contains(&s)
+    {
+        return Err(ApiError::field(
+            "status",
+            "must be one of pending, delivered, failed",
+        ));
+    }
+    let (limit, offset) = Paging {
+        limit: query.limit,
+        offset: query.offset,
+    }
+    .resolve()?;
+    let page = webhooks::deliveries(
+        state.store.conn(),
+        *id,
+        query.status.as_deref(),
+        limit,
+        offset,
+    )
+    .await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(|(d, attempts)| DeliveryDto {
+            next_attempt_at: (d.status == webhooks::PENDING).then_some(d.next_attempt_at),
+            id: d.id,
+            event_id: d.event_id,
+            payload: d.payload,
+            status: d.status,
+            attempts: d.attempts,
+            last_status_code: d.last_status_code,
+            last_error: d.last_error,
+            created_at: d.created_at,
+            delivered_at: d.delivered_at,
+            attempt_log: attempts
+                .into_iter()
+                .map(|a| AttemptDto {
+                    attempt: a.attempt,
+                    at: a.at,
+                    status_code: a.status_code,
+                    error: a.error,
+                    duration_ms: a.duration_ms,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Page::new(items, page.total, limit, offset, &req)))
+}
+
+/// Queues a delivery again now (after a receiver was fixed); its attempt log is kept.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "webhook id"), ("delivery_id" = Uuid, Path, description = "delivery id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "queued"),
+        (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such webhook or delivery of yours", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
+pub async fn redeliver(
+    state: web::Data<AppState>,
+    who: Identity,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, delivery_id) = path.into_inner();
+    visible(&state, &who, id).await?;
+    webhooks::redeliver(state.store.conn(), id, delivery_id).await?;
+    Ok(HttpResponse::Accepted().finish())
+}

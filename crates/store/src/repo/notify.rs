@@ -1,0 +1,266 @@
+//! The event log behind `/me/feed` and webhooks. `audit::record` appends every write here in the
+//! same transaction, tagged with the topics it concerns, and queues a delivery for each webhook
+//! endpoint that follows one of those topics (the transactional outbox: the write, its event
+//! and its pending deliveries commit together or not at all).
+
+use std::collections::BTreeSet;
+
+use broker_domain::notify::{Topic, title_of, topics_of};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::audit::AuditEntry;
+use crate::StoreError;
+use crate::entity::{feed_event, feed_event_topic, group, need, need_competence, subscription};
+
+pub use crate::entity::feed_event::Model as EventRow;
+pub use crate::entity::subscription::Model as SubscriptionRow;
+
+/// Appends the event for one audited write, with its topics and webhook deliveries.
+pub(crate) async fn append(
+    conn: &impl ConnectionTrait,
+    e: &AuditEntry,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut topics = BTreeSet::new();
+    for snapshot in [&e.before, &e.after].into_iter().flatten() {
+        topics.extend(topics_of(snapshot));
+        topics.extend(related_topics(conn, snapshot).await?);
+    }
+    if topics.is_empty() {
+        // Nobody can follow it; the audit trail still has it.
+        return Ok(());
+    }
+    let title = e.after.as_ref().or(e.before.as_ref()).and_then(title_of);
+    let event = feed_event::Model {
+        id: Uuid::now_v7(),
+        at,
+        actor: e.actor.clone(),
+        action: e.action.clone(),
+        entity: e.entity.to_owned(),
+        entity_id: e.entity_id,
+        title,
+    };
+    feed_event::Entity::insert(feed_event::ActiveModel {
+        id: Set(event.id),
+        at: Set(event.at),
+        actor: Set(event.actor.clone()),
+        action: Set(event.action.clone()),
+        entity: Set(event.entity.clone()),
+        entity_id: Set(event.entity_id),
+        title: Set(event.title.clone()),
+    })
+    .exec(conn)
+    .await?;
+    let keys: Vec<String> = topics.iter().map(Topic::key).collect();
+    feed_event_topic::Entity::insert_many(keys.iter().map(|k| feed_event_topic::ActiveModel {
+        event_id: Set(event.id),
+        topic: Set(k.clone()),
+    }))
+    .exec(conn)
+    .await?;
+    super::webhooks::enqueue(conn, &event, &keys).await
+}
+
+/// Topics of objects a snapshot points at: the need a match or course-request answer is about,
+/// the competence group a proposal or membership belongs to.
+async fn related_topics(
+    conn: &impl ConnectionTrait,
+    snapshot: &serde_json::Value,
+) -> Result<BTreeSet<Topic>, StoreError> {
+    let mut out = BTreeSet::new();
+    let id_at = |key: &str| {
+        snapshot
+            .get(key)
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok())
+    };
+    if snapshot.get("municipality").is_none()
+        && let Some(need_id) = id_at("need_id")
+        && let Some(n) = need::Entity::find_by_id(need_id).one(conn).await?
+    {
+        out.insert(Topic::Municipality(n.municipality_code));
+        out.insert(Topic::Platform(n.platform_id));
+        let concepts = need_competence::Entity::find()
+            .filter(need_competence::Column::NeedId.eq(need_id))
+            .all(conn)
+            .await?;
+        out.extend(
+            concepts
+                .into_iter()
+                .filter_map(|c| c.concept_id.map(Topic::Competence)),
+        );
+    }
+    if snapshot.get("focus_area").is_none()
+        && let Some(group_id) = id_at("group_id")
+        && let Some(g) = group::Entity::find_by_id(group_id).one(conn).await?
+    {
+        out.insert(Topic::Platform(g.platform_id));
+        if let Some(area) = g
+            .focus_area
+            .as_deref()
+            .and_then(|a| Topic::parse("focus_area", a).ok())
+        {
+            out.insert(area);
+        }
+    }
+    Ok(out)
+}
+
+/// Follows a topic. Following one already followed returns the existing subscription and
+/// `false`.
+pub async fn subscribe(
+    conn: &impl ConnectionTrait,
+    subscriber: &str,
+    topic: &Topic,
+) -> Result<(SubscriptionRow, bool), StoreError> {
+    let key = topic.key();
+    if let Some(existing) = subscription::Entity::find()
+        .filter(subscription::Column::Subscriber.eq(subscriber))
+        .filter(subscription::Column::Topic.eq(key.clone()))
+        .one(conn)
+        .await?
+    {
+        return Ok((existing, false));
+    }
+    let row = subscription::Model {
+        id: Uuid::now_v7(),
+        subscriber: subscriber.to_owned(),
+        topic: key,
+        created_at: Utc::now(),
+    };
+    subscription::Entity::insert(subscription::ActiveModel {
+        id: Set(row.id),
+        subscriber: Set(row.subscriber.clone()),
+        topic: Set(row.topic.clone()),
+        created_at: Set(row.created_at),
+    })
+    .exec(conn)
+    .await?;
+    Ok((row, true))
+}
+
+/// A person's subscriptions, oldest first.
+pub async fn subscriptions(
+    conn: &impl ConnectionTrait,
+    subscriber: &str,
+) -> Result<Vec<SubscriptionRow>, StoreError> {
+    Ok(subscription::Entity::find()
+        .filter(subscription::Column::Subscriber.eq(subscriber))
+        .order_by_asc(subscription::Column::CreatedAt)
+        .order_by_asc(subscription::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Stops following. Someone else's subscription is not found.
+pub async fn unsubscribe(
+    conn: &impl ConnectionTrait,
+    subscriber: &str,
+    id: Uuid,
+) -> Result<(), StoreError> {
+    let done = subscription::Entity::delete_many()
+        .filter(subscription::Column::Id.eq(id))
+        .filter(subscription::Column::Subscriber.eq(subscriber))
+        .exec(conn)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(StoreError::NotFound {
+            entity: "subscription",
+        });
+    }
+    Ok(())
+}
+
+/// Which slice of the feed to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FeedQuery {
+    /// Only events newer than this one (polling for what is new).
+    pub after: Option<Uuid>,
+    /// Only events older than this one (paging back).
+    pub before: Option<Uuid>,
+    pub limit: u64,
+}
+
+/// One feed entry and the subscriptions that brought it.
+#[derive(Debug, Clone)]
+pub struct FeedItem {
+    pub event: EventRow,
+    pub matched_topics: Vec<String>,
+}
+
+/// Events on a person's topics, newest first, leaving out their own writes. Returns one more
+/// than `limit` when there is more, so the caller can say so.
+pub async fn feed(
+    conn: &impl ConnectionTrait,
+    subscriber: &str,
+    q: FeedQuery,
+) -> Result<Vec<FeedItem>, StoreError> {
+    let followed: BTreeSet<String> = subscriptions(conn, subscriber)
+        .await?
+        .into_iter()
+        .map(|s| s.topic)
+        .collect();
+    if followed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let on_followed_topics = Query::select()
+        .column(feed_event_topic::Column::EventId)
+        .from(feed_event_topic::Entity)
+        .and_where(Expr::col(feed_event_topic::Column::Topic).is_in(followed.iter().cloned()))
+        .to_owned();
+    let mut cond = Condition::all()
+        .add(feed_event::Column::Id.in_subquery(on_followed_topics))
+        .add(feed_event::Column::Actor.ne(subscriber));
+    if let Some(after) = q.after {
+        cond = cond.add(feed_event::Column::Id.gt(after));
+    }
+    if let Some(before) = q.before {
+        cond = cond.add(feed_event::Column::Id.lt(before));
+    }
+    let events = feed_event::Entity::find()
+        .filter(cond)
+        .order_by_desc(feed_event::Column::Id)
+        .limit(q.limit.saturating_add(1))
+        .all(conn)
+        .await?;
+    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    let topics = feed_event_topic::Entity::find()
+        .filter(feed_event_topic::Column::EventId.is_in(ids))
+        .all(conn)
+        .await?;
+    Ok(events
+        .into_iter()
+        .map(|event| {
+            let matched_topics = topics
+                .iter()
+                .filter(|t| t.event_id == event.id && followed.contains(&t.topic))
+                .map(|t| t.topic.clone())
+                .collect();
+            FeedItem {
+                event,
+                matched_topics,
+            }
+        })
+        .collect())
+}
+
+/// All topics of one event (for webhook payloads and tests).
+pub async fn event_topics(
+    conn: &impl ConnectionTrait,
+    event_id: Uuid,
+) -> Result<Vec<String>, StoreError> {
+    Ok(feed_event_topic::Entity::find()
+        .filter(feed_event_topic::Column::EventId.eq(event_id))
+        .order_by_asc(feed_event_topic::Column::Topic)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| t.topic)
+        .collect())
+}

@@ -1,0 +1,414 @@
+//! Webhook endpoints, the delivery outbox and its attempt log.
+//!
+//! A delivery row is written in the transaction of the write that caused it, so an event is
+//! never lost: if the process stops, the row waits as `pending` for the next dispatcher. The
+//! dispatcher claims a row by moving its `next_attempt_at` forward with a conditional update,
+//! so two instances never send the same attempt.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionSession, TransactionTrait, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::entity::{feed_event, webhook_attempt, webhook_delivery, webhook_endpoint};
+use crate::{Page, StoreError};
+
+pub use crate::entity::webhook_attempt::Model as AttemptRow;
+pub use crate::entity::webhook_delivery::Model as DeliveryRow;
+pub use crate::entity::webhook_endpoint::Model as EndpointRow;
+
+/// Delivery states.
+pub const PENDING: &str = "pending";
+pub const DELIVERED: &str = "delivered";
+pub const FAILED: &str = "failed";
+
+impl EndpointRow {
+    /// The topic keys the endpoint follows: its own list plus its organisation.
+    pub fn followed_topics(&self) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = super::string_list(&self.topics).into_iter().collect();
+        out.insert(format!("organisation:{}", self.organisation_id));
+        out
+    }
+}
+
+/// A new endpoint.
+#[derive(Debug, Clone)]
+pub struct NewEndpoint {
+    pub organisation_id: Uuid,
+    pub url: String,
+    pub secret: String,
+    pub topics: Vec<String>,
+    pub created_by: String,
+}
+
+pub async fn create_endpoint(
+    conn: &impl ConnectionTrait,
+    e: NewEndpoint,
+) -> Result<EndpointRow, StoreError> {
+    let now = Utc::now();
+    let row = webhook_endpoint::Model {
+        id: Uuid::now_v7(),
+        organisation_id: e.organisation_id,
+        url: e.url,
+        secret: e.secret,
+        topics: super::json_list(&e.topics),
+        active: true,
+        created_by: e.created_by,
+        created_at: now,
+        updated_at: now,
+    };
+    webhook_endpoint::Entity::insert(webhook_endpoint::ActiveModel::from(row.clone()))
+        .exec(conn)
+        .await?;
+    Ok(row)
+}
+
+/// Endpoints, oldest first; one organisation's when given.
+pub async fn endpoints(
+    conn: &impl ConnectionTrait,
+    organisation: Option<Uuid>,
+) -> Result<Vec<EndpointRow>, StoreError> {
+    let mut q = webhook_endpoint::Entity::find();
+    if let Some(org) = organisation {
+        q = q.filter(webhook_endpoint::Column::OrganisationId.eq(org));
+    }
+    Ok(q.order_by_asc(webhook_endpoint::Column::CreatedAt)
+        .order_by_asc(webhook_endpoint::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+pub async fn endpoint(conn: &impl ConnectionTrait, id: Uuid) -> Result<EndpointRow, StoreError> {
+    webhook_endpoint::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "webhook" })
+}
+
+/// Changes to an endpoint; `None` keeps the value.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointChange {
+    pub url: Option<String>,
+    pub topics: Option<Vec<String>>,
+    pub active: Option<bool>,
+    pub secret: Option<String>,
+}
+
+pub async fn update_endpoint(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    change: EndpointChange,
+) -> Result<EndpointRow, StoreError> {
+    let mut row = endpoint(conn, id).await?;
+    if let Some(url) = change.url {
+        row.url = url;
+    }
+    if let Some(topics) = change.topics {
+        row.topics = super::json_list(&topics);
+    }
+    if let Some(active) = change.active {
+        row.active = active;
+    }
+    if let Some(secret) = change.secret {
+        row.secret = secret;
+    }
+    row.updated_at = Utc::now();
+    webhook_endpoint::Entity::update(webhook_endpoint::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(id),
+        url: Set(row.url.clone()),
+        topics: Set(row.topics.clone()),
+        active: Set(row.active),
+        secret: Set(row.secret.clone()),
+        updated_at: Set(row.updated_at),
+        ..Default::default()
+    })
+    .exec(conn)
+    .await?;
+    Ok(row)
+}
+
+/// Removes an endpoint with its deliveries and attempts.
+pub async fn delete_endpoint(conn: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
+    // Explicit child deletes: SQLite enforces cascades only with foreign keys switched on.
+    let deliveries: Vec<Uuid> = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::EndpointId.eq(id))
+        .select_only()
+        .column(webhook_delivery::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    webhook_attempt::Entity::delete_many()
+        .filter(webhook_attempt::Column::DeliveryId.is_in(deliveries))
+        .exec(conn)
+        .await?;
+    webhook_delivery::Entity::delete_many()
+        .filter(webhook_delivery::Column::EndpointId.eq(id))
+        .exec(conn)
+        .await?;
+    let done = webhook_endpoint::Entity::delete_by_id(id)
+        .exec(conn)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(StoreError::NotFound { entity: "webhook" });
+    }
+    Ok(())
+}
+
+/// Queues the event for every active endpoint following one of its topics.
+pub(crate) async fn enqueue(
+    conn: &impl ConnectionTrait,
+    event: &feed_event::Model,
+    topics: &[String],
+) -> Result<(), StoreError> {
+    let active = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::Active.eq(true))
+        .all(conn)
+        .await?;
+    let payload = serde_json::json!({
+        "id": event.id,
+        "at": event.at,
+        "action": event.action,
+        "entity": event.entity,
+        "entity_id": event.entity_id,
+        "title": event.title,
+        "topics": topics,
+    });
+    let rows: Vec<webhook_delivery::ActiveModel> = active
+        .iter()
+        .filter(|e| {
+            let followed = e.followed_topics();
+            topics.iter().any(|t| followed.contains(t))
+        })
+        .map(|e| webhook_delivery::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            endpoint_id: Set(e.id),
+            event_id: Set(event.id),
+            payload: Set(payload.clone()),
+            status: Set(PENDING.to_owned()),
+            attempts: Set(0),
+            next_attempt_at: Set(event.at),
+            last_status_code: Set(None),
+            last_error: Set(None),
+            created_at: Set(event.at),
+            delivered_at: Set(None),
+        })
+        .collect();
+    if !rows.is_empty() {
+        webhook_delivery::Entity::insert_many(rows)
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A delivery that is due, with where and how to send it.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub delivery: DeliveryRow,
+    pub url: String,
+    pub secret: String,
+}
+
+/// Pending deliveries whose time has come, oldest first, on active endpoints.
+pub async fn due(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<DueDelivery>, StoreError> {
+    let deliveries = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
+        .order_by_asc(webhook_delivery::Column::NextAttemptAt)
+        .order_by_asc(webhook_delivery::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    let ids: BTreeSet<Uuid> = deliveries.iter().map(|d| d.endpoint_id).collect();
+    let endpoints = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::Id.is_in(ids))
+        .filter(webhook_endpoint::Column::Active.eq(true))
+        .all(conn)
+        .await?;
+    Ok(deliveries
+        .into_iter()
+        .filter_map(|delivery| {
+            let e = endpoints.iter().find(|e| e.id == delivery.endpoint_id)?;
+            Some(DueDelivery {
+                delivery,
+                url: e.url.clone(),
+                secret: e.secret.clone(),
+            })
+        })
+        .collect())
+}
+
+/// Claims a due delivery for one attempt by pushing its next attempt to `lease_until`; false
+/// when another dispatcher got there first.
+pub async fn claim(
+    conn: &impl ConnectionTrait,
+    d: &DeliveryRow,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::NextAttemptAt,
+            Expr::value(lease_until),
+        )
+        .filter(webhook_delivery::Column::Id.eq(d.id))
+        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::Attempts.eq(d.attempts))
+        .filter(webhook_delivery::Column::NextAttemptAt.eq(d.next_attempt_at))
+        .exec(conn)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// What one attempt got back.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub at: DateTime<Utc>,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// What happens to the delivery after the attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    Delivered,
+    RetryAt(DateTime<Utc>),
+    GiveUp,
+}
+
+/// Logs an attempt and moves the delivery on, atomically.
+pub async fn finish_attempt<C>(
+    conn: &C,
+    d: &DeliveryRow,
+    attempt: Attempt,
+    next: Next,
+) -> Result<(), StoreError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = conn.begin().await?;
+    let number = d.attempts.saturating_add(1);
+    webhook_attempt::Entity::insert(webhook_attempt::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        delivery_id: Set(d.id),
+        attempt: Set(number),
+        at: Set(attempt.at),
+        status_code: Set(attempt.status_code.map(i32::from)),
+        error: Set(attempt.error.clone()),
+        duration_ms: Set(attempt.duration_ms),
+    })
+    .exec(&txn)
+    .await?;
+    let mut update = webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::Attempts, Expr::value(number))
+        .col_expr(
+            webhook_delivery::Column::LastStatusCode,
+            Expr::value(attempt.status_code.map(i32::from)),
+        )
+        .col_expr(
+            webhook_delivery::Column::LastError,
+            Expr::value(attempt.error),
+        );
+    update = match next {
+        Next::Delivered => update
+            .col_expr(webhook_delivery::Column::Status, Expr::value(DELIVERED))
+            .col_expr(
+                webhook_delivery::Column::DeliveredAt,
+                Expr::value(Some(attempt.at)),
+            ),
+        Next::RetryAt(at) => {
+            update.col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(at))
+        }
+        Next::GiveUp => update.col_expr(webhook_delivery::Column::Status, Expr::value(FAILED)),
+    };
+    update
+        .filter(webhook_delivery::Column::Id.eq(d.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sends a failed delivery again from the start (after the partner fixed their endpoint).
+pub async fn redeliver(
+    conn: &impl ConnectionTrait,
+    endpoint_id: Uuid,
+    delivery_id: Uuid,
+) -> Result<DeliveryRow, StoreError> {
+    let d = delivery(conn, endpoint_id, delivery_id).await?;
+    webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::Status, Expr::value(PENDING))
+        .col_expr(
+            webhook_delivery::Column::NextAttemptAt,
+            Expr::value(Utc::now()),
+        )
+        .filter(webhook_delivery::Column::Id.eq(d.id))
+        .exec(conn)
+        .await?;
+    delivery(conn, endpoint_id, delivery_id).await
+}
+
+async fn delivery(
+    conn: &impl ConnectionTrait,
+    endpoint_id: Uuid,
+    delivery_id: Uuid,
+) -> Result<DeliveryRow, StoreError> {
+    webhook_delivery::Entity::find_by_id(delivery_id)
+        .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "delivery" })
+}
+
+/// The delivery log of an endpoint, newest first, each delivery with its attempts in order.
+pub async fn deliveries(
+    conn: &impl ConnectionTrait,
+    endpoint_id: Uuid,
+    status: Option<&str>,
+    limit: u64,
+    offset: u64,
+) -> Result<Page<(DeliveryRow, Vec<AttemptRow>)>, StoreError> {
+    let mut select = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id));
+    if let Some(s) = status {
+        select = select.filter(webhook_delivery::Column::Status.eq(s));
+    }
+    let page = super::paginate(
+        conn,
+        select
+            .order_by_desc(webhook_delivery::Column::CreatedAt)
+            .order_by_desc(webhook_delivery::Column::Id),
+        limit,
+        offset,
+    )
+    .await?;
+    let ids: Vec<Uuid> = page.items.iter().map(|d| d.id).collect();
+    let attempts = webhook_attempt::Entity::find()
+        .filter(webhook_attempt::Column::DeliveryId.is_in(ids))
+        .order_by_asc(webhook_attempt::Column::Attempt)
+        .all(conn)
+        .await?;
+    Ok(Page {
+        total: page.total,
+        items: page
+            .items
+            .into_iter()
+            .map(|d| {
+                let mine = attempts
+                    .iter()
+                    .filter(|a| a.delivery_id == d.id)
+                    .cloned()
+                    .collect();
+                (d, mine)
+            })
+            .collect(),
+    })
+}
