@@ -544,6 +544,16 @@ async fn an_ostfold_competence_group_turns_a_gap_into_a_measure_that_is_carried_
 async fn a_need_entered_in_ostfold_shows_the_competence_group_it_was_routed_to() {
     let app = spawn_app_with(Seed::Demo, |_| {}).await;
     let contact = app.token_for(Role::MunicipalContact, Scope::municipality("3107"));
+    // The inclusion group's members follow their focus area.
+    let member = coordination_team(&app);
+    let follows = app
+        .post(
+            "/api/v1/me/subscriptions",
+            Some(&member),
+            &json!({"kind": "focus_area", "value": "inclusion_and_integration"}),
+        )
+        .await;
+    assert_eq!(follows.status, 201, "{}", follows.text);
     let need = app
         .post(
             "/api/v1/needs",
@@ -577,6 +587,17 @@ async fn a_need_entered_in_ostfold_shows_the_competence_group_it_was_routed_to()
         events.text
     );
     assert_eq!(routed["detail"]["focus_area"], "inclusion_and_integration");
+    // ...and hear of the need through their feed.
+    let feed = app.get("/api/v1/me/feed", Some(&member)).await;
+    assert_eq!(
+        feed.body["items"][0]["entity_id"], need.body["id"],
+        "{}",
+        feed.text
+    );
+    assert_eq!(
+        feed.body["items"][0]["matched_topics"],
+        json!(["focus_area:inclusion_and_integration"])
+    );
 
     // The same purpose without the language competence is lifelong learning; changing the need
     // re-routes it, visibly.

@@ -115,6 +115,19 @@ fn unique_operation_ids(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// The spec as pretty JSON with a trailing newline, exactly as checked in at `openapi/openapi.json`.
+pub fn spec_json() -> String {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| {
+        let mut s = spec()
+            .to_pretty_json()
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        s.push('\n');
+        s
+    })
+    .clone()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -131,17 +144,4 @@ mod tests {
             }
         }
     }
-}
-
-/// The spec as pretty JSON with a trailing newline, exactly as checked in at `openapi/openapi.json`.
-pub fn spec_json() -> String {
-    static JSON: OnceLock<String> = OnceLock::new();
-    JSON.get_or_init(|| {
-        let mut s = spec()
-            .to_pretty_json()
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        s.push('\n');
-        s
-    })
-    .clone()
 }

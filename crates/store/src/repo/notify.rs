@@ -16,7 +16,9 @@ use uuid::Uuid;
 
 use super::audit::AuditEntry;
 use crate::StoreError;
-use crate::entity::{feed_event, feed_event_topic, group, need, need_competence, subscription};
+use crate::entity::{
+    feed_event, feed_event_topic, group, need, need_competence, need_event, subscription,
+};
 
 pub use crate::entity::feed_event::Model as EventRow;
 pub use crate::entity::subscription::Model as SubscriptionRow;
@@ -31,6 +33,11 @@ pub(crate) async fn append(
     for snapshot in [&e.before, &e.after].into_iter().flatten() {
         topics.extend(topics_of(snapshot));
         topics.extend(related_topics(conn, snapshot).await?);
+    }
+    if e.entity == "need"
+        && let Some(need_id) = e.entity_id
+    {
+        topics.extend(routed_focus_area(conn, need_id).await?);
     }
     if topics.is_empty() {
         // Nobody can follow it; the audit trail still has it.
@@ -110,6 +117,30 @@ async fn related_topics(
         }
     }
     Ok(out)
+}
+
+/// The need event that records the forum competence group a need was routed to (written by
+/// the API's forum routing before the need's audit entry, in the same transaction).
+pub const ROUTED_TO_GROUP: &str = "routed_to_group";
+
+/// The focus area of the competence group a forum need was last routed to, if any.
+async fn routed_focus_area(
+    conn: &impl ConnectionTrait,
+    need_id: Uuid,
+) -> Result<Option<Topic>, StoreError> {
+    let last = need_event::Entity::find()
+        .filter(need_event::Column::NeedId.eq(need_id))
+        .filter(need_event::Column::Kind.eq(ROUTED_TO_GROUP))
+        .order_by_desc(need_event::Column::At)
+        .order_by_desc(need_event::Column::Id)
+        .one(conn)
+        .await?;
+    Ok(last.and_then(|e| {
+        e.detail
+            .get("focus_area")
+            .and_then(|a| a.as_str())
+            .and_then(|a| Topic::parse("focus_area", a).ok())
+    }))
 }
 
 /// Follows a topic. Following one already followed returns the existing subscription and

@@ -126,4 +126,4 @@ pub async fn record_group_route(
 }
 
 /// The need event kind that records the competence group a need went to.
-pub const ROUTED_TO_GROUP: &str = "routed_to_group";
+pub const ROUTED_TO_GROUP: &str = broker_store::repo::notify::ROUTED_TO_GROUP;
