@@ -64,6 +64,56 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
 }
 
+/// Query parameters whose decoding errors name the parameter (`platform: UUID parsing failed`)
+/// rather than the whole query string. Unknown parameters are refused by the DTOs.
+#[derive(Debug)]
+pub struct ValidQuery<T>(pub T);
+
+impl<T> ValidQuery<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for ValidQuery<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ValidQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(decode_query(req.query_string()).map(ValidQuery))
+    }
+}
+
+/// Decodes a query string, naming the parameter that failed.
+pub fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let field = if path.is_empty() || path == "." {
+            // Unknown or missing parameters: serde names them in backticks.
+            backticked(&message).unwrap_or_else(|| "query".to_owned())
+        } else {
+            path
+        };
+        ApiError::field(field, message)
+    })
+}
+
+fn backticked(msg: &str) -> Option<String> {
+    let start = msg.find('`')? + 1;
+    let end = msg[start..].find('`')? + start;
+    Some(msg[start..end].to_owned())
+}
+
 fn strip_position(msg: &str) -> String {
     match msg.find(" at line ") {
         Some(i) => msg[..i].to_owned(),
@@ -115,5 +165,35 @@ pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
         Err(ApiError::UnsupportedMediaType(
             "send the body as application/json".to_owned(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod query_tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only decoding is tested")]
+    struct Params {
+        platform: Option<uuid::Uuid>,
+        limit: Option<u64>,
+        q: String,
+    }
+
+    fn field_of(query: &str) -> Option<String> {
+        match decode_query::<Params>(query) {
+            Err(ApiError::Validation(fields)) => fields.first().map(|f| f.field.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn errors_name_the_parameter() {
+        assert_eq!(field_of("q=x&platform=nope").as_deref(), Some("platform"));
+        assert_eq!(field_of("q=x&limit=-1").as_deref(), Some("limit"));
+        assert_eq!(field_of("q=x&colour=red").as_deref(), Some("colour"));
+        assert_eq!(field_of("limit=2").as_deref(), Some("q"));
+        assert!(decode_query::<Params>("q=svetsning%20mig&limit=5").is_ok());
     }
 }

@@ -59,7 +59,7 @@ pub struct AuditEntryDto {
 pub async fn list(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<AuditQuery>,
+    query: crate::extract::ValidQuery<AuditQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     if !who.is_admin() {

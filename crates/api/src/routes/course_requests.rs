@@ -386,7 +386,7 @@ pub struct CourseRequestQuery {
 pub async fn list(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<CourseRequestQuery>,
+    query: crate::extract::ValidQuery<CourseRequestQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, offset) = Paging {

@@ -129,7 +129,7 @@ pub async fn explore(
     state: web::Data<AppState>,
     who: Identity,
     id: web::Path<Uuid>,
-    query: web::Query<WeightParams>,
+    query: crate::extract::ValidQuery<WeightParams>,
 ) -> Result<HttpResponse, ApiError> {
     let record = needs::get(state.store.conn(), *id).await?;
     if !crate::routes::needs::can_see(&who, &record) {

@@ -119,7 +119,7 @@ pub struct QueueQuery {
 pub async fn queue(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<QueueQuery>,
+    query: crate::extract::ValidQuery<QueueQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     who.require(&[Role::Admin, Role::Broker])?;

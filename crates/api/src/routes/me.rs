@@ -243,7 +243,7 @@ fn link_of(entity: &str, id: Option<Uuid>) -> Option<String> {
 pub async fn feed(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<FeedParams>,
+    query: crate::extract::ValidQuery<FeedParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, _) = crate::dto::Paging {
         limit: query.limit,

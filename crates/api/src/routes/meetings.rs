@@ -256,7 +256,7 @@ pub struct MeetingQuery {
 pub async fn list(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<MeetingQuery>,
+    query: crate::extract::ValidQuery<MeetingQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     who.require(&[Role::Broker])?;

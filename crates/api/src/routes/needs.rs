@@ -586,7 +586,7 @@ pub struct NeedQuery {
 pub async fn list(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<NeedQuery>,
+    query: crate::extract::ValidQuery<NeedQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, offset) = Paging {
@@ -852,7 +852,7 @@ pub async fn need_matches(
     state: web::Data<AppState>,
     who: Identity,
     id: web::Path<Uuid>,
-    query: web::Query<NeedMatchQuery>,
+    query: crate::extract::ValidQuery<NeedMatchQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let record = needs::get(state.store.conn(), *id).await?;
     must_see(&who, &record)?;

@@ -195,7 +195,7 @@ pub struct OfferQuery {
 pub async fn list(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<OfferQuery>,
+    query: crate::extract::ValidQuery<OfferQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, offset) = Paging {

@@ -127,7 +127,7 @@ async fn areas(state: &AppState, kind: AreaKind) -> Result<Areas, ApiError> {
 pub async fn gap(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<GapQuery>,
+    query: crate::extract::ValidQuery<GapQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     if who.role() == Role::Employer {
@@ -303,7 +303,7 @@ const MAX_ACTIVITY_DAYS: i64 = 10 * 366;
 pub async fn activity(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<ActivityQuery>,
+    query: crate::extract::ValidQuery<ActivityQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     if who.role() == Role::Employer {

@@ -91,7 +91,7 @@ fn concept_ref(state: &AppState, id: Uuid, lang: &str) -> ConceptRef {
 pub async fn search(
     state: web::Data<AppState>,
     _who: Identity,
-    query: web::Query<SearchQuery>,
+    query: crate::extract::ValidQuery<SearchQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = language(query.lang.as_deref())?;
     let limit = search_limit(query.limit)?;
@@ -128,7 +128,7 @@ pub async fn get(
     state: web::Data<AppState>,
     _who: Identity,
     id: web::Path<Uuid>,
-    query: web::Query<LangQuery>,
+    query: crate::extract::ValidQuery<LangQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = language(query.lang.as_deref())?;
     let concept = concept_dto(&state, *id, lang).ok_or(ApiError::NotFound("competence"))?;
@@ -202,7 +202,7 @@ pub async fn parse(
 pub async fn occupations(
     state: web::Data<AppState>,
     _who: Identity,
-    query: web::Query<SearchQuery>,
+    query: crate::extract::ValidQuery<SearchQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = language(query.lang.as_deref())?;
     let limit = search_limit(query.limit)?;
@@ -256,7 +256,7 @@ pub async fn occupations(
 pub async fn changes(
     state: web::Data<AppState>,
     _who: Identity,
-    query: web::Query<ChangesQuery>,
+    query: crate::extract::ValidQuery<ChangesQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let lang = language(query.lang.as_deref())?;

@@ -319,7 +319,7 @@ pub struct WebhookListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<WebhookListQuery>,
+    query: crate::extract::ValidQuery<WebhookListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let organisation = if who.is_admin() {
         query.organisation_id
@@ -464,7 +464,7 @@ pub async fn deliveries(
     state: web::Data<AppState>,
     who: Identity,
     id: web::Path<Uuid>,
-    query: web::Query<DeliveryQuery>,
+    query: crate::extract::ValidQuery<DeliveryQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     visible(&state, &who, *id).await?;

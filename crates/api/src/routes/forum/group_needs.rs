@@ -115,7 +115,7 @@ pub async fn list_needs(
     state: web::Data<AppState>,
     who: Identity,
     id: web::Path<Uuid>,
-    query: web::Query<GroupNeedQuery>,
+    query: crate::extract::ValidQuery<GroupNeedQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, offset) = Paging {

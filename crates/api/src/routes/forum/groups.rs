@@ -61,7 +61,7 @@ pub struct GroupQuery {
 pub async fn list(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<GroupQuery>,
+    query: crate::extract::ValidQuery<GroupQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let kind = query
         .kind

@@ -66,7 +66,7 @@ pub async fn list(
     state: web::Data<AppState>,
     who: Identity,
     id: web::Path<Uuid>,
-    query: web::Query<MembershipQuery>,
+    query: crate::extract::ValidQuery<MembershipQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (group, _) = readable_group(&state, &who, *id).await?;
     let conn = state.store.conn();

@@ -235,7 +235,7 @@ pub struct ProposalQuery {
 pub async fn list(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<ProposalQuery>,
+    query: crate::extract::ValidQuery<ProposalQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, offset) = Paging {

@@ -227,7 +227,7 @@ pub struct RecommendationQuery {
 pub async fn list(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<RecommendationQuery>,
+    query: crate::extract::ValidQuery<RecommendationQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, offset) = Paging {

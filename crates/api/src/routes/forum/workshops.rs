@@ -237,7 +237,7 @@ pub struct WorkshopQuery {
 pub async fn list(
     state: web::Data<AppState>,
     who: Identity,
-    query: web::Query<WorkshopQuery>,
+    query: crate::extract::ValidQuery<WorkshopQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, offset) = Paging {

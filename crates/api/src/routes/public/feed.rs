@@ -187,7 +187,7 @@ fn write_entry(w: &mut Writer<Vec<u8>>, o: &PublicOffer, lang: &str) -> io::Resu
 pub async fn feed(
     state: web::Data<AppState>,
     public: web::Data<super::PublicState>,
-    query: web::Query<ListingQuery>,
+    query: crate::extract::ValidQuery<ListingQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     // A bad `lang` is reported with the other parameters by `Listing::parse`.

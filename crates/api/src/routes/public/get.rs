@@ -39,7 +39,7 @@ pub struct OfferLangQuery {
 pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    query: web::Query<OfferLangQuery>,
+    query: crate::extract::ValidQuery<OfferLangQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let media = Media::negotiate(&req)?;

@@ -29,7 +29,7 @@ use crate::error::ApiError;
 pub async fn list(
     state: web::Data<AppState>,
     public: web::Data<super::PublicState>,
-    query: web::Query<ListingQuery>,
+    query: crate::extract::ValidQuery<ListingQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let media = Media::negotiate(&req)?;

@@ -32,7 +32,7 @@ pub struct MunicipalityList {
 #[get("/api/v1/municipalities")]
 pub async fn list(
     state: web::Data<AppState>,
-    query: web::Query<MunicipalityQuery>,
+    query: crate::extract::ValidQuery<MunicipalityQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let country = match query
         .country

@@ -61,7 +61,7 @@ pub struct OrganisationQuery {
 pub async fn list(
     state: web::Data<AppState>,
     _who: Identity,
-    query: web::Query<OrganisationQuery>,
+    query: crate::extract::ValidQuery<OrganisationQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, offset) = Paging {
