@@ -176,6 +176,10 @@ impl TestApp {
             .await
     }
 
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send(self.client.delete(self.url(path)), token).await
+    }
+
     /// Sends any prepared request with an optional bearer token.
     #[expect(clippy::expect_used, reason = "a transport failure is a test failure")]
     pub async fn send(&self, request: reqwest::RequestBuilder, token: Option<&str>) -> Reply {

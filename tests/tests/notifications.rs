@@ -334,19 +334,14 @@ async fn a_contact_following_a_neighbour_municipality_sees_its_new_needs_in_the_
     // Unsubscribing: someone else's subscription is not found; one's own goes.
     let sub = id_of(&created);
     let theirs_sub = app
-        .send(
-            app.client
-                .delete(app.url(&format!("/api/v1/me/subscriptions/{sub}"))),
+        .delete(
+            &format!("/api/v1/me/subscriptions/{sub}"),
             Some(&bengtsfors),
         )
         .await;
     assert_eq!(theirs_sub.status, 404);
     let gone = app
-        .send(
-            app.client
-                .delete(app.url(&format!("/api/v1/me/subscriptions/{sub}"))),
-            Some(&dals_ed),
-        )
+        .delete(&format!("/api/v1/me/subscriptions/{sub}"), Some(&dals_ed))
         .await;
     assert_eq!(gone.status, 204);
     let empty = app.get("/api/v1/me/feed", Some(&dals_ed)).await;
@@ -764,11 +759,7 @@ async fn webhook_registration_refuses_bad_input_and_other_organisations() {
     // Removing it takes its log along; it is gone for everyone.
     let hook = id_of(&by_admin);
     let removed = app
-        .send(
-            app.client
-                .delete(app.url(&format!("/api/v1/webhooks/{hook}"))),
-            Some(&org_token),
-        )
+        .delete(&format!("/api/v1/webhooks/{hook}"), Some(&org_token))
         .await;
     assert_eq!(removed.status, 204);
     assert_eq!(
@@ -972,6 +963,8 @@ async fn the_activity_report_counts_entries_decisions_and_reviews_per_platform()
         ("interval=week", "interval"),
         ("platform=00000000-0000-0000-0000-000000000000", "platform"),
         ("from=yesterday", "from"),
+        ("platform=nope", "platform"),
+        ("colour=red", "colour"),
     ] {
         let bad = app
             .get(&format!("/api/v1/reports/activity?{query}"), Some(&broker))
