@@ -135,7 +135,6 @@ fn run(
             )
             .app_data(web::PayloadConfig::default().limit(body_limit))
             .app_data(web::PathConfig::default().error_handler(crate::error::extractors::path))
-            .app_data(web::QueryConfig::default().error_handler(crate::error::extractors::query))
             .configure(routes::configure)
             .default_service(web::to(unknown_route))
     })

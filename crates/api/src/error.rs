@@ -285,7 +285,7 @@ impl From<StoreError> for ApiError {
 
 /// Error handlers for actix's extractors, so malformed JSON, paths and queries are problems too.
 pub mod extractors {
-    use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+    use actix_web::error::{JsonPayloadError, PathError};
     use actix_web::{Error, HttpRequest};
 
     use super::ApiError;
@@ -320,7 +320,8 @@ pub mod extractors {
         }
     }
 
-    fn extract_backticked(msg: &str) -> Option<String> {
+    /// The first backticked name in a serde message (`unknown field `x``, `missing field `q``).
+    pub(crate) fn extract_backticked(msg: &str) -> Option<String> {
         let start = msg.find('`')? + 1;
         let end = msg[start..].find('`')? + start;
         Some(msg[start..end].to_owned())
@@ -335,12 +336,6 @@ pub mod extractors {
 
     pub fn path(err: PathError, _req: &HttpRequest) -> Error {
         ApiError::field("path", format!("invalid path parameter: {err}")).into()
-    }
-
-    pub fn query(err: QueryPayloadError, _req: &HttpRequest) -> Error {
-        let msg = err.to_string();
-        let field = extract_backticked(&msg).unwrap_or_else(|| "query".to_owned());
-        ApiError::field(field, msg.replace("Query deserialize error: ", "")).into()
     }
 }
 

@@ -100,18 +100,13 @@ pub fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         let message = err.into_inner().to_string();
         let field = if path.is_empty() || path == "." {
             // Unknown or missing parameters: serde names them in backticks.
-            backticked(&message).unwrap_or_else(|| "query".to_owned())
+            crate::error::extractors::extract_backticked(&message)
+                .unwrap_or_else(|| "query".to_owned())
         } else {
             path
         };
         ApiError::field(field, message)
     })
-}
-
-fn backticked(msg: &str) -> Option<String> {
-    let start = msg.find('`')? + 1;
-    let end = msg[start..].find('`')? + start;
-    Some(msg[start..end].to_owned())
 }
 
 fn strip_position(msg: &str) -> String {

@@ -47,10 +47,8 @@ pub struct SubscriptionList {
 }
 
 fn subscription_dto(row: notify::SubscriptionRow) -> SubscriptionDto {
-    let (kind, value) = row
-        .topic
-        .split_once(':')
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    let (kind, value) = Topic::from_key(&row.topic)
+        .map(|t| (t.kind().to_owned(), t.value()))
         .unwrap_or_default();
     SubscriptionDto {
         id: row.id,

@@ -30,10 +30,11 @@ pub(crate) async fn append(
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut topics = BTreeSet::new();
-    for snapshot in [&e.before, &e.after].into_iter().flatten() {
+    let snapshots: Vec<&serde_json::Value> = [&e.before, &e.after].into_iter().flatten().collect();
+    for snapshot in &snapshots {
         topics.extend(topics_of(snapshot));
-        topics.extend(related_topics(conn, snapshot).await?);
     }
+    topics.extend(related_topics(conn, &snapshots).await?);
     if e.entity == "need"
         && let Some(need_id) = e.entity_id
     {
@@ -74,23 +75,26 @@ pub(crate) async fn append(
     super::webhooks::enqueue(conn, &event, &keys).await
 }
 
-/// Topics of objects a snapshot points at: the need a match or course-request answer is about,
-/// the competence group a proposal or membership belongs to.
+/// Topics of objects the snapshots point at: the need a match or course-request answer is
+/// about, the competence group a proposal or membership belongs to. Each object is read once,
+/// however many snapshots name it.
 async fn related_topics(
     conn: &impl ConnectionTrait,
-    snapshot: &serde_json::Value,
+    snapshots: &[&serde_json::Value],
 ) -> Result<BTreeSet<Topic>, StoreError> {
-    let mut out = BTreeSet::new();
-    let id_at = |key: &str| {
-        snapshot
-            .get(key)
-            .and_then(|v| v.as_str())
-            .and_then(|s| Uuid::parse_str(s).ok())
+    let ids = |key: &str, unless: &str| -> BTreeSet<Uuid> {
+        snapshots
+            .iter()
+            .filter(|s| s.get(unless).is_none())
+            .filter_map(|s| s.get(key).and_then(|v| v.as_str()))
+            .filter_map(|s| Uuid::parse_str(s).ok())
+            .collect()
     };
-    if snapshot.get("municipality").is_none()
-        && let Some(need_id) = id_at("need_id")
-        && let Some(n) = need::Entity::find_by_id(need_id).one(conn).await?
-    {
+    let mut out = BTreeSet::new();
+    for need_id in ids("need_id", "municipality") {
+        let Some(n) = need::Entity::find_by_id(need_id).one(conn).await? else {
+            continue;
+        };
         out.insert(Topic::Municipality(n.municipality_code));
         out.insert(Topic::Platform(n.platform_id));
         let concepts = need_competence::Entity::find()
@@ -103,18 +107,16 @@ async fn related_topics(
                 .filter_map(|c| c.concept_id.map(Topic::Competence)),
         );
     }
-    if snapshot.get("focus_area").is_none()
-        && let Some(group_id) = id_at("group_id")
-        && let Some(g) = group::Entity::find_by_id(group_id).one(conn).await?
-    {
+    for group_id in ids("group_id", "focus_area") {
+        let Some(g) = group::Entity::find_by_id(group_id).one(conn).await? else {
+            continue;
+        };
         out.insert(Topic::Platform(g.platform_id));
-        if let Some(area) = g
-            .focus_area
-            .as_deref()
-            .and_then(|a| Topic::parse("focus_area", a).ok())
-        {
-            out.insert(area);
-        }
+        out.extend(
+            g.focus_area
+                .as_deref()
+                .and_then(|a| Topic::parse("focus_area", a).ok()),
+        );
     }
     Ok(out)
 }

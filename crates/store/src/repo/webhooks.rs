@@ -343,17 +343,19 @@ pub async fn redeliver(
     endpoint_id: Uuid,
     delivery_id: Uuid,
 ) -> Result<DeliveryRow, StoreError> {
-    let d = delivery(conn, endpoint_id, delivery_id).await?;
+    let mut d = delivery(conn, endpoint_id, delivery_id).await?;
+    d.status = PENDING.to_owned();
+    d.next_attempt_at = Utc::now();
     webhook_delivery::Entity::update_many()
         .col_expr(webhook_delivery::Column::Status, Expr::value(PENDING))
         .col_expr(
             webhook_delivery::Column::NextAttemptAt,
-            Expr::value(Utc::now()),
+            Expr::value(d.next_attempt_at),
         )
         .filter(webhook_delivery::Column::Id.eq(d.id))
         .exec(conn)
         .await?;
-    delivery(conn, endpoint_id, delivery_id).await
+    Ok(d)
 }
 
 async fn delivery(
