@@ -46,6 +46,34 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// How far from a need's municipality an on-site course may take place and still be
+    /// suggested. Distance courses are not limited by it.
+    pub enum Reach {
+        /// The need's own municipality only.
+        Municipality = "municipality",
+        /// The need's municipality and those sharing a cluster with it.
+        Cluster = "cluster",
+        /// The need's sub-region. The reference data has no level between cluster and region
+        /// (Fyrbodal is itself stored as a region), so this reaches as far as `region` there.
+        SubRegion = "sub_region",
+        /// The need's region (the default).
+        Region = "region",
+        /// Anywhere.
+        Anywhere = "anywhere",
+    }
+}
+
+#[expect(
+    clippy::derivable_impls,
+    reason = "string_enum! fixes the derive list; the default is set here"
+)]
+impl Default for Reach {
+    fn default() -> Self {
+        Self::Region
+    }
+}
+
 /// Matching weights and thresholds a platform sets for its suggestions.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MatchingSettings {
@@ -64,6 +92,10 @@ pub struct MatchingSettings {
     pub need_ttl_days: u32,
     /// Days without an accepted match before a need escalates to the next level.
     pub escalate_after_days: u32,
+    /// How far from the need an on-site course may be (default `region`); stored settings
+    /// without it read as the default.
+    #[serde(default)]
+    pub reach: Reach,
 }
 
 impl Default for MatchingSettings {
@@ -80,6 +112,7 @@ impl Default for MatchingSettings {
             max_results: 10,
             need_ttl_days: 180,
             escalate_after_days: 21,
+            reach: Reach::Region,
         }
     }
 }
@@ -369,6 +402,19 @@ mod tests {
     #[test]
     fn default_settings_are_valid() {
         assert!(MatchingSettings::default().validate().is_ok());
+        assert_eq!(MatchingSettings::default().reach, Reach::Region);
+    }
+
+    #[test]
+    fn settings_stored_before_reach_existed_read_as_region() {
+        let mut stored = serde_json::to_value(MatchingSettings::default()).unwrap_or_default();
+        if let Some(o) = stored.as_object_mut() {
+            o.remove("reach");
+        }
+        let read: Result<MatchingSettings, _> = serde_json::from_value(stored);
+        assert_eq!(read.ok().map(|s| s.reach), Some(Reach::Region));
+        assert_eq!(Reach::parse("sub_region").ok(), Some(Reach::SubRegion));
+        assert!(Reach::parse("county").is_err());
     }
 
     #[test]

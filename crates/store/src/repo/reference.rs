@@ -442,6 +442,25 @@ pub async fn get_platform(
     platform_record(p, members)
 }
 
+/// Replaces a platform's matching settings (validated by the caller) and returns the platform.
+pub async fn update_platform_settings(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    settings: MatchingSettings,
+) -> Result<PlatformRecord, StoreError> {
+    let value =
+        serde_json::to_value(settings).map_err(|e| StoreError::corrupt("platform", e))?;
+    let done = platform::Entity::update_many()
+        .col_expr(platform::Column::Settings, sea_orm::sea_query::Expr::value(value))
+        .filter(platform::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(StoreError::not_found("platform"));
+    }
+    get_platform(conn, id).await
+}
+
 /// The platform a need in `code` is routed to first: the one serving the fewest municipalities
 /// (a municipality's own local platform before its cluster's, before the sub-region's).
 pub fn home_platform<'a>(
