@@ -14,7 +14,7 @@ use broker_domain::need::{Importance, Need};
 use broker_domain::offer::{Delivery as OfferDelivery, Offer, OfferStatus};
 use broker_matching::{
     ConceptInput, ContactDoc, Delivery, DeliveryPreference, Engine, Geography, InstanceDoc, Label,
-    Lang, MatchOptions, MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc, Requirement,
+    Lang, MatchOptions, MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc, Reach, Requirement,
     Suggestion, SuggestionKind, Taxonomy, Weights,
 };
 use broker_store::repo::reference::PlatformRecord;
@@ -196,6 +196,10 @@ pub fn options_for(settings: &broker_domain::platform::MatchingSettings) -> Matc
         min_score: settings.min_score,
         max_results: usize::try_from(settings.max_results).unwrap_or(10),
         today: Utc::now().date_naive(),
+        reach: Reach::parse(settings.reach.as_str()).unwrap_or_default(),
+        // Stored explanations: English sentences, concepts named in the need's language; a
+        // reader's language is rendered from the stored reasons (`routes::matches`).
+        lang: None,
     }
 }
 
@@ -276,6 +280,9 @@ async fn load_engine(
                     .filter(|c| c.municipalities.contains(&m.code))
                     .map(|c| c.key.clone())
                     .collect(),
+                name: Some(m.name),
+                // The reference data has no level between cluster and region.
+                sub_region: None,
                 code: m.code,
             })
             .collect(),

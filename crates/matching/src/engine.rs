@@ -6,7 +6,6 @@
 //! documents. Scores are `Σ weight·factor / Σ weight` over factors in 0..=1.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -14,10 +13,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::fx::FxMap;
-use crate::geography::{Geography, Proximity};
-use crate::normalise::{detect_lang, index_term, index_terms, word_spans};
+use crate::geography::{Geography, Proximity, Reach};
+use crate::normalise::{detect_lang, index_term, word_spans};
 use crate::taxonomy::{Lang, Taxonomy};
 
+mod explain;
 mod search;
 pub use search::OfferHit;
 
@@ -221,15 +221,53 @@ pub struct MatchOptions {
     /// Factor weights.
     pub weights: Weights,
     /// Suggestions scoring below this are dropped (default 0.35).
+    ///
+    /// # The score scale
+    ///
+    /// An offer's score is `relevance × (1 − λ + λ × logistics)`:
+    ///
+    /// - *relevance* (0..=1) is the weighted mean of the square root of the `competence` factor
+    ///   (the share of the need's competence weight the offer shows evidence of teaching:
+    ///   must-haves 1, nice-to-haves 0.4, unresolved labels at most 0.8 of theirs through their
+    ///   words; the root lets teaching part of what is asked count, a quarter gives 0.5) and the
+    ///   `text` factor (BM25 of the need's words over the offer's title, description and labels,
+    ///   divided by what a document holding each query word once would earn, capped at 1);
+    /// - *logistics* (0..=1) is the weighted mean of `geography`, `timing`, `level`, `capacity`
+    ///   and `delivery`;
+    /// - λ is the logistics factors' share of all weights (0.5 with the default weights).
+    ///
+    /// So logistics can halve a score (by default) but never lift it above its relevance, and an
+    /// offer with nothing in common with the need scores 0. Besides, an offer is only scored at
+    /// all when it shows evidence of teaching a must-have (a shared concept, or enough of an
+    /// unresolved must-have label's words, weighed by rarity).
+    ///
+    /// With the default weights, `min_score` 0.35 means: relevance of at least 0.35 with
+    /// perfect logistics, about 0.41 with typical logistics (0.7), 0.7 with the worst. For
+    /// example an offer teaching all must-haves (relevance ≈ 0.8–1) passes wherever it is
+    /// within reach; one teaching one of four must-haves (relevance ≈ 0.4–0.5) passes when
+    /// place, time and seats fit reasonably; one with no competence in common has relevance
+    /// at most 0.2 (text alone) and never passes.
+    ///
+    /// Contact and pooling suggestions keep the plain weighted mean of their factors.
     pub min_score: f64,
     /// At most this many suggestions (default 10).
     pub max_results: usize,
     /// The current date; instances starting before it are ignored.
     pub today: NaiveDate,
+    /// How far from the need an on-site course may be (default: the need's region). Distance
+    /// courses are not limited.
+    #[serde(default)]
+    pub reach: Reach,
+    /// Language of [`Suggestion::explanation`]: its sentences and the concept labels it names.
+    /// `None` (the default): English sentences naming concepts in the need's own language.
+    /// [`Engine::explain`] renders the same [`Evidence::reasons`] in another language later.
+    #[serde(default)]
+    pub lang: Option<Lang>,
 }
 
 impl MatchOptions {
-    /// Default weights, `min_score` 0.35, `max_results` 10.
+    /// Default weights, `min_score` 0.35, `max_results` 10, reach [`Reach::Region`],
+    /// explanations in English.
     #[must_use]
     pub fn new(today: NaiveDate) -> Self {
         Self {
@@ -237,6 +275,8 @@ impl MatchOptions {
             min_score: 0.35,
             max_results: 10,
             today,
+            reach: Reach::default(),
+            lang: None,
         }
     }
 }
@@ -281,6 +321,133 @@ pub struct Evidence {
     pub starts_on: Option<NaiveDate>,
     /// Municipality of the chosen instance (or of the other need, for pooling).
     pub municipality: Option<String>,
+    /// Words of the need (as the need wrote them) found in the target's title, description or
+    /// labels; a word found only with a spelling difference is followed by `~`.
+    #[serde(default)]
+    pub matched_words: Vec<String>,
+    /// What the explanation says, as data: [`Engine::explain`] renders it in any language.
+    #[serde(default)]
+    pub reasons: Vec<Reason>,
+}
+
+/// One statement of an explanation, rendered by [`Engine::explain`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Reason {
+    /// The need's occupation supplied its essential competences.
+    Occupation {
+        /// The occupation.
+        occupation: Uuid,
+    },
+    /// The target teaches (or covers) these of the need's `total` must-have competences.
+    MustHave {
+        /// Covered must-have concepts.
+        covered: Vec<Uuid>,
+        /// Number of must-have concepts.
+        total: usize,
+    },
+    /// Must-have competences the target does not cover.
+    Missing {
+        /// The concepts.
+        concepts: Vec<Uuid>,
+    },
+    /// Nice-to-have competences the target covers, of `total`.
+    NiceToHave {
+        /// Covered nice-to-have concepts.
+        covered: Vec<Uuid>,
+        /// Number of nice-to-have concepts.
+        total: usize,
+    },
+    /// A requirement label that resolved to no concept, and which of its words the target's text
+    /// holds (`~` after a word found with a spelling difference).
+    LabelWords {
+        /// The label as written.
+        label: String,
+        /// Its words found.
+        words: Vec<String>,
+    },
+    /// The need states no competences; these of its words are in the target's text.
+    TextOnly {
+        /// The words found.
+        words: Vec<String>,
+    },
+    /// The chosen run is given at a distance.
+    Distance,
+    /// The chosen run is on site in `municipality`.
+    OnSite {
+        /// Municipality code.
+        municipality: String,
+        /// How close it is to the need.
+        proximity: Proximity,
+    },
+    /// The offer has no scheduled run yet.
+    NoStartYet,
+    /// When the chosen run starts, and the need's date.
+    Starts {
+        /// First day.
+        on: NaiveDate,
+        /// The need's needed-by date.
+        needed_by: Option<NaiveDate>,
+    },
+    /// Seats of the chosen run for the need's head count.
+    Seats {
+        /// Seats, when known.
+        seats: Option<u32>,
+        /// People to train.
+        headcount: u32,
+    },
+    /// Offered and wanted level.
+    Level {
+        /// The offer's level.
+        offered: u8,
+        /// The need's wanted level.
+        wanted: u8,
+    },
+    /// Contact fallback: no course fits, a local contact can organise one.
+    NoCourseFits,
+    /// Competences a contact covers, of the need's `total`.
+    ContactCovers {
+        /// Covered concepts.
+        covered: Vec<Uuid>,
+        /// Number of the need's concepts.
+        total: usize,
+    },
+    /// A contact's areas, when they share words with the need.
+    ContactArea {
+        /// The contact's areas as written.
+        areas: Vec<String>,
+    },
+    /// Where a contact works relative to the need (`None`: nationwide).
+    ContactPlace {
+        /// Proximity of the contact's nearest municipality.
+        proximity: Option<Proximity>,
+    },
+    /// Must-have competences another need shares, of `total`.
+    SharesMust {
+        /// Shared concepts.
+        shared: Vec<Uuid>,
+        /// Number of this need's must-have concepts.
+        total: usize,
+    },
+    /// Competences another need shares (when this need has no must-haves).
+    SharesAny {
+        /// Shared concepts.
+        shared: Vec<Uuid>,
+    },
+    /// Where another need is, for pooling.
+    PoolPlace {
+        /// Municipality code.
+        municipality: String,
+        /// Proximity to this need.
+        proximity: Proximity,
+    },
+    /// Head count and date of another need, for pooling.
+    PoolPeople {
+        /// People to train.
+        headcount: u32,
+        /// Needed-by date.
+        needed_by: Option<NaiveDate>,
+    },
 }
 
 /// A ranked, explained suggestion.
@@ -294,7 +461,7 @@ pub struct Suggestion {
     pub score: f64,
     /// The factors behind the score.
     pub factors: Vec<Factor>,
-    /// Short English sentences.
+    /// Short sentences in [`MatchOptions::lang`], rendered from [`Evidence::reasons`].
     pub explanation: String,
     /// The facts behind the score.
     pub evidence: Evidence,
@@ -319,7 +486,7 @@ const MIN_REQUIREMENT_CONFIDENCE: f64 = 0.6;
 const MIN_OCCUPATION_CONFIDENCE: f64 = 0.85;
 const NICE_WEIGHT: f64 = 0.4;
 /// Share of an unresolved label's weight that full text evidence can earn.
-const UNRESOLVED_CREDIT: f64 = 0.6;
+const UNRESOLVED_CREDIT: f64 = 0.8;
 /// Without shared concepts, a candidate needs at least this text similarity.
 const MIN_TEXT_ONLY: f64 = 0.15;
 /// An offer for a need with requirements must earn at least this share of the competence
@@ -371,6 +538,10 @@ struct Lexicon {
     ids: FxMap<String, u32>,
     /// Per language (Sv, Nb, En): raw word as written -> term (None: stop word).
     words: [FxMap<Box<str>, Option<u32>>; 3],
+    /// Term id -> term.
+    terms: Vec<Box<str>>,
+    /// Length in chars -> term ids of that length, for typo-tolerant lookup.
+    by_len: Vec<Vec<u32>>,
 }
 
 const fn lang_slot(lang: Lang) -> usize {
@@ -388,7 +559,48 @@ impl Lexicon {
         }
         let id = as_u32(self.ids.len());
         self.ids.insert(term.to_owned(), id);
+        self.terms.push(term.into());
+        let len = term.chars().count();
+        if self.by_len.len() <= len {
+            self.by_len.resize_with(len + 1, Vec::new);
+        }
+        if let Some(bucket) = self.by_len.get_mut(len) {
+            bucket.push(id);
+        }
         id
+    }
+
+    /// Terms within the typo tolerance of `term` (OSA distance 1 for terms of 5 or more
+    /// characters, 2 from 9) that `usable` accepts, not `term` itself. Only terms of a nearby
+    /// length sharing the first or the second character are compared.
+    fn fuzzy(&self, term: &str, usable: impl Fn(u32) -> bool) -> Vec<u32> {
+        let len = term.chars().count();
+        let max = typo_tolerance(len);
+        if max == 0 {
+            return Vec::new();
+        }
+        let mut chars = term.chars();
+        let (c0, c1) = (chars.next(), chars.next());
+        let mut out = Vec::new();
+        for l in len.saturating_sub(max)..=len + max {
+            let Some(bucket) = self.by_len.get(l) else {
+                continue;
+            };
+            for &id in bucket {
+                let Some(cand) = self.terms.get(id as usize) else {
+                    continue;
+                };
+                let mut cc = cand.chars();
+                let (d0, d1) = (cc.next(), cc.next());
+                if (c0 != d0 && c1 != d1) || &**cand == term || !usable(id) {
+                    continue;
+                }
+                if strsim::osa_distance(term, cand) <= max {
+                    out.push(id);
+                }
+            }
+        }
+        out
     }
 
     /// Term ids of a text, interning new terms.
@@ -443,20 +655,35 @@ enum LexRef<'a> {
     Lookup(&'a Lexicon),
 }
 
-/// A bag of terms: known term ids with log-tf weights (sorted by id) and the squared weight of
-/// terms not in the vocabulary (they cannot match but still count in the norm).
+/// A bag of terms: known term ids with their counts (sorted by id), the distinct terms not in
+/// the vocabulary (they cannot match exactly but count in norms and may match with a typo), and
+/// the number of words.
 #[derive(Debug, Clone, Default)]
 struct TermVec {
     known: Vec<(u32, f32)>,
+    unknown: Vec<Box<str>>,
     unknown_sq: f32,
+    len: f32,
 }
 
-fn log_tf(c: u32) -> f32 {
-    1.0 + (c as f32).ln()
+fn log_tf(c: f32) -> f32 {
+    1.0 + c.ln()
+}
+
+/// Largest OSA edit distance tolerated for a term of `chars` characters.
+const fn typo_tolerance(chars: usize) -> usize {
+    if chars >= 9 {
+        2
+    } else if chars >= 5 {
+        1
+    } else {
+        0
+    }
 }
 
 impl TermVec {
     fn build(mut ids: Vec<u32>, unknown: &[String]) -> Self {
+        let len = (ids.len() + unknown.len()) as f32;
         ids.sort_unstable();
         let mut known: Vec<(u32, f32)> = Vec::with_capacity(ids.len());
         let mut i = 0;
@@ -465,27 +692,42 @@ impl TermVec {
             while j < ids.len() && ids[j] == ids[i] {
                 j += 1;
             }
-            known.push((ids[i], log_tf(as_u32(j - i))));
+            known.push((ids[i], (j - i) as f32));
             i = j;
         }
-        let mut unknown: Vec<&String> = unknown.iter().collect();
-        unknown.sort_unstable();
+        let mut sorted: Vec<&String> = unknown.iter().collect();
+        sorted.sort_unstable();
         let mut unknown_sq = 0.0;
+        let mut distinct = Vec::new();
         let mut i = 0;
-        while i < unknown.len() {
+        while i < sorted.len() {
             let mut j = i + 1;
-            while j < unknown.len() && unknown[j] == unknown[i] {
+            while j < sorted.len() && sorted[j] == sorted[i] {
                 j += 1;
             }
-            let w = log_tf(as_u32(j - i));
+            let w = log_tf((j - i) as f32);
             unknown_sq += w * w;
+            distinct.push(sorted[i].as_str().into());
             i = j;
         }
-        Self { known, unknown_sq }
+        Self {
+            known,
+            unknown: distinct,
+            unknown_sq,
+            len,
+        }
     }
 
     fn contains(&self, id: u32) -> bool {
         self.known.binary_search_by_key(&id, |e| e.0).is_ok()
+    }
+
+    fn tf(&self, id: u32) -> f32 {
+        self.known
+            .binary_search_by_key(&id, |e| e.0)
+            .ok()
+            .and_then(|i| self.known.get(i))
+            .map_or(0.0, |e| e.1)
     }
 }
 
@@ -544,10 +786,13 @@ impl<T> Slots<T> {
 struct Postings {
     concepts: FxMap<Uuid, Vec<u32>>,
     terms: Vec<Vec<u32>>,
+    /// Sum of the documents' lengths in words (for BM25's average length).
+    len_sum: f64,
 }
 
 impl Postings {
     fn add(&mut self, slot: u32, concepts: &[Uuid], terms: &TermVec) {
+        self.len_sum += f64::from(terms.len);
         for c in concepts {
             insert_sorted(self.concepts.entry(*c).or_default(), slot);
         }
@@ -563,6 +808,7 @@ impl Postings {
     }
 
     fn remove(&mut self, slot: u32, concepts: &[Uuid], terms: &TermVec) {
+        self.len_sum = (self.len_sum - f64::from(terms.len)).max(0.0);
         for c in concepts {
             if let Some(list) = self.concepts.get_mut(c) {
                 remove_sorted(list, slot);
@@ -592,17 +838,27 @@ impl Postings {
 
     /// Candidate slots with the summed weight of the query concepts they carry (0 for
     /// documents found only through terms). Sorted by slot.
+    ///
+    /// `label_terms` (the words of unresolved requirement labels, which alone can show that a
+    /// document teaches such a requirement) retrieve whenever their postings are not longer
+    /// than a share of the index, besides the rarest of `terms`.
     fn weighted_candidates(
         &self,
         concepts: &[(Uuid, f64)],
         terms: &[u32],
+        label_terms: &[u32],
         total_docs: usize,
     ) -> Vec<(u32, f64)> {
         let mut hits: Vec<(u32, f64)> = Vec::new();
         for (c, w) in concepts {
             hits.extend(self.concept(c).iter().map(|&s| (s, *w)));
         }
-        for t in self.retrieval_terms(terms, total_docs, !concepts.is_empty()) {
+        let mut used = self.retrieval_terms(terms, total_docs, !concepts.is_empty());
+        let label_cap = (total_docs / MAX_TERM_DF_SHARE).max(200);
+        used.extend(label_terms.iter().filter(|&&t| self.df(t) <= label_cap));
+        used.sort_unstable();
+        used.dedup();
+        for t in used {
             hits.extend(self.term(t).iter().map(|&s| (s, 0.0)));
         }
         hits.sort_unstable_by_key(|h| h.0);
@@ -673,7 +929,7 @@ impl Query {
         let terms: Vec<(u32, f32)> = v
             .known
             .iter()
-            .map(|&(t, w)| (t, w * idf(postings.df(t), n)))
+            .map(|&(t, c)| (t, log_tf(c) * idf(postings.df(t), n)))
             .collect();
         let unknown_idf = idf(0, n);
         let norm_sq: f32 =
@@ -696,9 +952,9 @@ impl Query {
         let mut dot = 0.0f32;
         let mut dnorm_sq = 0.0f32;
         let mut qi = 0;
-        for &(t, w) in &doc.known {
+        for &(t, c) in &doc.known {
             let i = idf(postings.df(t), n);
-            let dw = w * i;
+            let dw = log_tf(c) * i;
             dnorm_sq += dw * dw;
             while qi < self.terms.len() && self.terms[qi].0 < t {
                 qi += 1;
@@ -713,6 +969,175 @@ impl Query {
             return 0.0;
         }
         f64::from(dot / (self.norm * dnorm_sq.sqrt())).clamp(0.0, 1.0)
+    }
+}
+
+/// BM25 term-frequency saturation.
+const BM25_K1: f32 = 1.2;
+/// BM25 length normalisation.
+const BM25_B: f32 = 0.75;
+/// Weight of a query word found only with a spelling difference.
+const FUZZY_WEIGHT: f32 = 0.8;
+
+/// BM25's inverse document frequency (never negative).
+fn bm25_idf(df: usize, n: usize) -> f32 {
+    (1.0 + (n as f32 - df as f32 + 0.5).max(0.0) / (df as f32 + 0.5)).ln()
+}
+
+/// One word of a query: the indexed terms that count as it (the word itself, or terms within
+/// the typo tolerance when the word itself is in no document) with their weights, and its idf.
+#[derive(Debug, Clone)]
+struct QueryWord {
+    /// (term, weight) — weight 1 for the word itself, [`FUZZY_WEIGHT`] for a typo variant.
+    terms: Vec<(u32, f32)>,
+    idf: f32,
+}
+
+impl QueryWord {
+    /// How the word occurs in a document: 1 found as written, [`FUZZY_WEIGHT`] found with a
+    /// spelling difference, 0 not found.
+    fn found_in(&self, doc: &TermVec) -> f32 {
+        self.terms
+            .iter()
+            .filter(|(t, _)| doc.contains(*t))
+            .map(|e| e.1)
+            .fold(0.0, f32::max)
+    }
+}
+
+/// A word of the need's text or labels resolved against a document collection.
+fn query_word(
+    lexicon: &Lexicon,
+    postings: &Postings,
+    n: usize,
+    known: Option<u32>,
+    text: &str,
+) -> QueryWord {
+    let df = known.map_or(0, |t| postings.df(t));
+    if let Some(t) = known
+        && df > 0
+    {
+        return QueryWord {
+            terms: vec![(t, 1.0)],
+            idf: bm25_idf(df, n),
+        };
+    }
+    let variants = lexicon.fuzzy(text, |t| postings.df(t) > 0);
+    let idf = variants
+        .iter()
+        .map(|&t| bm25_idf(postings.df(t), n))
+        .fold(None, |m: Option<f32>, i| Some(m.map_or(i, |m| m.max(i))))
+        .unwrap_or_else(|| bm25_idf(0, n));
+    QueryWord {
+        terms: variants.into_iter().map(|t| (t, FUZZY_WEIGHT)).collect(),
+        idf,
+    }
+}
+
+/// A label word resolved against a document collection: every stem of it (any language) that
+/// some document holds counts as the word, and so do typo variants of its stems (at
+/// [`FUZZY_WEIGHT`]). Its idf is that of its rarest exact stem, else of its rarest variant.
+fn label_word(lexicon: &Lexicon, postings: &Postings, n: usize, word: &LabelWord) -> QueryWord {
+    let mut terms: Vec<(u32, f32)> = Vec::new();
+    let mut exact_idf: Option<f32> = None;
+    for (i, stem) in word.stems.iter().enumerate() {
+        let term = if i == 0 {
+            word.term.or_else(|| lexicon.ids.get(stem).copied())
+        } else {
+            lexicon.ids.get(stem).copied()
+        };
+        if let Some(t) = term {
+            let df = postings.df(t);
+            if df > 0 && !terms.iter().any(|e| e.0 == t) {
+                terms.push((t, 1.0));
+                let i = bm25_idf(df, n);
+                exact_idf = Some(exact_idf.map_or(i, |m: f32| m.max(i)));
+            }
+        }
+    }
+    let mut fuzzy_idf: Option<f32> = None;
+    for stem in &word.stems {
+        for t in lexicon.fuzzy(stem, |t| postings.df(t) > 0) {
+            if !terms.iter().any(|e| e.0 == t) {
+                terms.push((t, FUZZY_WEIGHT));
+                let i = bm25_idf(postings.df(t), n);
+                fuzzy_idf = Some(fuzzy_idf.map_or(i, |m: f32| m.max(i)));
+            }
+        }
+    }
+    QueryWord {
+        terms,
+        idf: exact_idf.or(fuzzy_idf).unwrap_or_else(|| bm25_idf(0, n)),
+    }
+}
+
+/// The need's words as a BM25 query over one document collection.
+#[derive(Debug)]
+struct Bm25 {
+    words: Vec<QueryWord>,
+    /// Σ idf: what a document holding every query word once, at average length, earns.
+    ideal: f32,
+    avg_len: f32,
+}
+
+impl Bm25 {
+    fn new(lexicon: &Lexicon, v: &TermVec, postings: &Postings, n: usize) -> Self {
+        let mut words: Vec<QueryWord> = v
+            .known
+            .iter()
+            .map(|&(t, _)| {
+                let text = lexicon.terms.get(t as usize).map_or("", |b| &**b);
+                query_word(lexicon, postings, n, Some(t), text)
+            })
+            .collect();
+        words.extend(
+            v.unknown
+                .iter()
+                .map(|u| query_word(lexicon, postings, n, None, u)),
+        );
+        let ideal = words.iter().map(|w| w.idf).sum();
+        let avg_len = if n > 0 {
+            (postings.len_sum / n as f64) as f32
+        } else {
+            1.0
+        };
+        Self {
+            words,
+            ideal,
+            avg_len: avg_len.max(1.0),
+        }
+    }
+
+    /// Every term the query can match, for candidate retrieval.
+    fn ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self
+            .words
+            .iter()
+            .flat_map(|w| w.terms.iter().map(|e| e.0))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// BM25 of a document divided by [`Bm25::ideal`], capped at 1.
+    fn score(&self, doc: &TermVec) -> f64 {
+        if self.ideal <= 0.0 {
+            return 0.0;
+        }
+        let norm = BM25_K1 * (1.0 - BM25_B + BM25_B * doc.len / self.avg_len);
+        let mut sum = 0.0f32;
+        for w in &self.words {
+            let mut best = 0.0f32;
+            for &(t, weight) in &w.terms {
+                let tf = doc.tf(t);
+                if tf > 0.0 {
+                    best = best.max(weight * tf * (BM25_K1 + 1.0) / (tf + norm));
+                }
+            }
+            sum += w.idf * best;
+        }
+        f64::from(sum / self.ideal).clamp(0.0, 1.0)
     }
 }
 
@@ -737,8 +1162,91 @@ impl OfferEntry {
 struct Unresolved {
     label: String,
     must: bool,
-    /// Stemmed terms of the label (None: not in the vocabulary).
-    terms: Vec<Option<u32>>,
+    /// Its content words.
+    words: Vec<LabelWord>,
+}
+
+/// A content word of an unresolved label.
+#[derive(Debug, Clone)]
+struct LabelWord {
+    /// As written, lower-cased.
+    text: String,
+    /// Its stems: in the need's language first, then the other languages (a label is too short
+    /// to trust the need's guessed language; an English label in a Swedish need is common).
+    stems: Vec<String>,
+    /// The term id of the stem in the need's language (None: not in the vocabulary).
+    term: Option<u32>,
+}
+
+/// Share of an unresolved label's word weight (idf) a document must hold for the label to count
+/// as taught: one generic word of a three-word label is not evidence.
+const LABEL_EVIDENCE: f64 = 0.5;
+
+/// An unresolved label as a query over one document collection.
+#[derive(Debug)]
+struct LabelQuery {
+    words: Vec<(String, QueryWord)>,
+    idf_sum: f32,
+}
+
+impl LabelQuery {
+    /// The idf-weighted share of the label's words found in `doc` (typo variants at
+    /// [`FUZZY_WEIGHT`]) and the words found (`~` after one found with a spelling difference).
+    fn evidence(&self, doc: &TermVec) -> (f64, Vec<String>) {
+        if self.idf_sum <= 0.0 {
+            return (0.0, Vec::new());
+        }
+        let mut got = 0.0f32;
+        let mut found = Vec::new();
+        for (text, w) in &self.words {
+            let f = w.found_in(doc);
+            if f > 0.0 {
+                got += f * w.idf;
+                if f < 1.0 {
+                    found.push(format!("{text}~"));
+                } else {
+                    found.push(text.clone());
+                }
+            }
+        }
+        (f64::from(got / self.idf_sum).clamp(0.0, 1.0), found)
+    }
+
+    /// Whether `doc` holds enough of the label to count as evidence, and how much.
+    fn share(&self, doc: &TermVec) -> f64 {
+        let (share, _) = self.evidence(doc);
+        if share + 1e-9 >= LABEL_EVIDENCE {
+            share
+        } else {
+            0.0
+        }
+    }
+}
+
+/// A need's text and unresolved labels as queries over one document collection.
+#[derive(Debug)]
+struct NeedQuery {
+    bm25: Bm25,
+    /// In the order of [`NeedProfile::unresolved`].
+    labels: Vec<LabelQuery>,
+}
+
+impl NeedQuery {
+    /// Terms of the unresolved labels' words (as written, in any language, or typo variants).
+    fn label_ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self
+            .labels
+            .iter()
+            .flat_map(|l| {
+                l.words
+                    .iter()
+                    .flat_map(|(_, w)| w.terms.iter().map(|e| e.0))
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
 }
 
 /// Everything about a need that scoring uses, computed once per need.
@@ -751,7 +1259,9 @@ struct NeedProfile {
     unresolved: Vec<Unresolved>,
     via_occupation: Option<Uuid>,
     terms: TermVec,
-    /// Language for labels in explanations.
+    /// Title, requirement labels and description, as one text.
+    text: String,
+    /// The text's guessed language (Swedish when unclear), used for stemming.
     lang: Lang,
     /// Label fallback for concepts the taxonomy does not know.
     label_hint: HashMap<Uuid, String>,
@@ -1071,19 +1581,39 @@ impl Engine {
         all_text.push(' ');
         all_text.push_str(&need.description);
         let lang = detect_lang(&all_text).unwrap_or(Lang::Sv);
-        let explain_lang = detect_lang(&all_text).unwrap_or(Lang::En);
         let terms = Lexicon::bag(lex, &all_text, lang);
         let unresolved = unresolved_raw
             .into_iter()
             .map(|(label, must)| {
-                let terms = index_terms(&label, lang)
-                    .iter()
-                    .map(|t| match lex {
-                        LexRef::Intern(l) => Some(l.intern(t)),
-                        LexRef::Lookup(l) => l.ids.get(t).copied(),
-                    })
-                    .collect();
-                Unresolved { label, must, terms }
+                let mut words: Vec<LabelWord> = Vec::new();
+                for (start, end) in word_spans(&label) {
+                    let raw = &label[start..end];
+                    let Some(stem) = index_term(raw, lang) else {
+                        continue;
+                    };
+                    if words.iter().any(|w| w.stems.first() == Some(&stem)) {
+                        continue;
+                    }
+                    let term = match lex {
+                        LexRef::Intern(l) => Some(l.intern(&stem)),
+                        LexRef::Lookup(l) => l.ids.get(&stem).copied(),
+                    };
+                    let mut stems = vec![stem];
+                    for other in Lang::ALL {
+                        if other != lang
+                            && let Some(s) = index_term(raw, other)
+                            && !stems.contains(&s)
+                        {
+                            stems.push(s);
+                        }
+                    }
+                    words.push(LabelWord {
+                        text: raw.to_lowercase(),
+                        stems,
+                        term,
+                    });
+                }
+                Unresolved { label, must, words }
             })
             .collect();
         let wanted_level = need
@@ -1095,37 +1625,44 @@ impl Engine {
             unresolved,
             via_occupation,
             terms,
-            lang: explain_lang,
+            text: all_text,
+            lang,
             label_hint,
             wanted_level,
             muni: self.geography.id_of(&need.municipality),
         }
     }
 
-    fn concept_name(&self, c: Uuid, profile: &NeedProfile) -> String {
-        self.taxonomy
-            .concept_label(c, profile.lang)
-            .map(str::to_owned)
-            .or_else(|| profile.label_hint.get(&c).cloned())
-            .unwrap_or_else(|| c.to_string())
-    }
-
-    fn list_names(&self, ids: &[Uuid], profile: &NeedProfile) -> String {
-        let mut names: Vec<String> = ids
+    /// The need's text and unresolved labels as queries over `postings` (offers, or needs when
+    /// an offer is matched the other way round: label evidence is always weighed by offers).
+    fn need_query(&self, profile: &NeedProfile, postings: &Postings, n: usize) -> NeedQuery {
+        let lex = &self.lexicon;
+        let offers = &self.offer_postings;
+        let n_offers = self.offers.len();
+        let labels = profile
+            .unresolved
             .iter()
-            .take(MAX_LISTED)
-            .map(|&c| self.concept_name(c, profile))
+            .map(|u| {
+                let words: Vec<(String, QueryWord)> = u
+                    .words
+                    .iter()
+                    .map(|w| (w.text.clone(), label_word(lex, offers, n_offers, w)))
+                    .collect();
+                let idf_sum = words.iter().map(|(_, w)| w.idf).sum();
+                LabelQuery { words, idf_sum }
+            })
             .collect();
-        if ids.len() > MAX_LISTED {
-            names.push(format!("and {} more", ids.len() - MAX_LISTED));
+        NeedQuery {
+            bm25: Bm25::new(lex, &profile.terms, postings, n),
+            labels,
         }
-        names.join(", ")
     }
 
     // -----------------------------------------------------------------------------------------
     // Offer scoring
     // -----------------------------------------------------------------------------------------
 
+    /// Geography score of one run, or `None` when an on-site run lies beyond `reach`.
     fn geography_of_instance(
         &self,
         need: &NeedDoc,
@@ -1133,13 +1670,21 @@ impl Engine {
         inst: &InstanceDoc,
         inst_muni: Option<u32>,
         offer: &OfferDoc,
-    ) -> (f64, Option<Proximity>) {
+        reach: Reach,
+    ) -> Option<(f64, Option<Proximity>)> {
         let prefers_distance = need.delivery.is_some_and(|d| d.distance);
         if inst.distance || (offer.delivery == Delivery::Distance && inst.municipality.is_none()) {
-            return (if prefers_distance { 1.0 } else { 0.9 }, None);
+            return Some((if prefers_distance { 1.0 } else { 0.9 }, None));
         }
         match &inst.municipality {
             Some(m) => {
+                let within = match (need_muni, inst_muni) {
+                    (Some(a), Some(b)) => self.geography.within_reach_ids(a, b, reach),
+                    _ => self.geography.within_reach(&need.municipality, m, reach),
+                };
+                if !within {
+                    return None;
+                }
                 let p = match (need_muni, inst_muni) {
                     (Some(a), Some(b)) => self.geography.proximity_ids(a, b),
                     _ => self.geography.proximity(&need.municipality, m),
@@ -1150,9 +1695,10 @@ impl Engine {
                     Proximity::Region => 0.6,
                     Proximity::Far => 0.1,
                 };
-                (s, Some(p))
+                Some((s, Some(p)))
             }
-            None => (0.3, None),
+            // On site, place not given: it cannot be ruled out, nor counted as near.
+            None => Some((0.3, None)),
         }
     }
 
@@ -1187,8 +1733,11 @@ impl Engine {
                 continue;
             }
             let inst_muni = entry.instance_munis.get(i).copied().flatten();
-            let (geography, proximity) =
-                self.geography_of_instance(need, need_muni, inst, inst_muni, offer);
+            let Some((geography, proximity)) =
+                self.geography_of_instance(need, need_muni, inst, inst_muni, offer, opts.reach)
+            else {
+                continue;
+            };
             let timing = match need.needed_by {
                 Some(by) if inst.start <= by => 1.0,
                 Some(by) => {
@@ -1268,17 +1817,19 @@ impl Engine {
     }
 
     /// The cheap numeric part of an offer's score for a need (text left at 0); `None` when the
-    /// offer cannot serve (all instances past) or is not relevant: it shows no evidence for any
-    /// must-have, or earns less than [`MIN_RELEVANCE`] of the competence credit it could.
+    /// offer cannot serve (all runs past, or on site beyond reach) or is not relevant: it shows
+    /// no evidence for any must-have (no shared concept, and no unresolved must-have label with
+    /// [`LABEL_EVIDENCE`] of its words in the offer), or earns less than [`MIN_RELEVANCE`] of
+    /// the competence credit it could.
     fn offer_parts<'a>(
         &self,
         need: &NeedDoc,
         profile: &NeedProfile,
+        query: &NeedQuery,
         offer: &'a OfferEntry,
         concept_weight: Option<f64>,
         opts: &MatchOptions,
     ) -> Option<OfferParts<'a>> {
-        let fit = self.best_instance(need, profile.muni, offer, opts)?;
         let mut total = profile.must.len() as f64 + NICE_WEIGHT * profile.nice.len() as f64;
         let mut attainable = total;
         let mut got = match concept_weight {
@@ -1291,20 +1842,14 @@ impl Engine {
         };
         let mut any_must = !profile.must.is_empty();
         let mut must_evidence = profile.must.iter().any(|c| offer.teaches(c));
-        for u in &profile.unresolved {
+        for (u, q) in profile.unresolved.iter().zip(&query.labels) {
             let weight = if u.must { 1.0 } else { NICE_WEIGHT };
             total += weight;
             attainable += weight * UNRESOLVED_CREDIT;
             any_must |= u.must;
-            if !u.terms.is_empty() {
-                let hits = u
-                    .terms
-                    .iter()
-                    .filter(|t| t.is_some_and(|t| offer.terms.contains(t)))
-                    .count();
-                got += weight * UNRESOLVED_CREDIT * hits as f64 / u.terms.len() as f64;
-                must_evidence |= u.must && hits > 0;
-            }
+            let share = q.share(&offer.terms);
+            got += weight * UNRESOLVED_CREDIT * share;
+            must_evidence |= u.must && share > 0.0;
         }
         // Relevance gates: an offer that teaches none of the must-haves, or too little of what
         // is asked, is no suggestion however close, soon and roomy it is.
@@ -1315,6 +1860,7 @@ impl Engine {
         {
             return None;
         }
+        let fit = self.best_instance(need, profile.muni, offer, opts)?;
         let competence = if total > 0.0 { got / total } else { 0.0 };
         let w = &opts.weights;
         let scores = [
@@ -1350,21 +1896,15 @@ impl Engine {
     /// Scores candidate offers for a need and returns the explained top `opts.max_results`.
     ///
     /// Two passes keep this cheap: every candidate gets the factors that need no text
-    /// similarity; the text factor (a cosine over idf-weighted terms, the costly part) is then
-    /// computed only for candidates whose upper bound (text = 1) can still reach the current
-    /// top-k lower bound and `min_score`. Explanations are built for the final top-k only.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "internal; the callers differ only in these inputs"
-    )]
+    /// similarity; the text factor (BM25, the costly part) is then computed only for candidates
+    /// whose upper bound (text = 1) can still reach the current top-k lower bound and
+    /// `min_score`. Explanations are built for the final top-k only.
     fn rank_offers<'a>(
         &self,
         need: &NeedDoc,
         profile: &NeedProfile,
-        query: &Query,
+        query: &NeedQuery,
         candidates: impl Iterator<Item = (&'a OfferEntry, Uuid, Option<f64>)>,
-        postings: &Postings,
-        n_docs: usize,
         opts: &MatchOptions,
         kind: SuggestionKind,
     ) -> Vec<Suggestion> {
@@ -1374,11 +1914,11 @@ impl Engine {
         }
         let mut parts: Vec<(OfferParts<'a>, Uuid, f64, f64)> = Vec::new();
         for (offer, target, concept_weight) in candidates {
-            if let Some(p) = self.offer_parts(need, profile, offer, concept_weight, opts) {
-                let lower = combine_arrays(&p.scores, &p.weights);
+            if let Some(p) = self.offer_parts(need, profile, query, offer, concept_weight, opts) {
+                let lower = combine_offer(&p.scores, &p.weights);
                 let mut with_text = p.scores;
                 with_text[1] = 1.0;
-                let upper = combine_arrays(&with_text, &p.weights);
+                let upper = combine_offer(&with_text, &p.weights);
                 parts.push((p, target, lower, upper));
             }
         }
@@ -1398,13 +1938,13 @@ impl Engine {
             if upper + 1e-12 < threshold {
                 continue;
             }
-            let text = query.cosine(&p.offer.terms, postings, n_docs);
+            let text = query.bm25.score(&p.offer.terms);
             if p.scores[0] <= 0.0 && text < MIN_TEXT_ONLY {
                 continue;
             }
             p.scores[1] = text;
-            let score = combine_arrays(&p.scores, &p.weights);
-            if score >= opts.min_score {
+            let score = combine_offer(&p.scores, &p.weights);
+            if score > 0.0 && score >= opts.min_score {
                 scored.push((score, target, p));
             }
         }
@@ -1412,19 +1952,47 @@ impl Engine {
         scored.truncate(k);
         scored
             .into_iter()
-            .map(|(score, target, p)| self.explain_offer(need, profile, &p, score, kind, target))
+            .map(|(score, target, p)| {
+                self.explain_offer(need, profile, query, &p, score, kind, target, opts.lang)
+            })
             .collect()
     }
 
+    /// Words of the need's text (as written, lower-cased, each once) whose terms `doc` holds.
+    fn shared_words(&self, profile: &NeedProfile, doc: &TermVec) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut seen: Vec<u32> = Vec::new();
+        for (start, end) in word_spans(&profile.text) {
+            let raw = &profile.text[start..end];
+            let Some(stem) = index_term(raw, profile.lang) else {
+                continue;
+            };
+            let Some(&t) = self.lexicon.ids.get(&stem) else {
+                continue;
+            };
+            if doc.contains(t) && !seen.contains(&t) {
+                seen.push(t);
+                out.push(raw.to_lowercase());
+            }
+        }
+        out
+    }
+
     /// Builds factors, evidence and the explanation of a scored offer.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "internal; everything the explanation names"
+    )]
     fn explain_offer(
         &self,
         need: &NeedDoc,
         profile: &NeedProfile,
+        query: &NeedQuery,
         p: &OfferParts<'_>,
         score: f64,
         kind: SuggestionKind,
         target_id: Uuid,
+        lang: Option<Lang>,
     ) -> Suggestion {
         let offer = p.offer;
         let fit = p.fit;
@@ -1446,16 +2014,6 @@ impl Engine {
             .copied()
             .filter(|c| offer.teaches(c))
             .collect();
-        let text_hits: Vec<&str> = profile
-            .unresolved
-            .iter()
-            .filter(|u| {
-                u.terms
-                    .iter()
-                    .any(|t| t.is_some_and(|t| offer.terms.contains(t)))
-            })
-            .map(|u| u.label.as_str())
-            .collect();
         let factors: Vec<Factor> = FACTOR_NAMES
             .iter()
             .zip(p.scores.iter().zip(&p.weights))
@@ -1466,88 +2024,82 @@ impl Engine {
             })
             .collect();
 
-        let mut parts: Vec<String> = Vec::new();
-        if let Some(occ) = profile.via_occupation {
-            let name = self
-                .taxonomy
-                .occupation_label(occ, profile.lang)
-                .unwrap_or("the occupation");
-            parts.push(format!(
-                "matched on the occupation's essential competences ({name})"
-            ));
+        let mut reasons: Vec<Reason> = Vec::new();
+        let mut matched_words: Vec<String> = Vec::new();
+        if let Some(occupation) = profile.via_occupation {
+            reasons.push(Reason::Occupation { occupation });
         }
         if !profile.must.is_empty() {
-            let mut s = format!(
-                "teaches {} of {} must-have competences",
-                covered_must.len(),
-                profile.must.len()
-            );
-            if !covered_must.is_empty() {
-                let _ = write!(s, ": {}", self.list_names(&covered_must, profile));
-            }
-            parts.push(s);
+            reasons.push(Reason::MustHave {
+                covered: covered_must.clone(),
+                total: profile.must.len(),
+            });
             if !missing_must.is_empty() {
-                parts.push(format!(
-                    "missing: {}",
-                    self.list_names(&missing_must, profile)
-                ));
+                reasons.push(Reason::Missing {
+                    concepts: missing_must.clone(),
+                });
             }
         }
         if !covered_nice.is_empty() {
-            parts.push(format!(
-                "also covers {} of {} nice-to-have: {}",
-                covered_nice.len(),
-                profile.nice.len(),
-                self.list_names(&covered_nice, profile)
-            ));
+            reasons.push(Reason::NiceToHave {
+                covered: covered_nice.clone(),
+                total: profile.nice.len(),
+            });
         }
-        if !text_hits.is_empty() {
-            parts.push(format!("description mentions {}", text_hits.join(", ")));
+        for (u, q) in profile.unresolved.iter().zip(&query.labels) {
+            let (share, words) = q.evidence(&offer.terms);
+            if share + 1e-9 >= LABEL_EVIDENCE && !words.is_empty() {
+                for w in &words {
+                    if !matched_words.contains(w) {
+                        matched_words.push(w.clone());
+                    }
+                }
+                reasons.push(Reason::LabelWords {
+                    label: u.label.clone(),
+                    words,
+                });
+            }
         }
+        let text_words = self.shared_words(profile, &offer.terms);
         if !profile.has_requirements() {
-            parts.push("no competence requirements given; matched on text".into());
+            reasons.push(Reason::TextOnly {
+                words: text_words.iter().take(MAX_LISTED).cloned().collect(),
+            });
+        }
+        for w in text_words {
+            if !matched_words.contains(&w) && !matched_words.contains(&format!("{w}~")) {
+                matched_words.push(w);
+            }
         }
         match fit.instance {
             Some(inst)
                 if inst.distance
                     || offer.doc.delivery == Delivery::Distance && inst.municipality.is_none() =>
             {
-                parts.push("distance course".into());
+                reasons.push(Reason::Distance);
             }
             Some(inst) => {
-                let place = inst.municipality.as_deref().unwrap_or("an unknown place");
-                parts.push(match fit.proximity {
-                    Some(Proximity::Same) => format!("on site in {place}, the same municipality"),
-                    Some(Proximity::Cluster) => format!("on site in {place}, in the same cluster"),
-                    Some(Proximity::Region) => format!("on site in {place}, in the same region"),
-                    _ => format!("on site in {place}, outside the region"),
-                });
+                if let Some(m) = &inst.municipality {
+                    reasons.push(Reason::OnSite {
+                        municipality: m.clone(),
+                        proximity: fit.proximity.unwrap_or(Proximity::Far),
+                    });
+                }
             }
-            None => parts.push("no scheduled start yet".into()),
+            None => reasons.push(Reason::NoStartYet),
         }
         if let Some(inst) = fit.instance {
-            parts.push(match need.needed_by {
-                Some(by) if inst.start <= by => {
-                    format!("starts {}, before the needed-by date {by}", inst.start)
-                }
-                Some(by) => format!(
-                    "starts {}, {} days after the needed-by date {by}",
-                    inst.start,
-                    (inst.start - by).num_days()
-                ),
-                None => format!("starts {}", inst.start),
+            reasons.push(Reason::Starts {
+                on: inst.start,
+                needed_by: need.needed_by,
             });
-            match inst.seats {
-                Some(s) => parts.push(format!("{s} seats for {} people", need.headcount)),
-                None => parts.push("seats unknown".into()),
-            }
+            reasons.push(Reason::Seats {
+                seats: inst.seats,
+                headcount: need.headcount,
+            });
         }
-        if let (Some(wanted), Some(l)) = (profile.wanted_level, offer.doc.level) {
-            parts.push(if wanted == l {
-                format!("level {l} as wanted")
-            } else {
-                format!("level {l}, wanted {wanted}")
-            });
+        if let (Some(wanted), Some(offered)) = (profile.wanted_level, offer.doc.level) {
+            reasons.push(Reason::Level { offered, wanted });
         }
 
         Suggestion {
@@ -1555,7 +2107,7 @@ impl Engine {
             target_id,
             score,
             factors,
-            explanation: parts.join("; "),
+            explanation: self.render(&reasons, lang, profile, &profile.label_hint),
             evidence: Evidence {
                 covered_must,
                 missing_must,
@@ -1564,42 +2116,38 @@ impl Engine {
                 via_occupation: profile.via_occupation,
                 starts_on: fit.instance.map(|i| i.start),
                 municipality: fit.instance.and_then(|i| i.municipality.clone()),
+                matched_words,
+                reasons,
             },
         }
     }
 
     /// Ranked, explained training offers for a need.
+    ///
+    /// An offer is suggested only when it shows evidence of teaching a must-have of the need (a
+    /// shared concept, or enough of an unresolved must-have label's words), when a run of it
+    /// is at a distance or on site within [`MatchOptions::reach`], and when its score reaches
+    /// [`MatchOptions::min_score`] (see there for the scale).
     #[must_use]
     pub fn suggest_offers(&self, need: &NeedDoc, opts: &MatchOptions) -> Vec<Suggestion> {
         let profile = self.profile(need, &mut LexRef::Lookup(&self.lexicon));
         let n = self.offers.len();
-        let query = Query::new(&profile.terms, &self.offer_postings, n);
-        let mut retrieval_terms = query.ids();
-        for u in &profile.unresolved {
-            retrieval_terms.extend(u.terms.iter().flatten());
-        }
+        let query = self.need_query(&profile, &self.offer_postings, n);
+        let retrieval_terms = query.bm25.ids();
+        let label_terms = query.label_ids();
         let weighted: Vec<(Uuid, f64)> = profile
             .must
             .iter()
             .map(|&c| (c, 1.0))
             .chain(profile.nice.iter().map(|&c| (c, NICE_WEIGHT)))
             .collect();
-        let candidates = self
-            .offer_postings
-            .weighted_candidates(&weighted, &retrieval_terms, n);
+        let candidates =
+            self.offer_postings
+                .weighted_candidates(&weighted, &retrieval_terms, &label_terms, n);
         let iter = candidates
             .into_iter()
             .filter_map(|(slot, w)| self.offers.get(slot).map(|o| (o, o.doc.id, Some(w))));
-        self.rank_offers(
-            need,
-            &profile,
-            &query,
-            iter,
-            &self.offer_postings,
-            n,
-            opts,
-            SuggestionKind::Offer,
-        )
+        self.rank_offers(need, &profile, &query, iter, opts, SuggestionKind::Offer)
     }
 
     /// Open needs that an offer could serve, ranked as [`Engine::suggest_offers`] would rank
@@ -1623,14 +2171,13 @@ impl Engine {
             let Some(need) = self.needs.get(slot) else {
                 continue;
             };
-            let query = Query::new(&need.profile.terms, &self.need_postings, n);
+            // The text factor compares the need with the offers, as when the need asks.
+            let query = self.need_query(&need.profile, &self.offer_postings, self.offers.len());
             out.extend(self.rank_offers(
                 &need.doc,
                 &need.profile,
                 &query,
                 std::iter::once((&entry, need.doc.id, None)),
-                &self.need_postings,
-                n,
                 &one,
                 SuggestionKind::Need,
             ));
@@ -1645,13 +2192,9 @@ impl Engine {
 
     /// How well a contact's municipalities cover the need's place; `None` for nationwide
     /// contacts (no municipalities listed).
-    fn contact_geography(
-        &self,
-        need: &NeedDoc,
-        contact: &ContactDoc,
-    ) -> (f64, Option<Proximity>, &'static str) {
+    fn contact_geography(&self, need: &NeedDoc, contact: &ContactDoc) -> (f64, Option<Proximity>) {
         if contact.municipalities.is_empty() {
-            return (0.5, None, "nationwide");
+            return (0.5, None);
         }
         let best = contact
             .municipalities
@@ -1659,12 +2202,13 @@ impl Engine {
             .map(|m| self.geography.proximity(&need.municipality, m))
             .min()
             .unwrap_or(Proximity::Far);
-        match best {
-            Proximity::Same => (1.0, Some(best), "covers the need's municipality"),
-            Proximity::Cluster => (0.8, Some(best), "covers the need's cluster"),
-            Proximity::Region => (0.6, Some(best), "covers the need's region"),
-            Proximity::Far => (0.1, Some(best), "works elsewhere"),
-        }
+        let score = match best {
+            Proximity::Same => 1.0,
+            Proximity::Cluster => 0.8,
+            Proximity::Region => 0.6,
+            Proximity::Far => 0.1,
+        };
+        (score, Some(best))
     }
 
     /// Contacts who cover the need's competences (or area text) in its municipality, cluster or
@@ -1688,7 +2232,7 @@ impl Engine {
         let query = Query::new(&profile.terms, &self.contact_postings, n);
         let mut retrieval_terms = query.ids();
         for u in &profile.unresolved {
-            retrieval_terms.extend(u.terms.iter().flatten());
+            retrieval_terms.extend(u.words.iter().filter_map(|w| w.term));
         }
         let mut candidates =
             self.contact_postings
@@ -1723,7 +2267,7 @@ impl Engine {
             let Some(contact) = self.contacts.get(slot) else {
                 continue;
             };
-            let (geography, proximity, geo_text) = self.contact_geography(need, &contact.doc);
+            let (geography, proximity) = self.contact_geography(need, &contact.doc);
             if proximity == Some(Proximity::Far) {
                 continue;
             }
@@ -1793,30 +2337,31 @@ impl Engine {
             if score < opts.min_score {
                 continue;
             }
-            let mut parts = Vec::new();
+            let mut reasons = Vec::new();
             if fallback {
-                parts.push("no course fits this need; a local contact can organise one".to_owned());
+                reasons.push(Reason::NoCourseFits);
             }
             let covered_all: Vec<Uuid> =
                 covered_must.iter().chain(&covered_nice).copied().collect();
             if !covered_all.is_empty() {
-                parts.push(format!(
-                    "covers {} of {} competences: {}",
-                    covered_all.len(),
-                    profile.must.len() + profile.nice.len(),
-                    self.list_names(&covered_all, &profile)
-                ));
+                reasons.push(Reason::ContactCovers {
+                    covered: covered_all,
+                    total: profile.must.len() + profile.nice.len(),
+                });
             }
             if area_hits > 0 || cos > 0.0 {
-                parts.push(format!("area: {}", contact.doc.area_text.join(", ")));
+                reasons.push(Reason::ContactArea {
+                    areas: contact.doc.area_text.clone(),
+                });
             }
-            parts.push(geo_text.to_owned());
+            reasons.push(Reason::ContactPlace { proximity });
+            let matched_words = self.shared_words(&profile, &contact.terms);
             out.push(Suggestion {
                 kind: SuggestionKind::Contact,
                 target_id: contact.doc.id,
                 score,
                 factors,
-                explanation: parts.join("; "),
+                explanation: self.render(&reasons, opts.lang, &profile, &profile.label_hint),
                 evidence: Evidence {
                     covered_must,
                     missing_must,
@@ -1825,6 +2370,8 @@ impl Engine {
                     via_occupation: profile.via_occupation,
                     starts_on: None,
                     municipality: None,
+                    matched_words,
+                    reasons,
                 },
             });
         }
@@ -1925,34 +2472,24 @@ impl Engine {
                 .into_iter()
                 .filter(|c| other.concept_set.binary_search(c).is_ok())
                 .collect();
-            let mut parts = Vec::new();
+            let mut reasons = Vec::new();
             if !profile.must.is_empty() {
-                let mut s = format!(
-                    "shares {} of {} must-have competences",
-                    shared.len(),
-                    profile.must.len()
-                );
-                if !shared.is_empty() {
-                    let _ = write!(s, ": {}", self.list_names(&shared, &profile));
-                }
-                parts.push(s);
+                reasons.push(Reason::SharesMust {
+                    shared: shared.clone(),
+                    total: profile.must.len(),
+                });
             } else if !shared_any.is_empty() {
-                parts.push(format!(
-                    "shares competences: {}",
-                    self.list_names(&shared_any, &profile)
-                ));
+                reasons.push(Reason::SharesAny { shared: shared_any });
             }
-            parts.push(match proximity {
-                Proximity::Cluster => format!(
-                    "municipality {} in the same cluster",
-                    other.doc.municipality
-                ),
-                _ => format!("municipality {} in the same region", other.doc.municipality),
+            reasons.push(Reason::PoolPlace {
+                municipality: other.doc.municipality.clone(),
+                proximity,
             });
-            parts.push(match other.doc.needed_by {
-                Some(by) => format!("{} people needed by {by}", other.doc.headcount),
-                None => format!("{} people", other.doc.headcount),
+            reasons.push(Reason::PoolPeople {
+                headcount: other.doc.headcount,
+                needed_by: other.doc.needed_by,
             });
+            let matched_words = self.shared_words(&profile, &other.profile.terms);
             out.push((
                 proximity,
                 Suggestion {
@@ -1960,7 +2497,7 @@ impl Engine {
                     target_id: other.doc.id,
                     score,
                     factors,
-                    explanation: parts.join("; "),
+                    explanation: self.render(&reasons, opts.lang, &profile, &profile.label_hint),
                     evidence: Evidence {
                         covered_must: shared,
                         missing_must: profile
@@ -1983,6 +2520,8 @@ impl Engine {
                         via_occupation: profile.via_occupation,
                         starts_on: other.doc.needed_by,
                         municipality: Some(other.doc.municipality.clone()),
+                        matched_words,
+                        reasons,
                     },
                 },
             ));
@@ -2055,18 +2594,68 @@ struct OfferParts<'a> {
     weights: [f64; 7],
 }
 
-/// Weighted mean of parallel score and weight arrays (0 when all weights are zero).
-fn combine_arrays(scores: &[f64; 7], weights: &[f64; 7]) -> f64 {
-    let total: f64 = weights.iter().sum();
-    if total <= 0.0 {
-        return 0.0;
+/// An offer's relevance from its factors in [`FACTOR_NAMES`] order: the weighted mean of the
+/// square root of the competence factor and the text factor (their plain mean when both weights
+/// are 0). The square root lets a course teaching part of what is asked count: a quarter of
+/// the competence weight gives 0.5, all of it 1, none 0.
+fn relevance_of(scores: &[f64; 7], weights: &[f64; 7]) -> f64 {
+    let s = |i: usize| scores.get(i).copied().unwrap_or(0.0).clamp(0.0, 1.0);
+    let w = |i: usize| weights.get(i).copied().unwrap_or(0.0).max(0.0);
+    let relevance_weight = w(0) + w(1);
+    if relevance_weight > 0.0 {
+        (w(0) * s(0).sqrt() + w(1) * s(1)) / relevance_weight
+    } else {
+        f64::midpoint(s(0).sqrt(), s(1))
     }
-    let sum: f64 = scores
-        .iter()
-        .zip(weights)
-        .map(|(s, w)| w * s.clamp(0.0, 1.0))
-        .sum();
-    (sum / total).clamp(0.0, 1.0)
+}
+
+/// An offer's score from its factors in [`FACTOR_NAMES`] order: relevance ([`relevance_of`])
+/// times `1 − λ + λ × logistics`, logistics being the weighted mean of the other factors and λ
+/// their share of all weights. See [`MatchOptions::min_score`].
+fn combine_offer(scores: &[f64; 7], weights: &[f64; 7]) -> f64 {
+    let s = |i: usize| scores.get(i).copied().unwrap_or(0.0).clamp(0.0, 1.0);
+    let w = |i: usize| weights.get(i).copied().unwrap_or(0.0).max(0.0);
+    let relevance_weight = w(0) + w(1);
+    let relevance = relevance_of(scores, weights);
+    let logistics_weight: f64 = (2..7).map(w).sum();
+    let total = relevance_weight + logistics_weight;
+    if logistics_weight <= 0.0 || total <= 0.0 {
+        return relevance.clamp(0.0, 1.0);
+    }
+    let logistics = (2..7).map(|i| w(i) * s(i)).sum::<f64>() / logistics_weight;
+    let lambda = logistics_weight / total;
+    (relevance * (1.0 - lambda + lambda * logistics)).clamp(0.0, 1.0)
+}
+
+/// Factor scores and weights in [`FACTOR_NAMES`] order.
+fn factor_arrays(factors: &[Factor]) -> ([f64; 7], [f64; 7]) {
+    let mut scores = [0.0; 7];
+    let mut weights = [0.0; 7];
+    for f in factors {
+        if let Some(i) = FACTOR_NAMES.iter().position(|n| *n == f.name)
+            && let (Some(s), Some(w)) = (scores.get_mut(i), weights.get_mut(i))
+        {
+            *s = f.score;
+            *w = f.weight;
+        }
+    }
+    (scores, weights)
+}
+
+/// An offer suggestion's score recomputed from its factors (as [`Suggestion::factors`] lists
+/// them): `relevance × (1 − λ + λ × logistics)`, see [`MatchOptions::min_score`].
+#[must_use]
+pub fn offer_score(factors: &[Factor]) -> f64 {
+    let (scores, weights) = factor_arrays(factors);
+    combine_offer(&scores, &weights)
+}
+
+/// An offer suggestion's relevance from its factors: the weighted mean of √competence and
+/// text, see [`MatchOptions::min_score`]. Its score never exceeds it.
+#[must_use]
+pub fn offer_relevance(factors: &[Factor]) -> f64 {
+    let (scores, weights) = factor_arrays(factors);
+    relevance_of(&scores, &weights)
 }
 
 /// Weighted mean of the factors (0 when all weights are zero).

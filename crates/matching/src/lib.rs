@@ -14,10 +14,10 @@ pub mod taxonomy;
 
 pub use engine::{
     ContactDoc, Delivery, DeliveryPreference, Demand, Engine, Evidence, Factor, InstanceDoc,
-    MatchOptions, NeedDoc, OfferDoc, OfferHit, Requirement, Suggestion, SuggestionKind, Weights,
-    WeightsError,
+    MatchOptions, NeedDoc, OfferDoc, OfferHit, Reason, Requirement, Suggestion, SuggestionKind,
+    Weights, WeightsError, offer_relevance, offer_score,
 };
-pub use geography::{Geography, MunicipalityGeo, Proximity};
+pub use geography::{Geography, MunicipalityGeo, Proximity, Reach};
 pub use taxonomy::{
     ConceptInput, FoundConcept, Label, Lang, OccupationInput, Resolution, ResolutionMethod,
     Taxonomy,

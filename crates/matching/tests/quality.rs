@@ -377,7 +377,8 @@ fn unresolved_label_matches_offer_text() {
     assert_eq!(top(&s), Some(114), "{s:#?}");
     assert_eq!(s[0].evidence.unresolved_labels, vec!["travers".to_owned()]);
     assert!(
-        s[0].explanation.contains("description mentions travers"),
+        s[0].explanation
+            .contains("words of “travers” found in the course: “travers”"),
         "{}",
         s[0].explanation
     );

@@ -4,7 +4,10 @@ mod common;
 
 use std::sync::Arc;
 
-use broker_matching::{Delivery, Engine, MatchOptions, OfferDoc, Weights, WeightsError};
+use broker_matching::{
+    Delivery, Engine, MatchOptions, OfferDoc, Reach, Weights, WeightsError, offer_relevance,
+    offer_score,
+};
 use common::*;
 use proptest::prelude::*;
 
@@ -62,7 +65,8 @@ proptest! {
         prop_assert!(after + 1e-12 >= before, "before {before} after {after}");
     }
 
-    /// Every factor and the score lie in 0..=1, and the score is the weighted mean of the factors.
+    /// Every factor and the score lie in 0..=1, and the score is relevance (competence and text)
+    /// modulated by logistics (the other factors), as `offer_score` recomputes it.
     #[test]
     fn factors_are_in_range_and_combine(must_mask in 1u8..=255, offer_mask in 1u8..=255) {
         let must: Vec<u128> = POOL.iter().enumerate().filter(|(i, _)| must_mask & (1 << i) != 0).map(|(_, &c)| c).collect();
@@ -71,9 +75,10 @@ proptest! {
         let n = need(1, "Behov", "1480", must.iter().map(|&c| must_id(c)).collect());
         for s in e.suggest_offers(&n, &all_options()) {
             prop_assert!((0.0..=1.0).contains(&s.score));
-            let total: f64 = s.factors.iter().map(|f| f.weight).sum();
-            let mean: f64 = s.factors.iter().map(|f| f.weight * f.score).sum::<f64>() / total;
-            prop_assert!((mean - s.score).abs() < 1e-9);
+            prop_assert!((offer_score(&s.factors) - s.score).abs() < 1e-9);
+            let relevance = offer_relevance(&s.factors);
+            prop_assert!(s.score <= relevance + 1e-9, "logistics never lift a score above its relevance");
+            prop_assert!(s.score + 1e-9 >= relevance / 2.0, "default weights: logistics at most halve it");
             for f in &s.factors {
                 prop_assert!((0.0..=1.0).contains(&f.score), "{f:?}");
             }
@@ -223,6 +228,13 @@ fn custom_weights_change_the_ranking() {
     ]);
     let n = need(1, "Svetsare", "1480", vec![must_id(WELDING), must_id(TIG)]);
     let mut o = all_options();
+    // Stockholm is outside the need's region: only a platform reaching anywhere sees it.
+    assert!(
+        e.suggest_offers(&n, &o)
+            .iter()
+            .all(|s| s.target_id.as_u128() != 802)
+    );
+    o.reach = Reach::Anywhere;
     assert_eq!(
         e.suggest_offers(&n, &o)
             .first()

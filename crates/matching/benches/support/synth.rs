@@ -163,6 +163,8 @@ pub fn geography() -> Geography {
                 code: municipality(i),
                 region: format!("R{}", i / 14),
                 clusters: vec![format!("C{}", i / 5)],
+                name: None,
+                sub_region: None,
             })
             .collect(),
     )

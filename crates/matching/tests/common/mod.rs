@@ -240,6 +240,13 @@ pub fn geography() -> Geography {
         code: code.to_owned(),
         region: region.to_owned(),
         clusters: vec![cluster.to_owned()],
+        name: match code {
+            "1480" => Some("Göteborg".to_owned()),
+            "1490" => Some("Borås".to_owned()),
+            "0180" => Some("Stockholm".to_owned()),
+            _ => None,
+        },
+        sub_region: None,
     };
     Geography::new(vec![
         m("1480", "14", "gbg"),
