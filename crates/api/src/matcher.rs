@@ -329,6 +329,15 @@ impl Matcher {
             .and_then(|p| reference::home_platform(p.values(), code).cloned())
     }
 
+    /// A platform's settings changed: later matching uses them, and every active need is
+    /// recomputed (in the background).
+    pub fn platform_changed(&self, platform: PlatformRecord) {
+        if let Ok(mut p) = self.platforms.write() {
+            p.insert(platform.id, platform);
+        }
+        let _ = self.jobs.send(Job::All);
+    }
+
     pub fn platform(&self, id: Uuid) -> Option<PlatformRecord> {
         self.platforms.read().ok().and_then(|p| p.get(&id).cloned())
     }

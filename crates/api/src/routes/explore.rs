@@ -130,13 +130,16 @@ pub async fn explore(
     who: Identity,
     id: web::Path<Uuid>,
     query: crate::extract::ValidQuery<WeightParams>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let record = needs::get(state.store.conn(), *id).await?;
     if !crate::routes::needs::can_see(&who, &record) {
         return Err(ApiError::NotFound("need"));
     }
     let base = state.matcher.options_for_platform(record.need.platform_id);
-    let opts = overridden(base, &query)?;
+    let mut opts = overridden(base, &query)?;
+    // Explanations in the language of `Accept-Language`, when sent.
+    opts.lang = crate::routes::matches::explanation_lang(&req, None)?;
     let suggestions = state.matcher.explore(&record.need, &opts);
     let kind = |k: SuggestionKind| match k {
         SuggestionKind::Offer => "offer",

@@ -2,10 +2,12 @@
 
 use std::collections::HashMap;
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use broker_domain::lifecycle::Lifecycle;
 use broker_domain::matching::{Decision, DecisionInput, MatchKind, MatchStatus, Outcome};
 use broker_domain::need::{NeedAction, NeedStatus};
+use broker_matching::{Lang, Reason};
 use broker_store::repo::matches::{self, MatchRow};
 use broker_store::repo::{audit, needs, offers, reference};
 use serde::Deserialize;
@@ -19,10 +21,61 @@ use crate::dto::{Page, Paging, csv_param};
 use crate::error::ApiError;
 use crate::extract::ValidJson;
 
-/// Match rows to DTOs with a readable label for each target.
-pub async fn to_dtos(state: &AppState, rows: Vec<MatchRow>) -> Result<Vec<MatchDto>, ApiError> {
+/// Match rows to DTOs with a readable label for each target. With a language, explanations are
+/// rendered in it from the stored reasons (sentences, concept labels and place names); without
+/// one, or for rows stored before reasons were kept, the stored explanation is returned.
+pub async fn to_dtos(
+    state: &AppState,
+    rows: Vec<MatchRow>,
+    lang: Option<Lang>,
+) -> Result<Vec<MatchDto>, ApiError> {
     let labels = target_labels(state, rows.iter().map(|r| (r.kind.as_str(), r.target_id))).await?;
-    Ok(rows.into_iter().map(|r| dto(r, &labels)).collect())
+    let mut out: Vec<MatchDto> = rows.into_iter().map(|r| dto(r, &labels)).collect();
+    if let Some(lang) = lang {
+        state.matcher.with_engine(|e| {
+            for m in &mut out {
+                if let Some(reasons) = stored_reasons(&m.evidence) {
+                    m.explanation = e.explain(&reasons, lang);
+                }
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// The reasons kept in a stored suggestion's evidence, when there are any.
+fn stored_reasons(evidence: &serde_json::Value) -> Option<Vec<Reason>> {
+    let reasons = evidence.get("reasons")?;
+    serde_json::from_value::<Vec<Reason>>(reasons.clone())
+        .ok()
+        .filter(|r| !r.is_empty())
+}
+
+/// The language explanations are asked in: `lang` (`sv`, `nb` or `en`; anything else is a 422
+/// on `lang`), else the best of `Accept-Language` when the header is sent, else none (the
+/// stored explanation: English sentences naming concepts in the need's language).
+pub fn explanation_lang(
+    req: &HttpRequest,
+    explicit: Option<&str>,
+) -> Result<Option<Lang>, ApiError> {
+    if explicit.is_none() && !req.headers().contains_key(header::ACCEPT_LANGUAGE) {
+        return Ok(None);
+    }
+    let code = crate::routes::public::response_lang(req, explicit)?;
+    Ok(Some(match code {
+        "nb" => Lang::Nb,
+        "en" => Lang::En,
+        _ => Lang::Sv,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LangQuery {
+    /// Language of explanations: `sv`, `nb` or `en` (default: from `Accept-Language`, else the
+    /// stored English explanation).
+    pub lang: Option<String>,
 }
 
 /// Display labels of suggestion targets (offer titles, need summaries, contact names), by id.
@@ -111,6 +164,9 @@ pub struct QueueQuery {
     pub sort: Option<String>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+    /// Language of explanations: `sv`, `nb` or `en` (default: from `Accept-Language`, else the
+    /// stored English explanation).
+    pub lang: Option<String>,
 }
 
 /// The review queue of the caller's platforms.
@@ -123,6 +179,7 @@ pub async fn queue(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     who.require(&[Role::Admin, Role::Broker])?;
+    let lang = explanation_lang(&req, query.lang.as_deref())?;
     let (limit, offset) = Paging {
         limit: query.limit,
         offset: query.offset,
@@ -159,21 +216,24 @@ pub async fn queue(
         ..Default::default()
     };
     let page = matches::list(state.store.conn(), &filter, sort, limit, offset).await?;
-    let items = to_dtos(&state, page.items).await?;
+    let items = to_dtos(&state, page.items, lang).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, page.total, limit, offset, &req)))
 }
 
 /// One suggestion.
-#[utoipa::path(tag = "matches", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = MatchDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "matches", params(("id" = Uuid, Path), LangQuery), security(("bearer" = [])), responses((status = 200, body = MatchDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/api/v1/matches/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
     who: Identity,
     id: web::Path<Uuid>,
+    query: crate::extract::ValidQuery<LangQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    let lang = explanation_lang(&req, query.lang.as_deref())?;
     let row = matches::get(state.store.conn(), *id).await?;
     must_review(&who, &row)?;
-    Ok(HttpResponse::Ok().json(to_dtos(&state, vec![row]).await?.pop()))
+    Ok(HttpResponse::Ok().json(to_dtos(&state, vec![row], lang).await?.pop()))
 }
 
 /// Accepts, rejects (a reason is required) or defers a suggestion. Send the `version` you saw:
@@ -192,6 +252,7 @@ pub async fn decide(
     who: Identity,
     id: web::Path<Uuid>,
     ValidJson(body): ValidJson<DecisionRequest>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let row = matches::get(state.store.conn(), *id).await?;
     must_review(&who, &row)?;
@@ -229,7 +290,8 @@ pub async fn decide(
         .matcher
         .need_changed(after.need_id, std::time::Duration::ZERO)
         .await;
-    Ok(HttpResponse::Ok().json(to_dtos(&state, vec![after]).await?.pop()))
+    let lang = explanation_lang(&req, None)?;
+    Ok(HttpResponse::Ok().json(to_dtos(&state, vec![after], lang).await?.pop()))
 }
 
 /// Records what came of an accepted suggestion: people enrolled, a course commissioned.

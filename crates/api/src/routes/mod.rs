@@ -30,6 +30,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(reference::clusters::list)
         .service(reference::platforms::list)
         .service(reference::platforms::get)
+        .service(reference::platforms::update_settings)
         .service(reference::organisations::list)
         .service(reference::organisations::create)
         .service(reference::organisations::get)

@@ -838,6 +838,9 @@ pub struct NeedMatchQuery {
     pub kind: Option<String>,
     /// Statuses (default suggested, deferred, accepted).
     pub status: Option<String>,
+    /// Language of explanations: `sv`, `nb` or `en` (default: from `Accept-Language`, else the
+    /// stored English explanation).
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -853,7 +856,9 @@ pub async fn need_matches(
     who: Identity,
     id: web::Path<Uuid>,
     query: crate::extract::ValidQuery<NeedMatchQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    let lang = crate::routes::matches::explanation_lang(&req, query.lang.as_deref())?;
     let record = needs::get(state.store.conn(), *id).await?;
     must_see(&who, &record)?;
     let mut statuses = csv_param(query.status.as_deref());
@@ -879,7 +884,7 @@ pub async fn need_matches(
         0,
     )
     .await?;
-    let items = crate::routes::matches::to_dtos(&state, page.items).await?;
+    let items = crate::routes::matches::to_dtos(&state, page.items, lang).await?;
     Ok(HttpResponse::Ok().json(NeedMatches { items }))
 }
 
