@@ -540,8 +540,10 @@ struct Lexicon {
     words: [FxMap<Box<str>, Option<u32>>; 3],
     /// Term id -> term.
     terms: Vec<Box<str>>,
-    /// Length in chars -> term ids of that length, for typo-tolerant lookup.
-    by_len: Vec<Vec<u32>>,
+    /// (first char, length in chars) -> term ids, for typo-tolerant lookup.
+    by_first: FxMap<(char, usize), Vec<u32>>,
+    /// (second char, length in chars) -> term ids, for typo-tolerant lookup.
+    by_second: FxMap<(char, usize), Vec<u32>>,
 }
 
 const fn lang_slot(lang: Lang) -> usize {
@@ -561,11 +563,14 @@ impl Lexicon {
         self.ids.insert(term.to_owned(), id);
         self.terms.push(term.into());
         let len = term.chars().count();
-        if self.by_len.len() <= len {
-            self.by_len.resize_with(len + 1, Vec::new);
-        }
-        if let Some(bucket) = self.by_len.get_mut(len) {
-            bucket.push(id);
+        if typo_tolerance(len + 2) > 0 {
+            let mut chars = term.chars();
+            if let Some(c0) = chars.next() {
+                self.by_first.entry((c0, len)).or_default().push(id);
+            }
+            if let Some(c1) = chars.next() {
+                self.by_second.entry((c1, len)).or_default().push(id);
+            }
         }
         id
     }
@@ -580,23 +585,27 @@ impl Lexicon {
             return Vec::new();
         }
         let mut chars = term.chars();
-        let (c0, c1) = (chars.next(), chars.next());
+        let (Some(c0), Some(c1)) = (chars.next(), chars.next()) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
-        for l in len.saturating_sub(max)..=len + max {
-            let Some(bucket) = self.by_len.get(l) else {
-                continue;
+        let mut consider = |id: u32| {
+            let Some(cand) = self.terms.get(id as usize) else {
+                return;
             };
-            for &id in bucket {
-                let Some(cand) = self.terms.get(id as usize) else {
-                    continue;
-                };
-                let mut cc = cand.chars();
-                let (d0, d1) = (cc.next(), cc.next());
-                if (c0 != d0 && c1 != d1) || &**cand == term || !usable(id) {
-                    continue;
-                }
-                if strsim::osa_distance(term, cand) <= max {
-                    out.push(id);
+            if &**cand != term && usable(id) && strsim::osa_distance(term, cand) <= max {
+                out.push(id);
+            }
+        };
+        for l in len.saturating_sub(max)..=len + max {
+            for &id in self.by_first.get(&(c0, l)).map_or(&[][..], Vec::as_slice) {
+                consider(id);
+            }
+            // Terms with another first character but the same second one (not seen above).
+            for &id in self.by_second.get(&(c1, l)).map_or(&[][..], Vec::as_slice) {
+                let first = self.terms.get(id as usize).and_then(|t| t.chars().next());
+                if first != Some(c0) {
+                    consider(id);
                 }
             }
         }
@@ -635,6 +644,25 @@ impl Lexicon {
                 }
             }
         }
+    }
+
+    /// Distinct words of a text (lower-cased, as written) with their known terms, each term
+    /// once, using the word cache where it can.
+    fn word_terms(&self, text: &str, lang: Lang) -> Vec<(String, u32)> {
+        let mut out: Vec<(String, u32)> = Vec::new();
+        for (start, end) in word_spans(text) {
+            let word = &text[start..end];
+            let id = match self.words[lang_slot(lang)].get(word) {
+                Some(&cached) => cached,
+                None => index_term(word, lang).and_then(|t| self.ids.get(&t).copied()),
+            };
+            if let Some(id) = id
+                && !out.iter().any(|e| e.1 == id)
+            {
+                out.push((word.to_lowercase(), id));
+            }
+        }
+        out
     }
 
     /// Term bag of a text, interning or looking up.
@@ -1259,10 +1287,14 @@ struct NeedProfile {
     unresolved: Vec<Unresolved>,
     via_occupation: Option<Uuid>,
     terms: TermVec,
-    /// Title, requirement labels and description, as one text.
-    text: String,
+    /// Distinct words of the title, labels and description (lower-cased, as written) with their
+    /// terms, for naming the words a target shares.
+    words: Vec<(String, u32)>,
     /// The text's guessed language (Swedish when unclear), used for stemming.
     lang: Lang,
+    /// The text's guessed language (English when unclear), for naming concepts in English
+    /// explanations.
+    names_lang: Lang,
     /// Label fallback for concepts the taxonomy does not know.
     label_hint: HashMap<Uuid, String>,
     wanted_level: Option<u8>,
@@ -1580,8 +1612,13 @@ impl Engine {
         all_text.push_str(&label_text);
         all_text.push(' ');
         all_text.push_str(&need.description);
-        let lang = detect_lang(&all_text).unwrap_or(Lang::Sv);
+        let detected = detect_lang(&all_text);
+        let lang = detected.unwrap_or(Lang::Sv);
         let terms = Lexicon::bag(lex, &all_text, lang);
+        let words = match lex {
+            LexRef::Intern(l) => l.word_terms(&all_text, lang),
+            LexRef::Lookup(l) => l.word_terms(&all_text, lang),
+        };
         let unresolved = unresolved_raw
             .into_iter()
             .map(|(label, must)| {
@@ -1625,8 +1662,9 @@ impl Engine {
             unresolved,
             via_occupation,
             terms,
-            text: all_text,
+            words,
             lang,
+            names_lang: detected.unwrap_or(Lang::En),
             label_hint,
             wanted_level,
             muni: self.geography.id_of(&need.municipality),
@@ -1959,23 +1997,13 @@ impl Engine {
     }
 
     /// Words of the need's text (as written, lower-cased, each once) whose terms `doc` holds.
-    fn shared_words(&self, profile: &NeedProfile, doc: &TermVec) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let mut seen: Vec<u32> = Vec::new();
-        for (start, end) in word_spans(&profile.text) {
-            let raw = &profile.text[start..end];
-            let Some(stem) = index_term(raw, profile.lang) else {
-                continue;
-            };
-            let Some(&t) = self.lexicon.ids.get(&stem) else {
-                continue;
-            };
-            if doc.contains(t) && !seen.contains(&t) {
-                seen.push(t);
-                out.push(raw.to_lowercase());
-            }
-        }
-        out
+    fn shared_words(profile: &NeedProfile, doc: &TermVec) -> Vec<String> {
+        profile
+            .words
+            .iter()
+            .filter(|(_, t)| doc.contains(*t))
+            .map(|(w, _)| w.clone())
+            .collect()
     }
 
     /// Builds factors, evidence and the explanation of a scored offer.
@@ -2060,7 +2088,7 @@ impl Engine {
                 });
             }
         }
-        let text_words = self.shared_words(profile, &offer.terms);
+        let text_words = Self::shared_words(profile, &offer.terms);
         if !profile.has_requirements() {
             reasons.push(Reason::TextOnly {
                 words: text_words.iter().take(MAX_LISTED).cloned().collect(),
@@ -2355,7 +2383,7 @@ impl Engine {
                 });
             }
             reasons.push(Reason::ContactPlace { proximity });
-            let matched_words = self.shared_words(&profile, &contact.terms);
+            let matched_words = Self::shared_words(&profile, &contact.terms);
             out.push(Suggestion {
                 kind: SuggestionKind::Contact,
                 target_id: contact.doc.id,
@@ -2489,7 +2517,7 @@ impl Engine {
                 headcount: other.doc.headcount,
                 needed_by: other.doc.needed_by,
             });
-            let matched_words = self.shared_words(&profile, &other.profile.terms);
+            let matched_words = Self::shared_words(&profile, &other.profile.terms);
             out.push((
                 proximity,
                 Suggestion {

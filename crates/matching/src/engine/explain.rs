@@ -52,10 +52,7 @@ impl Engine {
     ) -> String {
         match lang {
             Some(l) => self.phrases(reasons, l, l, hints),
-            None => {
-                let names = crate::normalise::detect_lang(&profile.text).unwrap_or(Lang::En);
-                self.phrases(reasons, Lang::En, names, hints)
-            }
+            None => self.phrases(reasons, Lang::En, profile.names_lang, hints),
         }
     }
 
