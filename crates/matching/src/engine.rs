@@ -577,7 +577,8 @@ impl Lexicon {
 
     /// Terms within the typo tolerance of `term` (OSA distance 1 for terms of 5 or more
     /// characters, 2 from 9) that `usable` accepts, not `term` itself. Only terms of a nearby
-    /// length sharing the first or the second character are compared.
+    /// length sharing the first or the second character, or with the first two swapped, are
+    /// compared.
     fn fuzzy(&self, term: &str, usable: impl Fn(u32) -> bool) -> Vec<u32> {
         let len = term.chars().count();
         let max = typo_tolerance(len);
@@ -606,6 +607,15 @@ impl Lexicon {
                 let first = self.terms.get(id as usize).and_then(|t| t.chars().next());
                 if first != Some(c0) {
                     consider(id);
+                }
+            }
+            // The first two letters swapped ("rtavers" for "travers").
+            if c0 != c1 {
+                for &id in self.by_first.get(&(c1, l)).map_or(&[][..], Vec::as_slice) {
+                    let second = self.terms.get(id as usize).and_then(|t| t.chars().nth(1));
+                    if second == Some(c0) {
+                        consider(id);
+                    }
                 }
             }
         }
@@ -2754,4 +2764,118 @@ fn weighted_jaccard(a: &[(Uuid, f64)], b: &[(Uuid, f64)]) -> f64 {
         }
     }
     if den > 0.0 { num / den } else { 0.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn typo_tolerance_grows_with_word_length() {
+        assert_eq!(typo_tolerance(4), 0);
+        assert_eq!(typo_tolerance(5), 1);
+        assert_eq!(typo_tolerance(8), 1);
+        assert_eq!(typo_tolerance(9), 2);
+    }
+
+    #[test]
+    fn fuzzy_lookup_finds_one_edit_and_skips_short_words() {
+        let mut lex = Lexicon::default();
+        let ids: Vec<u32> = ["svetsning", "travers", "kran", "kram", "tig"]
+            .iter()
+            .map(|t| lex.intern(t))
+            .collect();
+        let all = |_: u32| true;
+        assert_eq!(lex.fuzzy("svetsing", all), vec![ids[0]]);
+        // A transposition is one edit (OSA), also of the first two letters.
+        assert_eq!(lex.fuzzy("rtavers", all), vec![ids[1]]);
+        assert_eq!(lex.fuzzy("travesr", all), vec![ids[1]]);
+        assert!(lex.fuzzy("kram", all).is_empty(), "four letters: no typos");
+        assert!(
+            lex.fuzzy("travers", all).is_empty(),
+            "the word itself is not a variant"
+        );
+        assert!(lex.fuzzy("svetsing", |_| false).is_empty());
+    }
+
+    fn doc(terms: &[(u32, f32)], len: f32) -> TermVec {
+        TermVec {
+            known: terms.to_vec(),
+            unknown: Vec::new(),
+            unknown_sq: 0.0,
+            len,
+        }
+    }
+
+    fn word(t: u32, idf: f32) -> QueryWord {
+        QueryWord {
+            terms: vec![(t, 1.0)],
+            idf,
+        }
+    }
+
+    #[test]
+    fn bm25_is_one_for_every_word_once_at_average_length_and_saturates() {
+        let q = Bm25 {
+            words: vec![word(1, 2.0), word(2, 1.0)],
+            ideal: 3.0,
+            avg_len: 10.0,
+        };
+        let both = q.score(&doc(&[(1, 1.0), (2, 1.0)], 10.0));
+        assert!((both - 1.0).abs() < 1e-6, "{both}");
+        let rare_only = q.score(&doc(&[(1, 1.0)], 10.0));
+        let common_only = q.score(&doc(&[(2, 1.0)], 10.0));
+        assert!(rare_only > common_only, "idf weighs rare words more");
+        assert!((rare_only - 2.0 / 3.0).abs() < 1e-6);
+        // Longer documents earn less for the same word; repetition earns more but saturates.
+        assert!(q.score(&doc(&[(1, 1.0)], 40.0)) < rare_only);
+        let thrice = q.score(&doc(&[(1, 3.0)], 10.0));
+        assert!(thrice > rare_only && thrice < rare_only * 2.2);
+        assert!((0.0..=1.0).contains(&q.score(&doc(&[(1, 50.0), (2, 50.0)], 1.0))));
+    }
+
+    #[test]
+    fn one_generic_word_of_a_label_is_no_evidence() {
+        // "applying chromatography software": only "software" (common) is in the offer.
+        let label = LabelQuery {
+            words: vec![
+                ("applying".into(), word(1, 2.5)),
+                ("chromatography".into(), word(2, 3.5)),
+                ("software".into(), word(3, 1.2)),
+            ],
+            idf_sum: 7.2,
+        };
+        let offer = doc(&[(3, 2.0), (9, 1.0)], 10.0);
+        let (share, found) = label.evidence(&offer);
+        assert_eq!(found, vec!["software".to_owned()]);
+        assert!(share < LABEL_EVIDENCE);
+        assert!(label.share(&offer) <= 0.0);
+        let teaching = doc(&[(2, 1.0), (3, 1.0)], 10.0);
+        assert!(label.share(&teaching) >= LABEL_EVIDENCE);
+    }
+
+    proptest! {
+        /// Logistics never lift an offer above its relevance, and more competence or better
+        /// logistics never lower its score.
+        #[test]
+        fn offer_scores_are_relevance_modulated_by_logistics(
+            scores in prop::array::uniform7(0.0f64..=1.0),
+            weights in prop::array::uniform7(0.0f64..=1.0),
+            bump in 0.0f64..=0.5,
+            which in 0usize..7,
+        ) {
+            prop_assume!(weights.iter().sum::<f64>() > 0.0);
+            let score = combine_offer(&scores, &weights);
+            prop_assert!((0.0..=1.0).contains(&score));
+            prop_assert!(score <= relevance_of(&scores, &weights) + 1e-12);
+            let mut better = scores;
+            better[which] = (better[which] + bump).min(1.0);
+            prop_assert!(combine_offer(&better, &weights) + 1e-12 >= score);
+            let mut none = scores;
+            none[0] = 0.0;
+            none[1] = 0.0;
+            prop_assert!(combine_offer(&none, &weights) <= 1e-12);
+        }
+    }
 }

@@ -396,3 +396,45 @@ fn explanation_lists_covered_and_missing_competences() {
     assert_eq!(s[0].evidence.covered_must, vec![id(MIG_MAG), id(BLUEPRINT)]);
     assert_eq!(s[0].evidence.starts_on, Some(date("2027-02-01")));
 }
+
+const PLACES: [&str; 10] = [
+    "1480", "1481", "1482", "1401", "1490", "0180", "0181", "1280", "1281", "0301",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A wider reach never drops a suggestion, distance runs are suggested at every reach, and
+    /// an on-site run is suggested exactly when its place is within reach.
+    #[test]
+    fn reach_only_ever_widens_and_never_limits_distance_courses(
+        need_at in 0usize..10,
+        places in prop::collection::vec(0usize..10, 1..8),
+        distance_too in any::<bool>(),
+    ) {
+        let mut offers: Vec<OfferDoc> = places
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| offer(600 + i as u128, "MIG/MAG-svetsning", "Svetsning", &[MIG_MAG], Some(3), Delivery::OnSite, vec![on_site("2027-03-01", PLACES[p], Some(10))]))
+            .collect();
+        if distance_too {
+            offers.push(offer(699, "MIG/MAG-svetsning på distans", "Svetsning", &[MIG_MAG], Some(3), Delivery::Distance, vec![remote("2027-03-01", Some(10))]));
+        }
+        let e = engine_with(offers);
+        let n = need(1, "Svetsare", PLACES[need_at], vec![must_id(MIG_MAG)]);
+        let geo = geography();
+        let mut previous: Vec<u128> = Vec::new();
+        for reach in Reach::ALL {
+            let mut o = all_options();
+            o.reach = reach;
+            let ids: Vec<u128> = e.suggest_offers(&n, &o).iter().map(|s| s.target_id.as_u128()).collect();
+            prop_assert!(previous.iter().all(|p| ids.contains(p)), "{reach:?} dropped some of {previous:?}: {ids:?}");
+            prop_assert_eq!(ids.contains(&699), distance_too);
+            for (i, &p) in places.iter().enumerate() {
+                let within = geo.within_reach(PLACES[need_at], PLACES[p], reach);
+                prop_assert_eq!(ids.contains(&(600 + i as u128)), within, "{:?} {}", reach, PLACES[p]);
+            }
+            previous = ids;
+        }
+    }
+}
