@@ -462,9 +462,12 @@ impl Matcher {
             Some(o) => {
                 let doc = offer_doc(&o);
                 self.with_engine_mut(|e| e.upsert_offer(doc.clone()));
+                // Every need the offer could serve under any platform's reach is rematched (with
+                // its own platform's settings).
                 let opts = MatchOptions {
                     min_score: 0.0,
                     max_results: 1000,
+                    reach: Reach::Anywhere,
                     ..MatchOptions::new(Utc::now().date_naive())
                 };
                 let serves = self.with_engine(|e| e.suggest_needs_for_offer(&doc, &opts));
