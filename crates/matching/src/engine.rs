@@ -1261,12 +1261,47 @@ impl LabelQuery {
     }
 }
 
+/// Content words of a requirement label with their stems in every language.
+fn label_words(label: &str, lang: Lang, lex: &mut LexRef<'_>) -> Vec<LabelWord> {
+    let mut words: Vec<LabelWord> = Vec::new();
+    for (start, end) in word_spans(label) {
+        let raw = &label[start..end];
+        let Some(stem) = index_term(raw, lang) else {
+            continue;
+        };
+        if words.iter().any(|w| w.stems.first() == Some(&stem)) {
+            continue;
+        }
+        let term = match lex {
+            LexRef::Intern(l) => Some(l.intern(&stem)),
+            LexRef::Lookup(l) => l.ids.get(&stem).copied(),
+        };
+        let mut stems = vec![stem];
+        for other in Lang::ALL {
+            if other != lang
+                && let Some(s) = index_term(raw, other)
+                && !stems.contains(&s)
+            {
+                stems.push(s);
+            }
+        }
+        words.push(LabelWord {
+            text: raw.to_lowercase(),
+            stems,
+            term,
+        });
+    }
+    words
+}
+
 /// A need's text and unresolved labels as queries over one document collection.
 #[derive(Debug)]
 struct NeedQuery {
     bm25: Bm25,
     /// In the order of [`NeedProfile::unresolved`].
     labels: Vec<LabelQuery>,
+    /// In the order of [`NeedProfile::concept_labels`].
+    concept_labels: Vec<LabelQuery>,
 }
 
 impl NeedQuery {
@@ -1275,6 +1310,7 @@ impl NeedQuery {
         let mut ids: Vec<u32> = self
             .labels
             .iter()
+            .chain(&self.concept_labels)
             .flat_map(|l| {
                 l.words
                     .iter()
@@ -1295,6 +1331,8 @@ struct NeedProfile {
     /// Nice-to-have concepts not already must-have.
     nice: Vec<Uuid>,
     unresolved: Vec<Unresolved>,
+    /// Must-have and nice-to-have concepts with the requirement label that named them.
+    concept_labels: Vec<(Uuid, Unresolved)>,
     via_occupation: Option<Uuid>,
     terms: TermVec,
     /// Distinct words of the title, labels and description (lower-cased, as written) with their
@@ -1629,38 +1667,30 @@ impl Engine {
             LexRef::Intern(l) => l.word_terms(&all_text, lang),
             LexRef::Lookup(l) => l.word_terms(&all_text, lang),
         };
-        let unresolved = unresolved_raw
+        let unresolved: Vec<Unresolved> = unresolved_raw
             .into_iter()
             .map(|(label, must)| {
-                let mut words: Vec<LabelWord> = Vec::new();
-                for (start, end) in word_spans(&label) {
-                    let raw = &label[start..end];
-                    let Some(stem) = index_term(raw, lang) else {
-                        continue;
-                    };
-                    if words.iter().any(|w| w.stems.first() == Some(&stem)) {
-                        continue;
-                    }
-                    let term = match lex {
-                        LexRef::Intern(l) => Some(l.intern(&stem)),
-                        LexRef::Lookup(l) => l.ids.get(&stem).copied(),
-                    };
-                    let mut stems = vec![stem];
-                    for other in Lang::ALL {
-                        if other != lang
-                            && let Some(s) = index_term(raw, other)
-                            && !stems.contains(&s)
-                        {
-                            stems.push(s);
-                        }
-                    }
-                    words.push(LabelWord {
-                        text: raw.to_lowercase(),
-                        stems,
-                        term,
-                    });
-                }
+                let words = label_words(&label, lang, lex);
                 Unresolved { label, must, words }
+            })
+            .collect();
+        // Resolved requirements keep their own words too: an offer whose text holds them shows
+        // evidence even when its labels resolved to another concept (or to none).
+        let concept_labels: Vec<(Uuid, Unresolved)> = must
+            .iter()
+            .map(|c| (c, true))
+            .chain(nice.iter().map(|c| (c, false)))
+            .filter_map(|(c, is_must)| {
+                let label = label_hint.get(c)?.clone();
+                let words = label_words(&label, lang, lex);
+                (!words.is_empty()).then_some((
+                    *c,
+                    Unresolved {
+                        label,
+                        must: is_must,
+                        words,
+                    },
+                ))
             })
             .collect();
         let wanted_level = need
@@ -1670,6 +1700,7 @@ impl Engine {
             must,
             nice,
             unresolved,
+            concept_labels,
             via_occupation,
             terms,
             words,
@@ -1687,22 +1718,23 @@ impl Engine {
         let lex = &self.lexicon;
         let offers = &self.offer_postings;
         let n_offers = self.offers.len();
-        let labels = profile
-            .unresolved
-            .iter()
-            .map(|u| {
-                let words: Vec<(String, QueryWord)> = u
-                    .words
-                    .iter()
-                    .map(|w| (w.text.clone(), label_word(lex, offers, n_offers, w)))
-                    .collect();
-                let idf_sum = words.iter().map(|(_, w)| w.idf).sum();
-                LabelQuery { words, idf_sum }
-            })
-            .collect();
+        let query = |u: &Unresolved| {
+            let words: Vec<(String, QueryWord)> = u
+                .words
+                .iter()
+                .map(|w| (w.text.clone(), label_word(lex, offers, n_offers, w)))
+                .collect();
+            let idf_sum = words.iter().map(|(_, w)| w.idf).sum();
+            LabelQuery { words, idf_sum }
+        };
         NeedQuery {
             bm25: Bm25::new(lex, &profile.terms, postings, n),
-            labels,
+            labels: profile.unresolved.iter().map(query).collect(),
+            concept_labels: profile
+                .concept_labels
+                .iter()
+                .map(|(_, u)| query(u))
+                .collect(),
         }
     }
 
@@ -1899,6 +1931,19 @@ impl Engine {
             got += weight * UNRESOLVED_CREDIT * share;
             must_evidence |= u.must && share > 0.0;
         }
+        // A requirement whose concept the offer does not teach still counts, as text, when the
+        // offer holds enough of the requirement's own words.
+        for ((c, u), q) in profile.concept_labels.iter().zip(&query.concept_labels) {
+            if offer.teaches(c) {
+                continue;
+            }
+            let share = q.share(&offer.terms);
+            if share > 0.0 {
+                let weight = if u.must { 1.0 } else { NICE_WEIGHT };
+                got += weight * UNRESOLVED_CREDIT * share;
+                must_evidence |= u.must;
+            }
+        }
         // Relevance gates: an offer that teaches none of the must-haves, or too little of what
         // is asked, is no suggestion however close, soon and roomy it is.
         if profile.has_requirements()
@@ -2084,7 +2129,13 @@ impl Engine {
                 total: profile.nice.len(),
             });
         }
-        for (u, q) in profile.unresolved.iter().zip(&query.labels) {
+        let untaught = profile
+            .concept_labels
+            .iter()
+            .zip(&query.concept_labels)
+            .filter(|((c, _), _)| !offer.teaches(c))
+            .map(|((_, u), q)| (u, q));
+        for (u, q) in profile.unresolved.iter().zip(&query.labels).chain(untaught) {
             let (share, words) = q.evidence(&offer.terms);
             if share + 1e-9 >= LABEL_EVIDENCE && !words.is_empty() {
                 for w in &words {

@@ -650,3 +650,31 @@ fn explanations_name_places_and_speak_the_asked_language() {
     assert!(s.iter().any(|s| s.explanation == nb), "{s:#?}");
 }
 
+#[test]
+fn a_requirement_resolved_to_a_concept_the_offer_lacks_still_counts_by_its_words() {
+    // The offer's own labels resolved to no concept (or another one); its text names the skill.
+    let mut e = Engine::new(Arc::new(taxonomy()), geography());
+    e.upsert_offer(offer(
+        1,
+        "Kurs i MIG/MAG-svetsning",
+        "MIG/MAG-svetsning för nybörjare i verkstad.",
+        &[],
+        Some(3),
+        Delivery::OnSite,
+        vec![on_site("2027-02-01", "1480", Some(10))],
+    ));
+    let n = employer_need(1, "Svetsare", vec![must("MIG/MAG-svetsning")]);
+    let s = e.suggest_offers(&n, &MatchOptions::new(today()));
+    assert_eq!(s.first().map(|s| s.target_id.as_u128()), Some(1), "{s:#?}");
+    assert!(
+        s[0].evidence.covered_must.is_empty(),
+        "no concept in common"
+    );
+    assert!(
+        s[0].explanation.contains(
+            "words of “MIG/MAG-svetsning” found in the course: “mig”, “mag”, “svetsning”"
+        ),
+        "{}",
+        s[0].explanation
+    );
+}
