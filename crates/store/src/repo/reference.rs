@@ -448,10 +448,12 @@ pub async fn update_platform_settings(
     id: Uuid,
     settings: MatchingSettings,
 ) -> Result<PlatformRecord, StoreError> {
-    let value =
-        serde_json::to_value(settings).map_err(|e| StoreError::corrupt("platform", e))?;
+    let value = serde_json::to_value(settings).map_err(|e| StoreError::corrupt("platform", e))?;
     let done = platform::Entity::update_many()
-        .col_expr(platform::Column::Settings, sea_orm::sea_query::Expr::value(value))
+        .col_expr(
+            platform::Column::Settings,
+            sea_orm::sea_query::Expr::value(value),
+        )
         .filter(platform::Column::Id.eq(id))
         .exec(conn)
         .await?;
