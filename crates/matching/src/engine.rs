@@ -1338,8 +1338,6 @@ struct NeedProfile {
     /// Distinct words of the title, labels and description (lower-cased, as written) with their
     /// terms, for naming the words a target shares.
     words: Vec<(String, u32)>,
-    /// The text's guessed language (Swedish when unclear), used for stemming.
-    lang: Lang,
     /// The text's guessed language (English when unclear), for naming concepts in English
     /// explanations.
     names_lang: Lang,
@@ -1704,7 +1702,6 @@ impl Engine {
             via_occupation,
             terms,
             words,
-            lang,
             names_lang: detected.unwrap_or(Lang::En),
             label_hint,
             wanted_level,
