@@ -68,6 +68,11 @@ impl Application {
             settings.public_base_url = format!("http://{}:{port}", settings.bind.ip());
         }
         let matcher = crate::matcher::Matcher::start(store.clone()).await?;
+        crate::matcher::spawn_taxonomy_watch(
+            store.clone(),
+            Arc::clone(&matcher),
+            std::time::Duration::from_secs(settings.taxonomy_poll_secs),
+        );
         crate::expiry::spawn(
             store.clone(),
             Arc::clone(&matcher),

@@ -57,6 +57,10 @@ pub struct Settings {
     /// `BROKER_EXPIRY_INTERVAL_SECS`: how often needs past their expiry date are expired
     /// (default 3600; 0 turns the background job off, `POST /api/v1/admin/jobs/expiry` still runs it).
     pub expiry_interval_secs: u64,
+    /// `BROKER_TAXONOMY_POLL_SECS`: how often the stored taxonomy version is checked, so that an
+    /// import (by the CLI or another instance) reaches this server without a restart (default 5;
+    /// 0 turns the check off).
+    pub taxonomy_poll_secs: u64,
     /// Demo mode: loads demo data into an empty database and allows the built-in demo secret.
     pub demo: bool,
     /// `BROKER_ESCALATION_INTERVAL_SECS`: how often the escalation job checks every active need
@@ -116,6 +120,7 @@ impl Default for Settings {
             body_limit_bytes: 1024 * 1024,
             public_base_url: "http://127.0.0.1:8080".to_owned(),
             expiry_interval_secs: 3600,
+            taxonomy_poll_secs: 5,
             demo: false,
             escalation_interval_secs: 3600,
             webhook_interval_ms: 1000,
@@ -235,6 +240,15 @@ impl Settings {
                     ConfigError::new(
                         "BROKER_BODY_LIMIT_BYTES",
                         "must be a number of bytes between 1024 and 67108864",
+                    )
+                })?;
+        }
+        if let Some(every) = get("BROKER_TAXONOMY_POLL_SECS") {
+            s.taxonomy_poll_secs =
+                every.parse().ok().filter(|e| *e <= 86_400).ok_or_else(|| {
+                    ConfigError::new(
+                        "BROKER_TAXONOMY_POLL_SECS",
+                        "must be a whole number of seconds, 0 (off) to 86400",
                     )
                 })?;
         }

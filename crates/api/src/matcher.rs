@@ -13,9 +13,9 @@ use broker_domain::matching::MatchKind;
 use broker_domain::need::{Importance, Need};
 use broker_domain::offer::{Delivery as OfferDelivery, Offer, OfferStatus};
 use broker_matching::{
-    ConceptInput, ContactDoc, Delivery, DeliveryPreference, Engine, Geography, InstanceDoc, Label,
-    Lang, MatchOptions, MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc, Reach, Requirement,
-    Suggestion, SuggestionKind, Taxonomy, Weights,
+    ConceptInput, ConceptSource, ContactDoc, Delivery, DeliveryPreference, Engine, Geography,
+    InstanceDoc, Label, Lang, MatchOptions, MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc,
+    Reach, Requirement, Suggestion, SuggestionKind, Taxonomy, Weights,
 };
 use broker_store::repo::reference::PlatformRecord;
 use broker_store::repo::{matches, needs, offers, reference, taxonomy};
@@ -45,6 +45,8 @@ pub struct Matcher {
     concepts: RwLock<HashMap<Uuid, taxonomy::ConceptRecord>>,
     platforms: RwLock<HashMap<Uuid, PlatformRecord>>,
     jobs: mpsc::UnboundedSender<Job>,
+    /// The taxonomy version the engine was built from (see [`Matcher::reload_if_changed`]).
+    taxonomy_version: std::sync::atomic::AtomicI32,
     /// Told the id of every need whose pooling suggestions were just written (the escalation job).
     pooling_listener: std::sync::OnceLock<mpsc::UnboundedSender<Uuid>>,
 }
@@ -55,12 +57,21 @@ impl std::fmt::Debug for Matcher {
     }
 }
 
-fn lang_of(code: &str) -> Option<Lang> {
+pub fn lang_of(code: &str) -> Option<Lang> {
     match code {
         "sv" => Some(Lang::Sv),
         "nb" => Some(Lang::Nb),
         "en" => Some(Lang::En),
         _ => None,
+    }
+}
+
+/// Starter-taxonomy concepts have a key (`crates/api/demo/taxonomy.json`); imported ones do not.
+fn concept_source(c: &taxonomy::ConceptRecord) -> ConceptSource {
+    if c.key.is_some() {
+        ConceptSource::Starter
+    } else {
+        ConceptSource::Imported
     }
 }
 
@@ -86,6 +97,7 @@ pub fn build_taxonomy(concepts: &[taxonomy::ConceptRecord]) -> Taxonomy {
             labels: labels(c),
             deprecated: c.deprecated,
             replaced_by: c.replaced_by,
+            source: concept_source(c),
         })
         .collect();
     let occupations = concepts
@@ -96,6 +108,7 @@ pub fn build_taxonomy(concepts: &[taxonomy::ConceptRecord]) -> Taxonomy {
             labels: labels(c),
             essential: c.essential.clone(),
             optional: c.optional.clone(),
+            source: concept_source(c),
         })
         .collect();
     Taxonomy::build(competences, occupations)
@@ -225,6 +238,7 @@ fn computed(s: &Suggestion) -> matches::ComputedSuggestion {
 impl Matcher {
     /// Loads the indexes from the store and starts the worker (which recomputes all active needs).
     pub async fn start(store: Store) -> Result<Arc<Self>, StoreError> {
+        let version = taxonomy::current_version(store.conn()).await?;
         let (engine, concepts) = load_engine(&store).await?;
         let platforms = reference::list_platforms(store.conn())
             .await?
@@ -237,6 +251,7 @@ impl Matcher {
             concepts: RwLock::new(concepts),
             platforms: RwLock::new(platforms),
             jobs: tx,
+            taxonomy_version: std::sync::atomic::AtomicI32::new(version),
             pooling_listener: std::sync::OnceLock::new(),
         });
         let _ = matcher.jobs.send(Job::All);
@@ -253,6 +268,23 @@ impl Matcher {
     pub fn concept(&self, id: Uuid) -> Option<taxonomy::ConceptRecord> {
         self.concepts.read().ok().and_then(|c| c.get(&id).cloned())
     }
+}
+
+/// Polls the stored taxonomy version every `every` and reloads the indexes when it changed.
+pub fn spawn_taxonomy_watch(store: Store, matcher: Arc<Matcher>, every: Duration) {
+    if every.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(e) = matcher.reload_if_changed(&store).await {
+                tracing::warn!(error = %e, "taxonomy version check failed; retrying at the next interval");
+            }
+        }
+    });
 }
 
 /// Builds the engine from everything stored: taxonomy, geography, published offers, contacts,
@@ -364,13 +396,34 @@ impl Matcher {
 
     /// Rebuilds the indexes (after a taxonomy import) and recomputes everything.
     pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
+        // Read the version first: an import committing during the load is picked up next time.
+        let version = taxonomy::current_version(store.conn()).await?;
         let (fresh, concepts) = load_engine(store).await?;
+        self.taxonomy_version
+            .store(version, std::sync::atomic::Ordering::SeqCst);
         self.with_engine_mut(|e| *e = fresh);
         if let Ok(mut c) = self.concepts.write() {
             *c = concepts;
         }
         let _ = self.jobs.send(Job::All);
         Ok(())
+    }
+
+    /// Reloads when the stored taxonomy version differs from the one the engine was built from:
+    /// an import by the CLI or by another instance reaches this one without a restart. Returns
+    /// whether it reloaded.
+    pub async fn reload_if_changed(&self, store: &Store) -> Result<bool, StoreError> {
+        let stored = taxonomy::current_version(store.conn()).await?;
+        if stored
+            == self
+                .taxonomy_version
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(false);
+        }
+        self.reload(store).await?;
+        tracing::info!(version = stored, "taxonomy changed; indexes reloaded");
+        Ok(true)
     }
 
     pub fn options_for_platform(&self, platform: Uuid) -> MatchOptions {

@@ -10,7 +10,7 @@ use std::io::Read;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{ConceptInput, Label, Lang, OccupationInput};
+use crate::{ConceptInput, ConceptSource, Label, Lang, OccupationInput};
 
 /// Errors while reading an ESCO CSV file.
 #[derive(Debug, thiserror::Error)]
@@ -301,6 +301,7 @@ pub fn concepts_from_skills(files: &[(Lang, Vec<EscoSkill>)]) -> Vec<ConceptInpu
                     labels: Vec::new(),
                     deprecated: false,
                     replaced_by: None,
+                    source: ConceptSource::Imported,
                 });
             c.deprecated |= s.status != "released";
             c.labels.push(Label {
@@ -337,6 +338,7 @@ pub fn occupations_from(
                     labels: Vec::new(),
                     essential: Vec::new(),
                     optional: Vec::new(),
+                    source: ConceptSource::Imported,
                 });
             entry.labels.push(Label {
                 lang: *lang,

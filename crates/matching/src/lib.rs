@@ -10,6 +10,7 @@ pub mod esco;
 mod fx;
 pub mod geography;
 pub mod normalise;
+mod retrieval;
 pub mod taxonomy;
 
 pub use engine::{
@@ -19,6 +20,6 @@ pub use engine::{
 };
 pub use geography::{Geography, MunicipalityGeo, Proximity, Reach};
 pub use taxonomy::{
-    ConceptInput, FoundConcept, Label, Lang, OccupationInput, Resolution, ResolutionMethod,
-    Taxonomy,
+    ConceptInput, ConceptSource, FoundConcept, Label, Lang, OccupationInput, Resolution,
+    ResolutionMethod, SearchMode, Taxonomy,
 };

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::fx::FxMap;
-use crate::normalise::{self, fold, phrase_key};
+use crate::normalise::{self, fold};
+use crate::retrieval::{Evidence as RetrievalEvidence, Retrieval, exact_key, split_alternatives};
 
 /// A label language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -59,6 +59,9 @@ pub struct ConceptInput {
     pub deprecated: bool,
     /// The concept that replaces a deprecated one.
     pub replaced_by: Option<Uuid>,
+    /// Where the concept comes from.
+    #[serde(default)]
+    pub source: ConceptSource,
 }
 
 /// An occupation with its essential and optional competence concepts.
@@ -72,6 +75,9 @@ pub struct OccupationInput {
     pub essential: Vec<Uuid>,
     /// Optional competence concepts.
     pub optional: Vec<Uuid>,
+    /// Where the occupation comes from.
+    #[serde(default)]
+    pub source: ConceptSource,
 }
 
 /// How a text was resolved to a concept.
@@ -82,8 +88,37 @@ pub enum ResolutionMethod {
     Preferred,
     /// The text equals (after folding or stemming) an alternative label.
     Alternative,
-    /// The text is close to a label (typos).
+    /// The text and the label share words (stemmed), not all of them.
+    Words,
+    /// Words matched as parts of compounds ("Metodstatistiker" → "statistiker").
+    Compound,
+    /// The text is close to a label's words (typos).
     Fuzzy,
+    /// The last word typed is the start of a label word (type-ahead).
+    Prefix,
+}
+
+/// Where a concept comes from: a region's imported taxonomy wins over the starter taxonomy that
+/// ships with the product where the two share a label.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConceptSource {
+    /// Imported from a published taxonomy (ESCO or a regional one).
+    #[default]
+    Imported,
+    /// The starter taxonomy that ships with the product.
+    Starter,
+}
+
+/// How a search reads its query.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchMode {
+    /// The whole query is a title or label in someone's own words.
+    #[default]
+    Retrieval,
+    /// The last word may be unfinished: completions of it count.
+    TypeAhead,
 }
 
 /// A concept (or occupation) that a text resolved to.
@@ -120,16 +155,30 @@ pub struct FoundConcept {
 const CONF_PREFERRED: f64 = 1.0;
 /// Confidence of an exact (folded) match of an alternative label.
 const CONF_ALTERNATIVE: f64 = 0.95;
-/// Confidence of a stemmed match (before the preferred/alternative factor).
+/// Confidence of a match of every word of a label by its stem ("svetsningen" for "svetsning").
 const CONF_STEMMED: f64 = 0.9;
-/// Fuzzy matches are scaled by this so that they always rank below exact and stemmed ones.
-const FUZZY_SCALE: f64 = 0.85;
-/// Minimum confidence of a fuzzy match.
-const FUZZY_MIN_CONFIDENCE: f64 = 0.55;
+/// Retrieval scores (0..=1) are scaled by this, so that partial matches rank below exact and
+/// stemmed ones.
+const PARTIAL_SCALE: f64 = 0.85;
+/// A retrieval score at least this high means every word on both sides matched by its stem.
+const FULL_MATCH: f32 = 0.999;
 /// Penalty for deprecated concepts without a replacement.
 const DEPRECATED_FACTOR: f64 = 0.8;
+/// Starter-taxonomy concepts yield to imported ones that share their label.
+const STARTER_FACTOR: f64 = 0.97;
 /// Longest phrase (in content words) that [`Taxonomy::parse_text`] looks for.
 const MAX_PHRASE_TOKENS: usize = 4;
+/// A phrase in free text counts as naming a concept at this confidence: in effect every word of
+/// a label, as written or inflected.
+const MIN_PHRASE_CONFIDENCE: f64 = 0.85;
+/// ... or, with typos corrected, at this one (what need requirements accept too).
+const MIN_TYPO_PHRASE_CONFIDENCE: f64 = 0.6;
+/// [`Taxonomy::resolve`] leaves out weaker candidates (search lists them, ranked).
+const MIN_RESOLVE_CONFIDENCE: f64 = 0.5;
+/// Results of [`Taxonomy::resolve`].
+const RESOLVE_LIMIT: usize = 20;
+/// Labels retrieved per requested result (several labels of one concept often match).
+const LABELS_PER_RESULT: usize = 8;
 
 #[derive(Debug, Clone)]
 struct LabelEntry {
@@ -137,9 +186,6 @@ struct LabelEntry {
     text: String,
     lang: Lang,
     preferred: bool,
-    folded: String,
-    /// Length of `folded` in chars.
-    chars: u32,
 }
 
 /// Label lookup structures for one kind of owner (concepts or occupations).
@@ -151,103 +197,57 @@ struct LabelIndex {
     target: Vec<u32>,
     /// Owner index -> deprecated without a usable replacement.
     dead: Vec<bool>,
+    /// Owner index -> from the starter taxonomy.
+    starter: Vec<bool>,
     by_id: HashMap<Uuid, u32>,
     /// Owner index -> its labels.
     owner_labels: Vec<Vec<u32>>,
     /// Folded label -> labels.
     exact: HashMap<String, Vec<u32>>,
-    /// `"<lang>|<stemmed key>"` -> labels (key computed in the label's own language).
-    stemmed: HashMap<String, Vec<u32>>,
-    /// `"f|<folded content words>"` -> labels (for phrase spotting).
-    folded_phrase: HashMap<String, Vec<u32>>,
-    /// Sorted (folded phrase suffix starting at a word boundary, label, word position).
-    prefix: Vec<(String, u32, u16)>,
-    /// Character trigram of the padded folded label -> labels (sorted, deduplicated).
-    trigrams: HashMap<u64, Vec<u32>>,
+    /// Ranked retrieval over all labels.
+    retrieval: Retrieval,
 }
 
-fn trigram_keys(folded: &str) -> Vec<u64> {
-    let chars: Vec<char> = std::iter::once(' ')
-        .chain(folded.chars())
-        .chain(std::iter::once(' '))
-        .collect();
-    let mut keys: Vec<u64> = chars
-        .windows(3)
-        .map(|w| {
-            (u64::from(u32::from(w[0])) << 42)
-                | (u64::from(u32::from(w[1])) << 21)
-                | u64::from(u32::from(w[2]))
-        })
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    keys
-}
-
-/// Largest edit distance accepted for a fuzzy match of a folded text of `len` chars.
-const fn max_edits(len: usize) -> usize {
-    match len {
-        0..=3 => 0,
-        4..=5 => 1,
-        6..=11 => 2,
-        _ => 3,
-    }
-}
-
-/// Similarity used for fuzzy matching: normalised optimal-string-alignment distance
-/// (Damerau-Levenshtein where a transposition counts as one edit), `1 − distance / longer
-/// length`, on folded labels, together with a hard cap on the number of edits that grows with
-/// length ([`max_edits`]) and a minimum confidence.
-///
-/// Chosen over Jaro-Winkler after testing both on one- and two-typo variants and on near-miss
-/// distractors from the same domain (the `fuzzy_measure_choice` test). Jaro-Winkler rewards a
-/// shared prefix, and a taxonomy of Swedish compounds and derivations is full of shared prefixes
-/// ("lastbil"/"lastbilskörning", "svetsare"/"svetsning", "welder"/"welding"): on the test set
-/// it separated typos from distractors only within a narrow band of thresholds (lowest typo
-/// 0.937, highest distractor 0.916), which would be fragile on real labels. The length-aware
-/// edit cap accepts every typo and rejects every distractor there, and is easy to explain ("two
-/// typos allowed in words of 6–11 letters"). OSA rather than full Damerau-Levenshtein because
-/// strsim's unrestricted version allocates a hash map per call and is several times slower,
-/// with the same result for typos.
-fn similarity(distance: usize, a_chars: usize, b_chars: usize) -> f64 {
-    let longest = a_chars.max(b_chars);
-    if longest == 0 {
-        return 1.0;
-    }
-    1.0 - distance as f64 / longest as f64
+/// One owner (concept or occupation) as the label index sees it.
+struct OwnerInput<'a> {
+    id: Uuid,
+    labels: &'a [Label],
+    deprecated: bool,
+    replaced_by: Option<Uuid>,
+    source: ConceptSource,
 }
 
 impl LabelIndex {
-    fn build<'a>(owners: impl Iterator<Item = (Uuid, &'a [Label], bool, Option<Uuid>)>) -> Self {
+    fn build<'a>(owners: impl Iterator<Item = OwnerInput<'a>>) -> Self {
         let mut idx = Self::default();
         let mut replaced: Vec<(Option<Uuid>, bool)> = Vec::new();
-        for (id, labels, deprecated, replaced_by) in owners {
-            let owner = match idx.by_id.get(&id) {
+        for input in owners {
+            let owner = match idx.by_id.get(&input.id) {
                 Some(&o) => o,
                 None => {
                     let o = u32::try_from(idx.owner_ids.len()).unwrap_or(u32::MAX);
-                    idx.owner_ids.push(id);
-                    idx.by_id.insert(id, o);
+                    idx.owner_ids.push(input.id);
+                    idx.by_id.insert(input.id, o);
                     replaced.push((None, false));
+                    idx.starter.push(false);
                     o
                 }
             };
             if let Some(r) = replaced.get_mut(owner as usize) {
-                *r = (replaced_by, deprecated);
+                *r = (input.replaced_by, input.deprecated);
             }
-            for label in labels {
-                let folded = fold(&label.text);
-                if folded.is_empty() {
+            if let Some(s) = idx.starter.get_mut(owner as usize) {
+                *s = input.source == ConceptSource::Starter;
+            }
+            for label in input.labels {
+                if fold(&label.text).is_empty() {
                     continue;
                 }
-                let chars = u32::try_from(folded.chars().count()).unwrap_or(u32::MAX);
                 idx.labels.push(LabelEntry {
                     owner,
                     text: label.text.clone(),
                     lang: label.lang,
                     preferred: label.preferred,
-                    folded,
-                    chars,
                 });
             }
         }
@@ -278,43 +278,22 @@ impl LabelIndex {
             if let Some(list) = idx.owner_labels.get_mut(label.owner as usize) {
                 list.push(li);
             }
-            idx.exact.entry(label.folded.clone()).or_default().push(li);
-            let key = phrase_key(&label.text, label.lang);
-            if !key.is_empty() {
-                idx.stemmed
-                    .entry(format!("{}|{key}", label.lang.code()))
-                    .or_default()
-                    .push(li);
-            }
-            let content: Vec<&str> = label
-                .folded
-                .split(' ')
-                .filter(|w| !normalise::is_stop_word(w, None))
-                .collect();
-            if !content.is_empty() && content.len() <= MAX_PHRASE_TOKENS {
-                idx.folded_phrase
-                    .entry(format!("f|{}", content.join(" ")))
-                    .or_default()
-                    .push(li);
-            }
-            let mut pos: u16 = 0;
-            let mut offset = 0;
-            loop {
-                idx.prefix
-                    .push((label.folded[offset..].to_owned(), li, pos));
-                match label.folded[offset..].find(' ') {
-                    Some(sp) => {
-                        offset += sp + 1;
-                        pos = pos.saturating_add(1);
-                    }
-                    None => break,
+            idx.exact
+                .entry(exact_key(&label.text))
+                .or_default()
+                .push(li);
+            // "hovmästare/hovmästarinna" is two labels in one.
+            let alternatives = split_alternatives(&label.text);
+            if alternatives.len() > 1 {
+                for alternative in alternatives {
+                    idx.exact
+                        .entry(exact_key(alternative))
+                        .or_default()
+                        .push(li);
                 }
             }
-            for key in trigram_keys(&label.folded) {
-                idx.trigrams.entry(key).or_default().push(li);
-            }
         }
-        idx.prefix.sort_unstable();
+        idx.retrieval = Retrieval::build(idx.labels.iter().map(|l| (l.lang, l.text.as_str())));
         idx
     }
 
@@ -339,178 +318,106 @@ impl LabelIndex {
         })
     }
 
-    fn exact_method(&self, li: u32) -> (ResolutionMethod, f64) {
+    /// Method and confidence of a label that equals the text (folded, or every word stemmed).
+    fn equal_method(&self, li: u32, base: f64) -> (ResolutionMethod, f64) {
         match self.labels.get(li as usize) {
-            Some(l) if l.preferred => (ResolutionMethod::Preferred, 1.0),
+            Some(l) if l.preferred => (ResolutionMethod::Preferred, base),
             _ => (
                 ResolutionMethod::Alternative,
-                CONF_ALTERNATIVE / CONF_PREFERRED,
+                base * CONF_ALTERNATIVE / CONF_PREFERRED,
             ),
         }
     }
 
-    /// Labels whose folded form is within the edit budget of `folded`, with their similarity.
-    fn fuzzy(&self, folded: &str, max_candidates: usize) -> Vec<(u32, f64)> {
-        let qlen = folded.chars().count();
-        let budget = max_edits(qlen);
-        if budget == 0 {
-            return Vec::new();
-        }
-        let keys = trigram_keys(folded);
-        // q-gram lemma: one edit destroys at most three padded trigrams, so a label within the
-        // budget shares at least this many of the query's trigrams.
-        let need = keys.len().saturating_sub(3 * budget).max(1);
-        let lists: Vec<&Vec<u32>> = keys.iter().filter_map(|k| self.trigrams.get(k)).collect();
-        let mut counts = vec![0u8; self.labels.len()];
-        let mut touched: Vec<u32> = Vec::new();
-        for list in &lists {
-            for &li in *list {
-                if let Some(c) = counts.get_mut(li as usize) {
-                    if *c == 0 {
-                        touched.push(li);
-                    }
-                    *c = c.saturating_add(1);
-                }
-            }
-        }
-        let mut out: Vec<(u32, f64)> = Vec::new();
-        for li in touched {
-            let shared = counts.get(li as usize).copied().unwrap_or(0);
-            if usize::from(shared) < need {
-                continue;
-            }
-            let Some(label) = self.labels.get(li as usize) else {
-                continue;
-            };
-            let llen = label.chars as usize;
-            if llen.abs_diff(qlen) > budget {
-                continue;
-            }
-            let distance = strsim::osa_distance(folded, &label.folded);
-            if distance == 0 || distance > budget.min(max_edits(llen).max(1)) {
-                continue;
-            }
-            let sim = similarity(distance, qlen, llen);
-            if sim * FUZZY_SCALE >= FUZZY_MIN_CONFIDENCE {
-                out.push((li, sim));
-            }
-        }
-        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        out.truncate(max_candidates);
-        out
-    }
-
-    fn resolve(&self, text: &str) -> Vec<Resolution> {
-        let folded = fold(text);
-        if folded.is_empty() {
-            return Vec::new();
-        }
-        let mut found: Vec<Resolution> = Vec::new();
-        if let Some(list) = self.exact.get(&folded) {
-            for &li in list {
-                let (method, f) = self.exact_method(li);
-                found.extend(self.make(li, CONF_PREFERRED * f, method));
-            }
-        }
-        for lang in Lang::ALL {
-            let key = phrase_key(text, lang);
-            if key.is_empty() {
-                continue;
-            }
-            if let Some(list) = self.stemmed.get(&format!("{}|{key}", lang.code())) {
-                for &li in list {
-                    let (method, f) = self.exact_method(li);
-                    found.extend(self.make(li, CONF_STEMMED * f, method));
-                }
-            }
-        }
-        for (li, sim) in self.fuzzy(&folded, 20) {
-            found.extend(self.make(li, sim * FUZZY_SCALE, ResolutionMethod::Fuzzy));
-        }
-        rank_and_dedup(found, usize::MAX)
-    }
-
-    fn search(&self, query: &str, limit: usize) -> Vec<Resolution> {
+    /// Ranked owners for a text: exact (folded) label matches first, then labels retrieved by
+    /// their words. `lang` is the language asked for (others count as weaker evidence).
+    fn rank(
+        &self,
+        text: &str,
+        lang: Option<Lang>,
+        complete_last: bool,
+        limit: usize,
+    ) -> Vec<Resolution> {
         if limit == 0 {
             return Vec::new();
         }
-        let q = fold(query);
-        if q.is_empty() {
+        let key = exact_key(text);
+        if key.is_empty() {
             return Vec::new();
         }
-        let qlen = q.chars().count() as f64;
-        let start = self.prefix.partition_point(|e| e.0.as_str() < q.as_str());
-        // Short prefixes can match a large part of the taxonomy: cap the scan.
-        let cap = match q.len() {
-            0..=2 => limit.saturating_mul(40).max(400),
-            3..=5 => limit.saturating_mul(300).max(3_000),
-            _ => 20_000,
+        let mut found: Vec<Resolution> = Vec::new();
+        let alternatives = split_alternatives(text);
+        let keys = std::iter::once(key).chain(
+            alternatives
+                .iter()
+                .filter(|_| alternatives.len() > 1)
+                .map(|a| exact_key(a)),
+        );
+        for list in keys.filter_map(|k| self.exact.get(&k)) {
+            for &li in list {
+                let (method, conf) = self.equal_method(li, CONF_PREFERRED);
+                let conf = if self.lang_matches(li, lang) {
+                    conf
+                } else {
+                    conf * CONF_STEMMED
+                };
+                found.extend(self.make(li, conf, method));
+            }
+        }
+        let hits = self.retrieval.query(
+            text,
+            lang,
+            complete_last,
+            limit.saturating_mul(LABELS_PER_RESULT),
+        );
+        for hit in hits {
+            let score = f64::from(hit.score);
+            let (method, conf) = match hit.evidence {
+                RetrievalEvidence::Words if hit.words >= FULL_MATCH => {
+                    self.equal_method(hit.label, CONF_STEMMED)
+                }
+                RetrievalEvidence::Words => (ResolutionMethod::Words, score * PARTIAL_SCALE),
+                RetrievalEvidence::Compound => (ResolutionMethod::Compound, score * PARTIAL_SCALE),
+                RetrievalEvidence::Typo => (ResolutionMethod::Fuzzy, score * PARTIAL_SCALE),
+                RetrievalEvidence::Prefix => (ResolutionMethod::Prefix, score * PARTIAL_SCALE),
+            };
+            found.extend(self.make(hit.label, conf, method));
+        }
+        self.rank_and_dedup(found, limit)
+    }
+
+    /// Best first, one result per concept. A starter-taxonomy concept ranks as if its
+    /// confidence were a little lower (it keeps its real confidence), so an imported concept
+    /// with the same label comes first.
+    fn rank_and_dedup(&self, mut found: Vec<Resolution>, limit: usize) -> Vec<Resolution> {
+        let ranking = |r: &Resolution| {
+            let starter = self
+                .by_id
+                .get(&r.concept_id)
+                .and_then(|&o| self.starter.get(o as usize))
+                .copied()
+                .unwrap_or(false);
+            if starter {
+                r.confidence * STARTER_FACTOR
+            } else {
+                r.confidence
+            }
         };
-        // Best hit per target concept, without materialising labels until the end.
-        let mut best: FxMap<u32, (f64, ResolutionMethod, u32)> = FxMap::default();
-        for (phrase, li, pos) in self.prefix[start..].iter().take(cap) {
-            if !phrase.starts_with(q.as_str()) {
-                break;
-            }
-            let Some(label) = self.labels.get(*li as usize) else {
-                continue;
-            };
-            let coverage = qlen / f64::from(label.chars.max(1));
-            let base = if *pos == 0 && label.folded == q {
-                1.0
-            } else if *pos == 0 {
-                0.75 + 0.2 * coverage
-            } else {
-                0.6 + 0.2 * coverage
-            };
-            let (method, f) = self.exact_method(*li);
-            let owner = label.owner as usize;
-            let Some(&target) = self.target.get(owner) else {
-                continue;
-            };
-            let dead = if self.dead.get(owner).copied().unwrap_or(false) {
-                DEPRECATED_FACTOR
-            } else {
-                1.0
-            };
-            let conf = base * f * dead;
-            let entry = best.entry(target).or_insert((conf, method, *li));
-            if (conf, std::cmp::Reverse(method)) > (entry.0, std::cmp::Reverse(entry.1)) {
-                *entry = (conf, method, *li);
-            }
-        }
-        let mut top: Vec<(f64, ResolutionMethod, u32, u32)> = best
-            .into_iter()
-            .map(|(target, (conf, method, li))| (conf, method, target, li))
-            .collect();
-        top.sort_by(|a, b| {
-            b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(
-                self.owner_ids
-                    .get(a.2 as usize)
-                    .cmp(&self.owner_ids.get(b.2 as usize)),
-            )
+        found.sort_by(|a, b| {
+            ranking(b)
+                .total_cmp(&ranking(a))
+                .then(a.method.cmp(&b.method))
+                .then(a.concept_id.cmp(&b.concept_id))
+                .then(a.label.cmp(&b.label))
         });
-        top.truncate(limit);
-        let found: Vec<Resolution> = top
-            .into_iter()
-            .filter_map(|(conf, method, _, li)| self.make(li, conf, method))
-            .collect();
-        let mut ranked = rank_and_dedup(found, limit);
-        if ranked.len() < limit {
-            let mut fuzzy: Vec<Resolution> = Vec::new();
-            for (li, sim) in self.fuzzy(&q, limit * 2) {
-                fuzzy.extend(self.make(li, sim * FUZZY_SCALE * 0.7, ResolutionMethod::Fuzzy));
-            }
-            for r in rank_and_dedup(fuzzy, limit) {
-                if ranked.len() >= limit {
-                    break;
-                }
-                if !ranked.iter().any(|x| x.concept_id == r.concept_id) {
-                    ranked.push(r);
-                }
-            }
-        }
-        ranked
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|r| seen.insert(r.concept_id));
+        found.truncate(limit);
+        found
+    }
+
+    fn lang_matches(&self, li: u32, lang: Option<Lang>) -> bool {
+        lang.is_none_or(|l| self.labels.get(li as usize).is_some_and(|e| e.lang == l))
     }
 
     /// Best label of an owner in `lang`: preferred in lang, preferred in English, any preferred,
@@ -539,20 +446,6 @@ impl LabelIndex {
     }
 }
 
-fn rank_and_dedup(mut found: Vec<Resolution>, limit: usize) -> Vec<Resolution> {
-    found.sort_by(|a, b| {
-        b.confidence
-            .total_cmp(&a.confidence)
-            .then(a.method.cmp(&b.method))
-            .then(a.concept_id.cmp(&b.concept_id))
-            .then(a.label.cmp(&b.label))
-    });
-    let mut seen = std::collections::HashSet::new();
-    found.retain(|r| seen.insert(r.concept_id));
-    found.truncate(limit);
-    found
-}
-
 /// The competence taxonomy with its lookup indexes. Build once, share behind an `Arc`.
 #[derive(Debug, Default)]
 pub struct Taxonomy {
@@ -568,16 +461,20 @@ impl Taxonomy {
     /// Builds the taxonomy and its indexes.
     #[must_use]
     pub fn build(concepts: Vec<ConceptInput>, occupations: Vec<OccupationInput>) -> Self {
-        let concept_index = LabelIndex::build(
-            concepts
-                .iter()
-                .map(|c| (c.id, c.labels.as_slice(), c.deprecated, c.replaced_by)),
-        );
-        let occupation_index = LabelIndex::build(
-            occupations
-                .iter()
-                .map(|o| (o.id, o.labels.as_slice(), false, None)),
-        );
+        let concept_index = LabelIndex::build(concepts.iter().map(|c| OwnerInput {
+            id: c.id,
+            labels: &c.labels,
+            deprecated: c.deprecated,
+            replaced_by: c.replaced_by,
+            source: c.source,
+        }));
+        let occupation_index = LabelIndex::build(occupations.iter().map(|o| OwnerInput {
+            id: o.id,
+            labels: &o.labels,
+            deprecated: false,
+            replaced_by: None,
+            source: o.source,
+        }));
         let mut concept_deprecated = vec![false; concept_index.owner_count()];
         for c in &concepts {
             if let Some(&o) = concept_index.by_id.get(&c.id)
@@ -607,12 +504,21 @@ impl Taxonomy {
         }
     }
 
-    /// Resolves a label to concepts, best first: exact (folded) preferred, exact alternative,
-    /// stemmed, then fuzzy (typos). Empty when nothing is plausible. Deprecated concepts resolve
-    /// to their replacement when it is known.
+    /// Resolves a label to concepts, best first: exact (folded) labels, labels equal word by word
+    /// after stemming, then labels retrieved by shared words, compound parts and typo-corrected
+    /// words, each with a confidence. Empty when nothing is plausible. Deprecated concepts
+    /// resolve to their replacement when it is known. Every language counts alike.
     #[must_use]
     pub fn resolve(&self, text: &str) -> Vec<Resolution> {
-        self.concepts.resolve(text)
+        self.resolve_in(text, None)
+    }
+
+    /// As [`Taxonomy::resolve`], with `lang` first and other languages as weaker evidence.
+    #[must_use]
+    pub fn resolve_in(&self, text: &str, lang: Option<Lang>) -> Vec<Resolution> {
+        let mut found = self.concepts.rank(text, lang, false, RESOLVE_LIMIT);
+        found.retain(|r| r.confidence >= MIN_RESOLVE_CONFIDENCE);
+        found
     }
 
     /// The best resolution of a label, if any.
@@ -621,104 +527,98 @@ impl Taxonomy {
         self.resolve(text).into_iter().next()
     }
 
-    /// Type-ahead search: concepts with a label word or phrase starting with the query, then
-    /// fuzzy matches. At most `limit` results, one per concept.
+    /// Type-ahead search: as [`Taxonomy::resolve`], with the last word possibly unfinished. At
+    /// most `limit` results, one per concept.
     #[must_use]
     pub fn search(&self, query: &str, limit: usize) -> Vec<Resolution> {
-        self.concepts.search(query, limit)
+        self.concepts.rank(query, None, true, limit)
+    }
+
+    /// Search in one mode, `lang` first.
+    #[must_use]
+    pub fn search_in(
+        &self,
+        query: &str,
+        lang: Option<Lang>,
+        mode: SearchMode,
+        limit: usize,
+    ) -> Vec<Resolution> {
+        self.concepts
+            .rank(query, lang, mode == SearchMode::TypeAhead, limit)
     }
 
     /// Resolves a text to an occupation (`concept_id` is the occupation id).
     #[must_use]
     pub fn resolve_occupation(&self, text: &str) -> Option<Resolution> {
-        self.occupations.resolve(text).into_iter().next()
+        self.occupations
+            .rank(text, None, false, 1)
+            .into_iter()
+            .next()
+            .filter(|r| r.confidence >= MIN_RESOLVE_CONFIDENCE)
     }
 
     /// Type-ahead search over occupations.
     #[must_use]
     pub fn search_occupations(&self, query: &str, limit: usize) -> Vec<Resolution> {
-        self.occupations.search(query, limit)
+        self.occupations.rank(query, None, true, limit)
     }
 
-    /// Finds concept labels (phrases of one to four content words, folded or stemmed) in free
-    /// text such as a job ad. Matches do not overlap; at each position the longest match wins.
+    /// Occupation search in one mode, `lang` first.
+    #[must_use]
+    pub fn search_occupations_in(
+        &self,
+        query: &str,
+        lang: Option<Lang>,
+        mode: SearchMode,
+        limit: usize,
+    ) -> Vec<Resolution> {
+        self.occupations
+            .rank(query, lang, mode == SearchMode::TypeAhead, limit)
+    }
+
+    /// Finds concepts named in free text such as a job ad: phrases of one to four content words
+    /// that the resolver maps to a concept with high confidence (exactly, by stems, compound
+    /// parts or corrected typos). Matches do not overlap; at each position the longest wins.
     #[must_use]
     pub fn parse_text(&self, text: &str) -> Vec<FoundConcept> {
-        let idx = &self.concepts;
         let content: Vec<normalise::Token> = normalise::tokens(text)
             .into_iter()
             .filter(|t| !t.stop && !t.folded.is_empty())
-            .collect();
-        if content.is_empty() {
-            return Vec::new();
-        }
-        let stems: Vec<[String; 3]> = content
-            .iter()
-            .map(|t| {
-                let word = &text[t.start..t.end];
-                Lang::ALL.map(|l| normalise::stem_word(word, l))
-            })
             .collect();
         let mut out = Vec::new();
         let mut i = 0;
         while i < content.len() {
             let mut matched = None;
             for len in (1..=MAX_PHRASE_TOKENS.min(content.len() - i)).rev() {
-                let window = &content[i..i + len];
-                let folded_key = format!(
-                    "f|{}",
-                    window
-                        .iter()
-                        .map(|t| t.folded.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                );
-                if len == 1 && folded_key.len() < 4 {
-                    // Single one-letter words ("C", "R") are too ambiguous in free text.
+                let start = content[i].start;
+                let end = content[i + len - 1].end;
+                let span = phrase_end(text, end);
+                let window = &text[start..span];
+                if len == 1 && content[i].folded.len() < 2 && !window.contains(['+', '#']) {
+                    // Single letters ("C", "R") are too ambiguous in free text.
                     continue;
                 }
-                let mut best: Option<Resolution> = None;
-                if let Some(list) = idx.folded_phrase.get(&folded_key) {
-                    best = best_of(idx, list, CONF_PREFERRED);
-                }
-                if best.is_none() {
-                    for (l, lang) in Lang::ALL.into_iter().enumerate() {
-                        let key = format!(
-                            "{}|{}",
-                            lang.code(),
-                            stems[i..i + len]
-                                .iter()
-                                .map(|s| s[l].as_str())
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        );
-                        if let Some(list) = idx.stemmed.get(&key) {
-                            // Only labels written in this language count for its stems.
-                            let list: Vec<u32> = list
-                                .iter()
-                                .copied()
-                                .filter(|&li| {
-                                    idx.labels.get(li as usize).is_some_and(|e| e.lang == lang)
-                                })
-                                .collect();
-                            let cand = best_of(idx, &list, CONF_STEMMED);
-                            if cand.as_ref().map(|c| c.confidence)
-                                > best.as_ref().map(|b| b.confidence)
-                            {
-                                best = cand;
+                let best = self
+                    .concepts
+                    .rank(window, None, false, 1)
+                    .into_iter()
+                    .next()
+                    .filter(|r| {
+                        r.confidence
+                            >= if r.method == ResolutionMethod::Fuzzy {
+                                MIN_TYPO_PHRASE_CONFIDENCE
+                            } else {
+                                MIN_PHRASE_CONFIDENCE
                             }
-                        }
-                    }
-                }
+                    });
                 if let Some(r) = best {
-                    matched = Some((len, r));
+                    matched = Some((len, span, r));
                     break;
                 }
             }
             match matched {
-                Some((len, r)) => {
+                Some((len, end, r)) => {
                     let start = content[i].start;
-                    let end = content[i + len - 1].end;
                     out.push(FoundConcept {
                         concept_id: r.concept_id,
                         start,
@@ -799,112 +699,14 @@ impl Taxonomy {
     }
 }
 
-fn best_of(idx: &LabelIndex, list: &[u32], base: f64) -> Option<Resolution> {
-    let mut best: Option<Resolution> = None;
-    for &li in list {
-        let (method, f) = idx.exact_method(li);
-        if let Some(r) = idx.make(li, base * f, method)
-            && best.as_ref().is_none_or(|b| {
-                r.confidence > b.confidence
-                    || (r.confidence == b.confidence && r.concept_id < b.concept_id)
-            })
-        {
-            best = Some(r);
-        }
-    }
-    best
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Typo variants (should match) and near-miss distractors (different concepts that share a
-    /// stem or prefix), all folded.
-    const TYPOS: &[(&str, &str)] = &[
-        ("svetsnig", "svetsning"),
-        ("svtesning", "svetsning"),
-        ("svtesnig", "svetsning"),
-        ("weldign", "welding"),
-        ("hydralik", "hydraulik"),
-        ("truckkornig", "truckkorning"),
-        ("lakemedelshantrenig", "lakemedelshantering"),
-        ("ritningslasnig", "ritningslasning"),
-        ("omvardand", "omvardnad"),
-        ("sveisnig", "sveising"),
-    ];
-    const DISTRACTORS: &[(&str, &str)] = &[
-        ("svetsare", "svetsning"),
-        ("welder", "welding"),
-        ("lastbil", "lastbilskorning"),
-        ("kranforare", "krankorning"),
-        ("demensvard", "demensomsorg"),
-        ("truck", "truckkorning"),
-        ("svets", "svenska"),
-        ("kundtjanst", "kundservice"),
-        ("matlagning", "malning"),
-        ("montering", "monitorering"),
-    ];
-
-    fn sim(a: &str, b: &str) -> f64 {
-        similarity(
-            strsim::osa_distance(a, b),
-            a.chars().count(),
-            b.chars().count(),
-        )
-    }
-
-    fn accepts_dl(a: &str, b: &str) -> bool {
-        let budget = max_edits(a.chars().count()).min(max_edits(b.chars().count()).max(1));
-        let d = strsim::osa_distance(a, b);
-        d > 0 && d <= budget && sim(a, b) * FUZZY_SCALE >= FUZZY_MIN_CONFIDENCE
-    }
-
-    /// The evidence behind the choice of measure documented on [`similarity`].
-    #[test]
-    fn fuzzy_measure_choice() {
-        for (a, b) in TYPOS {
-            assert!(accepts_dl(a, b), "DL rejects typo {a}/{b}");
-        }
-        for (a, b) in DISTRACTORS {
-            assert!(!accepts_dl(a, b), "DL accepts distractor {a}/{b}");
-        }
-        // Jaro-Winkler separates this set only inside a narrow band of thresholds (measured:
-        // lowest typo 0.937, highest distractor 0.916), so a threshold tuned here would be
-        // fragile on real labels.
-        let jw_typo_min = TYPOS
-            .iter()
-            .map(|(a, b)| strsim::jaro_winkler(a, b))
-            .fold(f64::MAX, f64::min);
-        let jw_distractor_max = DISTRACTORS
-            .iter()
-            .map(|(a, b)| strsim::jaro_winkler(a, b))
-            .fold(0.0, f64::max);
-        assert!(
-            jw_typo_min - jw_distractor_max < 0.05,
-            "JW margin {jw_typo_min} vs {jw_distractor_max}"
-        );
-        // Normalised OSA similarity alone (without the edit cap) does not separate them either:
-        // the cap does the work.
-        let osa_typo_min = TYPOS
-            .iter()
-            .map(|(a, b)| sim(a, b))
-            .fold(f64::MAX, f64::min);
-        let osa_distractor_max = DISTRACTORS
-            .iter()
-            .map(|(a, b)| sim(a, b))
-            .fold(0.0, f64::max);
-        assert!(
-            osa_typo_min > 0.7 && osa_distractor_max < osa_typo_min + 0.2,
-            "{osa_typo_min} {osa_distractor_max}"
-        );
-    }
-
-    #[test]
-    fn max_edits_grow_with_length() {
-        assert_eq!(max_edits(3), 0);
-        assert_eq!(max_edits(5), 1);
-        assert_eq!(max_edits(9), 2);
-        assert_eq!(max_edits(15), 3);
-    }
+/// Extends a phrase's end over a trailing symbol suffix ("C++", "C#") that the word tokenizer
+/// leaves out.
+fn phrase_end(text: &str, end: usize) -> usize {
+    let rest = &text[end..];
+    let extra = rest
+        .char_indices()
+        .take_while(|(_, c)| *c == '+' || *c == '#')
+        .last()
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    end + extra
 }

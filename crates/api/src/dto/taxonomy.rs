@@ -57,17 +57,43 @@ impl ConceptDto {
     }
 }
 
-/// Type-ahead search of the taxonomy.
+/// Search of the taxonomy: a title or label in someone's own words, or type-ahead.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
-    /// What the user typed, in Swedish, Norwegian or English (typos are tolerated).
+    /// What the user typed, in Swedish, Norwegian or English: a title ("Maskinoperatör, kött",
+    /// "Teckenspråkstolk/Dövblindtolk"), compounds, inflected forms and typos are understood.
     pub q: String,
-    /// Language of the returned `label` (`sv`, `nb`, `en`; default `sv`).
+    /// The query's language (`sv`, `nb`, `en`): labels in it count first, other languages as
+    /// weaker evidence; also the language of the returned `label` (default `sv`). Without it,
+    /// every language is searched alike.
     pub lang: Option<String>,
+    /// `retrieval` (default): the query is a whole title or label. `type_ahead`: the last word
+    /// may be unfinished, and completions of it count.
+    #[param(inline)]
+    pub mode: Option<SearchModeParam>,
     /// At most this many hits, 1 to 50 (default 10).
     pub limit: Option<usize>,
+}
+
+/// How a search reads its query.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchModeParam {
+    /// The whole query is a title or label.
+    Retrieval,
+    /// The last word may be unfinished.
+    TypeAhead,
+}
+
+impl From<SearchModeParam> for broker_matching::SearchMode {
+    fn from(m: SearchModeParam) -> Self {
+        match m {
+            SearchModeParam::Retrieval => Self::Retrieval,
+            SearchModeParam::TypeAhead => Self::TypeAhead,
+        }
+    }
 }
 
 /// One search hit: the concept and how the query matched it.
@@ -78,9 +104,11 @@ pub struct CompetenceHit {
     pub matched_label: String,
     /// Language of the matched label.
     pub matched_lang: String,
-    /// Resolution confidence in 0..1 (1 = exact preferred label).
+    /// Calibrated confidence in 0..=1: 1 for an exact preferred label, 0.9 for a label equal
+    /// word by word after stemming, at most 0.85 for partial, compound, typo or type-ahead
+    /// matches.
     pub confidence: f64,
-    /// `preferred`, `alternative` or `fuzzy`.
+    /// How the query matched: `preferred`, `alternative`, `words`, `compound`, `fuzzy`, `prefix`.
     pub method: String,
 }
 
@@ -144,7 +172,14 @@ pub struct OccupationHit {
     #[serde(flatten)]
     pub occupation: OccupationDto,
     pub matched_label: String,
+    /// Language of the matched label.
+    pub matched_lang: String,
+    /// Calibrated confidence in 0..=1: 1 for an exact preferred label, 0.9 for a label equal
+    /// word by word after stemming, at most 0.85 for partial, compound, typo or type-ahead
+    /// matches.
     pub confidence: f64,
+    /// How the query matched: `preferred`, `alternative`, `words`, `compound`, `fuzzy`, `prefix`.
+    pub method: String,
 }
 
 /// Occupation search results, best first.

@@ -4,6 +4,7 @@
 //! type-ahead; labels come from the concept cache.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use broker_matching::SearchMode;
 use broker_store::repo::taxonomy;
 use uuid::Uuid;
 
@@ -30,6 +31,15 @@ pub fn language(raw: Option<&str>) -> Result<&'static str, ApiError> {
         Some("en") => Ok("en"),
         Some(_) => Err(ApiError::field("lang", "must be one of sv, nb, en")),
     }
+}
+
+/// The language to search first (only when the client named one) and the search mode.
+fn search_options(query: &SearchQuery) -> (Option<broker_matching::Lang>, SearchMode) {
+    let wanted = query
+        .lang
+        .as_deref()
+        .and_then(|l| crate::matcher::lang_of(if l.trim() == "no" { "nb" } else { l.trim() }));
+    (wanted, query.mode.map(Into::into).unwrap_or_default())
 }
 
 fn search_limit(raw: Option<usize>) -> Result<usize, ApiError> {
@@ -96,7 +106,10 @@ pub async fn search(
     let lang = language(query.lang.as_deref())?;
     let limit = search_limit(query.limit)?;
     let q = query_text(&query.q)?;
-    let hits = state.matcher.with_engine(|e| e.taxonomy().search(q, limit));
+    let (wanted, mode) = search_options(&query);
+    let hits = state
+        .matcher
+        .with_engine(|e| e.taxonomy().search_in(q, wanted, mode, limit));
     let items = hits
         .into_iter()
         .filter_map(|r| {
@@ -207,9 +220,10 @@ pub async fn occupations(
     let lang = language(query.lang.as_deref())?;
     let limit = search_limit(query.limit)?;
     let q = query_text(&query.q)?;
+    let (wanted, mode) = search_options(&query);
     let hits = state.matcher.with_engine(|e| {
         let tax = e.taxonomy();
-        tax.search_occupations(q, limit)
+        tax.search_occupations_in(q, wanted, mode, limit)
             .into_iter()
             .filter_map(|r| {
                 let occ = tax.occupation(r.concept_id)?;
@@ -233,7 +247,9 @@ pub async fn occupations(
                         .collect(),
                 },
                 matched_label: r.label,
+                matched_lang: r.lang.code().to_owned(),
                 confidence: round(r.confidence),
+                method: method_name(r.method).to_owned(),
             })
         })
         .collect();
@@ -291,7 +307,10 @@ fn method_name(m: broker_matching::ResolutionMethod) -> &'static str {
     match m {
         broker_matching::ResolutionMethod::Preferred => "preferred",
         broker_matching::ResolutionMethod::Alternative => "alternative",
+        broker_matching::ResolutionMethod::Words => "words",
+        broker_matching::ResolutionMethod::Compound => "compound",
         broker_matching::ResolutionMethod::Fuzzy => "fuzzy",
+        broker_matching::ResolutionMethod::Prefix => "prefix",
     }
 }
 

@@ -7,7 +7,7 @@
 )]
 
 use broker_matching::{
-    ConceptInput, Delivery, DeliveryPreference, Geography, InstanceDoc, Label, Lang,
+    ConceptInput, ConceptSource, Delivery, DeliveryPreference, Geography, InstanceDoc, Label, Lang,
     MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc, Requirement, Taxonomy,
 };
 use chrono::NaiveDate;
@@ -114,6 +114,7 @@ pub fn taxonomy(words: &[String]) -> Taxonomy {
                 labels,
                 deprecated: i % 200 == 199,
                 replaced_by: (i % 400 == 399).then(|| concept_id(i - 1)),
+                source: ConceptSource::Imported,
             }
         })
         .collect();
@@ -138,6 +139,7 @@ pub fn taxonomy(words: &[String]) -> Taxonomy {
             optional: (0..6)
                 .map(|_| concept_id(concept_index(&mut rng)))
                 .collect(),
+            source: ConceptSource::Imported,
         })
         .collect();
     Taxonomy::build(concepts, occupations)

@@ -7,8 +7,8 @@
 )]
 
 use broker_matching::{
-    ConceptInput, Delivery, Geography, InstanceDoc, Label, Lang, MunicipalityGeo, NeedDoc,
-    OccupationInput, OfferDoc, Requirement, Taxonomy,
+    ConceptInput, ConceptSource, Delivery, Geography, InstanceDoc, Label, Lang, MunicipalityGeo,
+    NeedDoc, OccupationInput, OfferDoc, Requirement, Taxonomy,
 };
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -64,6 +64,7 @@ fn concept(n: u128, sv: &[&str], nb: &[&str], en: &[&str]) -> ConceptInput {
         labels: labels(sv, nb, en),
         deprecated: false,
         replaced_by: None,
+        source: ConceptSource::Imported,
     }
 }
 
@@ -185,6 +186,7 @@ pub fn occupations() -> Vec<OccupationInput> {
                 labels: labels(sv, nb, en),
                 essential: essential.iter().map(|&c| id(c)).collect(),
                 optional: optional.iter().map(|&c| id(c)).collect(),
+                source: ConceptSource::Imported,
             }
         };
     vec![
