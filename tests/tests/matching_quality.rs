@@ -88,14 +88,12 @@ fn cases() -> Vec<Case> {
             ],
             relevant: WELDING_COURSES,
             absent: &["Barnskötare för vuxna"],
-            explains: &["words of “svetsing mig” found in the course: “svetsing”, “mig”"],
-            note: "Entered from a phone call: `svetsing mig`, `läsa ritningar` and \
-                   `traversutbildning` resolve to no concept and count through the offers' text \
-                   only, each when enough of its words (weighed by rarity) are there: `svetsing` \
-                   is `svetsar` by stem and `svetsning` by a one-letter typo. `läsa` alone (in \
-                   `Du läser pedagogik`) is no evidence of `läsa ritningar`, so the childcare \
-                   course is no longer suggested; the two welding courses cover one of three \
-                   labels, which keeps their scores modest.",
+            explains: &["teaches 1 of 1 must-have competences: MIG/MAG-svetsning"],
+            note: "Entered from a phone call: `svetsing mig` now resolves to MIG/MAG-svetsning \
+                   (`svetsing` is `svetsning` with one typo, `mig` the symbol's first part), so the \
+                   welding courses are found by the concept they carry; `läsa` alone (in `Du läser \
+                   pedagogik`) is no evidence of `läsa ritningar`, so the childcare course is not \
+                   suggested.",
             ..Case::default()
         },
         Case {

@@ -173,3 +173,35 @@ async fn symbols_languages_and_modes() {
     assert!(found.contains(&"Truckkörning"), "{}", parsed.text);
     assert!(found.contains(&"MIG/MAG-svetsning"), "{}", parsed.text);
 }
+
+#[tokio::test]
+async fn a_region_can_run_without_the_starter_taxonomy() {
+    let app = spawn_app_with(Seed::Reference, |s| s.starter_taxonomy = false).await;
+    let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let reply = app
+        .get(
+            "/api/v1/competences?q=Truckk%C3%B6rning&lang=sv",
+            Some(&contact),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["items"], serde_json::json!([]), "{}", reply.text);
+    // Still stored: a concept is readable by id (needs and offers that name one keep its labels).
+    let with_starter = spawn_app_with(Seed::Reference, |_| {}).await;
+    let found = with_starter
+        .get(
+            "/api/v1/competences?q=Truckk%C3%B6rning&lang=sv",
+            Some(&contact),
+        )
+        .await;
+    let id = found.body["items"][0]["concept"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!id.is_empty(), "{}", found.text);
+    let by_id = app
+        .get(&format!("/api/v1/competences/{id}?lang=sv"), Some(&contact))
+        .await;
+    assert_eq!(by_id.status, 200, "{}", by_id.text);
+    assert_eq!(by_id.body["label"], "Truckkörning", "{}", by_id.text);
+}

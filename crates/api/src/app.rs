@@ -67,7 +67,8 @@ impl Application {
         if settings.bind.port() == 0 || settings.public_base_url.ends_with(":0") {
             settings.public_base_url = format!("http://{}:{port}", settings.bind.ip());
         }
-        let matcher = crate::matcher::Matcher::start(store.clone()).await?;
+        let matcher =
+            crate::matcher::Matcher::start(store.clone(), settings.starter_taxonomy).await?;
         crate::matcher::spawn_taxonomy_watch(
             store.clone(),
             Arc::clone(&matcher),

@@ -61,6 +61,10 @@ pub struct Settings {
     /// import (by the CLI or another instance) reaches this server without a restart (default 5;
     /// 0 turns the check off).
     pub taxonomy_poll_secs: u64,
+    /// `BROKER_STARTER_TAXONOMY`: `on` (default) or `off`. Off leaves the starter taxonomy that
+    /// ships with the product out of resolution and matching, for a region that imports ESCO or
+    /// its own taxonomy (imported concepts outrank starter ones with the same label either way).
+    pub starter_taxonomy: bool,
     /// Demo mode: loads demo data into an empty database and allows the built-in demo secret.
     pub demo: bool,
     /// `BROKER_ESCALATION_INTERVAL_SECS`: how often the escalation job checks every active need
@@ -121,6 +125,7 @@ impl Default for Settings {
             public_base_url: "http://127.0.0.1:8080".to_owned(),
             expiry_interval_secs: 3600,
             taxonomy_poll_secs: 5,
+            starter_taxonomy: true,
             demo: false,
             escalation_interval_secs: 3600,
             webhook_interval_ms: 1000,
@@ -242,6 +247,18 @@ impl Settings {
                         "must be a number of bytes between 1024 and 67108864",
                     )
                 })?;
+        }
+        if let Some(flag) = get("BROKER_STARTER_TAXONOMY") {
+            s.starter_taxonomy = match flag.to_ascii_lowercase().as_str() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                other => {
+                    return Err(ConfigError::new(
+                        "BROKER_STARTER_TAXONOMY",
+                        format!("`{other}` is neither `on` nor `off`"),
+                    ));
+                }
+            };
         }
         if let Some(every) = get("BROKER_TAXONOMY_POLL_SECS") {
             s.taxonomy_poll_secs =

@@ -45,6 +45,8 @@ pub struct Matcher {
     concepts: RwLock<HashMap<Uuid, taxonomy::ConceptRecord>>,
     platforms: RwLock<HashMap<Uuid, PlatformRecord>>,
     jobs: mpsc::UnboundedSender<Job>,
+    /// Whether the starter taxonomy takes part in resolution and matching.
+    starter_taxonomy: bool,
     /// The taxonomy version the engine was built from (see [`Matcher::reload_if_changed`]).
     taxonomy_version: std::sync::atomic::AtomicI32,
     /// Told the id of every need whose pooling suggestions were just written (the escalation job).
@@ -77,6 +79,17 @@ fn concept_source(c: &taxonomy::ConceptRecord) -> ConceptSource {
 
 /// Builds the in-memory taxonomy from the stored concepts.
 pub fn build_taxonomy(concepts: &[taxonomy::ConceptRecord]) -> Taxonomy {
+    build_taxonomy_from(concepts, true)
+}
+
+/// Builds the in-memory taxonomy, with or without the starter taxonomy's concepts (a region that
+/// imports ESCO or its own taxonomy can leave them out of resolution and matching; they stay
+/// stored, so needs and offers that name them keep their labels).
+pub fn build_taxonomy_from(concepts: &[taxonomy::ConceptRecord], starter: bool) -> Taxonomy {
+    let concepts: Vec<&taxonomy::ConceptRecord> = concepts
+        .iter()
+        .filter(|c| starter || concept_source(c) != ConceptSource::Starter)
+        .collect();
     let labels = |c: &taxonomy::ConceptRecord| -> Vec<Label> {
         c.labels
             .iter()
@@ -91,6 +104,7 @@ pub fn build_taxonomy(concepts: &[taxonomy::ConceptRecord]) -> Taxonomy {
     };
     let competences = concepts
         .iter()
+        .copied()
         .filter(|c| c.kind == "competence")
         .map(|c| ConceptInput {
             id: c.id,
@@ -102,6 +116,7 @@ pub fn build_taxonomy(concepts: &[taxonomy::ConceptRecord]) -> Taxonomy {
         .collect();
     let occupations = concepts
         .iter()
+        .copied()
         .filter(|c| c.kind == "occupation")
         .map(|c| OccupationInput {
             id: c.id,
@@ -237,9 +252,9 @@ fn computed(s: &Suggestion) -> matches::ComputedSuggestion {
 
 impl Matcher {
     /// Loads the indexes from the store and starts the worker (which recomputes all active needs).
-    pub async fn start(store: Store) -> Result<Arc<Self>, StoreError> {
+    pub async fn start(store: Store, starter_taxonomy: bool) -> Result<Arc<Self>, StoreError> {
         let version = taxonomy::current_version(store.conn()).await?;
-        let (engine, concepts) = load_engine(&store).await?;
+        let (engine, concepts) = load_engine(&store, starter_taxonomy).await?;
         let platforms = reference::list_platforms(store.conn())
             .await?
             .into_iter()
@@ -251,6 +266,7 @@ impl Matcher {
             concepts: RwLock::new(concepts),
             platforms: RwLock::new(platforms),
             jobs: tx,
+            starter_taxonomy,
             taxonomy_version: std::sync::atomic::AtomicI32::new(version),
             pooling_listener: std::sync::OnceLock::new(),
         });
@@ -291,10 +307,11 @@ pub fn spawn_taxonomy_watch(store: Store, matcher: Arc<Matcher>, every: Duration
 /// active needs.
 async fn load_engine(
     store: &Store,
+    starter_taxonomy: bool,
 ) -> Result<(Engine, HashMap<Uuid, taxonomy::ConceptRecord>), StoreError> {
     let conn = store.conn();
     let all_concepts = taxonomy::all(conn).await?;
-    let taxonomy = Arc::new(build_taxonomy(&all_concepts));
+    let taxonomy = Arc::new(build_taxonomy_from(&all_concepts, starter_taxonomy));
     let regions = reference::list_regions(conn).await?;
     let clusters = reference::list_clusters(conn).await?;
     let geography = Geography::new(
@@ -398,7 +415,7 @@ impl Matcher {
     pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
         // Read the version first: an import committing during the load is picked up next time.
         let version = taxonomy::current_version(store.conn()).await?;
-        let (fresh, concepts) = load_engine(store).await?;
+        let (fresh, concepts) = load_engine(store, self.starter_taxonomy).await?;
         self.taxonomy_version
             .store(version, std::sync::atomic::Ordering::SeqCst);
         self.with_engine_mut(|e| *e = fresh);
