@@ -31,6 +31,18 @@ pub struct TestApp {
     _database: TestDatabase,
 }
 
+/// Percent-encodes a query parameter value (unreserved characters stay as they are).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Starts a server with reference data only.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Seed::Reference, |_| {}).await

@@ -6,19 +6,8 @@ use std::path::Path;
 
 use broker_api::auth::Role;
 use broker_api::taxonomy_import::import_occupations_files;
-use broker_e2e::{Scope, Seed, spawn_app_with};
+use broker_e2e::{Scope, Seed, spawn_app_with, urlencode};
 use serde_json::Value;
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 fn labels(body: &Value, key: &str) -> Vec<String> {
     body["items"]

@@ -2,7 +2,7 @@
 //! expiry, through the HTTP API.
 
 use broker_api::auth::Role;
-use broker_e2e::{Scope, Seed, spawn_app, spawn_app_with};
+use broker_e2e::{Scope, Seed, spawn_app, spawn_app_with, urlencode};
 use serde_json::{Value, json};
 
 fn labels_of(hit: &Value) -> Vec<String> {
@@ -183,15 +183,6 @@ async fn taxonomy_changes_since_a_version_list_every_concept_from_zero() {
         .get("/api/v1/taxonomy/changes?since=-1", Some(&admin))
         .await;
     assert_eq!(bad.problem_fields(), vec!["since"]);
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -72,17 +72,13 @@ pub async fn expire_due(
 
 /// Runs [`expire_due`] every `every`, for as long as the process lives.
 pub fn spawn(store: Store, matcher: Arc<Matcher>, every: Duration) {
-    if every.is_zero() {
-        return;
-    }
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            if let Err(e) = expire_due(&store, &matcher, Utc::now().date_naive()).await {
-                tracing::warn!(error = %e, "expiry pass failed; retrying at the next interval");
-            }
+    crate::periodic::spawn_every(every, "need expiry", move || {
+        let store = store.clone();
+        let matcher = Arc::clone(&matcher);
+        async move {
+            expire_due(&store, &matcher, Utc::now().date_naive())
+                .await
+                .map(|_| ())
         }
     });
 }

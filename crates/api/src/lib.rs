@@ -17,6 +17,7 @@ pub mod expiry;
 pub mod extract;
 pub mod matcher;
 pub mod openapi;
+pub mod periodic;
 pub mod rate_limit;
 pub mod routes;
 pub mod taxonomy_import;

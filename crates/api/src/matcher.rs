@@ -288,18 +288,10 @@ impl Matcher {
 
 /// Polls the stored taxonomy version every `every` and reloads the indexes when it changed.
 pub fn spawn_taxonomy_watch(store: Store, matcher: Arc<Matcher>, every: Duration) {
-    if every.is_zero() {
-        return;
-    }
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            if let Err(e) = matcher.reload_if_changed(&store).await {
-                tracing::warn!(error = %e, "taxonomy version check failed; retrying at the next interval");
-            }
-        }
+    crate::periodic::spawn_every(every, "taxonomy version check", move || {
+        let store = store.clone();
+        let matcher = Arc::clone(&matcher);
+        async move { matcher.reload_if_changed(&store).await.map(|_| ()) }
     });
 }
 

@@ -17,6 +17,8 @@
 //!
 //! A need succeeds when one of its first five course suggestions is an offer about its competence.
 
+mod common;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -28,63 +30,19 @@ use broker_matching::{
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-const STARTER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../api/demo/taxonomy.json");
 const OFFERS_PER_CONCEPT: usize = 16;
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default()
 }
 
-struct Competence {
-    id: Uuid,
-    labels: Vec<Label>,
-}
+type Competence = ConceptInput;
 
-impl Competence {
-    fn preferred(&self, lang: Lang) -> Option<&str> {
-        self.labels
-            .iter()
-            .find(|l| l.preferred && l.lang == lang)
-            .map(|l| l.text.as_str())
-    }
-}
-
-fn starter() -> Vec<Competence> {
-    let text = std::fs::read_to_string(STARTER).unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    let mut out = Vec::new();
-    for (i, c) in json["competences"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let mut labels = Vec::new();
-        for (code, lang) in [("sv", Lang::Sv), ("nb", Lang::Nb), ("en", Lang::En)] {
-            let set = &c["labels"][code];
-            if let Some(p) = set["preferred"].as_str() {
-                labels.push(Label {
-                    lang,
-                    text: p.to_owned(),
-                    preferred: true,
-                });
-            }
-            for a in set["alternative"].as_array().into_iter().flatten() {
-                if let Some(a) = a.as_str() {
-                    labels.push(Label {
-                        lang,
-                        text: a.to_owned(),
-                        preferred: false,
-                    });
-                }
-            }
-        }
-        out.push(Competence {
-            id: Uuid::from_u128(i as u128 + 1),
-            labels,
-        });
-    }
-    out
+fn preferred(c: &Competence, lang: Lang) -> Option<&str> {
+    c.labels
+        .iter()
+        .find(|l| l.preferred && l.lang == lang)
+        .map(|l| l.text.as_str())
 }
 
 fn taxonomy(competences: &[Competence], preferred_only: bool) -> Taxonomy {
@@ -117,9 +75,9 @@ fn offer_id(concept: usize, k: usize) -> Uuid {
 fn offers(competences: &[Competence], mentions: usize) -> Vec<OfferDoc> {
     let mut out = Vec::new();
     for (ci, c) in competences.iter().enumerate() {
-        let sv = c.preferred(Lang::Sv).unwrap_or_default();
-        let nb = c.preferred(Lang::Nb).unwrap_or(sv);
-        let en = c.preferred(Lang::En).unwrap_or(sv);
+        let sv = preferred(c, Lang::Sv).unwrap_or_default();
+        let nb = preferred(c, Lang::Nb).unwrap_or(sv);
+        let en = preferred(c, Lang::En).unwrap_or(sv);
         let texts = [
             (
                 format!("Kurs i {sv}"),
@@ -250,7 +208,7 @@ fn stems(text: &str, lang: Lang) -> HashSet<String> {
 
 #[test]
 fn needs_in_free_text_find_their_courses() {
-    let competences = starter();
+    let competences = common::starter_competences();
     assert!(competences.len() > 100, "starter taxonomy read");
     let offers = offers(&competences, 0);
     assert!(offers.len() > 2_900);

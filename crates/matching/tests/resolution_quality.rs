@@ -11,6 +11,8 @@
 //!   longest word.
 //! - Symbols: C++, C#, F#, .NET stay distinct.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use broker_matching::esco::{occupations_from, read_occupations, uri_to_uuid};
@@ -18,59 +20,6 @@ use broker_matching::{ConceptInput, ConceptSource, Label, Lang, SearchMode, Taxo
 use uuid::Uuid;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
-const STARTER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../api/demo/taxonomy.json");
-
-fn lang(code: &str) -> Option<Lang> {
-    match code {
-        "sv" => Some(Lang::Sv),
-        "nb" => Some(Lang::Nb),
-        "en" => Some(Lang::En),
-        _ => None,
-    }
-}
-
-/// The starter taxonomy's competences as concept inputs.
-fn starter_concepts() -> Vec<ConceptInput> {
-    let text = std::fs::read_to_string(STARTER).unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    let mut out = Vec::new();
-    for (i, c) in json["competences"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let mut labels = Vec::new();
-        for code in ["sv", "nb", "en"] {
-            let Some(l) = lang(code) else { continue };
-            let set = &c["labels"][code];
-            if let Some(p) = set["preferred"].as_str() {
-                labels.push(Label {
-                    lang: l,
-                    text: p.to_owned(),
-                    preferred: true,
-                });
-            }
-            for a in set["alternative"].as_array().into_iter().flatten() {
-                if let Some(a) = a.as_str() {
-                    labels.push(Label {
-                        lang: l,
-                        text: a.to_owned(),
-                        preferred: false,
-                    });
-                }
-            }
-        }
-        out.push(ConceptInput {
-            id: Uuid::from_u128(i as u128 + 1),
-            labels,
-            deprecated: false,
-            replaced_by: None,
-            source: ConceptSource::Starter,
-        });
-    }
-    out
-}
 
 struct Ranks(Vec<Option<usize>>);
 
@@ -128,7 +77,7 @@ fn swedish_occupation_titles() -> Result<(), Box<dyn std::error::Error>> {
 
 #[test]
 fn starter_synonyms_left_out_still_resolve() {
-    let concepts = starter_concepts();
+    let concepts = common::starter_competences();
     assert!(concepts.len() > 100, "starter taxonomy read");
     let mut per_lang: BTreeMap<&str, Vec<Option<usize>>> = BTreeMap::new();
     for (ci, c) in concepts.iter().enumerate() {
@@ -209,7 +158,7 @@ fn typo(text: &str, variant: usize) -> Option<String> {
 
 #[test]
 fn starter_labels_with_typos_resolve() {
-    let concepts = starter_concepts();
+    let concepts = common::starter_competences();
     let taxonomy = Taxonomy::build(concepts.clone(), Vec::new());
     let mut ranks = Vec::new();
     for c in &concepts {

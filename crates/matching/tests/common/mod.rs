@@ -351,3 +351,47 @@ pub fn need(n: u128, title: &str, municipality: &str, requirements: Vec<Requirem
         delivery: None,
     }
 }
+
+/// The starter taxonomy that ships with the product (`crates/api/demo/taxonomy.json`): its
+/// competences with their sv/nb/en labels, ids 1, 2, 3, ... in file order.
+pub fn starter_competences() -> Vec<ConceptInput> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../api/demo/taxonomy.json");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, c) in json["competences"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let mut labels = Vec::new();
+        for (code, lang) in [("sv", Lang::Sv), ("nb", Lang::Nb), ("en", Lang::En)] {
+            let set = &c["labels"][code];
+            if let Some(p) = set["preferred"].as_str() {
+                labels.push(Label {
+                    lang,
+                    text: p.to_owned(),
+                    preferred: true,
+                });
+            }
+            for a in set["alternative"].as_array().into_iter().flatten() {
+                if let Some(a) = a.as_str() {
+                    labels.push(Label {
+                        lang,
+                        text: a.to_owned(),
+                        preferred: false,
+                    });
+                }
+            }
+        }
+        out.push(ConceptInput {
+            id: Uuid::from_u128(i as u128 + 1),
+            labels,
+            deprecated: false,
+            replaced_by: None,
+            source: ConceptSource::Starter,
+        });
+    }
+    out
+}
