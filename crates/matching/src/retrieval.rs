@@ -34,6 +34,11 @@ const LABEL_NOISE: &[&str] = &[
     "m", "fl", "mfl", "mm", "ovriga", "ovrig", "ovrigt", "annan", "annat", "etc", "osv", "mv",
 ];
 
+thread_local! {
+    /// Scratch space for [`Retrieval::gram_cosines`]: zero except while a query is scored.
+    static QUERY_GRAMS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Weight of a compound's head (the last part, which names what the thing is).
 const HEAD_WEIGHT: f32 = 0.7;
 /// Weight of a compound's modifier.
@@ -527,24 +532,39 @@ impl Retrieval {
         }
     }
 
-    /// Cosine of the query's gram vector with a label's.
-    fn gram_cosine(&self, query: &[(u32, f32)], label: u32) -> f32 {
-        let Some(v) = self.gram_vectors.get(label as usize) else {
-            return 0.0;
-        };
-        let (mut i, mut j, mut dot) = (0, 0, 0.0);
-        while i < query.len() && j < v.len() {
-            match query[i].0.cmp(&v[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    dot += query[i].1 * v[j].1;
-                    i += 1;
-                    j += 1;
+    /// Cosines of the query's gram vector with each label's. The query's weights go into a dense
+    /// per-thread array indexed by gram id, so each label costs one pass over its own grams.
+    fn gram_cosines(
+        &self,
+        query: &[(u32, f32)],
+        labels: impl Iterator<Item = u32>,
+    ) -> Vec<(u32, f32)> {
+        QUERY_GRAMS.with_borrow_mut(|dense| {
+            if dense.len() < self.gram_idf.len() {
+                dense.resize(self.gram_idf.len(), 0.0);
+            }
+            for (g, w) in query {
+                if let Some(slot) = dense.get_mut(*g as usize) {
+                    *slot = *w;
                 }
             }
-        }
-        dot
+            let out = labels
+                .map(|label| {
+                    let dot = self.gram_vectors.get(label as usize).map_or(0.0, |v| {
+                        v.iter()
+                            .map(|(g, w)| dense.get(*g as usize).copied().unwrap_or(0.0) * w)
+                            .sum()
+                    });
+                    (label, dot)
+                })
+                .collect();
+            for (g, _) in query {
+                if let Some(slot) = dense.get_mut(*g as usize) {
+                    *slot = 0.0;
+                }
+            }
+            out
+        })
     }
 
     /// Splits a compound at the longest head the vocabulary knows (as a word, or as a stem for
@@ -866,8 +886,7 @@ impl Retrieval {
             for hit in by_words {
                 candidates.insert(hit.label, 0.0);
             }
-            for (label, _) in candidates {
-                let sim = self.gram_cosine(&query_vector, label);
+            for (label, sim) in self.gram_cosines(&query_vector, candidates.into_keys()) {
                 if sim <= 0.0 {
                     continue;
                 }
