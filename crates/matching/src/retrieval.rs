@@ -813,18 +813,17 @@ impl Retrieval {
                     // A corrected word is judged against the word it was corrected to.
                     reference_idf = idf;
                 }
-                if complete_last && Some(*i) == last && !known {
-                    // An unfinished word is not evidence against a label.
-                    reference_idf = alternatives
+                if complete_last
+                    && Some(*i) == last
+                    && !known
+                    && let Some(best) = alternatives
                         .iter()
                         .map(|a| self.idf_of(a.term))
-                        .fold(reference_idf.min(self.unseen_idf), f32::min)
-                        .max(
-                            alternatives
-                                .iter()
-                                .map(|a| self.idf_of(a.term))
-                                .fold(0.0, f32::max),
-                        );
+                        .reduce(f32::max)
+                {
+                    // An unfinished word is judged against its completions, not as an unknown
+                    // (maximally rare) word that no label could explain.
+                    reference_idf = best;
                 }
             }
             slots.push(QuerySlot {
