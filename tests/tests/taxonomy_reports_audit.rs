@@ -431,6 +431,28 @@ async fn a_broker_explores_other_weights_without_changing_the_queue() {
         after.body["items"], stored.body["items"],
         "exploring stores nothing"
     );
+    // Explanations in the language asked for.
+    let swedish = app
+        .get(
+            &format!("/api/v1/needs/{id}/explore?lang=sv"),
+            Some(&contact),
+        )
+        .await;
+    assert_eq!(swedish.status, 200, "{}", swedish.text);
+    let first = swedish.body["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["kind"] == "offer"))
+        .and_then(|s| s["explanation"].as_str())
+        .unwrap_or_default();
+    assert!(first.contains("lär ut 1 av 1"), "{}", swedish.text);
+    let bad_lang = app
+        .get(
+            &format!("/api/v1/needs/{id}/explore?lang=de"),
+            Some(&contact),
+        )
+        .await;
+    assert_eq!(bad_lang.status, 422, "{}", bad_lang.text);
+    assert_eq!(bad_lang.problem_fields(), ["lang"], "{}", bad_lang.text);
     let bad = app
         .get(
             &format!("/api/v1/needs/{id}/explore?w_text=2&min_score=-1"),

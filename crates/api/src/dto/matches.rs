@@ -86,6 +86,29 @@ pub struct WeightParams {
     pub w_delivery: Option<f64>,
     /// Minimum score, 0..1.
     pub min_score: Option<f64>,
+    /// Language of the explanations (default: from `Accept-Language`, else English sentences).
+    #[param(inline)]
+    pub lang: Option<ExplanationLang>,
+}
+
+/// A language explanations are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExplanationLang {
+    Sv,
+    Nb,
+    En,
+}
+
+impl ExplanationLang {
+    /// The ISO 639-1 code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Sv => "sv",
+            Self::Nb => "nb",
+            Self::En => "en",
+        }
+    }
 }
 
 impl WeightParams {

@@ -138,8 +138,8 @@ pub async fn explore(
     }
     let base = state.matcher.options_for_platform(record.need.platform_id);
     let mut opts = overridden(base, &query)?;
-    // Explanations in the language of `Accept-Language`, when sent.
-    opts.lang = crate::routes::matches::explanation_lang(&req, None)?;
+    // Explanations in the language asked for (`lang`, else `Accept-Language`), when asked.
+    opts.lang = crate::routes::matches::explanation_lang(&req, query.lang.map(|l| l.code()))?;
     let suggestions = state.matcher.explore(&record.need, &opts);
     let kind = |k: SuggestionKind| match k {
         SuggestionKind::Offer => "offer",
@@ -220,6 +220,7 @@ mod tests {
             w_capacity: Some(0.0),
             w_delivery: Some(0.0),
             min_score: None,
+            lang: None,
         };
         assert!(matches!(
             overridden(base(), &p),
