@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::dto::needs::{DeliveryDto, RequirementDto};
+use crate::dto::needs::{DeliveryPreferenceDto, RequirementDto};
 
 /// A broker pools needs into one request to education providers.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -22,7 +22,7 @@ pub struct CourseRequestInput {
     /// Defaults to the earliest `needed_by` of the needs.
     pub wanted_start: Option<NaiveDate>,
     /// Defaults to what every need accepts.
-    pub delivery: Option<DeliveryDto>,
+    pub delivery: Option<DeliveryPreferenceDto>,
     /// Answers wanted by this day.
     pub respond_by: Option<NaiveDate>,
     /// Education providers to ask; empty or absent asks every provider.
@@ -43,6 +43,7 @@ pub struct CourseRequestDto {
     pub id: Uuid,
     pub platform_id: Uuid,
     /// draft, sent, answered, commissioned, declined, cancelled.
+    #[schema(value_type = crate::dto::enums::CourseRequestStatus)]
     pub status: String,
     pub title: String,
     pub description: Option<String>,
@@ -53,7 +54,7 @@ pub struct CourseRequestDto {
     /// Where the people are.
     pub municipalities: Vec<MunicipalityRef>,
     pub wanted_start: Option<NaiveDate>,
-    pub delivery: DeliveryDto,
+    pub delivery: DeliveryPreferenceDto,
     pub respond_by: Option<NaiveDate>,
     /// Whether every education provider may answer (no named addressees).
     pub open_to_all: bool,
@@ -88,7 +89,7 @@ pub struct SendInput {
 #[serde(deny_unknown_fields)]
 pub struct AnswerInput {
     /// `offer` (we can give it) or `decline` (we cannot).
-    #[schema(example = "offer")]
+    #[schema(value_type = crate::dto::enums::AnswerResponse, example = "offer")]
     pub response: String,
     /// One of your offers that would serve the request.
     pub offer_id: Option<Uuid>,
@@ -110,6 +111,7 @@ pub struct AnswerDto {
     pub provider_id: Uuid,
     pub provider_name: Option<String>,
     /// `offer` or `decline`.
+    #[schema(value_type = crate::dto::enums::AnswerResponse)]
     pub response: String,
     pub offer_id: Option<Uuid>,
     pub proposal: Option<String>,
@@ -119,6 +121,7 @@ pub struct AnswerDto {
     pub start: Option<NaiveDate>,
     pub note: Option<String>,
     /// `submitted`, `chosen` or `not_chosen`.
+    #[schema(value_type = crate::dto::enums::AnswerStatus)]
     pub status: String,
     pub answered_by: String,
     pub created_at: DateTime<Utc>,
@@ -137,7 +140,7 @@ pub struct DecideInput {
     pub version: i64,
     /// `commission` (choose `answer_id`), `decline` (no answer fits; a reason is required) or
     /// `cancel` (withdraw the request).
-    #[schema(example = "commission")]
+    #[schema(value_type = crate::dto::enums::CourseRequestDecision, example = "commission")]
     pub decision: String,
     pub answer_id: Option<Uuid>,
     pub reason: Option<String>,
@@ -150,7 +153,7 @@ pub struct CourseRequestEventDto {
     pub action: String,
     pub from: String,
     pub to: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, additional_properties)]
     pub detail: serde_json::Value,
     pub actor: String,
     pub at: DateTime<Utc>,

@@ -32,8 +32,10 @@ pub struct EscalatedNeed {
     pub from_platform_id: Uuid,
     pub to_platform_id: Uuid,
     /// `cluster` or `subregional`.
+    #[schema(value_type = crate::dto::enums::EscalationLevel)]
     pub level: String,
     /// `unmatched`, `pooled` or `manual`.
+    #[schema(value_type = crate::dto::enums::EscalationReason)]
     pub reason: String,
     /// e.g. `escalated to Dalslands kompetensplattform: unmatched for 21 days`.
     pub text: String,

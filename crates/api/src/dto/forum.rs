@@ -21,12 +21,13 @@ pub struct GroupInput {
     pub platform_id: Uuid,
     /// steering_group, coordination_team, competence_group, participant_forum, working_group
     /// (forum); local_competence_council, working_group (local platform).
-    #[schema(example = "competence_group")]
+    #[schema(value_type = crate::dto::enums::GroupKind, example = "competence_group")]
     pub kind: String,
     #[schema(example = "Kompetansegruppe livslang læring")]
     pub name: String,
     /// For a competence group organised by focus area: work_life_relevance, lifelong_learning,
     /// inclusion_and_integration.
+    #[schema(value_type = Option<crate::dto::enums::FocusArea>)]
     pub focus_area: Option<String>,
     /// For a competence group organised by industry: the taxonomy field it works with, e.g.
     /// `health_care`, `construction`, `industry_welding`.
@@ -42,8 +43,10 @@ pub struct GroupInput {
 pub struct GroupDto {
     pub id: Uuid,
     pub platform_id: Uuid,
+    #[schema(value_type = crate::dto::enums::GroupKind)]
     pub kind: String,
     pub name: String,
+    #[schema(value_type = Option<crate::dto::enums::FocusArea>)]
     pub focus_area: Option<String>,
     pub industry: Option<String>,
     pub period_start: NaiveDate,
@@ -264,6 +267,7 @@ pub struct ProposalDto {
     pub description: Option<String>,
     /// draft, submitted, discussed, refined, decided_go, decided_no_go, responsibility_accepted,
     /// responsibility_declined, in_progress, completed, evaluated.
+    #[schema(value_type = crate::dto::enums::ProposalStatus)]
     pub status: String,
     pub need_ids: Vec<Uuid>,
     pub gap_entries: Vec<GapEntryDto>,
@@ -380,7 +384,7 @@ pub struct ProposalEventDto {
     pub from: String,
     pub to: String,
     /// What the action recorded (workshop input, changes, decision, organisation, effects).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, additional_properties)]
     pub detail: serde_json::Value,
     pub actor: String,
     pub at: DateTime<Utc>,
@@ -397,7 +401,7 @@ pub struct ProposalEvents {
 /// Someone taking part in a workshop.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ParticipantDto {
+pub struct WorkshopParticipantDto {
     pub person_id: Option<Uuid>,
     /// Defaults to the person's organisation.
     pub organisation_id: Option<Uuid>,
@@ -415,7 +419,7 @@ pub struct WorkshopInput {
     #[schema(example = "Felles workshop: forslag til tiltak")]
     pub title: String,
     pub held_on: NaiveDate,
-    pub participants: Vec<ParticipantDto>,
+    pub participants: Vec<WorkshopParticipantDto>,
 }
 
 /// Input a workshop gave on a proposal.
@@ -436,7 +440,7 @@ pub struct WorkshopDto {
     pub group_id: Option<Uuid>,
     pub title: String,
     pub held_on: NaiveDate,
-    pub participants: Vec<ParticipantDto>,
+    pub participants: Vec<WorkshopParticipantDto>,
     pub discussions: Vec<DiscussionDto>,
     pub created_at: DateTime<Utc>,
 }
@@ -501,6 +505,7 @@ pub struct RecommendationDto {
     pub addressee_person_id: Option<Uuid>,
     pub text: String,
     /// given, acknowledged, in_progress, implemented, not_followed.
+    #[schema(value_type = crate::dto::enums::RecommendationStatus)]
     pub status: String,
     pub version: i32,
     pub allowed_actions: Vec<String>,

@@ -11,6 +11,7 @@ pub struct MatchDto {
     pub id: Uuid,
     pub need_id: Uuid,
     /// `offer`, `contact` or `need` (demand pooling).
+    #[schema(value_type = crate::dto::enums::MatchKind)]
     pub kind: String,
     /// The offer, contact person or other need suggested.
     pub target_id: Uuid,
@@ -20,13 +21,14 @@ pub struct MatchDto {
     /// 0..1.
     pub score: f64,
     /// Each factor's value (0..1) and weight.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<crate::dto::matches::FactorDto>)]
     pub factors: serde_json::Value,
     pub explanation: String,
     /// Structured evidence: covered and missing competences, matched words, chosen instance.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, additional_properties)]
     pub evidence: serde_json::Value,
     /// suggested, deferred, accepted, rejected, superseded.
+    #[schema(value_type = crate::dto::enums::MatchStatus)]
     pub status: String,
     /// Send this back with a decision; a stale version gets 409.
     pub version: i32,
@@ -42,7 +44,7 @@ pub struct MatchDto {
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
     /// `accept`, `reject` or `defer`.
-    #[schema(example = "accept")]
+    #[schema(value_type = crate::dto::enums::MatchDecision, example = "accept")]
     pub decision: String,
     /// Required when rejecting.
     pub reason: Option<String>,
@@ -126,4 +128,15 @@ impl WeightParams {
         .iter()
         .all(Option::is_none)
     }
+}
+
+/// One scored factor of a suggestion (the contract's view of `broker_matching::Factor`).
+#[derive(Debug, ToSchema)]
+pub struct FactorDto {
+    /// `competence`, `text`, `geography`, `timing`, `level`, `capacity` or `delivery`.
+    pub name: String,
+    /// Score in 0..=1.
+    pub score: f64,
+    /// Weight used (0 when the factor did not apply).
+    pub weight: f64,
 }

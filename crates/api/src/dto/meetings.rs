@@ -11,7 +11,7 @@ use uuid::Uuid;
 /// Someone at the meeting: a registered person, an organisation, or just a name.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ParticipantDto {
+pub struct MeetingParticipantDto {
     pub person_id: Option<Uuid>,
     pub organisation_id: Option<Uuid>,
     /// Filled in from the person or organisation when left out.
@@ -20,7 +20,7 @@ pub struct ParticipantDto {
     pub role: Option<String>,
 }
 
-impl ParticipantDto {
+impl MeetingParticipantDto {
     pub fn from_participant(p: &Participant) -> Self {
         Self {
             person_id: p.person_id,
@@ -94,13 +94,15 @@ pub struct MeetingInput {
     /// A group of the platform (e.g. its local competence council).
     pub group_id: Option<Uuid>,
     /// `network_meeting`, `broker_meeting`, `start_up`, `workshop` or `steering_group_meeting`.
-    #[schema(example = "broker_meeting")]
+    #[schema(value_type = crate::dto::enums::MeetingKind, example = "broker_meeting")]
     pub kind: String,
     #[schema(example = "Mäklarträff Dalsland")]
     pub title: String,
+    /// The day the meeting was (or will be) held; required.
+    #[schema(value_type = NaiveDate, required = true)]
     pub held_on: Option<NaiveDate>,
     #[serde(default)]
-    pub participants: Vec<ParticipantDto>,
+    pub participants: Vec<MeetingParticipantDto>,
     #[serde(default)]
     pub agenda: Vec<AgendaItemDto>,
     pub minutes: Option<String>,
@@ -116,7 +118,7 @@ impl MeetingInput {
             participants: self
                 .participants
                 .iter()
-                .map(ParticipantDto::to_draft)
+                .map(MeetingParticipantDto::to_draft)
                 .collect(),
             agenda: self.agenda.iter().map(AgendaItemDto::to_draft).collect(),
             minutes: self.minutes.clone(),
@@ -134,7 +136,7 @@ pub struct MeetingPatch {
     pub kind: Option<String>,
     pub title: Option<String>,
     pub held_on: Option<NaiveDate>,
-    pub participants: Option<Vec<ParticipantDto>>,
+    pub participants: Option<Vec<MeetingParticipantDto>>,
     pub agenda: Option<Vec<AgendaItemDto>>,
     pub minutes: Option<String>,
 }
@@ -145,10 +147,11 @@ pub struct MeetingDto {
     pub id: Uuid,
     pub platform_id: Uuid,
     pub group_id: Option<Uuid>,
+    #[schema(value_type = crate::dto::enums::MeetingKind)]
     pub kind: String,
     pub title: String,
     pub held_on: NaiveDate,
-    pub participants: Vec<ParticipantDto>,
+    pub participants: Vec<MeetingParticipantDto>,
     pub agenda: Vec<AgendaItemDto>,
     pub minutes: Option<String>,
     /// Send this back when you change the meeting.

@@ -3,6 +3,7 @@
 //! `broker-domain`.
 
 pub mod course_requests;
+pub mod enums;
 pub mod escalation;
 pub mod forum;
 pub mod matches;
@@ -28,6 +29,7 @@ pub const MAX_LIMIT: u64 = 200;
 #[into_params(parameter_in = Query)]
 pub struct Paging {
     /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     /// Items to skip (default 0).
     pub offset: Option<u64>,

@@ -12,7 +12,7 @@ use crate::dto::support::SupportToolLinkDto;
 /// Which ways of studying suit the people concerned.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DeliveryDto {
+pub struct DeliveryPreferenceDto {
     #[serde(default = "yes")]
     pub on_site: bool,
     #[serde(default = "yes")]
@@ -35,7 +35,7 @@ pub struct RequirementInput {
     #[schema(example = "MIG/MAG-svetsning")]
     pub label: Option<String>,
     /// `must_have` (default) or `nice_to_have`.
-    #[schema(example = "must_have")]
+    #[schema(value_type = Option<crate::dto::enums::Importance>, example = "must_have")]
     pub importance: Option<String>,
     /// EQF level 1..8.
     pub level: Option<i64>,
@@ -55,7 +55,7 @@ pub struct NeedInput {
     pub title: String,
     pub description: Option<String>,
     /// `upskilling`, `recruitment`, `apprenticeship` or `validation`.
-    #[schema(example = "recruitment")]
+    #[schema(value_type = crate::dto::enums::NeedPurpose, example = "recruitment")]
     pub purpose: String,
     #[schema(example = 3)]
     pub headcount: i64,
@@ -65,13 +65,14 @@ pub struct NeedInput {
     pub wanted_level: Option<i64>,
     /// An occupation concept; its essential competences count as must-haves.
     pub occupation_id: Option<Uuid>,
-    pub delivery: Option<DeliveryDto>,
+    pub delivery: Option<DeliveryPreferenceDto>,
     #[serde(default)]
     pub competences: Vec<RequirementInput>,
     /// Support tools the need points to (REKAS, SYV Online, Validering Väst, other).
     #[serde(default)]
     pub support_tool_links: Vec<SupportToolLinkDto>,
     /// `open` (default) or `draft`.
+    #[schema(value_type = Option<crate::dto::enums::NewNeedStatus>)]
     pub status: Option<String>,
 }
 
@@ -112,13 +113,14 @@ pub struct NeedPatch {
     pub version: i64,
     pub title: Option<String>,
     pub description: Option<String>,
+    #[schema(value_type = Option<crate::dto::enums::NeedPurpose>)]
     pub purpose: Option<String>,
     pub headcount: Option<i64>,
     pub needed_by: Option<NaiveDate>,
     pub expires_on: Option<NaiveDate>,
     pub wanted_level: Option<i64>,
     pub occupation_id: Option<Uuid>,
-    pub delivery: Option<DeliveryDto>,
+    pub delivery: Option<DeliveryPreferenceDto>,
     pub competences: Option<Vec<RequirementInput>>,
     /// Replaces every support-tool link.
     pub support_tool_links: Option<Vec<SupportToolLinkDto>>,
@@ -131,6 +133,7 @@ pub struct NeedPatch {
 pub struct RequirementDto {
     pub concept_id: Option<Uuid>,
     pub label: String,
+    #[schema(value_type = crate::dto::enums::Importance)]
     pub importance: String,
     pub level: Option<u8>,
 }
@@ -151,22 +154,25 @@ impl From<&CompetenceRequirement> for RequirementDto {
 pub struct NeedDto {
     pub id: Uuid,
     /// draft, open, in_review, matched, fulfilled, withdrawn, expired.
+    #[schema(value_type = crate::dto::enums::NeedStatus)]
     pub status: String,
     pub platform_id: Uuid,
     pub municipality: String,
     pub employer_id: Option<Uuid>,
     pub title: String,
     pub description: Option<String>,
+    #[schema(value_type = crate::dto::enums::NeedPurpose)]
     pub purpose: String,
     pub headcount: u32,
     pub needed_by: Option<NaiveDate>,
     pub expires_on: NaiveDate,
     pub wanted_level: Option<u8>,
     pub occupation_id: Option<Uuid>,
-    pub delivery: DeliveryDto,
+    pub delivery: DeliveryPreferenceDto,
     pub competences: Vec<RequirementDto>,
     pub support_tool_links: Vec<SupportToolLinkDto>,
     /// `local`, `cluster` or `subregional`: where the need is being brokered.
+    #[schema(value_type = crate::dto::enums::EscalationLevel)]
     pub escalation_level: String,
     pub entered_by: String,
     pub created_at: DateTime<Utc>,
@@ -194,7 +200,7 @@ impl NeedDto {
             expires_on: n.expires_on,
             wanted_level: s.wanted_level.map(|l| l.get()),
             occupation_id: s.occupation_id,
-            delivery: DeliveryDto {
+            delivery: DeliveryPreferenceDto {
                 on_site: s.delivery.on_site,
                 distance: s.delivery.distance,
                 part_time: s.delivery.part_time,
@@ -245,7 +251,7 @@ pub struct BatchRowError {
 pub struct NeedEventDto {
     /// routed, escalated, withdraw, fulfil, match, ...
     pub kind: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, additional_properties)]
     pub detail: serde_json::Value,
     pub actor: String,
     pub at: DateTime<Utc>,

@@ -54,6 +54,7 @@ pub struct OfferInput {
     pub title: String,
     pub description: Option<String>,
     /// Teaching language: sv, nb or en.
+    #[schema(value_type = Option<crate::dto::enums::Language>)]
     pub language: Option<String>,
     #[serde(default)]
     pub competence_ids: Vec<Uuid>,
@@ -62,7 +63,7 @@ pub struct OfferInput {
     /// EQF level 1..8.
     pub level: Option<i64>,
     /// on_site, distance or blended.
-    #[schema(example = "on_site")]
+    #[schema(value_type = crate::dto::enums::DeliveryMode, example = "on_site")]
     pub delivery: String,
     /// Cost in minor units (öre/øre).
     pub cost_minor: Option<i64>,
@@ -108,6 +109,7 @@ pub struct OfferPatch {
     pub version: i64,
     pub title: Option<String>,
     pub description: Option<String>,
+    #[schema(value_type = Option<crate::dto::enums::Language>)]
     pub language: Option<String>,
     pub competence_ids: Option<Vec<Uuid>>,
     pub competence_labels: Option<Vec<String>>,
@@ -166,14 +168,17 @@ pub struct TaughtCompetence {
 pub struct OfferDto {
     pub id: Uuid,
     /// draft, published or archived.
+    #[schema(value_type = crate::dto::enums::OfferStatus)]
     pub status: String,
     pub provider_id: Uuid,
     pub title: String,
     pub description: Option<String>,
+    #[schema(value_type = crate::dto::enums::Language)]
     pub language: String,
     pub competences: Vec<TaughtCompetence>,
     pub competence_labels: Vec<String>,
     pub level: Option<u8>,
+    #[schema(value_type = crate::dto::enums::DeliveryMode)]
     pub delivery: String,
     pub cost_minor: Option<i64>,
     pub currency: Option<String>,

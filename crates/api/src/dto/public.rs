@@ -116,6 +116,7 @@ pub struct PublicOffer {
     pub title: String,
     pub description: Option<String>,
     /// Teaching language: sv, nb or en.
+    #[schema(value_type = crate::dto::enums::Language)]
     pub language: String,
     pub provider: PublicProvider,
     /// Competences from the taxonomy, labelled in the response language.
@@ -125,6 +126,7 @@ pub struct PublicOffer {
     /// EQF level 1..8.
     pub level: Option<u8>,
     /// on_site, distance or blended.
+    #[schema(value_type = crate::dto::enums::DeliveryMode)]
     pub delivery: String,
     pub cost: Option<PublicCost>,
     /// Prior learning can be validated.
@@ -222,4 +224,70 @@ pub struct PublicFilters {
     /// Teaching languages (the `language` filter).
     pub languages: Vec<FilterOption>,
     pub sorts: Vec<FilterOption>,
+}
+
+/// A JSON-LD document of schema.org terms: `@context` (inline), `@type` and the type's
+/// properties. Declared open (`additionalProperties`), as JSON-LD consumers read it.
+fn json_ld(
+    schema_type: &str,
+    description: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(description))
+        .property(
+            "@context",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .additional_properties(Some(AdditionalProperties::FreeForm(true))),
+        )
+        .required("@context")
+        .property(
+            "@type",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([schema_type])),
+        )
+        .required("@type")
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        .into()
+}
+
+/// One published offer as a schema.org `Course` in JSON-LD (`Accept: application/ld+json`).
+pub struct JsonLdCourse;
+
+impl utoipa::PartialSchema for JsonLdCourse {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        json_ld(
+            "Course",
+            "A schema.org `Course` in JSON-LD: `name`, `description`, `provider`, `teaches`, \
+             `educationalLevel`, `hasCourseInstance`, `offers`.",
+        )
+    }
+}
+
+impl ToSchema for JsonLdCourse {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("JsonLdCourse")
+    }
+}
+
+/// A page of published offers as a schema.org `ItemList` of `Course`s in JSON-LD.
+pub struct JsonLdCourseList;
+
+impl utoipa::PartialSchema for JsonLdCourseList {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        json_ld(
+            "ItemList",
+            "A schema.org `ItemList` in JSON-LD whose `itemListElement`s are `ListItem`s, each \
+             with a `Course` as its `item`.",
+        )
+    }
+}
+
+impl ToSchema for JsonLdCourseList {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("JsonLdCourseList")
+    }
 }

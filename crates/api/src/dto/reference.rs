@@ -1,4 +1,5 @@
-//! Reference data: regions, municipalities, clusters, platforms, organisations, taxonomy.
+//! Reference data: regions, municipalities, clusters, platforms, organisations. (Taxonomy shapes are
+//! in `dto::taxonomy`.)
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,6 +12,7 @@ pub struct RegionDto {
     pub key: String,
     pub name: String,
     /// SE or NO.
+    #[schema(value_type = crate::dto::enums::Country)]
     pub country: String,
 }
 
@@ -20,6 +22,7 @@ pub struct MunicipalityDto {
     #[schema(example = "1485")]
     pub code: String,
     pub name: String,
+    #[schema(value_type = crate::dto::enums::Country)]
     pub country: String,
     pub region_id: Uuid,
     /// Region key.
@@ -43,15 +46,17 @@ pub struct PlatformDto {
     pub key: String,
     pub name: String,
     /// `local_platform` or `forum`.
+    #[schema(value_type = crate::dto::enums::PlatformModel)]
     pub model: String,
     pub region_id: Uuid,
     pub cluster_id: Option<Uuid>,
     /// `municipal`, `cluster` or `subregional` (local platforms).
+    #[schema(value_type = Option<crate::dto::enums::BrokerArrangement>)]
     pub broker_arrangement: Option<String>,
     /// The platform a need escalates to when it stays unmatched here.
     pub parent_id: Option<Uuid>,
     pub municipalities: Vec<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, additional_properties)]
     pub settings: serde_json::Value,
 }
 
@@ -148,7 +153,9 @@ impl PlatformSettingsPatch {
 pub struct OrganisationDto {
     pub id: Uuid,
     pub name: String,
+    #[schema(value_type = crate::dto::enums::OrganisationKind)]
     pub kind: String,
+    #[schema(value_type = crate::dto::enums::Country)]
     pub country: String,
     /// Digits only.
     pub org_number: Option<String>,
@@ -165,81 +172,13 @@ pub struct OrganisationInput {
     pub name: String,
     /// employer, education_provider, public_agency, employer_organisation, employee_organisation,
     /// industry_cluster, ngo, municipality.
+    #[schema(value_type = crate::dto::enums::OrganisationKind)]
     pub kind: String,
     /// SE or NO.
+    #[schema(value_type = crate::dto::enums::Country)]
     pub country: String,
     /// Swedish: 10 digits (Luhn); Norwegian: 9 digits (mod 11).
     pub org_number: Option<String>,
     pub municipality: Option<String>,
     pub website: Option<String>,
-}
-
-/// A taxonomy concept found for a query, with how sure the service is.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CompetenceHit {
-    pub id: Uuid,
-    /// Preferred label in the requested language.
-    pub label: String,
-    /// The label that matched.
-    pub matched_label: String,
-    /// exact_preferred, exact_alternative, stemmed, prefix, fuzzy.
-    pub method: String,
-    /// 0..1.
-    pub confidence: f64,
-    pub esco_uri: Option<String>,
-    pub deprecated: bool,
-    pub replaced_by: Option<Uuid>,
-    pub labels: Vec<LabelDto>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct LabelDto {
-    pub lang: String,
-    pub text: String,
-    pub preferred: bool,
-}
-
-/// Free text to parse for competences.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ParseRequest {
-    #[schema(example = "Vi söker svetsare med erfarenhet av MIG/MAG-svetsning och truckkort.")]
-    pub text: String,
-}
-
-/// A concept mentioned in the text.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FoundConcept {
-    pub concept_id: Uuid,
-    pub label: String,
-    /// Byte offsets into the text, end exclusive.
-    pub start: usize,
-    pub end: usize,
-    pub matched_text: String,
-    pub confidence: f64,
-    /// `competence` or `occupation`.
-    pub kind: String,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ParseResponse {
-    pub concepts: Vec<FoundConcept>,
-}
-
-/// An occupation with the competences it requires.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct OccupationDto {
-    pub id: Uuid,
-    pub label: String,
-    pub confidence: f64,
-    pub esco_uri: Option<String>,
-    pub labels: Vec<LabelDto>,
-    pub essential: Vec<ConceptRef>,
-    pub optional: Vec<ConceptRef>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ConceptRef {
-    pub id: Uuid,
-    pub label: String,
 }

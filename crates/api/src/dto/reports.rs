@@ -10,6 +10,7 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct GapQuery {
     /// Group by `municipality` (default), `cluster` or `region`.
+    #[param(value_type = Option<crate::dto::enums::AreaKind>)]
     pub by: Option<String>,
     /// Only needs routed to this platform.
     pub platform: Option<Uuid>,
@@ -18,8 +19,10 @@ pub struct GapQuery {
     /// Only rows with people in needs no course offer is in sight for.
     pub unmatched_only: Option<bool>,
     /// Language of competence labels (`sv`, `nb`, `en`; default `sv`).
+    #[param(value_type = Option<crate::dto::enums::Language>)]
     pub lang: Option<String>,
     /// Rows per page, 1 to 200 (default 50). CSV returns every row.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -32,6 +35,7 @@ pub struct GapRowDto {
     /// The concept's label, or the free text the needs stated.
     pub competence: String,
     /// `municipality`, `cluster` or `region`.
+    #[schema(value_type = crate::dto::enums::AreaKind)]
     pub area_kind: String,
     /// Municipality code, cluster key or region key.
     pub area: String,
@@ -61,6 +65,7 @@ pub struct ActivityQuery {
     pub to: Option<String>,
     /// Split into `month`, `quarter` or `year` periods, or `all` (default) for one row per
     /// platform.
+    #[param(value_type = Option<crate::dto::enums::ReportInterval>)]
     pub interval: Option<String>,
 }
 
@@ -86,7 +91,6 @@ pub struct ActivityRowDto {
     /// accepted / (accepted + rejected) among decisions in the period; deferrals excluded.
     pub acceptance_rate: Option<f64>,
     /// Proposals created in the period, by their current status.
-    #[schema(value_type = Object)]
     pub proposals_by_status: std::collections::BTreeMap<String, u32>,
     /// Course requests sent to providers in the period.
     pub course_requests_sent: u32,
@@ -100,6 +104,7 @@ pub struct ActivityReport {
     pub from: chrono::NaiveDate,
     pub to: chrono::NaiveDate,
     /// `all`, `month`, `quarter` or `year`.
+    #[schema(value_type = crate::dto::enums::ReportInterval)]
     pub interval: String,
     pub items: Vec<ActivityRowDto>,
 }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct SupportToolLinkDto {
     /// `rekas`, `syv_online`, `validering_vast` or `other` (an `other` link needs a note).
-    #[schema(example = "validering_vast")]
+    #[schema(value_type = crate::dto::enums::SupportTool, example = "validering_vast")]
     pub tool: String,
     /// A deep link into the tool (http or https).
     pub url: Option<String>,

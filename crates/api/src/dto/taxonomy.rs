@@ -9,6 +9,7 @@ use uuid::Uuid;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LabelDto {
     /// `sv`, `nb` or `en`.
+    #[schema(value_type = crate::dto::enums::Language)]
     pub lang: String,
     pub text: String,
     /// The preferred label of its language (otherwise an alternative label).
@@ -68,12 +69,14 @@ pub struct SearchQuery {
     /// The query's language (`sv`, `nb`, `en`): labels in it count first, other languages as
     /// weaker evidence; also the language of the returned `label` (default `sv`). Without it,
     /// every language is searched alike.
+    #[param(value_type = Option<crate::dto::enums::Language>)]
     pub lang: Option<String>,
     /// `retrieval` (default): the query is a whole title or label. `type_ahead`: the last word
     /// may be unfinished, and completions of it count.
     #[param(inline)]
     pub mode: Option<SearchModeParam>,
     /// At most this many hits, 1 to 50 (default 10).
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<usize>,
 }
 
@@ -125,6 +128,7 @@ pub struct ParseInput {
     /// A job ad, a need description, a course description (at most 20,000 characters).
     pub text: String,
     /// Language of the returned labels (`sv`, `nb`, `en`; default `sv`).
+    #[schema(value_type = Option<crate::dto::enums::Language>)]
     pub lang: Option<String>,
 }
 
@@ -196,6 +200,7 @@ pub struct ChangesQuery {
     /// The version the client last saw (0 for everything).
     pub since: i32,
     pub lang: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }

@@ -24,6 +24,7 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// Only entries at or after this instant (RFC 3339).
     pub since: Option<DateTime<Utc>>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -45,6 +46,7 @@ pub struct AuditEntryDto {
 
 /// The audit trail, newest first. Admins only.
 #[utoipa::path(
+    operation_id = "listAuditEntries",
     tag = "audit",
     params(AuditQuery),
     security(("bearer" = [])),

@@ -32,7 +32,7 @@ use crate::dto::course_requests::{
     AnswerDto, AnswerInput, AnswerList, CourseRequestDto, CourseRequestEventDto,
     CourseRequestInput, DecideInput, MunicipalityRef, SendInput,
 };
-use crate::dto::needs::{DeliveryDto, RequirementDto};
+use crate::dto::needs::{DeliveryPreferenceDto, RequirementDto};
 use crate::dto::{Page, Paging, csv_param};
 use crate::error::ApiError;
 use crate::extract::ValidJson;
@@ -142,7 +142,7 @@ async fn to_dto(
             })
             .collect(),
         wanted_start: s.wanted_start,
-        delivery: DeliveryDto {
+        delivery: DeliveryPreferenceDto {
             on_site: s.delivery.on_site,
             distance: s.delivery.distance,
             part_time: s.delivery.part_time,
@@ -187,6 +187,7 @@ fn answer_dto(a: &AnswerRecord, provider_name: Option<String>) -> AnswerDto {
 /// municipalities listed. Brokers only, from needs on platforms they broker that are still open
 /// or in review and not already in another live request.
 #[utoipa::path(
+    operation_id = "createCourseRequest",
     tag = "course_requests",
     request_body = CourseRequestInput,
     security(("bearer" = [])),
@@ -365,6 +366,7 @@ pub struct CourseRequestQuery {
     pub status: Option<String>,
     /// Requests pooling this need (brokers).
     pub need: Option<Uuid>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -372,6 +374,7 @@ pub struct CourseRequestQuery {
 /// Course requests visible to the caller, newest first: a broker's platforms' requests, or the
 /// sent requests addressed to the calling provider (or to every provider).
 #[utoipa::path(
+    operation_id = "listCourseRequests",
     tag = "course_requests",
     params(CourseRequestQuery),
     security(("bearer" = [])),
@@ -435,6 +438,7 @@ pub async fn list(
 
 /// One course request.
 #[utoipa::path(
+    operation_id = "getCourseRequest",
     tag = "course_requests",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
@@ -460,6 +464,7 @@ pub async fn get(
 
 /// Sends a draft request to its providers. Send the `version` you saw.
 #[utoipa::path(
+    operation_id = "sendCourseRequest",
     tag = "course_requests",
     params(("id" = Uuid, Path)),
     request_body = SendInput,
@@ -539,6 +544,7 @@ async fn record_transition(
 /// A provider answers a sent request: an existing offer of theirs or a proposal, with price,
 /// seats and start, or a decline. One answer per provider.
 #[utoipa::path(
+    operation_id = "answerCourseRequest",
     tag = "course_requests",
     params(("id" = Uuid, Path)),
     request_body = AnswerInput,
@@ -640,6 +646,7 @@ pub async fn answer(
 
 /// The answers to a request: all of them for its broker, their own for a provider.
 #[utoipa::path(
+    operation_id = "listCourseRequestAnswers",
     tag = "course_requests",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
@@ -680,6 +687,7 @@ pub async fn answers(
 /// an event linking it to the course), `decline` every answer with a reason, or `cancel` the
 /// request. Send the `version` you saw; illegal moves are refused with 409.
 #[utoipa::path(
+    operation_id = "decideCourseRequest",
     tag = "course_requests",
     params(("id" = Uuid, Path)),
     request_body = DecideInput,
@@ -823,6 +831,7 @@ pub async fn decide(
 
 /// The request's history: sent, answers arriving, the decision (brokers only).
 #[utoipa::path(
+    operation_id = "listCourseRequestEvents",
     tag = "course_requests",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),

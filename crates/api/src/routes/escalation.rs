@@ -18,6 +18,7 @@ use crate::extract::ValidJson;
 /// reason. The need and its pending suggestions move to the higher platform's review queue and
 /// the need's history records who escalated it and why. Send the `version` you saw.
 #[utoipa::path(
+    operation_id = "escalateNeed",
     tag = "needs",
     params(("id" = Uuid, Path)),
     request_body = EscalateInput,
@@ -72,6 +73,7 @@ pub async fn escalate(
 /// The job also runs on its own every `BROKER_ESCALATION_INTERVAL_SECS` and whenever pooling
 /// suggestions appear; this is for operators and for seeing the effect of days passing.
 #[utoipa::path(
+    operation_id = "runEscalationJob",
     tag = "admin",
     request_body = EscalationRunInput,
     security(("bearer" = [])),

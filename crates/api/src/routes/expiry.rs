@@ -30,6 +30,7 @@ pub struct ExpiryReport {
 /// Expires open and in-review needs past their expiry date now, as the background job does on
 /// its interval. Admins only.
 #[utoipa::path(
+    operation_id = "runExpiryJob",
     tag = "admin",
     request_body = ExpiryRun,
     security(("bearer" = [])),

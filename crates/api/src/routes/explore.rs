@@ -36,10 +36,10 @@ pub struct ExploredSuggestion {
     pub target_label: Option<String>,
     pub score: f64,
     /// Each factor's value and weight.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<crate::dto::matches::FactorDto>)]
     pub factors: serde_json::Value,
     pub explanation: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, additional_properties)]
     pub evidence: serde_json::Value,
 }
 
@@ -114,6 +114,7 @@ fn weights_dto(w: &Weights, min_score: f64) -> WeightsDto {
 /// A need's suggestions computed now with the platform's weights overridden for this request
 /// only (each `w_*` and `min_score` in 0..1). Nothing is stored; the review queue is unchanged.
 #[utoipa::path(
+    operation_id = "exploreNeed",
     tag = "matches",
     params(("id" = Uuid, Path), WeightParams),
     security(("bearer" = [])),

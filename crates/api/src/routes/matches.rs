@@ -162,6 +162,7 @@ pub struct QueueQuery {
     pub min_score: Option<f64>,
     /// `score` (default), `newest` or `oldest`.
     pub sort: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
     /// Language of explanations: `sv`, `nb` or `en` (default: from `Accept-Language`, else the
@@ -170,7 +171,7 @@ pub struct QueueQuery {
 }
 
 /// The review queue of the caller's platforms.
-#[utoipa::path(tag = "matches", params(QueueQuery), security(("bearer" = [])), responses((status = 200, body = Page<MatchDto>), (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(operation_id = "listReviewQueue", tag = "matches", params(QueueQuery), security(("bearer" = [])), responses((status = 200, body = Page<MatchDto>), (status = 403, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/api/v1/matches")]
 pub async fn queue(
     state: web::Data<AppState>,
@@ -221,7 +222,7 @@ pub async fn queue(
 }
 
 /// One suggestion.
-#[utoipa::path(tag = "matches", params(("id" = Uuid, Path), LangQuery), security(("bearer" = [])), responses((status = 200, body = MatchDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(operation_id = "getMatch", tag = "matches", params(("id" = Uuid, Path), LangQuery), security(("bearer" = [])), responses((status = 200, body = MatchDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/api/v1/matches/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -240,6 +241,7 @@ pub async fn get(
 /// if someone decided or the suggestion changed since, the answer is 409 and nothing changes.
 /// Accepting moves the need to `matched`; deferring an open need puts it `in_review`.
 #[utoipa::path(
+    operation_id = "decideMatch",
     tag = "matches",
     params(("id" = Uuid, Path)),
     request_body = DecisionRequest,
@@ -296,6 +298,7 @@ pub async fn decide(
 
 /// Records what came of an accepted suggestion: people enrolled, a course commissioned.
 #[utoipa::path(
+    operation_id = "addMatchOutcome",
     tag = "matches",
     params(("id" = Uuid, Path)),
     request_body = OutcomeRequest,

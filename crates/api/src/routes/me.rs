@@ -61,6 +61,7 @@ fn subscription_dto(row: notify::SubscriptionRow) -> SubscriptionDto {
 
 /// My subscriptions, oldest first.
 #[utoipa::path(
+    operation_id = "listMySubscriptions",
     tag = "feed",
     security(("bearer" = [])),
     responses(
@@ -82,6 +83,7 @@ pub async fn subscriptions(
 /// Follows a topic. The value must name something that exists; following a topic twice returns
 /// the existing subscription with 200 instead of 201.
 #[utoipa::path(
+    operation_id = "subscribe",
     tag = "feed",
     request_body = SubscriptionInput,
     security(("bearer" = [])),
@@ -142,6 +144,7 @@ pub(crate) async fn existing_topic(
 
 /// Stops following a topic.
 #[utoipa::path(
+    operation_id = "unsubscribe",
     tag = "feed",
     params(("id" = Uuid, Path, description = "subscription id")),
     security(("bearer" = [])),
@@ -172,6 +175,7 @@ pub struct FeedParams {
     /// Only entries older than this entry id: pass `oldest` to page back.
     pub before: Option<Uuid>,
     /// Entries per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
 }
 
@@ -228,6 +232,7 @@ fn link_of(entity: &str, id: Option<Uuid>) -> Option<String> {
 /// What is new on my topics: every write by someone else on a municipality, competence, focus
 /// area, platform or organisation I follow, newest first.
 #[utoipa::path(
+    operation_id = "getMyFeed",
     tag = "feed",
     params(FeedParams),
     security(("bearer" = [])),

@@ -19,7 +19,9 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::{Identity, Role};
-use crate::dto::meetings::{AgendaItemDto, MeetingDto, MeetingInput, MeetingPatch, ParticipantDto};
+use crate::dto::meetings::{
+    AgendaItemDto, MeetingDto, MeetingInput, MeetingParticipantDto, MeetingPatch,
+};
 use crate::dto::{Page, Paging, csv_param};
 use crate::error::ApiError;
 use crate::extract::ValidJson;
@@ -36,7 +38,7 @@ fn dto(r: &MeetingRecord) -> MeetingDto {
         participants: s
             .participants
             .iter()
-            .map(ParticipantDto::from_participant)
+            .map(MeetingParticipantDto::from_participant)
             .collect(),
         agenda: s.agenda.iter().map(AgendaItemDto::from_item).collect(),
         minutes: s.minutes.as_ref().map(ToString::to_string),
@@ -170,6 +172,7 @@ async fn checked_spec(
 /// Records a meeting of a platform: kind, date, participants, agenda items linked to needs,
 /// course requests and match decisions, their outcomes and the minutes.
 #[utoipa::path(
+    operation_id = "createMeeting",
     tag = "meetings",
     request_body = MeetingInput,
     security(("bearer" = [])),
@@ -236,12 +239,14 @@ pub struct MeetingQuery {
     pub need: Option<Uuid>,
     /// Meetings whose agenda discussed this course request.
     pub course_request: Option<Uuid>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
 
 /// Meetings of the caller's platforms, most recent first.
 #[utoipa::path(
+    operation_id = "listMeetings",
     tag = "meetings",
     params(MeetingQuery),
     security(("bearer" = [])),
@@ -297,6 +302,7 @@ pub async fn list(
 
 /// One meeting.
 #[utoipa::path(
+    operation_id = "getMeeting",
     tag = "meetings",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
@@ -321,6 +327,7 @@ pub async fn get(
 /// Changes a meeting: minutes and outcomes after it was held, participants, agenda (absent
 /// fields keep their value). Send the `version` you saw: a stale one gets 409.
 #[utoipa::path(
+    operation_id = "updateMeeting",
     tag = "meetings",
     params(("id" = Uuid, Path)),
     request_body = MeetingPatch,
@@ -354,7 +361,7 @@ pub async fn update(
             .as_ref()
             .unwrap_or(&before.participants)
             .iter()
-            .map(ParticipantDto::to_draft)
+            .map(MeetingParticipantDto::to_draft)
             .collect(),
         agenda: p
             .agenda

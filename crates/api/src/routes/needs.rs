@@ -19,7 +19,8 @@ use crate::app::AppState;
 use crate::auth::{Identity, Role};
 use crate::dto::matches::MatchDto;
 use crate::dto::needs::{
-    BatchResult, DeliveryDto, NeedActionInput, NeedDto, NeedInput, NeedPatch, RequirementInput,
+    BatchResult, DeliveryPreferenceDto, NeedActionInput, NeedDto, NeedInput, NeedPatch,
+    RequirementInput,
 };
 use crate::dto::{Page, Paging, csv_param};
 use crate::error::ApiError;
@@ -273,6 +274,7 @@ async fn replay(
 /// Enters one need. Labels are resolved to taxonomy concepts where the service is confident;
 /// suggestions are computed right away (the response waits up to 2 s for them).
 #[utoipa::path(
+    operation_id = "createNeed",
     tag = "needs",
     request_body = NeedInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retrying with the same key returns the first result and creates nothing new")),
@@ -449,7 +451,7 @@ fn csv_rows(body: &[u8]) -> Result<BatchRows, ApiError> {
                 expires_on: None,
                 wanted_level,
                 occupation_id,
-                delivery: None::<DeliveryDto>,
+                delivery: None::<DeliveryPreferenceDto>,
                 competences,
                 support_tool_links: Vec::new(),
                 status: cell("status"),
@@ -477,6 +479,7 @@ fn in_row(row: usize, e: ApiError) -> Vec<FieldError> {
 /// header row. All or nothing: when any row fails, nothing is stored and every failing row is
 /// reported (`rows[n].field`, 1-based).
 #[utoipa::path(
+    operation_id = "createNeedsBatch",
     tag = "needs",
     request_body(content((Vec<NeedInput> = "application/json"), (String = "text/csv"))),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retrying with the same key returns the first result")),
@@ -576,12 +579,13 @@ pub struct NeedQuery {
     /// The need's purpose: upskilling, recruitment, reskilling, apprenticeship, validation.
     pub kind: Option<String>,
     pub employer: Option<Uuid>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
 
 /// Needs visible to the caller, newest first.
-#[utoipa::path(tag = "needs", params(NeedQuery), security(("bearer" = [])), responses((status = 200, body = Page<NeedDto>)))]
+#[utoipa::path(operation_id = "listNeeds", tag = "needs", params(NeedQuery), security(("bearer" = [])), responses((status = 200, body = Page<NeedDto>)))]
 #[get("/api/v1/needs")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -635,7 +639,7 @@ pub async fn list(
 }
 
 /// One need.
-#[utoipa::path(tag = "needs", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = NeedDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(operation_id = "getNeed", tag = "needs", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = NeedDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/api/v1/needs/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -650,6 +654,7 @@ pub async fn get(
 /// Changes a need (absent fields keep their value). Send the `version` you saw: a stale one gets
 /// 409 and changes nothing.
 #[utoipa::path(
+    operation_id = "updateNeed",
     tag = "needs",
     params(("id" = Uuid, Path)),
     request_body = NeedPatch,
@@ -701,7 +706,7 @@ pub async fn update(
             .wanted_level
             .or(s.wanted_level.map(|l| i64::from(l.get()))),
         occupation_id: p.occupation_id.or(s.occupation_id),
-        delivery: p.delivery.or(Some(DeliveryDto {
+        delivery: p.delivery.or(Some(DeliveryPreferenceDto {
             on_site: s.delivery.on_site,
             distance: s.delivery.distance,
             part_time: s.delivery.part_time,
@@ -762,6 +767,7 @@ pub async fn update(
 
 /// Withdraws a need: it leaves every queue and its pending suggestions are superseded.
 #[utoipa::path(
+    operation_id = "withdrawNeed",
     tag = "needs",
     params(("id" = Uuid, Path)),
     request_body = NeedActionInput,
@@ -780,6 +786,7 @@ pub async fn withdraw(
 
 /// Marks a matched need fulfilled (the people got the competence).
 #[utoipa::path(
+    operation_id = "fulfilNeed",
     tag = "needs",
     params(("id" = Uuid, Path)),
     request_body = NeedActionInput,
@@ -849,7 +856,7 @@ pub struct NeedMatches {
 }
 
 /// The need's current suggestions with factor breakdown and explanation, best first.
-#[utoipa::path(tag = "needs", params(("id" = Uuid, Path), NeedMatchQuery), security(("bearer" = [])), responses((status = 200, body = NeedMatches)))]
+#[utoipa::path(operation_id = "listNeedMatches", tag = "needs", params(("id" = Uuid, Path), NeedMatchQuery), security(("bearer" = [])), responses((status = 200, body = NeedMatches)))]
 #[get("/api/v1/needs/{id}/matches")]
 pub async fn need_matches(
     state: web::Data<AppState>,
@@ -889,7 +896,7 @@ pub async fn need_matches(
 }
 
 /// The need's history: routing, escalations, decisions.
-#[utoipa::path(tag = "needs", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = Vec<crate::dto::needs::NeedEventDto>)))]
+#[utoipa::path(operation_id = "listNeedEvents", tag = "needs", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = Vec<crate::dto::needs::NeedEventDto>)))]
 #[get("/api/v1/needs/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,

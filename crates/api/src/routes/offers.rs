@@ -115,6 +115,7 @@ async fn check_references(state: &AppState, spec: &OfferSpec) -> Result<(), ApiE
 
 /// Creates an offer as a draft (providers for their own organisation; admins name `provider_id`).
 #[utoipa::path(
+    operation_id = "createOffer",
     tag = "offers",
     request_body = OfferInput,
     security(("bearer" = [])),
@@ -185,12 +186,13 @@ pub struct OfferQuery {
     pub municipality: Option<String>,
     /// Offers teaching this concept.
     pub competence: Option<Uuid>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
 
 /// Offers, soonest start first.
-#[utoipa::path(tag = "offers", params(OfferQuery), security(("bearer" = [])), responses((status = 200, body = Page<OfferDto>)))]
+#[utoipa::path(operation_id = "listOffers", tag = "offers", params(OfferQuery), security(("bearer" = [])), responses((status = 200, body = Page<OfferDto>)))]
 #[get("/api/v1/offers")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -238,7 +240,7 @@ pub async fn list(
 }
 
 /// One offer.
-#[utoipa::path(tag = "offers", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = OfferDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(operation_id = "getOffer", tag = "offers", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = OfferDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/api/v1/offers/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -252,6 +254,7 @@ pub async fn get(
 
 /// Changes an offer (absent fields keep their value); send the `version` you saw.
 #[utoipa::path(
+    operation_id = "updateOffer",
     tag = "offers",
     params(("id" = Uuid, Path)),
     request_body = OfferPatch,
@@ -389,7 +392,7 @@ async fn act(
 }
 
 /// Publishes a draft (it needs at least one scheduled instance).
-#[utoipa::path(tag = "offers", params(("id" = Uuid, Path)), request_body = VersionInput, security(("bearer" = [])), responses((status = 200, body = OfferDto), (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(operation_id = "publishOffer", tag = "offers", params(("id" = Uuid, Path)), request_body = VersionInput, security(("bearer" = [])), responses((status = 200, body = OfferDto), (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/api/v1/offers/{id}/publish")]
 pub async fn publish(
     state: web::Data<AppState>,
@@ -401,7 +404,7 @@ pub async fn publish(
 }
 
 /// Archives an offer: it leaves listings and suggestions.
-#[utoipa::path(tag = "offers", params(("id" = Uuid, Path)), request_body = VersionInput, security(("bearer" = [])), responses((status = 200, body = OfferDto), (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(operation_id = "archiveOffer", tag = "offers", params(("id" = Uuid, Path)), request_body = VersionInput, security(("bearer" = [])), responses((status = 200, body = OfferDto), (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/api/v1/offers/{id}/archive")]
 pub async fn archive(
     state: web::Data<AppState>,
@@ -432,7 +435,7 @@ pub struct OfferDemand {
 }
 
 /// The open needs this offer could serve, best fit first: what providers can answer.
-#[utoipa::path(tag = "offers", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = OfferDemand)))]
+#[utoipa::path(operation_id = "listOfferDemand", tag = "offers", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = OfferDemand)))]
 #[get("/api/v1/offers/{id}/matches")]
 pub async fn demand(
     state: web::Data<AppState>,

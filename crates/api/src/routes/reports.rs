@@ -113,11 +113,12 @@ async fn areas(state: &AppState, kind: AreaKind) -> Result<Areas, ApiError> {
 /// Brokers see their platforms' needs, municipal contacts their municipalities', providers the
 /// whole picture (counts only); employers are refused.
 #[utoipa::path(
+    operation_id = "getGapReport",
     tag = "reports",
     params(GapQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<GapRowDto>, description = "JSON, or CSV with `Accept: text/csv`"),
+        (status = 200, description = "JSON, or CSV with `Accept: text/csv`", content((Page<GapRowDto> = "application/json"), (String = "text/csv"))),
         (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "employers do not see reports", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -289,11 +290,12 @@ const MAX_ACTIVITY_DAYS: i64 = 10 * 366;
 /// answered. One row per platform, or per platform and month, quarter or year. JSON, or CSV with
 /// `Accept: text/csv`. Counts only: every role but employers may read it.
 #[utoipa::path(
+    operation_id = "getActivityReport",
     tag = "reports",
     params(ActivityQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ActivityReport, description = "JSON, or CSV with `Accept: text/csv`"),
+        (status = 200, description = "JSON, or CSV with `Accept: text/csv`", content((ActivityReport = "application/json"), (String = "text/csv"))),
         (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "employers do not see reports", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -88,6 +88,7 @@ fn concept_ref(state: &AppState, id: Uuid, lang: &str) -> ConceptRef {
 /// Each hit says which label matched and with what confidence (1 for an exact preferred label,
 /// lower for alternative labels and fuzzy matches), so a client can show "did you mean".
 #[utoipa::path(
+    operation_id = "searchCompetences",
     tag = "taxonomy",
     params(SearchQuery),
     security(("bearer" = [])),
@@ -127,6 +128,7 @@ pub async fn search(
 
 /// One competence concept with all its labels.
 #[utoipa::path(
+    operation_id = "getCompetence",
     tag = "taxonomy",
     params(("id" = Uuid, Path), ("lang" = Option<String>, Query, description = "sv, nb or en")),
     security(("bearer" = [])),
@@ -159,6 +161,7 @@ pub struct LangQuery {
 ///
 /// Returns each mention with its character offsets and confidence, in text order.
 #[utoipa::path(
+    operation_id = "parseCompetences",
     tag = "taxonomy",
     request_body = ParseInput,
     security(("bearer" = [])),
@@ -202,6 +205,7 @@ pub async fn parse(
 /// Searches occupations ("undersköterska", "helsefagarbeider", "CNC operator") and lists each one's
 /// essential and optional competences, which is what a need stated as an occupation is matched on.
 #[utoipa::path(
+    operation_id = "searchOccupations",
     tag = "taxonomy",
     params(SearchQuery),
     security(("bearer" = [])),
@@ -259,6 +263,7 @@ pub async fn occupations(
 /// Concepts created, relabelled or deprecated after a taxonomy version, for clients that keep a
 /// local copy. Deprecated concepts stay resolvable and name their replacement.
 #[utoipa::path(
+    operation_id = "listTaxonomyChanges",
     tag = "taxonomy",
     params(ChangesQuery),
     security(("bearer" = [])),

@@ -92,6 +92,7 @@ async fn routed_needs(
 pub struct GroupNeedQuery {
     /// Statuses, comma-separated (default open, in_review, matched).
     pub status: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -99,6 +100,7 @@ pub struct GroupNeedQuery {
 /// The needs routed to a competence group, newest first, each with why it came here; for the
 /// coordination team every need of the forum's municipalities with the group it went to.
 #[utoipa::path(
+    operation_id = "listGroupNeeds",
     tag = "forum",
     params(("id" = Uuid, Path), GroupNeedQuery),
     security(("bearer" = [])),
@@ -167,6 +169,7 @@ pub async fn list_needs(
 /// competence and municipality, with head counts. Each cell's `competence_id` and `area` are the
 /// gap entry a proposal names.
 #[utoipa::path(
+    operation_id = "getGroupGaps",
     tag = "forum",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),

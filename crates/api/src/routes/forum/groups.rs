@@ -47,6 +47,7 @@ pub struct GroupQuery {
 
 /// Groups of a platform, newest period first.
 #[utoipa::path(
+    operation_id = "listGroups",
     tag = "forum",
     params(GroupQuery),
     security(("bearer" = [])),
@@ -94,6 +95,7 @@ pub async fn list(
 
 /// Creates a group for a period. Renewing the structure means creating the new period's groups.
 #[utoipa::path(
+    operation_id = "createGroup",
     tag = "forum",
     request_body = GroupInput,
     security(("bearer" = [])),
@@ -150,6 +152,7 @@ pub async fn create(
 
 /// One group.
 #[utoipa::path(
+    operation_id = "getGroup",
     tag = "forum",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),

@@ -52,6 +52,7 @@ pub struct MembershipQuery {
 
 /// A group's memberships, earliest first.
 #[utoipa::path(
+    operation_id = "listMemberships",
     tag = "forum",
     params(("id" = Uuid, Path), MembershipQuery),
     security(("bearer" = [])),
@@ -78,6 +79,7 @@ pub async fn list(
 /// Adds a member to a group. The organisation defaults to the person's; a person holds one
 /// membership of a group at a time (overlapping ones are a conflict).
 #[utoipa::path(
+    operation_id = "addMembership",
     tag = "forum",
     params(("id" = Uuid, Path)),
     request_body = MembershipInput,
@@ -179,6 +181,7 @@ pub async fn add(
 
 /// Ends a membership (last day `until`, default today). Ending an ended one is 409.
 #[utoipa::path(
+    operation_id = "endMembership",
     tag = "forum",
     params(("id" = Uuid, Path), ("membership_id" = Uuid, Path)),
     request_body = EndMembershipInput,

@@ -110,6 +110,7 @@ async fn check_gap_entries(
 
 /// Drafts a proposal in a group, linked to the needs and gap entries that motivated it.
 #[utoipa::path(
+    operation_id = "createProposal",
     tag = "forum",
     request_body = ProposalInput,
     security(("bearer" = [])),
@@ -215,12 +216,14 @@ pub struct ProposalQuery {
     pub group: Option<Uuid>,
     /// Statuses, comma-separated.
     pub status: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
 
 /// Proposals by platform, group and status, oldest first.
 #[utoipa::path(
+    operation_id = "listProposals",
     tag = "forum",
     params(ProposalQuery),
     security(("bearer" = [])),
@@ -284,6 +287,7 @@ pub async fn list(
 
 /// One proposal.
 #[utoipa::path(
+    operation_id = "getProposal",
     tag = "forum",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
@@ -593,6 +597,7 @@ pub async fn act(
 /// `decide_go` / `decide_no_go` (by whom), `accept_responsibility` / `decline_responsibility`
 /// (which organisation), `start`, `complete`, `evaluate` (effects). Send the `version` you saw.
 #[utoipa::path(
+    operation_id = "actOnProposal",
     tag = "forum",
     params(("id" = Uuid, Path)),
     request_body = ProposalActionInput,
@@ -619,6 +624,7 @@ pub async fn take_action(
 
 /// A proposal's history: every step with who took it and what it recorded.
 #[utoipa::path(
+    operation_id = "listProposalEvents",
     tag = "forum",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),

@@ -91,6 +91,7 @@ async fn readable(
 
 /// Gives a recommendation to a named actor on behalf of a group.
 #[utoipa::path(
+    operation_id = "createRecommendation",
     tag = "forum",
     request_body = RecommendationInput,
     security(("bearer" = [])),
@@ -206,6 +207,7 @@ pub struct RecommendationQuery {
     pub addressee_organisation: Option<Uuid>,
     /// Statuses, comma-separated.
     pub status: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -213,6 +215,7 @@ pub struct RecommendationQuery {
 /// Recommendations, oldest first. An organisation sees those addressed to it by asking with
 /// `addressee_organisation` set to its own id.
 #[utoipa::path(
+    operation_id = "listRecommendations",
     tag = "forum",
     params(RecommendationQuery),
     security(("bearer" = [])),
@@ -274,6 +277,7 @@ pub async fn list(
 
 /// One recommendation with its follow-up history.
 #[utoipa::path(
+    operation_id = "getRecommendation",
     tag = "forum",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
@@ -297,6 +301,7 @@ pub async fn get(
 /// The giving group's members, brokers and the addressed organisation may. Send the `version`
 /// you saw.
 #[utoipa::path(
+    operation_id = "followUpRecommendation",
     tag = "forum",
     params(("id" = Uuid, Path)),
     request_body = FollowUpInput,

@@ -16,8 +16,8 @@ use super::access::{Access, default_platforms};
 use crate::app::AppState;
 use crate::auth::Identity;
 use crate::dto::forum::{
-    DiscussionDto, DiscussionInput, ParticipantDto, ProposalActionInput, ProposalDto, WorkshopDto,
-    WorkshopInput,
+    DiscussionDto, DiscussionInput, ProposalActionInput, ProposalDto, WorkshopDto, WorkshopInput,
+    WorkshopParticipantDto,
 };
 use crate::dto::{Page, Paging};
 use crate::error::ApiError;
@@ -47,7 +47,7 @@ async fn dto(conn: &impl ConnectionTrait, w: &WorkshopRecord) -> Result<Workshop
         participants: w
             .participants
             .iter()
-            .map(|p| ParticipantDto {
+            .map(|p| WorkshopParticipantDto {
                 person_id: p.person_id,
                 organisation_id: p.organisation_id,
                 name: Some(p.name.clone()),
@@ -74,7 +74,7 @@ async fn readable(
 /// every named person and organisation exists.
 async fn participants(
     conn: &impl ConnectionTrait,
-    input: &[ParticipantDto],
+    input: &[WorkshopParticipantDto],
 ) -> Result<Vec<Participant>, ApiError> {
     let mut v = Validator::new();
     if input.is_empty() {
@@ -141,6 +141,7 @@ async fn participants(
 
 /// Records a workshop with its participants. Members of the platform's groups and brokers may.
 #[utoipa::path(
+    operation_id = "createWorkshop",
     tag = "forum",
     request_body = WorkshopInput,
     security(("bearer" = [])),
@@ -217,12 +218,14 @@ pub async fn create(
 pub struct WorkshopQuery {
     /// The platform (required unless you are an admin or a broker).
     pub platform: Option<Uuid>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
 
 /// Workshops, newest first, with what they discussed.
 #[utoipa::path(
+    operation_id = "listWorkshops",
     tag = "forum",
     params(WorkshopQuery),
     security(("bearer" = [])),
@@ -263,6 +266,7 @@ pub async fn list(
 
 /// One workshop: participants, and the input it gave on each proposal it discussed.
 #[utoipa::path(
+    operation_id = "getWorkshop",
     tag = "forum",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
@@ -285,6 +289,7 @@ pub async fn get(
 /// Records that the workshop discussed a proposal and the input it gave: the proposal moves to
 /// `discussed` (the same step as the proposal's `discuss` action). Send the proposal's version.
 #[utoipa::path(
+    operation_id = "discussInWorkshop",
     tag = "forum",
     params(("id" = Uuid, Path)),
     request_body = DiscussionInput,

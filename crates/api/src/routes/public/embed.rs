@@ -24,6 +24,7 @@ static REPRESENTATION: LazyLock<Representation> = LazyLock::new(|| {
 /// The offer widget. Paste `<div data-kompetens-offers data-municipality="1485" data-lang="sv"
 /// data-limit="5"></div>` and `<script src=".../embed/offers.js" async></script>`.
 #[utoipa::path(
+    operation_id = "getOfferWidgetScript",
     tag = "public",
     responses(
         (status = 200, description = "The widget script", body = String, content_type = "text/javascript"),

@@ -174,6 +174,7 @@ fn write_entry(w: &mut Writer<Vec<u8>>, o: &PublicOffer, lang: &str) -> io::Resu
 /// Newly published offers as an Atom 1.0 feed, newest first; filter by `municipality`,
 /// `cluster` or `region` (any of the listing's filters work). Cacheable like the listing.
 #[utoipa::path(
+    operation_id = "getPublicOffersFeed",
     tag = "public",
     params(ListingQuery),
     responses(

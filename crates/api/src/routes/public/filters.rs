@@ -17,6 +17,7 @@ use crate::error::ApiError;
 /// competences published offers teach, deliveries, EQF levels, teaching languages and sort
 /// orders; labels in sv, nb and en. Cacheable like the listing.
 #[utoipa::path(
+    operation_id = "listPublicFilters",
     tag = "public",
     responses(
         (status = 200, body = PublicFilters),

@@ -24,10 +24,11 @@ pub struct OfferLangQuery {
 /// One published offer (drafts and archived offers are 404 here); JSON, or a schema.org
 /// `Course` with `Accept: application/ld+json`. Cacheable like the listing.
 #[utoipa::path(
+    operation_id = "getPublicOffer",
     tag = "public",
     params(("id" = Uuid, Path), OfferLangQuery),
     responses(
-        (status = 200, description = "The offer (JSON), or a schema.org Course (JSON-LD)", content((PublicOffer = "application/json"), (serde_json::Value = "application/ld+json"))),
+        (status = 200, description = "The offer (JSON), or a schema.org Course (JSON-LD)", content((PublicOffer = "application/json"), (crate::dto::public::JsonLdCourse = "application/ld+json"))),
         (status = 304, description = "The client's copy is current"),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 406, body = crate::error::Problem, content_type = "application/problem+json"),

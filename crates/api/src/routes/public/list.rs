@@ -15,10 +15,11 @@ use crate::error::ApiError;
 /// token. `Accept: application/ld+json` gives a schema.org `ItemList` of `Course`s instead.
 /// Cacheable: strong `ETag`, `Last-Modified`, `304` on `If-None-Match`/`If-Modified-Since`.
 #[utoipa::path(
+    operation_id = "listPublicOffers",
     tag = "public",
     params(ListingQuery),
     responses(
-        (status = 200, description = "A page of offers (JSON), or an ItemList of Courses (JSON-LD)", content((PublicOfferPage = "application/json"), (serde_json::Value = "application/ld+json"))),
+        (status = 200, description = "A page of offers (JSON), or an ItemList of Courses (JSON-LD)", content((PublicOfferPage = "application/json"), (crate::dto::public::JsonLdCourseList = "application/ld+json"))),
         (status = 304, description = "The client's copy (ETag / date) is current"),
         (status = 406, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A parameter is invalid; `errors` names it", body = crate::error::Problem, content_type = "application/problem+json"),

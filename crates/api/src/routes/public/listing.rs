@@ -65,7 +65,7 @@ pub struct ListingQuery {
     /// Language of labels: `sv`, `nb` or `en` (default: from `Accept-Language`, else `sv`).
     pub lang: Option<String>,
     /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// Items to skip (default 0).
     #[param(value_type = Option<u64>)]

@@ -11,7 +11,7 @@ pub struct ClusterList {
 }
 
 /// Municipality clusters (shared labour-market areas) with their member codes.
-#[utoipa::path(tag = "reference", responses((status = 200, body = ClusterList)))]
+#[utoipa::path(operation_id = "listClusters", tag = "reference", responses((status = 200, body = ClusterList)))]
 #[get("/api/v1/clusters")]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let items = reference::list_clusters(state.store.conn())

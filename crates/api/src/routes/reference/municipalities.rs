@@ -25,6 +25,7 @@ pub struct MunicipalityList {
 
 /// Municipalities with their official codes, ordered by code.
 #[utoipa::path(
+    operation_id = "listMunicipalities",
     tag = "reference",
     params(MunicipalityQuery),
     responses((status = 200, body = MunicipalityList), (status = 422, body = crate::error::Problem, content_type = "application/problem+json"))

@@ -46,12 +46,14 @@ pub struct OrganisationQuery {
     pub kind: Option<String>,
     /// Name contains this text.
     pub q: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
 
 /// Organisations (employers, education providers, municipalities, agencies), by name.
 #[utoipa::path(
+    operation_id = "listOrganisations",
     tag = "reference",
     params(OrganisationQuery),
     security(("bearer" = [])),
@@ -91,6 +93,7 @@ pub async fn list(
 
 /// One organisation.
 #[utoipa::path(
+    operation_id = "getOrganisation",
     tag = "reference",
     params(("id" = Uuid, Path, description = "Organisation id")),
     security(("bearer" = [])),
@@ -110,6 +113,7 @@ pub async fn get(
 /// Registers an organisation (admins). Organisation numbers are checked: Swedish 10 digits with
 /// the Luhn check digit, Norwegian 9 digits with the modulus-11 check digit.
 #[utoipa::path(
+    operation_id = "createOrganisation",
     tag = "reference",
     request_body = OrganisationInput,
     security(("bearer" = [])),

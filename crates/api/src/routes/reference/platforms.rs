@@ -30,7 +30,7 @@ pub fn to_dto(p: PlatformRecord) -> PlatformDto {
 }
 
 /// Platforms: local competence platforms (per municipality, cluster or sub-region) and forums.
-#[utoipa::path(tag = "reference", responses((status = 200, body = PlatformList)))]
+#[utoipa::path(operation_id = "listPlatforms", tag = "reference", responses((status = 200, body = PlatformList)))]
 #[get("/api/v1/platforms")]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let items = reference::list_platforms(state.store.conn())
@@ -43,6 +43,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 
 /// One platform.
 #[utoipa::path(
+    operation_id = "getPlatform",
     tag = "reference",
     params(("id" = Uuid, Path, description = "Platform id")),
     responses((status = 200, body = PlatformDto), (status = 404, body = crate::error::Problem, content_type = "application/problem+json"))
@@ -61,6 +62,7 @@ pub async fn get(
 /// from a need an on-site course may be). Admins, and brokers of the platform. Fields left out
 /// keep their value; a bad value is a 422 naming the field. The platform's needs are rematched.
 #[utoipa::path(
+    operation_id = "updatePlatformSettings",
     tag = "reference",
     params(("id" = Uuid, Path, description = "Platform id")),
     request_body = PlatformSettingsPatch,

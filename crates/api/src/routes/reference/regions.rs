@@ -11,7 +11,7 @@ pub struct RegionList {
 }
 
 /// Regions served (Fyrbodal, Østfold).
-#[utoipa::path(tag = "reference", responses((status = 200, body = RegionList)))]
+#[utoipa::path(operation_id = "listRegions", tag = "reference", responses((status = 200, body = RegionList)))]
 #[get("/api/v1/regions")]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let items = reference::list_regions(state.store.conn())

@@ -11,7 +11,7 @@ pub struct Health {
 }
 
 /// Process liveness: answers as long as the process is up.
-#[utoipa::path(tag = "system", responses((status = 200, description = "The process is up", body = Health)))]
+#[utoipa::path(operation_id = "getLiveness", tag = "system", responses((status = 200, description = "The process is up", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health {

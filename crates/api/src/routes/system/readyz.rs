@@ -15,6 +15,7 @@ pub struct Readiness {
 
 /// Readiness: the database is reachable.
 #[utoipa::path(
+    operation_id = "getReadiness",
     tag = "system",
     responses(
         (status = 200, description = "Ready to serve", body = Readiness),
