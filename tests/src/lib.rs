@@ -1,8 +1,11 @@
 //! The end-to-end harness: `spawn_app()` starts the real server on a random port with a fresh
 //! database (a temp SQLite file, or a new database on the PostgreSQL server named by
 //! `BROKER_TEST_DATABASE_URL`), and `TestApp` offers typed request helpers and `token_for`.
+//! Every response the helpers receive is checked against the OpenAPI contract ([`contract`]).
 
 use std::time::Duration;
+
+pub mod contract;
 
 use broker_api::Settings;
 use broker_api::auth::{Claims, Role};
@@ -199,11 +202,22 @@ impl TestApp {
             Some(t) => request.bearer_auth(t),
             None => request,
         };
-        let response = request.send().await.expect("request sent");
+        let (client, request) = request.build_split();
+        let request = request.expect("request builds");
+        let method = request.method().as_str().to_owned();
+        let path = request.url().path().to_owned();
+        let response = client.execute(request).await.expect("request sent");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()));
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if let Some(drift) = contract::check(&method, &path, status, content_type, &body) {
+            panic!("the response breaks the OpenAPI contract: {drift}\nbody: {text}");
+        }
         Reply {
             status,
             headers,

@@ -17,3 +17,30 @@ fn checked_in_openapi_matches_the_code() {
         );
     }
 }
+
+/// The contract check the test client runs on every response is not vacuous: it refuses a
+/// wrong shape, an undeclared status and an undeclared media type, and passes a conforming body.
+#[test]
+fn the_contract_check_refuses_drift() {
+    use broker_e2e::contract::check;
+    use serde_json::json;
+    let need = "/api/v1/needs/0190a8f4-0000-7000-8000-000000000000";
+    let wrong_shape = check("GET", need, 200, "application/json", &json!({"id": 5}));
+    assert!(wrong_shape.is_some_and(|e| e.contains("$.id") && e.contains("required")));
+    let undeclared = check("GET", need, 418, "application/json", &json!({}));
+    assert!(undeclared.is_some_and(|e| e.contains("418 is not declared")));
+    let wrong_media = check("GET", need, 200, "text/html", &json!("<p>"));
+    assert!(wrong_media.is_some_and(|e| e.contains("text/html")));
+    let problem = json!({
+        "type": "https://kompetensmaklare.se/problems/not_found",
+        "title": "No such resource",
+        "status": 404,
+        "code": "not_found"
+    });
+    assert_eq!(
+        check("GET", need, 404, "application/problem+json", &problem),
+        None
+    );
+    let bad_enum = json!({"items": [{"id": "x"}], "total": 1, "limit": 1, "offset": 0});
+    assert!(check("GET", "/api/v1/needs", 200, "application/json", &bad_enum).is_some());
+}
