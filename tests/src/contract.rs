@@ -68,9 +68,6 @@ pub fn check(
     let content = response.get("content").and_then(Value::as_object);
     let content = content.filter(|c| !c.is_empty())?;
     let Some(declared) = content.get(&media) else {
-        if media.is_empty() {
-            return None;
-        }
         return Some(format!(
             "{method} {template} {status}: media type `{media}` is not declared (declared: {})",
             content.keys().cloned().collect::<Vec<_>>().join(", ")

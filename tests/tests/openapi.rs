@@ -44,3 +44,50 @@ fn the_contract_check_refuses_drift() {
     let bad_enum = json!({"items": [{"id": "x"}], "total": 1, "limit": 1, "offset": 0});
     assert!(check("GET", "/api/v1/needs", 200, "application/json", &bad_enum).is_some());
 }
+
+/// The errors every client meets (no token, a malformed id, a body of the wrong type or
+/// malformed JSON) come back as the problems the contract declares; `send` checks each.
+#[tokio::test]
+async fn routine_errors_are_declared_problems() {
+    let app = broker_e2e::spawn_app().await;
+    let admin = app.admin();
+    let no_token = app.get("/api/v1/needs", None).await;
+    assert_eq!(no_token.status, 401);
+    let bad_id = app.get("/api/v1/needs/not-a-uuid", Some(&admin)).await;
+    assert!(
+        bad_id.status == 400 || bad_id.status == 422,
+        "{}",
+        bad_id.text
+    );
+    assert_eq!(
+        bad_id.header("content-type"),
+        Some("application/problem+json")
+    );
+    let plain = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/needs"))
+                .header("content-type", "text/plain")
+                .body("hello"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(plain.status, 415, "{}", plain.text);
+    let malformed = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/needs"))
+                .header("content-type", "application/json")
+                .body("{\"title\": "),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(malformed.status, 400, "{}", malformed.text);
+    let missing = app
+        .get(
+            "/api/v1/needs/0190a8f4-0000-7000-8000-000000000000",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+}

@@ -171,6 +171,31 @@ schema_enum! {
     ReportInterval = vec!["all", "month", "quarter", "year"]
 }
 
+schema_enum! {
+    /// A currency of a course cost.
+    Currency = vec!["SEK", "NOK", "EUR"]
+}
+schema_enum! {
+    /// The order of the public listing.
+    PublicSort = crate::routes::public::listing::ListingSort::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect()
+}
+schema_enum! {
+    /// How a taxonomy search matched a concept: a preferred or alternative label, its words, a
+    /// compound part, a fuzzy spelling, or a prefix of what was typed.
+    ResolutionMethod = vec!["preferred", "alternative", "words", "compound", "fuzzy", "prefix"]
+}
+schema_enum! {
+    /// What routed a need to a competence group: its industry, or a focus area.
+    RouteBasis = vec!["industry", "focus_area"]
+}
+schema_enum! {
+    /// The database the service runs on.
+    DatabaseBackend = vec!["sqlite", "postgres"]
+}
+
 #[cfg(test)]
 mod tests {
     use broker_domain::geo::Country as DomainCountry;
@@ -183,6 +208,9 @@ mod tests {
         }
         for v in super::Country::values() {
             assert!(DomainCountry::parse(v).is_ok(), "{v}");
+        }
+        for v in super::Currency::values() {
+            assert!(broker_domain::values::Currency::parse(v).is_ok(), "{v}");
         }
     }
 }

@@ -157,6 +157,7 @@ pub struct RouteDto {
     pub group_id: Uuid,
     pub group_name: String,
     /// `industry` or `focus_area`.
+    #[schema(value_type = crate::dto::enums::RouteBasis)]
     pub by: String,
     pub industry: Option<String>,
     pub focus_area: Option<String>,

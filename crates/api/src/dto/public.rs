@@ -84,6 +84,7 @@ pub struct PublicCost {
     /// Amount in minor units (öre/øre).
     pub amount_minor: i64,
     /// SEK, NOK or EUR.
+    #[schema(value_type = crate::dto::enums::Currency)]
     pub currency: String,
 }
 
@@ -174,6 +175,7 @@ pub struct PublicOfferPage {
     /// Relative URL of the next page, when there is one.
     pub next: Option<String>,
     /// Order applied: start_date, relevance, updated or published.
+    #[schema(value_type = crate::dto::enums::PublicSort)]
     pub sort: String,
     /// Competences the `competence` and `q` parameters were understood as.
     pub resolved_competences: Vec<PublicCompetence>,

@@ -112,6 +112,7 @@ pub struct CompetenceHit {
     /// matches.
     pub confidence: f64,
     /// How the query matched: `preferred`, `alternative`, `words`, `compound`, `fuzzy`, `prefix`.
+    #[schema(value_type = crate::dto::enums::ResolutionMethod)]
     pub method: String,
 }
 
@@ -183,6 +184,7 @@ pub struct OccupationHit {
     /// matches.
     pub confidence: f64,
     /// How the query matched: `preferred`, `alternative`, `words`, `compound`, `fuzzy`, `prefix`.
+    #[schema(value_type = crate::dto::enums::ResolutionMethod)]
     pub method: String,
 }
 

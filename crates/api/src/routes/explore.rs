@@ -31,6 +31,7 @@ pub struct WeightsDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExploredSuggestion {
     /// `offer`, `contact` or `need`.
+    #[schema(value_type = crate::dto::enums::MatchKind)]
     pub kind: String,
     pub target_id: Uuid,
     pub target_label: Option<String>,

@@ -13,7 +13,7 @@ pub mod filters;
 pub mod get;
 pub mod jsonld;
 pub mod list;
-mod listing;
+pub(crate) mod listing;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

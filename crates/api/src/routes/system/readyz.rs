@@ -10,6 +10,7 @@ use crate::error::{ApiError, Problem};
 pub struct Readiness {
     pub status: &'static str,
     /// `sqlite` or `postgres`.
+    #[schema(value_type = crate::dto::enums::DatabaseBackend)]
     pub database: &'static str,
 }
 
