@@ -150,8 +150,11 @@ pub struct DecideInput {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CourseRequestEventDto {
     /// send, receive_answer, commission, decline, cancel.
+    #[schema(value_type = crate::dto::enums::CourseRequestAction)]
     pub action: String,
+    #[schema(value_type = crate::dto::enums::CourseRequestStatus)]
     pub from: String,
+    #[schema(value_type = crate::dto::enums::CourseRequestStatus)]
     pub to: String,
     #[schema(value_type = Object, additional_properties)]
     pub detail: serde_json::Value,

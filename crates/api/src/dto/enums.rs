@@ -28,7 +28,7 @@ macro_rules! schema_enum {
             fn schema() -> RefOr<Schema> {
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .description(Some(concat!($($doc, "\n"),+).trim()))
+                    .description(Some(doc_text(&[$($doc),+])))
                     .enum_values(Some($name::values()))
                     .into()
             }
@@ -40,6 +40,15 @@ macro_rules! schema_enum {
             }
         }
     };
+}
+
+/// A doc comment's lines as one description.
+fn doc_text(lines: &[&str]) -> String {
+    lines
+        .iter()
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Every value of a domain `string_enum!`.
@@ -194,6 +203,25 @@ schema_enum! {
 schema_enum! {
     /// The database the service runs on.
     DatabaseBackend = vec!["sqlite", "postgres"]
+}
+
+schema_enum! {
+    /// A step of a course request's lifecycle, as its history records it.
+    CourseRequestAction =
+        all(course_request::CourseRequestAction::ALL, course_request::CourseRequestAction::as_str)
+}
+schema_enum! {
+    /// A step of a forum proposal's lifecycle, as its history records it.
+    ProposalAction = all(forum::ProposalAction::ALL, forum::ProposalAction::as_str)
+}
+schema_enum! {
+    /// A follow-up step of a recommendation.
+    RecommendationAction = all(forum::RecommendationAction::ALL, forum::RecommendationAction::as_str)
+}
+
+schema_enum! {
+    /// The order of the review queue: best score first (default), newest or oldest first.
+    MatchSort = vec!["score", "newest", "oldest"]
 }
 
 #[cfg(test)]

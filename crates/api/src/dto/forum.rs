@@ -381,8 +381,11 @@ pub enum ProposalActionInput {
 /// Something that happened to a proposal.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProposalEventDto {
+    #[schema(value_type = crate::dto::enums::ProposalAction)]
     pub action: String,
+    #[schema(value_type = crate::dto::enums::ProposalStatus)]
     pub from: String,
+    #[schema(value_type = crate::dto::enums::ProposalStatus)]
     pub to: String,
     /// What the action recorded (workshop input, changes, decision, organisation, effects).
     #[schema(value_type = Object, additional_properties)]
@@ -477,7 +480,7 @@ pub struct RecommendationInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FollowUpInput {
-    #[schema(example = "acknowledge")]
+    #[schema(value_type = crate::dto::enums::RecommendationAction, example = "acknowledge")]
     pub action: String,
     pub version: i64,
     pub note: Option<String>,
@@ -486,8 +489,11 @@ pub struct FollowUpInput {
 /// One follow-up step.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FollowUpDto {
+    #[schema(value_type = crate::dto::enums::RecommendationAction)]
     pub action: String,
+    #[schema(value_type = crate::dto::enums::RecommendationStatus)]
     pub from: String,
+    #[schema(value_type = crate::dto::enums::RecommendationStatus)]
     pub to: String,
     pub note: Option<String>,
     pub actor: String,

@@ -75,6 +75,7 @@ pub fn explanation_lang(
 pub struct LangQuery {
     /// Language of explanations: `sv`, `nb` or `en` (default: from `Accept-Language`, else the
     /// stored English explanation).
+    #[param(value_type = Option<crate::dto::enums::Language>)]
     pub lang: Option<String>,
 }
 
@@ -161,12 +162,14 @@ pub struct QueueQuery {
     /// Only suggestions scoring at least this (0..1).
     pub min_score: Option<f64>,
     /// `score` (default), `newest` or `oldest`.
+    #[param(value_type = Option<crate::dto::enums::MatchSort>)]
     pub sort: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
     /// Language of explanations: `sv`, `nb` or `en` (default: from `Accept-Language`, else the
     /// stored English explanation).
+    #[param(value_type = Option<crate::dto::enums::Language>)]
     pub lang: Option<String>,
 }
 

@@ -847,6 +847,7 @@ pub struct NeedMatchQuery {
     pub status: Option<String>,
     /// Language of explanations: `sv`, `nb` or `en` (default: from `Accept-Language`, else the
     /// stored English explanation).
+    #[param(value_type = Option<crate::dto::enums::Language>)]
     pub lang: Option<String>,
 }
 

@@ -18,6 +18,7 @@ use crate::error::ApiError;
 #[serde(deny_unknown_fields)]
 pub struct OfferLangQuery {
     /// Language of labels: `sv`, `nb` or `en` (default: from `Accept-Language`, else `sv`).
+    #[param(value_type = Option<crate::dto::enums::Language>)]
     pub lang: Option<String>,
 }
 

@@ -56,13 +56,16 @@ pub struct ListingQuery {
     #[param(value_type = Option<NaiveDate>)]
     pub start_to: Option<String>,
     /// Teaching language: `sv`, `nb` or `en`.
+    #[param(value_type = Option<crate::dto::enums::Language>)]
     pub language: Option<String>,
     /// Only offers changed after this instant (RFC 3339, or a date), for partners that sync.
     #[param(value_type = Option<DateTime<Utc>>)]
     pub updated_since: Option<String>,
     /// `start_date`, `relevance` (the default with `q` or `competence`), `updated` or `published`.
+    #[param(value_type = Option<crate::dto::enums::PublicSort>)]
     pub sort: Option<String>,
     /// Language of labels: `sv`, `nb` or `en` (default: from `Accept-Language`, else `sv`).
+    #[param(value_type = Option<crate::dto::enums::Language>)]
     pub lang: Option<String>,
     /// Items per page, 1 to 100 (default 20).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]

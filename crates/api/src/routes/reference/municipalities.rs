@@ -12,6 +12,7 @@ use crate::error::ApiError;
 #[serde(deny_unknown_fields)]
 pub struct MunicipalityQuery {
     /// `SE` or `NO`.
+    #[param(value_type = Option<crate::dto::enums::Country>)]
     pub country: Option<String>,
     /// Region key (`fyrbodal`, `ostfold`).
     pub region: Option<String>,
