@@ -120,11 +120,25 @@ fn success_description(status: &str) -> &'static str {
     }
 }
 
+/// Secured operations whose handlers check no role or scope: any valid token may call them, so
+/// they never answer 403 (the taxonomy, and the caller's own subscriptions and feed).
+const OPEN_TO_EVERY_ROLE: &[&str] = &[
+    "searchCompetences",
+    "getCompetence",
+    "parseCompetences",
+    "searchOccupations",
+    "listTaxonomyChanges",
+    "listMySubscriptions",
+    "subscribe",
+    "unsubscribe",
+    "getMyFeed",
+];
+
 /// Makes the responses complete and true to the server, uniformly:
 /// - every response has a description (OpenAPI requires one);
 /// - the error statuses the shared machinery can produce are declared with the problem schema:
-///   401 and 403 where a bearer token is required (the token extractor, then the role and scope
-///   checks), 404 where the path names an object, 400/413/415 where a body is read (malformed
+///   401 where a bearer token is required (the token extractor) and 403 unless the operation is
+///   open to every role (the role and scope checks), 404 where the path names an object, 400/413/415 where a body is read (malformed
 ///   JSON, the body limit, the media type), and 422 wherever a body, query or path is decoded.
 fn complete_responses(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::ParameterIn;
@@ -160,7 +174,11 @@ fn complete_responses(api: &mut utoipa::openapi::OpenApi) {
                 wanted.extend(["400", "413", "415"]);
             }
             if secured {
-                wanted.extend(["401", "403"]);
+                wanted.push("401");
+                let id = op.operation_id.as_deref().unwrap_or_default();
+                if !OPEN_TO_EVERY_ROLE.contains(&id) {
+                    wanted.push("403");
+                }
             }
             if has_path {
                 wanted.push("404");
