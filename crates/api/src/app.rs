@@ -90,6 +90,7 @@ impl Application {
                 store.clone(),
                 settings.webhook_retry,
                 std::time::Duration::from_secs(settings.webhook_timeout_secs),
+                settings.webhook_allow_private_targets,
             )
             .spawn(std::time::Duration::from_millis(
                 settings.webhook_interval_ms,

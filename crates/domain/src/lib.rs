@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod matching;
 pub mod meeting;
 pub mod need;
+pub mod net;
 pub mod notify;
 pub mod offer;
 pub mod organisation;

@@ -3,6 +3,8 @@
 //! delivery log. Admins manage any organisation's endpoints, everyone else their own
 //! organisation's; another organisation's endpoint is 404.
 
+use std::time::Duration;
+
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use broker_store::repo::webhooks::{self, EndpointChange, EndpointRow, NewEndpoint};
 use broker_store::repo::{audit, reference};
@@ -142,7 +144,11 @@ fn new_secret() -> String {
     format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
 }
 
-fn check_url(state: &AppState, field: &str, raw: &str) -> Result<String, ApiError> {
+/// Checks a webhook URL: http(s), a host, and (unless private targets are allowed) a public
+/// address. A literal address is judged as written; a host name that resolves now must resolve
+/// only to public addresses. A name that does not resolve yet is accepted: the dispatcher
+/// checks the address it connects to on every delivery.
+async fn check_url(state: &AppState, field: &str, raw: &str) -> Result<String, ApiError> {
     if raw.len() > 2000 {
         return Err(ApiError::field(field, "at most 2000 characters"));
     }
@@ -151,36 +157,51 @@ fn check_url(state: &AppState, field: &str, raw: &str) -> Result<String, ApiErro
     if !matches!(url.scheme(), "http" | "https") {
         return Err(ApiError::field(field, "must be an http or https URL"));
     }
-    let private = match url.host() {
-        None => return Err(ApiError::field(field, "must name a host")),
-        Some(url::Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
-        Some(url::Host::Ipv4(ip)) => {
-            ip.is_loopback()
-                || ip.is_private()
-                || ip.is_link_local()
-                || ip.is_unspecified()
-                || ip.is_broadcast()
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback()
-                || ip.is_unspecified()
-                || ip.is_unique_local()
-                || ip.is_unicast_link_local()
-                || ip
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| v4.is_loopback() || v4.is_private())
-        }
-    };
-    if private && !state.settings.webhook_allow_private_targets {
+    if !url.username().is_empty() || url.password().is_some() {
         return Err(ApiError::field(
             field,
-            "points at a loopback, private or link-local address; set BROKER_WEBHOOK_ALLOW_PRIVATE_TARGETS=true to allow it",
+            "must not carry credentials; receivers verify the signature instead",
         ));
     }
+    let refused = || {
+        ApiError::field(
+            field,
+            "points at a loopback, private, link-local or otherwise non-public address; set BROKER_WEBHOOK_ALLOW_PRIVATE_TARGETS=true to allow it",
+        )
+    };
+    let public = match url.host() {
+        None => return Err(ApiError::field(field, "must name a host")),
+        Some(url::Host::Ipv4(ip)) => broker_domain::net::is_public(ip.into()),
+        Some(url::Host::Ipv6(ip)) => broker_domain::net::is_public(ip.into()),
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            if d == "localhost" || d.ends_with(".localhost") {
+                false
+            } else if state.settings.webhook_allow_private_targets {
+                true
+            } else {
+                resolves_publicly_or_not_at_all(&d).await
+            }
+        }
+    };
+    if !public && !state.settings.webhook_allow_private_targets {
+        return Err(refused());
+    }
     Ok(url.to_string())
+}
+
+/// False when `host` resolves now and any of its addresses is not public (a name pointing at
+/// 127.0.0.1 is refused even if it also has a public address: which one a connection gets is
+/// not ours to choose).
+async fn resolves_publicly_or_not_at_all(host: &str) -> bool {
+    let lookup = tokio::net::lookup_host((host, 0));
+    match tokio::time::timeout(Duration::from_secs(2), lookup).await {
+        Ok(Ok(addresses)) => addresses
+            .into_iter()
+            .all(|a| broker_domain::net::is_public(a.ip())),
+        // Not resolvable (yet) or too slow to say: the delivery-time check decides.
+        Ok(Err(_)) | Err(_) => true,
+    }
 }
 
 async fn check_topics(state: &AppState, topics: &[TopicInput]) -> Result<Vec<String>, ApiError> {
@@ -256,7 +277,7 @@ pub async fn create(
     ValidJson(input): ValidJson<WebhookInput>,
 ) -> Result<HttpResponse, ApiError> {
     let organisation_id = own_organisation(&who, input.organisation_id)?;
-    let url = check_url(&state, "url", &input.url)?;
+    let url = check_url(&state, "url", &input.url).await?;
     let topics = check_topics(&state, &input.topics).await?;
     match reference::get_organisation(state.store.conn(), organisation_id).await {
         Err(broker_store::StoreError::NotFound { .. }) => {
@@ -283,6 +304,8 @@ pub async fn create(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "webhook.create".into(),
             entity: "webhook",
             entity_id: Some(row.id),
@@ -373,11 +396,10 @@ pub async fn update(
     ValidJson(input): ValidJson<WebhookPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let before = visible(&state, &who, *id).await?;
-    let url = input
-        .url
-        .as_deref()
-        .map(|u| check_url(&state, "url", u))
-        .transpose()?;
+    let url = match input.url.as_deref() {
+        Some(u) => Some(check_url(&state, "url", u).await?),
+        None => None,
+    };
     let topics = match &input.topics {
         Some(t) => Some(check_topics(&state, t).await?),
         None => None,
@@ -399,6 +421,8 @@ pub async fn update(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "webhook.update".into(),
             entity: "webhook",
             entity_id: Some(*id),
@@ -435,6 +459,8 @@ pub async fn remove(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "webhook.delete".into(),
             entity: "webhook",
             entity_id: Some(*id),

@@ -175,6 +175,7 @@ pub(crate) async fn enqueue(
         "entity": event.entity,
         "entity_id": event.entity_id,
         "title": event.title,
+        "actor": {"role": event.actor_role.as_deref().unwrap_or("system"), "organisation_id": event.actor_organisation_id},
         "topics": topics,
     });
     let rows: Vec<webhook_delivery::ActiveModel> = active
@@ -213,14 +214,17 @@ pub struct DueDelivery {
     pub secret: String,
 }
 
-/// Pending deliveries whose time has come, oldest first, on active endpoints.
+/// Pending deliveries whose time has come, oldest first, on active endpoints other than
+/// `skip` (endpoints the caller is still busy with, so they cannot crowd out the rest).
 pub async fn due(
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,
     limit: u64,
+    skip: &[Uuid],
 ) -> Result<Vec<DueDelivery>, StoreError> {
     let deliveries = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::EndpointId.is_not_in(skip.iter().copied()))
         .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
         .order_by_asc(webhook_delivery::Column::NextAttemptAt)
         .order_by_asc(webhook_delivery::Column::Id)
