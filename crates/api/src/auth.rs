@@ -210,10 +210,12 @@ impl TokenVerifier {
         v.set_audience(&[&self.audience]);
         v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         v.leeway = self.leeway;
+        // A token issued for later (`nbf` ahead of now, beyond the leeway) is not valid yet.
+        v.validate_nbf = true;
         v
     }
 
-    /// Verifies signature, algorithm, issuer, audience and expiry.
+    /// Verifies signature, algorithm, issuer, audience, expiry and not-before.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
         let header = decode_header(token)
             .map_err(|_| ApiError::Unauthenticated("the token is not a JWT".to_owned()))?;
@@ -263,15 +265,25 @@ fn describe(e: &jsonwebtoken::errors::Error) -> String {
     use jsonwebtoken::errors::ErrorKind;
     match e.kind() {
         ErrorKind::ExpiredSignature => "the token has expired".to_owned(),
+        ErrorKind::ImmatureSignature => {
+            "the token is not valid yet (its `nbf` is ahead)".to_owned()
+        }
         ErrorKind::InvalidIssuer => "the token's issuer is not accepted".to_owned(),
         ErrorKind::InvalidAudience => "the token's audience is not accepted".to_owned(),
         ErrorKind::InvalidSignature => "the token's signature is invalid".to_owned(),
         ErrorKind::MissingRequiredClaim(c) => format!("the token lacks the `{c}` claim"),
-        ErrorKind::Json(_) => {
-            "the token's claims are malformed (check `role` and the lists)".to_owned()
-        }
+        ErrorKind::Json(e) => match missing_field(&e.to_string()) {
+            Some(claim) => format!("the token lacks the `{claim}` claim"),
+            None => "the token's claims are malformed (check `role` and the lists)".to_owned(),
+        },
         _ => "the token is invalid".to_owned(),
     }
+}
+
+/// The claim serde reports missing (`missing field `exp` at line 1 column 42`).
+fn missing_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split('`').next()
 }
 
 /// Signs HS256 tokens (for `broker token` and demo mode).

@@ -40,28 +40,92 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
     }
 }
 
-/// Decodes JSON, mapping errors to problems with the field path.
+/// A raw body for handlers that read several media types (JSON or CSV) or hash the bytes
+/// themselves. Read errors, an oversized body included, become problems like every other error
+/// (actix's own would be `text/plain`).
+#[derive(Debug)]
+pub struct RawBody(pub web::Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(1024 * 1024, |s| s.settings.body_limit_bytes);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|e| body_error(&e.to_string()))?;
+            if bytes.len() > limit {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            Ok(RawBody(bytes))
+        })
+    }
+}
+
+/// Decodes JSON, mapping errors to problems with the field path. Every string in the body (and
+/// every key) is first checked against the input rules every field shares (no control
+/// characters, calendar dates in range), so no handler can forget them.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
-    match result {
-        Ok(value) => {
-            de.end()
-                .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
-            Ok(value)
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::Malformed(format!("invalid JSON: {e}")))?;
+    check_strings(&value, &mut String::new())?;
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        ApiError::field(field, strip_position(&err.into_inner().to_string()))
+    })
+}
+
+/// Walks a JSON value, naming the first string that breaks a shared input rule by its path
+/// (`competences[2].label`, the form serde's errors use).
+fn check_strings(value: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {
+    let field = |path: &str| {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
         }
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            match inner.classify() {
-                serde_json::error::Category::Data => {
-                    let field = if path == "." { "body".to_owned() } else { path };
-                    Err(ApiError::field(field, strip_position(&inner.to_string())))
-                }
-                _ => Err(ApiError::Malformed(format!("invalid JSON: {inner}"))),
+    };
+    match value {
+        serde_json::Value::String(s) => {
+            if let Some(problem) = string_problem(s) {
+                return Err(ApiError::field(field(path), problem));
             }
         }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                check_strings(item, path)?;
+                path.truncate(len);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                if let Some(problem) = broker_domain::values::text_input_problem(key) {
+                    return Err(ApiError::field(field(path), format!("key {problem}")));
+                }
+                check_strings(item, path)?;
+                path.truncate(len);
+            }
+        }
+        _ => {}
     }
+    Ok(())
+}
+
+/// The shared input rules for one string from a request.
+pub fn string_problem(s: &str) -> Option<String> {
+    broker_domain::values::text_input_problem(s)
+        .or_else(|| broker_domain::values::date_text_problem(s))
 }
 
 /// Query parameters whose decoding errors name the parameter (`platform: UUID parsing failed`)
@@ -94,6 +158,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidQuery<T> {
 
 /// Decodes a query string, naming the parameter that failed.
 pub fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if let Some(problem) = broker_domain::values::text_input_problem(&name) {
+            return Err(ApiError::field(
+                "query",
+                format!("a parameter name {problem}"),
+            ));
+        }
+        if let Some(problem) = string_problem(&value) {
+            return Err(ApiError::field(name.into_owned(), problem));
+        }
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();

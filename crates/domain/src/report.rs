@@ -461,3 +461,37 @@ mod activity_tests {
         assert_eq!(median(&mut []), None);
     }
 }
+
+/// A text cell for a CSV export that spreadsheets will not run as a formula: a cell that starts
+/// with `=`, `+`, `-`, `@`, tab or carriage return gets a leading apostrophe (OWASP's advice for
+/// CSV injection), so a competence label like `=HYPERLINK(...)` shows as text. Only text cells
+/// go through this; numbers are written as numbers.
+pub fn spreadsheet_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod spreadsheet_tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn formula_starts_are_neutralised_and_plain_text_is_kept() {
+        for formula in [
+            "=HYPERLINK(\"http://x\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(spreadsheet_safe(formula), format!("'{formula}"));
+        }
+        for plain in ["Svetsning", "CNC-operatör", "", "1438"] {
+            assert_eq!(spreadsheet_safe(plain), plain);
+        }
+    }
+}

@@ -25,12 +25,22 @@ impl<const MAX: usize> BoundedText<MAX> {
                 format!("must be at most {MAX} characters (got {count})"),
             ));
         }
-        if s.chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-        {
+        if let Some(problem) = text_input_problem(s) {
+            return Err(DomainError::invalid("", problem));
+        }
+        if let Some(c) = s.chars().find(|c| is_bidi_control(*c)) {
             return Err(DomainError::invalid(
                 "",
-                "must not contain control characters",
+                format!(
+                    "must not contain bidirectional override characters (found U+{:04X})",
+                    u32::from(c)
+                ),
+            ));
+        }
+        if s.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+            return Err(DomainError::invalid(
+                "",
+                "must contain visible characters, not only invisible ones",
             ));
         }
         Ok(Self(s.to_owned()))
@@ -55,6 +65,63 @@ impl<const MAX: usize> fmt::Display for BoundedText<MAX> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Why a string from a request cannot be accepted as text, if it cannot: control characters
+/// (C0 other than tab, newline and carriage return; DEL; C1) have no place in any field, and NUL
+/// in particular cannot be stored by PostgreSQL, so both engines refuse them alike.
+pub fn text_input_problem(s: &str) -> Option<String> {
+    s.chars()
+        .find(|&c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+        .map(|c| {
+            format!(
+                "must not contain control characters (found U+{:04X})",
+                u32::from(c)
+            )
+        })
+}
+
+/// Earliest and latest year a calendar date in a request may have. Dates far outside it are
+/// typing errors or probes (`9999-12-31`, `+10000-01-01`), and some engines cannot store them.
+pub const EARLIEST_YEAR: i32 = 1900;
+pub const LATEST_YEAR: i32 = 2199;
+
+/// Why a string written as a calendar date (`YYYY-MM-DD`, optionally signed or with more year
+/// digits) is out of range, if it is. Other strings are not dates and pass.
+pub fn date_text_problem(s: &str) -> Option<String> {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let mut parts = unsigned.split('-');
+    let (Some(year), Some(month), Some(day), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let digits = |p: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !(digits(year, 4..=9) && digits(month, 2..=2) && digits(day, 2..=2)) {
+        return None;
+    }
+    let in_range = unsigned.len() == s.len()
+        && year
+            .parse::<i32>()
+            .is_ok_and(|y| (EARLIEST_YEAR..=LATEST_YEAR).contains(&y));
+    (!in_range).then(|| format!("dates must fall in the years {EARLIEST_YEAR} to {LATEST_YEAR}"))
+}
+
+/// Characters that reorder how text is displayed (embeddings, overrides, isolates): in a name or
+/// title they disguise what the text says (a file name that reads backwards, a spoofed sender).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that render as nothing: zero-width spaces and joiners, word joiner, byte-order
+/// mark, soft hyphen, direction marks.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{180E}'
+    ) || is_bidi_control(c)
 }
 
 /// A name or title: 1..=200 characters.
@@ -368,6 +435,52 @@ mod tests {
             Ok("Svets".to_owned())
         );
         assert!(Name::parse("   ").is_err());
+    }
+
+    #[test]
+    fn bounded_text_refuses_disguised_and_invisible_text() {
+        assert!(Name::parse("Svetsare\u{202E}fdp.exe").is_err());
+        assert!(Name::parse("\u{2067}Svets\u{2069}").is_err());
+        assert!(Name::parse("\u{200B}\u{200B}\u{200B}").is_err());
+        assert!(Name::parse("\u{FEFF} \u{00AD}").is_err());
+        assert!(Name::parse("Svets\u{0000}are").is_err());
+        assert!(Name::parse("Svets\u{0085}are").is_err());
+        // Visible text with a joiner inside (as in emoji or Indic scripts) is fine.
+        assert!(Name::parse("Kock \u{200D}👩‍🍳").is_ok());
+        assert!(LongText::parse("rad ett\nrad två\tmed tabb").is_ok());
+    }
+
+    #[test]
+    fn text_input_refuses_control_characters_but_keeps_line_breaks() {
+        assert!(text_input_problem("a\u{0}b").is_some_and(|p| p.contains("U+0000")));
+        assert!(text_input_problem("a\u{7F}b").is_some());
+        assert!(text_input_problem("a\u{9B}b").is_some());
+        assert_eq!(text_input_problem("rad\r\nrad\tå"), None);
+    }
+
+    #[test]
+    fn dates_outside_the_sane_range_are_refused() {
+        for bad in [
+            "9999-12-31",
+            "+10000-01-01",
+            "-0001-01-01",
+            "0001-01-01",
+            "1899-12-31",
+            "+2026-01-01",
+        ] {
+            assert!(date_text_problem(bad).is_some(), "{bad}");
+        }
+        for fine in [
+            "2026-11-28",
+            "1900-01-01",
+            "2199-12-31",
+            "Svets 2026",
+            "2026-11",
+            "12-12-12",
+            "2026-1-01",
+        ] {
+            assert_eq!(date_text_problem(fine), None, "{fine}");
+        }
     }
 
     #[test]

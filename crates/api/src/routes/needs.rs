@@ -211,6 +211,8 @@ async fn insert(
         conn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "need.create".into(),
             entity: "need",
             entity_id: Some(id),
@@ -246,15 +248,25 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     }
 }
 
+const CREATE_ROUTE: &str = "POST /api/v1/needs";
+const BATCH_ROUTE: &str = "POST /api/v1/needs/batch";
+
+/// Whose key an Idempotency-Key is: the same subject acting in another role, or on another
+/// route, starts afresh rather than replaying a response it was not given.
+fn idempotency_scope(who: &Identity, route: &str) -> String {
+    format!("{}|{}|{route}", who.subject(), who.role().as_str())
+}
+
 /// Replays the stored response of an earlier request with the same key, if any.
 async fn replay(
     state: &AppState,
     who: &Identity,
+    route: &str,
     key: Option<&str>,
     hash: &str,
 ) -> Result<Option<HttpResponse>, ApiError> {
     let Some(key) = key else { return Ok(None) };
-    match idempotency::find(state.store.conn(), who.subject(), key).await? {
+    match idempotency::find(state.store.conn(), &idempotency_scope(who, route), key).await? {
         Some(stored) if stored.request_hash == hash => {
             let status = actix_web::http::StatusCode::from_u16(stored.status)
                 .unwrap_or(actix_web::http::StatusCode::OK);
@@ -292,11 +304,11 @@ pub async fn create(
     state: web::Data<AppState>,
     who: Identity,
     req: HttpRequest,
-    body: web::Bytes,
+    crate::extract::RawBody(body): crate::extract::RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req)?;
     let hash = request_hash(&body);
-    if let Some(replayed) = replay(&state, &who, key.as_deref(), &hash).await? {
+    if let Some(replayed) = replay(&state, &who, CREATE_ROUTE, key.as_deref(), &hash).await? {
         return Ok(replayed);
     }
     crate::extract::require_json(&req)?;
@@ -308,7 +320,7 @@ pub async fn create(
     if let Some(key) = &key {
         idempotency::save(
             &txn,
-            who.subject(),
+            &idempotency_scope(&who, CREATE_ROUTE),
             key,
             &idempotency::StoredResponse {
                 request_hash: hash,
@@ -374,6 +386,14 @@ fn csv_rows(body: &[u8]) -> Result<BatchRows, ApiError> {
                 continue;
             }
         };
+        for (name, value) in headers.iter().zip(row.iter()) {
+            if let Some(problem) = crate::extract::string_problem(value) {
+                errors.push(FieldError::new(format!("rows[{row_no}].{name}"), problem));
+            }
+        }
+        if errors.len() > errors_before {
+            continue;
+        }
         let cell = |name: &str| {
             headers
                 .iter()
@@ -491,11 +511,11 @@ pub async fn batch(
     state: web::Data<AppState>,
     who: Identity,
     req: HttpRequest,
-    body: web::Bytes,
+    crate::extract::RawBody(body): crate::extract::RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req)?;
     let hash = request_hash(&body);
-    if let Some(replayed) = replay(&state, &who, key.as_deref(), &hash).await? {
+    if let Some(replayed) = replay(&state, &who, BATCH_ROUTE, key.as_deref(), &hash).await? {
         return Ok(replayed);
     }
     let content_type = crate::extract::content_type(&req).unwrap_or_default();
@@ -548,7 +568,7 @@ pub async fn batch(
     if let Some(key) = &key {
         idempotency::save(
             &txn,
-            who.subject(),
+            &idempotency_scope(&who, BATCH_ROUTE),
             key,
             &idempotency::StoredResponse {
                 request_hash: hash,
@@ -752,6 +772,8 @@ pub async fn update(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "need.update".into(),
             entity: "need",
             entity_id: Some(*id),
@@ -824,6 +846,8 @@ async fn act(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: format!("need.{}", action.as_str()),
             entity: "need",
             entity_id: Some(id),

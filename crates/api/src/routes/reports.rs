@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use broker_domain::forum::ProposalStatus;
 use broker_domain::report::{
-    GapCompetence, GapNeed, GapRow, Interval, activity_rows, gap_rows, periods,
+    GapCompetence, GapNeed, GapRow, Interval, activity_rows, gap_rows, periods, spreadsheet_safe,
 };
 use broker_store::repo::{activity as activity_data, matches, needs, reference};
 use chrono::{Datelike, NaiveDate, NaiveTime, Utc};
@@ -259,10 +259,10 @@ fn csv_response(rows: &[GapRowDto]) -> Result<HttpResponse, ApiError> {
     for r in rows {
         out.write_record([
             r.competence_id.map(|id| id.to_string()).unwrap_or_default(),
-            r.competence.clone(),
-            r.area_kind.clone(),
-            r.area.clone(),
-            r.area_name.clone(),
+            spreadsheet_safe(&r.competence),
+            spreadsheet_safe(&r.area_kind),
+            spreadsheet_safe(&r.area),
+            spreadsheet_safe(&r.area_name),
             r.needs.to_string(),
             r.headcount.to_string(),
             r.unmatched_needs.to_string(),
@@ -435,7 +435,7 @@ fn activity_csv(rows: &[ActivityRowDto]) -> Result<HttpResponse, ApiError> {
     for r in rows {
         let mut record = vec![
             r.platform_id.to_string(),
-            r.platform.clone(),
+            spreadsheet_safe(&r.platform),
             r.period_start.to_string(),
             r.period_end.to_string(),
             r.needs_entered.to_string(),
