@@ -12,6 +12,7 @@ mod m20261123_000005_forum;
 mod m20261123_000006_fyrbodal;
 mod m20261123_000007_forum_work;
 mod m20261123_000008_notifications;
+mod m20261128_000009_feed_actor;
 mod support;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_fyrbodal::Migration),
             Box::new(m20261123_000007_forum_work::Migration),
             Box::new(m20261123_000008_notifications::Migration),
+            Box::new(m20261128_000009_feed_actor::Migration),
         ]
     }
 }

@@ -205,7 +205,10 @@ impl Escalator {
             else {
                 continue;
             };
-            match self.apply(&need, &decision, today, SYSTEM_ACTOR).await {
+            match self
+                .apply(&need, &decision, today, SYSTEM_ACTOR, None, None)
+                .await
+            {
                 Ok((_, done)) => report.escalated.push(done),
                 // Changed meanwhile (an edit, a broker's escalation): the next run sees it afresh.
                 Err(StoreError::Conflict { .. }) => {}
@@ -223,6 +226,8 @@ impl Escalator {
         decision: &Escalation,
         today: NaiveDate,
         actor: &str,
+        actor_role: Option<&'static str>,
+        actor_organisation: Option<Uuid>,
     ) -> Result<(NeedRecord, EscalatedNeed), StoreError> {
         let name = |id: Uuid| {
             self.matcher
@@ -259,6 +264,8 @@ impl Escalator {
             &txn,
             audit::AuditEntry {
                 actor: actor.to_owned(),
+                actor_role,
+                actor_organisation,
                 action: "need.escalate".into(),
                 entity: "need",
                 entity_id: Some(need.need.id),

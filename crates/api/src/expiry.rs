@@ -52,6 +52,8 @@ pub async fn expire_due(
             &txn,
             audit::AuditEntry {
                 actor: ACTOR.to_owned(),
+                actor_role: None,
+                actor_organisation: None,
                 action: "need.expire".to_owned(),
                 entity: "need",
                 entity_id: Some(id),

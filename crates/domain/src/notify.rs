@@ -190,7 +190,22 @@ pub fn topics_of(snapshot: &serde_json::Value) -> BTreeSet<Topic> {
     out
 }
 
-/// A one-line label for an event: the object's title or name, when it has one.
+/// A one-line label for an event about the write from `before` to `after`, when the object has
+/// a title or name it may show. A draft's title is never shown: followers of a municipality
+/// need not be in the draft's scope, and the link still tells those in scope where to look.
+pub fn event_title(
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> Option<String> {
+    let is_draft =
+        |s: &serde_json::Value| s.get("status").and_then(|v| v.as_str()) == Some("draft");
+    if before.into_iter().chain(after).any(is_draft) {
+        return None;
+    }
+    after.or(before).and_then(title_of)
+}
+
+/// A one-line label for an object: its title or name, when it has one.
 pub fn title_of(snapshot: &serde_json::Value) -> Option<String> {
     ["title", "name"]
         .iter()
@@ -250,6 +265,23 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    #[test]
+    fn a_drafts_title_is_never_an_event_title() {
+        let draft = json!({"title": "Hemlig plan", "status": "draft"});
+        let open = json!({"title": "Svetsare", "status": "open"});
+        assert_eq!(event_title(None, Some(&draft)), None);
+        assert_eq!(event_title(Some(&draft), Some(&open)), None);
+        assert_eq!(event_title(Some(&draft), None), None);
+        assert_eq!(
+            event_title(Some(&open), Some(&open)),
+            Some("Svetsare".to_owned())
+        );
+        assert_eq!(
+            event_title(None, Some(&json!({"name": "Vänersborgs kommun"}))),
+            Some("Vänersborgs kommun".to_owned())
+        );
+    }
 
     #[test]
     fn need_snapshot_yields_its_municipality_platform_and_competences() {

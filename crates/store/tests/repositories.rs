@@ -451,6 +451,8 @@ async fn a_failed_transaction_leaves_nothing_behind() {
             &txn,
             audit::AuditEntry {
                 actor: "t".into(),
+                actor_role: Some("municipal_contact"),
+                actor_organisation: None,
                 action: "need.create".into(),
                 entity: "need",
                 entity_id: Some(id),

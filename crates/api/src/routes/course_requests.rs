@@ -343,6 +343,8 @@ pub async fn create(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "course_request.create".into(),
             entity: "course_request",
             entity_id: Some(id),
@@ -530,6 +532,8 @@ async fn record_transition(
         conn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: format!("course_request.{action}"),
             entity: "course_request",
             entity_id: Some(id),
@@ -630,6 +634,8 @@ pub async fn answer(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "course_request.answer".into(),
             entity: "course_request",
             entity_id: Some(*id),

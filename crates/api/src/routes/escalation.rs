@@ -64,7 +64,14 @@ pub async fn escalate(
         })?;
     let (after, _) = state
         .escalator
-        .apply(&need, &decision, Utc::now().date_naive(), who.subject())
+        .apply(
+            &need,
+            &decision,
+            Utc::now().date_naive(),
+            who.subject(),
+            Some(who.role().as_str()),
+            who.claims().organisation,
+        )
         .await?;
     Ok(HttpResponse::Ok().json(crate::routes::needs::dto(&after)))
 }

@@ -280,6 +280,8 @@ pub async fn decide(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: format!("match.{}", input.decision.as_str()),
             entity: "match",
             entity_id: Some(*id),
@@ -360,6 +362,8 @@ pub async fn add_outcome(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "match.outcome".into(),
             entity: "match",
             entity_id: Some(*id),

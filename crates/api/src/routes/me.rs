@@ -185,8 +185,11 @@ pub struct FeedEntry {
     /// Entry id (time-ordered); use it as `after`/`before`.
     pub id: Uuid,
     pub at: DateTime<Utc>,
-    /// Who made the change (token subject, or `system:*` for background jobs).
-    pub actor: String,
+    /// Who made the change: their role, or `system` for background jobs. Never the person's
+    /// identity (a token subject is often an e-mail address).
+    pub actor: FeedActor,
+    /// The organisation the writer acted for, when their token names one.
+    pub actor_organisation_id: Option<Uuid>,
     /// What happened, e.g. `need.create`, `need.escalate`, `offer.publish`, `match.accept`,
     /// `course_request.answer`, `proposal.decide`.
     pub action: String,
@@ -209,6 +212,36 @@ pub struct Feed {
     /// The newest entry id here; poll with `after` = this.
     pub newest: Option<Uuid>,
     pub oldest: Option<Uuid>,
+}
+
+/// Who wrote, as the feed may show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedActor {
+    Admin,
+    Broker,
+    MunicipalContact,
+    Provider,
+    Employer,
+    /// A background job (expiry, escalation).
+    System,
+    /// Recorded before roles were kept.
+    Unknown,
+}
+
+/// The writer as the feed may show them: the role, `system` for background jobs, `unknown` for
+/// events recorded before roles were kept.
+fn public_actor(event: &broker_store::repo::notify::EventRow) -> FeedActor {
+    match event.actor_role.as_deref() {
+        Some("admin") => FeedActor::Admin,
+        Some("broker") => FeedActor::Broker,
+        Some("municipal_contact") => FeedActor::MunicipalContact,
+        Some("provider") => FeedActor::Provider,
+        Some("employer") => FeedActor::Employer,
+        Some(_) => FeedActor::Unknown,
+        None if event.actor.starts_with("system") => FeedActor::System,
+        None => FeedActor::Unknown,
+    }
 }
 
 /// The object an entry is about, as an API path.
@@ -271,7 +304,8 @@ pub async fn feed(
             link: link_of(&i.event.entity, i.event.entity_id),
             id: i.event.id,
             at: i.event.at,
-            actor: i.event.actor,
+            actor: public_actor(&i.event),
+            actor_organisation_id: i.event.actor_organisation_id,
             action: i.event.action,
             entity: i.event.entity,
             entity_id: i.event.entity_id,

@@ -210,6 +210,8 @@ pub async fn create(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "meeting.create".into(),
             entity: "meeting",
             entity_id: Some(id),
@@ -389,6 +391,8 @@ pub async fn update(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "meeting.update".into(),
             entity: "meeting",
             entity_id: Some(*id),

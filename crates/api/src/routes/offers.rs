@@ -161,6 +161,8 @@ pub async fn create(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "offer.create".into(),
             entity: "offer",
             entity_id: Some(offer.id),
@@ -347,6 +349,8 @@ pub async fn update(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "offer.update".into(),
             entity: "offer",
             entity_id: Some(*id),
@@ -376,6 +380,8 @@ async fn act(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: format!("offer.{}", action.as_str()),
             entity: "offer",
             entity_id: Some(id),

@@ -13,6 +13,9 @@ pub struct Model {
     pub entity: String,
     pub entity_id: Option<Uuid>,
     pub title: Option<String>,
+    /// The writer's role (`broker`, `municipal_contact`, ...); none for background jobs.
+    pub actor_role: Option<String>,
+    pub actor_organisation_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

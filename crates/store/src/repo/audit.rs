@@ -14,7 +14,12 @@ pub use crate::entity::audit_event::Model as AuditRow;
 /// One write to record. Written in the same transaction as the change it describes.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
+    /// The token subject, or `system:*` for background jobs. Kept in the audit trail; the feed
+    /// and webhooks show only the role and organisation below.
     pub actor: String,
+    /// The writer's role (`broker`, ...); none for background jobs.
+    pub actor_role: Option<&'static str>,
+    pub actor_organisation: Option<Uuid>,
     pub action: String,
     pub entity: &'static str,
     pub entity_id: Option<Uuid>,

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use broker_domain::notify::{Topic, title_of, topics_of};
+use broker_domain::notify::{Topic, event_title, topics_of};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -44,7 +44,7 @@ pub(crate) async fn append(
         // Nobody can follow it; the audit trail still has it.
         return Ok(());
     }
-    let title = e.after.as_ref().or(e.before.as_ref()).and_then(title_of);
+    let title = event_title(e.before.as_ref(), e.after.as_ref());
     let event = feed_event::Model {
         id: Uuid::now_v7(),
         at,
@@ -53,6 +53,8 @@ pub(crate) async fn append(
         entity: e.entity.to_owned(),
         entity_id: e.entity_id,
         title,
+        actor_role: e.actor_role.map(str::to_owned),
+        actor_organisation_id: e.actor_organisation,
     };
     feed_event::Entity::insert(feed_event::ActiveModel {
         id: Set(event.id),
@@ -62,6 +64,8 @@ pub(crate) async fn append(
         entity: Set(event.entity.clone()),
         entity_id: Set(event.entity_id),
         title: Set(event.title.clone()),
+        actor_role: Set(event.actor_role.clone()),
+        actor_organisation_id: Set(event.actor_organisation_id),
     })
     .exec(conn)
     .await?;

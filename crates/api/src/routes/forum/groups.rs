@@ -136,6 +136,8 @@ pub async fn create(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "group.create".into(),
             entity: "group",
             entity_id: Some(saved.id),

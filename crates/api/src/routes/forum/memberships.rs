@@ -167,6 +167,8 @@ pub async fn add(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "membership.add".into(),
             entity: "membership",
             entity_id: Some(saved.id),
@@ -222,6 +224,8 @@ pub async fn end(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "membership.end".into(),
             entity: "membership",
             entity_id: Some(membership_id),

@@ -189,6 +189,8 @@ pub async fn create(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "proposal.create".into(),
             entity: "proposal",
             entity_id: Some(saved.proposal.id),
@@ -581,6 +583,8 @@ pub async fn act(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: format!("proposal.{}", action.as_str()),
             entity: "proposal",
             entity_id: Some(id),

@@ -180,6 +180,8 @@ pub async fn create(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "recommendation.create".into(),
             entity: "recommendation",
             entity_id: Some(saved.id),
@@ -353,6 +355,8 @@ pub async fn record_follow_up(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: format!("recommendation.{}", action.as_str()),
             entity: "recommendation",
             entity_id: Some(*id),

@@ -186,6 +186,8 @@ pub async fn create(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "organisation.create".to_owned(),
             entity: "organisation",
             entity_id: Some(dto.id),

@@ -102,6 +102,8 @@ pub async fn update_settings(
         &txn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
             action: "platform.settings".into(),
             entity: "platform",
             entity_id: Some(id),
