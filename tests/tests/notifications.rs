@@ -980,3 +980,168 @@ async fn the_activity_report_counts_entries_decisions_and_reviews_per_platform()
         403
     );
 }
+
+/// A receiver that accepts connections and reads the request, then never answers.
+async fn hanging_receiver() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("hanging receiver binds");
+    let url = format!("http://{}/hooks/slow", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let _ = read_request(&mut socket).await;
+            // Kept open and silent until the test ends.
+            open.push(socket);
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_hanging_receiver_delays_only_its_own_events() {
+    let app = spawn_app_with(Seed::Reference, |s| {
+        quick_retries(3)(s);
+        s.webhook_timeout_secs = 10;
+    })
+    .await;
+    let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let follows_1438 = json!([{"kind": "municipality", "value": "1438"}]);
+    let (_, slow_token) = organisation(&app, "Långsamma AB").await;
+    for _ in 0..3 {
+        let url = hanging_receiver().await;
+        let created = app
+            .post(
+                "/api/v1/webhooks",
+                Some(&slow_token),
+                &json!({"url": url, "topics": follows_1438}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+    }
+    let healthy = Receiver::start(Vec::new()).await;
+    let (_, healthy_token) = organisation(&app, "Snabba AB").await;
+    let created = app
+        .post(
+            "/api/v1/webhooks",
+            Some(&healthy_token),
+            &json!({"url": healthy.url, "topics": follows_1438}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    healthy.wait_for(1, Duration::from_secs(5)).await;
+    let before = healthy.received().len();
+
+    for title in ["Svetsare", "Truckförare", "Undersköterska"] {
+        let entered = app
+            .post("/api/v1/needs", Some(&contact), &need("1438", title))
+            .await;
+        assert_eq!(entered.status, 201, "{}", entered.text);
+    }
+    // Each hanging endpoint now holds three events for 10 s each; one after another the
+    // healthy endpoint would wait 90 s. Served side by side, it hears within seconds.
+    let started = std::time::Instant::now();
+    let got = healthy.wait_for(before + 3, Duration::from_secs(6)).await;
+    assert!(
+        got.len() >= before + 3,
+        "the healthy endpoint got {} of 3 events in {:?}",
+        got.len() - before,
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_dispatcher_checks_the_address_it_actually_connects_to() {
+    // Private targets are not allowed here, as in production.
+    let app = spawn_app_with(Seed::Reference, |s| {
+        quick_retries(1)(s);
+        s.webhook_allow_private_targets = false;
+    })
+    .await;
+    let receiver = Receiver::start(Vec::new()).await;
+    let port = receiver
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default()
+        .to_owned();
+    let (_, token) = organisation(&app, "Omdirigerade AB").await;
+    let store = broker_store::Store::connect(&app.settings.database_url)
+        .await
+        .expect("store");
+    // Registered under public-looking names; afterwards the targets change under them, as a
+    // DNS answer can between registration and delivery. The dispatcher must notice.
+    let mut hooks = Vec::new();
+    for target in [
+        format!("http://localhost:{port}/hooks/kompetens"),
+        format!("http://127.0.0.1:{port}/hooks/kompetens"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hooks/kompetens"),
+    ] {
+        let created = app
+            .post(
+                "/api/v1/webhooks",
+                Some(&token),
+                &json!({"url": "https://hooks.example.org/k", "topics": [{"kind": "municipality", "value": "1438"}]}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        let id: Uuid = id_of(&created).parse().expect("id");
+        broker_store::repo::webhooks::update_endpoint(
+            store.conn(),
+            id,
+            broker_store::repo::webhooks::EndpointChange {
+                url: Some(target),
+                topics: None,
+                active: None,
+                secret: None,
+            },
+        )
+        .await
+        .expect("retarget");
+        hooks.push(id);
+    }
+    let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let entered = app
+        .post("/api/v1/needs", Some(&contact), &need("1438", "Svetsare"))
+        .await;
+    assert_eq!(entered.status, 201, "{}", entered.text);
+    for hook in hooks {
+        let log = app
+            .eventually(
+                &format!("/api/v1/webhooks/{hook}/deliveries"),
+                Some(&token),
+                |b| {
+                    b["items"].as_array().is_some_and(|items| {
+                        items.iter().any(|d| {
+                            d["payload"]["action"] == "need.create"
+                                && d["attempts"].as_i64() >= Some(1)
+                        })
+                    })
+                },
+            )
+            .await;
+        // The endpoint's own registration went out before the retargeting; judge the need.
+        let items: Vec<Value> = log.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["payload"]["action"] == "need.create")
+            .cloned()
+            .collect();
+        assert_eq!(items.len(), 1, "{}", log.text);
+        for d in &items {
+            assert_eq!(d["status"], "failed", "{d}");
+            assert_eq!(
+                d["last_error"],
+                broker_api::webhooks::REFUSED_TARGET,
+                "no receiver detail for a refused target: {d}"
+            );
+            assert!(d["last_status_code"].is_null(), "{d}");
+        }
+    }
+    assert!(
+        receiver.received().is_empty(),
+        "nothing reached the loopback listener"
+    );
+}

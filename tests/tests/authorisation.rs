@@ -1,0 +1,166 @@
+//! The authorisation matrix, generated from the contract: every operation `openapi.json` lists is
+//! called without a token, with a forged one, and as each of the five roles. A route added to the
+//! API is in the contract (the drift test sees to that), so it is in this matrix the moment it
+//! exists; nobody has to remember to add it here.
+
+use broker_api::auth::Role;
+use broker_e2e::{Reply, Scope, Seed, TestApp, spawn_app_with, workspace_root};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+struct Operation {
+    method: String,
+    template: String,
+    secured: bool,
+    has_body: bool,
+    body_is_list: bool,
+}
+
+fn operations(spec: &Value) -> Vec<Operation> {
+    let mut out = Vec::new();
+    for (template, item) in spec["paths"].as_object().into_iter().flatten() {
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let secured = op["security"]
+                .as_array()
+                .or_else(|| spec["security"].as_array())
+                .is_some_and(|s| {
+                    s.iter()
+                        .any(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+                });
+            let json_body = &op["requestBody"]["content"]["application/json"]["schema"];
+            out.push(Operation {
+                method: method.to_owned(),
+                template: template.clone(),
+                secured,
+                has_body: !op["requestBody"].is_null(),
+                body_is_list: json_body["type"] == "array",
+            });
+        }
+    }
+    out
+}
+
+/// The template with every path parameter filled: ids get a fresh UUID (nothing has it), other
+/// parameters a plausible code.
+fn concrete(template: &str) -> String {
+    let mut path = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        path.push_str(&rest[..open]);
+        let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
+        let name = &rest[open + 1..close];
+        if name.contains("id") {
+            path.push_str(&Uuid::new_v4().to_string());
+        } else {
+            path.push_str("1438");
+        }
+        rest = rest.get(close + 1..).unwrap_or_default();
+    }
+    path.push_str(rest);
+    path
+}
+
+async fn call(app: &TestApp, op: &Operation, token: Option<&str>) -> Reply {
+    let url = app.url(&concrete(&op.template));
+    let request = match op.method.as_str() {
+        "get" => app.client.get(url),
+        "post" => app.client.post(url),
+        "put" => app.client.put(url),
+        "patch" => app.client.patch(url),
+        _ => app.client.delete(url),
+    };
+    let request = if op.has_body {
+        request.json(&if op.body_is_list {
+            json!([])
+        } else {
+            json!({})
+        })
+    } else {
+        request
+    };
+    app.send(request, token).await
+}
+
+fn is_problem(reply: &Reply) -> bool {
+    reply
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("application/problem+json"))
+}
+
+#[tokio::test]
+async fn every_operation_answers_every_role_as_the_matrix_says()
+-> Result<(), Box<dyn std::error::Error>> {
+    let app = spawn_app_with(Seed::Demo, |_| {}).await;
+    let spec: Value = serde_json::from_str(&std::fs::read_to_string(
+        workspace_root().join("openapi/openapi.json"),
+    )?)?;
+    let operations = operations(&spec);
+    assert!(operations.len() > 80, "{} operations", operations.len());
+    let organisation = app.organisation_id("Dals-Eds Mekaniska").await;
+    let roles = [
+        ("admin", app.admin()),
+        (
+            "broker",
+            app.token_for(
+                Role::Broker,
+                Scope::platforms(&[app.platform_id("dalsland")]),
+            ),
+        ),
+        (
+            "municipal_contact",
+            app.token_for(Role::MunicipalContact, Scope::municipality("1438")),
+        ),
+        (
+            "provider",
+            app.token_for(Role::Provider, Scope::organisation(organisation)),
+        ),
+        (
+            "employer",
+            app.token_for(Role::Employer, Scope::organisation(organisation)),
+        ),
+    ];
+    let forged = format!("{}x", app.admin());
+    let mut cells = 0;
+    for op in &operations {
+        let name = format!("{} {}", op.method.to_uppercase(), op.template);
+        let anonymous = call(&app, op, None).await;
+        let with_forged = call(&app, op, Some(&forged)).await;
+        if op.secured {
+            for (who, reply) in [("no token", &anonymous), ("a forged token", &with_forged)] {
+                assert_eq!(reply.status, 401, "{name} with {who}: {}", reply.text);
+                assert!(is_problem(reply), "{name} with {who}: {}", reply.text);
+            }
+        } else {
+            assert_ne!(
+                anonymous.status, 401,
+                "{name} is public: {}",
+                anonymous.text
+            );
+        }
+        for (role, token) in &roles {
+            let reply = call(&app, op, Some(token)).await;
+            cells += 1;
+            assert!(
+                reply.status < 500,
+                "{name} as {role}: {} {}",
+                reply.status,
+                reply.text
+            );
+            assert_ne!(reply.status, 401, "{name} as {role}: a valid token");
+            if reply.status >= 400 {
+                assert!(is_problem(&reply), "{name} as {role}: {}", reply.text);
+            }
+            // Administration and the audit trail are for admins alone.
+            let admin_only = op.template.starts_with("/api/v1/admin/")
+                || op.template.starts_with("/api/v1/audit");
+            if admin_only && *role != "admin" {
+                assert_eq!(reply.status, 403, "{name} as {role}: {}", reply.text);
+            }
+        }
+    }
+    assert_eq!(cells, operations.len() * roles.len());
+    Ok(())
+}
