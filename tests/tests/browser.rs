@@ -193,3 +193,68 @@ async fn the_widget_shows_the_municipality_s_offers_in_a_real_browser() {
         screenshot.display()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_reference_lets_a_person_authorise_and_try_an_operation() {
+    let tools = test_tools();
+    let app = spawn_app_with(Seed::Demo, |_| {}).await;
+    let token = app.token_for(
+        broker_api::auth::Role::MunicipalContact,
+        broker_e2e::Scope::municipality("1438"),
+    );
+    let mut command = std::process::Command::new("node");
+    command
+        .current_dir(&tools.node_dir)
+        .env("CHROMIUM", &tools.chromium)
+        .arg("docs.js")
+        .arg(&app.address)
+        .arg(&token);
+    let node = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap_or_else(|e| panic!("browser task: {e}"))
+        .unwrap_or_else(|e| panic!("node must be installed to run the browser test: {e}"));
+    let stdout = String::from_utf8_lossy(&node.stdout);
+    assert!(
+        node.status.success(),
+        "browser run failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
+    let seen: Value = serde_json::from_str(&stdout).unwrap_or_default();
+
+    // Every operation of the contract is listed.
+    let spec = app.get("/openapi.json", None).await;
+    let operations: usize = spec.body["paths"]
+        .as_object()
+        .map(|paths| {
+            paths
+                .values()
+                .map(|item| item.as_object().map_or(0, |ops| ops.len()))
+                .sum()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        seen["operations"].as_u64(),
+        Some(operations as u64),
+        "{seen}"
+    );
+    assert!(
+        seen["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("Kompetensm")),
+        "{seen}"
+    );
+    // Tried with the token: the contact's own needs, and the request carried the token.
+    assert_eq!(seen["tryItStatus"], "200", "{seen}");
+    let body: Value =
+        serde_json::from_str(seen["tryItBody"].as_str().unwrap_or_default()).unwrap_or_default();
+    assert!(body["items"].is_array(), "{seen}");
+    assert!(
+        seen["curl"]
+            .as_str()
+            .is_some_and(|c| c.contains(&format!("Bearer {token}"))),
+        "{seen}"
+    );
+    // Nothing was fetched from anywhere but this server, and the page threw nothing.
+    assert_eq!(seen["foreignRequests"], serde_json::json!([]), "{seen}");
+    assert_eq!(seen["errors"], serde_json::json!([]), "{seen}");
+}
