@@ -1,11 +1,11 @@
 // Loads partner test pages in Debian's headless chromium (playwright-core, no browser download)
 // and prints what the offer widget rendered as JSON. Started by tests/tests/browser.rs:
-//   node widget.js <page-url> <unreachable-page-url> <screenshot.png>
+//   node widget.js <page-url> <api-unreachable-page-url> <script-unreachable-page-url> <screenshot.png>
 "use strict";
 const { chromium } = require("playwright-core");
 
 async function main() {
-  const [pageUrl, downUrl, screenshot] = process.argv.slice(2);
+  const [pageUrl, downUrl, scriptDownUrl, screenshot] = process.argv.slice(2);
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
@@ -56,6 +56,15 @@ async function main() {
       text: await link.textContent(),
       href: await link.getAttribute("href"),
       items: await fallbackWidget.locator("li").count(),
+    };
+
+    const scriptDown = await browser.newPage();
+    await scriptDown.goto(scriptDownUrl);
+    const plainLink = scriptDown.locator("#widget a");
+    out.scriptDown = {
+      visible: await plainLink.isVisible(),
+      text: await plainLink.textContent(),
+      href: await plainLink.getAttribute("href"),
     };
   } finally {
     await browser.close();

@@ -82,6 +82,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("GET /api/v1/workshops/{id}", &[]),
     ("GET /embed/offers.js", &[]),
     ("GET /healthz", &[]),
+    ("GET /offers", &[]),
     ("GET /readyz", &[]),
     ("PATCH /api/v1/meetings/{id}", &[]),
     ("PATCH /api/v1/needs/{id}", &[]),

@@ -73,6 +73,18 @@ async fn the_widget_shows_the_municipality_s_offers_in_a_real_browser() {
                 &format!(r#" data-api="http://127.0.0.1:{closed}""#),
             ),
         ),
+        // The embed as the README shows it, with the whole service down: not even the script
+        // loads, and the link written inside the element is what the visitor gets.
+        (
+            "/script-down.html".to_owned(),
+            partner_page(&format!("http://127.0.0.1:{closed}/embed/offers.js"), "")
+                .replace(
+                    "data-limit=\"5\"></div>",
+                    &format!(
+                        "data-limit=\"5\"><a href=\"http://127.0.0.1:{closed}/offers?municipality=1485&amp;lang=sv\">Visa alla utbildningar</a></div>"
+                    ),
+                ),
+        ),
     ]);
     let screenshot_dir = workspace_root().join("target/browser");
     std::fs::create_dir_all(&screenshot_dir).unwrap_or_else(|e| panic!("mkdir: {e}"));
@@ -86,6 +98,7 @@ async fn the_widget_shows_the_municipality_s_offers_in_a_real_browser() {
         .arg("widget.js")
         .arg(format!("http://127.0.0.1:{pages_port}/partner.html"))
         .arg(format!("http://127.0.0.1:{pages_port}/down.html"))
+        .arg(format!("http://127.0.0.1:{pages_port}/script-down.html"))
         .arg(&screenshot);
     // The server runs on this runtime: wait for the browser on a blocking thread.
     let node = tokio::task::spawn_blocking(move || command.output())
@@ -182,9 +195,13 @@ async fn the_widget_shows_the_municipality_s_offers_in_a_real_browser() {
     assert_eq!(fallback["visible"], true);
     assert_eq!(fallback["text"], "Visa alla utbildningar");
     assert!(fallback["href"].as_str().is_some_and(|h| {
-        h.starts_with(&format!("http://127.0.0.1:{closed}/api/v1/public/offers?"))
+        // The human page of the same offers (all of them), not the JSON API.
+        h.starts_with(&format!("http://127.0.0.1:{closed}/offers?")) && !h.contains("limit=")
     }));
     assert_eq!(fallback["items"], 0);
+    let without_script = &seen["scriptDown"];
+    assert_eq!(without_script["visible"], true, "{seen}");
+    assert_eq!(without_script["text"], "Visa alla utbildningar");
 
     let png = std::fs::read(&screenshot).unwrap_or_default();
     assert!(

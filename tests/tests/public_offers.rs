@@ -1030,3 +1030,90 @@ async fn place_and_start_date_must_hold_for_the_same_instance() {
         .await;
     assert!(ids(&fredrikstad).contains(&id));
 }
+
+/// Text as the HTML page writes it.
+fn html_escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+#[tokio::test]
+async fn the_offers_page_shows_people_the_same_offers_as_the_api_with_microdata() {
+    let app = demo_app().await;
+    for (lang, heading, found) in [
+        ("sv", "Utbildningar – Uddevalla", "utbildningar"),
+        ("nb", "Utdanninger – Uddevalla", "utdanninger"),
+        ("en", "Courses – Uddevalla", "courses"),
+    ] {
+        let query = format!("municipality=1485&lang={lang}&sort=start_date&limit=5");
+        let page = app.get(&format!("/offers?{query}"), None).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        assert!(
+            page.header("content-type")
+                .is_some_and(|c| c.starts_with("text/html")),
+            "{:?}",
+            page.header("content-type")
+        );
+        assert_eq!(page.header("access-control-allow-origin"), Some("*"));
+        let html = &page.text;
+        assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{html}");
+        assert!(html.contains(&format!("<h1>{heading}</h1>")), "{html}");
+        let api = app
+            .get(&format!("/api/v1/public/offers?{query}"), None)
+            .await;
+        let total = api.body["total"].as_u64().unwrap_or_default();
+        assert!(total > 5, "{}", api.text);
+        assert!(html.contains(&format!("{total} {found}")), "{html}");
+        let items = api.body["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(items.len(), 5);
+        // The same offers in the same order, each a schema.org Course with its runs.
+        let mut at = 0;
+        for offer in &items {
+            let id = offer["id"].as_str().unwrap_or_default();
+            let marker =
+                format!("itemscope itemtype=\"https://schema.org/Course\" data-offer-id=\"{id}\"");
+            let found_at = html[at..]
+                .find(&marker)
+                .map(|i| i + at)
+                .unwrap_or_else(|| panic!("offer {id} missing or out of order: {html}"));
+            at = found_at + marker.len();
+            let title = html_escaped(offer["title"].as_str().unwrap_or_default());
+            assert!(
+                html[at..].starts_with(&format!(">\n<h2 itemprop=\"name\">{title}</h2>")),
+                "{title}: {}",
+                &html[at..at + 200.min(html.len() - at)]
+            );
+        }
+        assert!(html.contains("itemtype=\"https://schema.org/CourseInstance\""));
+        assert!(html.contains("itemprop=\"startDate\""));
+        // More pages: a next link keeping the filters.
+        assert!(
+            html.contains(&format!(
+                "<a rel=\"next\" href=\"/offers?{}&amp;offset=5\">",
+                query.replace('&', "&amp;")
+            )),
+            "{html}"
+        );
+    }
+    // Free text and its search form; text from the query is escaped, never markup.
+    let page = app
+        .get(
+            "/offers?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E&lang=sv",
+            None,
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(!page.text.contains("<script>alert(1)"), "{}", page.text);
+    assert!(
+        page.text.contains("&lt;script&gt;alert(1)"),
+        "{}",
+        page.text
+    );
+    // A bad parameter is named, as on the API.
+    let bad = app.get("/offers?level=nine", None).await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert_eq!(bad.problem_fields(), vec!["level".to_owned()]);
+}

@@ -6,12 +6,14 @@
  *
  * Optional attributes: data-region, data-cluster, data-competence, data-q, data-delivery,
  * data-level, data-include-distance ("true"), data-heading (own heading text),
- * data-fallback-href (where the fallback link points; default: the listing in the public API),
+ * data-fallback-href (where the fallback link points; default: the service's HTML page of the
+ * same offers, /offers),
  * data-api (base URL of the service; defaults to where this script was loaded from).
  *
  * Renders into a shadow root (class names are prefixed and scoped, so no CSS leaks either way),
  * in Swedish, Norwegian Bokmål or English. Anything already inside the element stays as the
- * fallback; an empty element gets a plain link. While loading, and whenever the service cannot
+ * fallback (put a link to https://<broker-host>/offers?municipality=... there, so it shows even
+ * when this script cannot be loaded); an empty element gets such a link. While loading, and whenever the service cannot
  * be reached (error or 8 s timeout), that fallback is what the visitor sees.
  * `window.KompetensOffers.render()` renders elements added later.
  */
@@ -32,7 +34,8 @@
     ".km-root .km-item{padding:.6em 0;border-bottom:1px solid rgba(0,0,0,.12)}" +
     ".km-root .km-title{font-weight:600;color:inherit}" +
     ".km-root .km-meta{font-size:.9em;opacity:.85;margin:.15em 0 0}" +
-    ".km-root .km-badge{display:inline-block;font-size:.75em;padding:0 .4em;border-radius:.3em;background:#fde9a9;color:#5c4400;margin-left:.4em}";
+    ".km-root .km-badge{display:inline-block;font-size:.75em;padding:0 .4em;border-radius:.3em;background:#fde9a9;color:#5c4400;margin-left:.4em}" +
+    ".km-root .km-sr{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}";
 
   var currentScript = document.currentScript;
   function apiBase(el) {
@@ -88,8 +91,12 @@
     a.rel = "noopener";
     li.appendChild(a);
     if (o.demand && o.demand.open_needs > 0) {
+      var detail = t.demandTitle.replace("{n}", o.demand.open_needs).replace("{p}", o.demand.headcount);
       var badge = node("span", "km-badge", t.demand);
-      badge.title = t.demandTitle.replace("{n}", o.demand.open_needs).replace("{p}", o.demand.headcount);
+      badge.title = detail;
+      // The numbers as text too: a title attribute is invisible to most screen readers.
+      var spoken = node("span", "km-sr", " (" + detail + ")");
+      badge.appendChild(spoken);
       li.appendChild(badge);
     }
     var inst = pickInstance(o, municipality);
@@ -114,11 +121,15 @@
     el.setAttribute("data-kompetens-rendered", "1");
     var l = langOf(el), t = TEXT[l], base = apiBase(el), qs = query(el, l);
     var listingUrl = base + "/api/v1/public/offers?" + qs;
+    // People follow the fallback: the HTML page of the same offers, all of them, not raw JSON.
+    var pageParams = new URLSearchParams(qs);
+    pageParams.delete("limit");
+    var pageUrl = base + "/offers?" + pageParams.toString();
     // The fallback lives in the light DOM and shows through a <slot> until the list is ready.
     if (!el.children.length) {
       el.textContent = "";
       var fallback = node("a", null, t.all);
-      fallback.href = el.getAttribute("data-fallback-href") || listingUrl;
+      fallback.href = el.getAttribute("data-fallback-href") || pageUrl;
       fallback.setAttribute("data-kompetens-fallback", "");
       el.appendChild(fallback);
     }

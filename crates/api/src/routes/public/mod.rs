@@ -1,5 +1,6 @@
 //! Public routes for partner websites: offer listings (JSON and JSON-LD), one offer, the filter
-//! values, an Atom feed and the embeddable widget. No token; published offers only.
+//! values, an Atom feed, the embeddable widget and a plain HTML page of offers (`/offers`). No
+//! token; published offers only.
 //!
 //! Every route here sits in a scope wrapped by [`guard`]: it answers CORS preflights, adds
 //! `Access-Control-Allow-Origin: *` to every response (also 304, 404 and 429) and spends the
@@ -14,6 +15,7 @@ pub mod get;
 pub mod jsonld;
 pub mod list;
 pub(crate) mod listing;
+pub mod page;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -48,7 +50,12 @@ pub fn register(cfg: &mut ServiceConfig) {
             .service(get::get)
             .service(filters::filters),
     )
-    .service(scope("/embed").wrap(from_fn(guard)).service(embed::script));
+    .service(scope("/embed").wrap(from_fn(guard)).service(embed::script))
+    .service(
+        scope("/offers")
+            .wrap(from_fn(guard))
+            .service(page::offers_page),
+    );
 }
 
 /// State shared by the public routes of all workers: the rate limiter and the listing cache.
