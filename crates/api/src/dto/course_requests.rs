@@ -156,7 +156,7 @@ pub struct CourseRequestEventDto {
     pub from: String,
     #[schema(value_type = crate::dto::enums::CourseRequestStatus)]
     pub to: String,
-    #[schema(value_type = Object, additional_properties)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub detail: serde_json::Value,
     pub actor: String,
     pub at: DateTime<Utc>,

@@ -388,7 +388,7 @@ pub struct ProposalEventDto {
     #[schema(value_type = crate::dto::enums::ProposalStatus)]
     pub to: String,
     /// What the action recorded (workshop input, changes, decision, organisation, effects).
-    #[schema(value_type = Object, additional_properties)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub detail: serde_json::Value,
     pub actor: String,
     pub at: DateTime<Utc>,

@@ -25,7 +25,7 @@ pub struct MatchDto {
     pub factors: serde_json::Value,
     pub explanation: String,
     /// Structured evidence: covered and missing competences, matched words, chosen instance.
-    #[schema(value_type = Object, additional_properties)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub evidence: serde_json::Value,
     /// suggested, deferred, accepted, rejected, superseded.
     #[schema(value_type = crate::dto::enums::MatchStatus)]

@@ -251,7 +251,7 @@ pub struct BatchRowError {
 pub struct NeedEventDto {
     /// routed, escalated, withdraw, fulfil, match, ...
     pub kind: String,
-    #[schema(value_type = Object, additional_properties)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub detail: serde_json::Value,
     pub actor: String,
     pub at: DateTime<Utc>,

@@ -56,7 +56,7 @@ pub struct PlatformDto {
     /// The platform a need escalates to when it stays unmatched here.
     pub parent_id: Option<Uuid>,
     pub municipalities: Vec<String>,
-    #[schema(value_type = Object, additional_properties)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub settings: serde_json::Value,
 }
 

@@ -40,7 +40,7 @@ pub struct ExploredSuggestion {
     #[schema(value_type = Vec<crate::dto::matches::FactorDto>)]
     pub factors: serde_json::Value,
     pub explanation: String,
-    #[schema(value_type = Object, additional_properties)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub evidence: serde_json::Value,
 }
 

@@ -96,7 +96,7 @@ pub struct DeliveryDto {
     pub id: Uuid,
     pub event_id: Uuid,
     /// The body sent.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub payload: serde_json::Value,
     /// `pending`, `delivered` or `failed` (attempts used up).
     pub status: String,
