@@ -57,6 +57,14 @@ fn all<T: Copy>(values: &[T], as_str: fn(T) -> &'static str) -> Vec<&'static str
 }
 
 schema_enum! {
+    /// Where a webhook delivery stands: waiting (or retrying), delivered, or given up.
+    WebhookDeliveryStatus = vec!["pending", "delivered", "failed"]
+}
+schema_enum! {
+    /// What kind of thing a followed topic is.
+    TopicKind = vec!["municipality", "competence", "focus_area", "platform", "organisation"]
+}
+schema_enum! {
     /// Where a need stands in its lifecycle.
     NeedStatus = all(need::NeedStatus::ALL, need::NeedStatus::as_str)
 }

@@ -23,6 +23,7 @@ use crate::extract::ValidJson;
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionInput {
     /// `municipality`, `competence`, `focus_area`, `platform` or `organisation`.
+    #[schema(value_type = crate::dto::enums::TopicKind)]
     pub kind: String,
     /// A municipality code, a concept/platform/organisation id, or a focus area
     /// (`work_life_relevance`, `lifelong_learning`, `inclusion_and_integration`).
@@ -33,6 +34,7 @@ pub struct SubscriptionInput {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubscriptionDto {
     pub id: Uuid,
+    #[schema(value_type = crate::dto::enums::TopicKind)]
     pub kind: String,
     pub value: String,
     /// `kind:value`, as feed entries name the topics that matched.

@@ -25,6 +25,7 @@ use crate::routes::me::existing_topic;
 #[serde(deny_unknown_fields)]
 pub struct TopicInput {
     /// `municipality`, `competence`, `focus_area`, `platform` or `organisation`.
+    #[schema(value_type = crate::dto::enums::TopicKind)]
     pub kind: String,
     pub value: String,
 }
@@ -92,13 +93,14 @@ pub struct AttemptDto {
 
 /// One event on its way to an endpoint.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryDto {
+pub struct WebhookDeliveryDto {
     pub id: Uuid,
     pub event_id: Uuid,
     /// The body sent.
     #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub payload: serde_json::Value,
     /// `pending`, `delivered` or `failed` (attempts used up).
+    #[schema(value_type = crate::dto::enums::WebhookDeliveryStatus)]
     pub status: String,
     pub attempts: i32,
     /// When a pending delivery is tried next.
@@ -116,7 +118,10 @@ pub struct DeliveryDto {
 #[serde(deny_unknown_fields)]
 pub struct DeliveryQuery {
     /// `pending`, `delivered` or `failed`.
+    #[param(value_type = Option<crate::dto::enums::WebhookDeliveryStatus>)]
     pub status: Option<String>,
+    /// Deliveries per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -260,6 +265,7 @@ async fn visible(state: &AppState, who: &Identity, id: Uuid) -> Result<EndpointR
 
 /// Registers an endpoint. The response carries the signing secret, once.
 #[utoipa::path(
+    operation_id = "createWebhook",
     tag = "webhooks",
     request_body = WebhookInput,
     security(("bearer" = [])),
@@ -329,6 +335,7 @@ pub struct WebhookListQuery {
 
 /// My organisation's endpoints (admins: all, or one organisation's).
 #[utoipa::path(
+    operation_id = "listWebhooks",
     tag = "webhooks",
     params(WebhookListQuery),
     security(("bearer" = [])),
@@ -357,6 +364,7 @@ pub async fn list(
 
 /// One endpoint.
 #[utoipa::path(
+    operation_id = "getWebhook",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "webhook id")),
     security(("bearer" = [])),
@@ -377,6 +385,7 @@ pub async fn get(
 
 /// Changes the URL or topics, pauses or resumes, or rotates the secret.
 #[utoipa::path(
+    operation_id = "updateWebhook",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "webhook id")),
     request_body = WebhookPatch,
@@ -437,6 +446,7 @@ pub async fn update(
 
 /// Removes an endpoint and its delivery log.
 #[utoipa::path(
+    operation_id = "deleteWebhook",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "webhook id")),
     security(("bearer" = [])),
@@ -475,11 +485,12 @@ pub async fn remove(
 
 /// The delivery log: newest first, each delivery with every attempt.
 #[utoipa::path(
+    operation_id = "listWebhookDeliveries",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "webhook id"), DeliveryQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<DeliveryDto>),
+        (status = 200, body = Page<WebhookDeliveryDto>),
         (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such webhook of yours", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -518,7 +529,7 @@ pub async fn deliveries(
     let items = page
         .items
         .into_iter()
-        .map(|(d, attempts)| DeliveryDto {
+        .map(|(d, attempts)| WebhookDeliveryDto {
             next_attempt_at: (d.status == webhooks::PENDING).then_some(d.next_attempt_at),
             id: d.id,
             event_id: d.event_id,
@@ -546,6 +557,7 @@ pub async fn deliveries(
 
 /// Queues a delivery again now (after a receiver was fixed); its attempt log is kept.
 #[utoipa::path(
+    operation_id = "redeliverWebhookDelivery",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "webhook id"), ("delivery_id" = Uuid, Path, description = "delivery id")),
     security(("bearer" = [])),
