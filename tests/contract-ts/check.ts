@@ -25,7 +25,7 @@ function describe(match: Schemas["MatchDto"]): string {
 
 // Free-form objects accept the values the server sends.
 const detail: Schemas["NeedEventDto"]["detail"] = { from: "open", to: "matched" };
-const payload: Schemas["DeliveryDto"]["payload"] = { action: "need.create", topics: ["municipality:1438"] };
+const payload: Schemas["WebhookDeliveryDto"]["payload"] = { action: "need.create", topics: ["municipality:1438"] };
 
 // Error answers are problems with named fields.
 type CreateNeed = operations["createNeed"];
