@@ -321,5 +321,21 @@ async fn every_operation_answers_every_role_as_the_matrix_says()
             "{op}: the roles refused with 403"
         );
     }
+    // What the contract tells people (`x-roles`, shown on /docs) agrees: no role it names as
+    // allowed is refused outright.
+    for op in &operations {
+        let name = format!("{} {}", op.method.to_uppercase(), op.template);
+        let documented: Vec<&str> = spec["paths"][&op.template][&op.method]["x-roles"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        assert!(!documented.is_empty(), "{name}: no x-roles in the contract");
+        for role in refused.get(&name).into_iter().flatten() {
+            assert!(
+                !documented.contains(role),
+                "{name}: the contract says {role} may call it, but it was refused with 403"
+            );
+        }
+    }
     Ok(())
 }

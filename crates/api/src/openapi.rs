@@ -62,6 +62,7 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     complete_responses(&mut api);
+    operation_roles(&mut api);
     api
 }
 
@@ -208,6 +209,504 @@ fn complete_responses(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// Who may call each operation, by role (`anyone` needs no token). Read off the handlers and
+/// the access checks they call; the end-to-end authorisation matrix checks that no role listed
+/// here is refused with 403. Where an organisation's token is what counts (webhooks), the roles
+/// that carry one are listed.
+const OPERATION_ROLES: &[(&str, &[&str])] = &[
+    (
+        "actOnProposal",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("addMatchOutcome", &["admin", "broker"]),
+    ("addMembership", &["admin", "broker"]),
+    ("answerCourseRequest", &["provider"]),
+    ("archiveOffer", &["admin", "provider"]),
+    ("createCourseRequest", &["admin", "broker"]),
+    ("createGroup", &["admin", "broker"]),
+    ("createMeeting", &["admin", "broker"]),
+    ("createNeed", &["admin", "municipal_contact", "employer"]),
+    (
+        "createNeedsBatch",
+        &["admin", "municipal_contact", "employer"],
+    ),
+    ("createOffer", &["admin", "provider"]),
+    ("createOrganisation", &["admin"]),
+    (
+        "createProposal",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "createRecommendation",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("createWebhook", &["admin", "provider", "employer"]),
+    (
+        "createWorkshop",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("decideCourseRequest", &["admin", "broker"]),
+    ("decideMatch", &["admin", "broker"]),
+    ("deleteWebhook", &["admin", "provider", "employer"]),
+    (
+        "discussInWorkshop",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("endMembership", &["admin", "broker"]),
+    ("escalateNeed", &["admin", "broker"]),
+    (
+        "exploreNeed",
+        &["admin", "broker", "municipal_contact", "employer"],
+    ),
+    (
+        "followUpRecommendation",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "fulfilNeed",
+        &["admin", "broker", "municipal_contact", "employer"],
+    ),
+    (
+        "getActivityReport",
+        &["admin", "broker", "municipal_contact", "provider"],
+    ),
+    (
+        "getCompetence",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("getCourseRequest", &["admin", "broker", "provider"]),
+    (
+        "getGapReport",
+        &["admin", "broker", "municipal_contact", "provider"],
+    ),
+    (
+        "getGroup",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "getGroupGaps",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("getLiveness", &["anyone"]),
+    ("getMatch", &["admin", "broker"]),
+    ("getMeeting", &["admin", "broker"]),
+    (
+        "getMyFeed",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "getNeed",
+        &["admin", "broker", "municipal_contact", "employer"],
+    ),
+    (
+        "getOffer",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("getOfferWidgetScript", &["anyone"]),
+    (
+        "getOrganisation",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "getPlatform",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "getProposal",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("getPublicOffer", &["anyone"]),
+    ("getPublicOffersFeed", &["anyone"]),
+    ("getPublicOffersPage", &["anyone"]),
+    ("getReadiness", &["anyone"]),
+    (
+        "getRecommendation",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("getWebhook", &["admin", "provider", "employer"]),
+    (
+        "getWorkshop",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("listAuditEntries", &["admin"]),
+    (
+        "listClusters",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("listCourseRequestAnswers", &["admin", "broker", "provider"]),
+    ("listCourseRequestEvents", &["admin", "broker"]),
+    ("listCourseRequests", &["admin", "broker", "provider"]),
+    (
+        "listGroupNeeds",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "listGroups",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("listMeetings", &["admin", "broker"]),
+    (
+        "listMemberships",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "listMunicipalities",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "listMySubscriptions",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "listNeedEvents",
+        &["admin", "broker", "municipal_contact", "employer"],
+    ),
+    (
+        "listNeedMatches",
+        &["admin", "broker", "municipal_contact", "employer"],
+    ),
+    (
+        "listNeeds",
+        &["admin", "broker", "municipal_contact", "employer"],
+    ),
+    (
+        "listOfferDemand",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "listOffers",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "listOrganisations",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "listPlatforms",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "listProposalEvents",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "listProposals",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("listPublicFilters", &["anyone"]),
+    ("listPublicOffers", &["anyone"]),
+    (
+        "listRecommendations",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "listRegions",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("listReviewQueue", &["admin", "broker"]),
+    (
+        "listTaxonomyChanges",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("listWebhookDeliveries", &["admin", "provider", "employer"]),
+    ("listWebhooks", &["admin", "provider", "employer"]),
+    (
+        "listWorkshops",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "parseCompetences",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("publishOffer", &["admin", "provider"]),
+    (
+        "redeliverWebhookDelivery",
+        &["admin", "provider", "employer"],
+    ),
+    ("runEscalationJob", &["admin"]),
+    ("runExpiryJob", &["admin"]),
+    (
+        "searchCompetences",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "searchOccupations",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("sendCourseRequest", &["admin", "broker"]),
+    (
+        "subscribe",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    (
+        "unsubscribe",
+        &[
+            "admin",
+            "broker",
+            "municipal_contact",
+            "provider",
+            "employer",
+        ],
+    ),
+    ("updateMeeting", &["admin", "broker"]),
+    ("updateNeed", &["admin", "municipal_contact", "employer"]),
+    ("updateOffer", &["admin", "provider"]),
+    ("updatePlatformSettings", &["admin", "broker"]),
+    ("updateWebhook", &["admin", "provider", "employer"]),
+    (
+        "withdrawNeed",
+        &["admin", "broker", "municipal_contact", "employer"],
+    ),
+];
+
+/// Adds who may call each operation to its description (for people reading `/docs`) and as
+/// `x-roles` (for tools and the authorisation test).
+fn operation_roles(api: &mut utoipa::openapi::OpenApi) {
+    for item in api.paths.paths.values_mut() {
+        for op in operations(item) {
+            let Some((_, roles)) = OPERATION_ROLES
+                .iter()
+                .find(|(id, _)| op.operation_id.as_deref() == Some(*id))
+            else {
+                continue;
+            };
+            let who = if roles == &["anyone"] {
+                "anyone, no token needed".to_owned()
+            } else {
+                roles.join(", ")
+            };
+            let line = format!("**Who may call:** {who}.");
+            op.description = Some(match op.description.take() {
+                Some(d) if !d.is_empty() => format!("{d}\n\n{line}"),
+                _ => line,
+            });
+            let extension = utoipa::openapi::extensions::ExtensionsBuilder::new()
+                .add("x-roles", serde_json::json!(roles))
+                .build();
+            match &mut op.extensions {
+                Some(existing) => existing.merge(extension),
+                None => op.extensions = Some(extension),
+            }
+        }
+    }
+}
+
 /// `listNeeds`, not `needs_list`: a lower-case ASCII start, then letters and digits only.
 #[cfg(test)]
 fn is_camel_case(id: &str) -> bool {
@@ -230,6 +729,34 @@ pub fn spec_json() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_operation_says_who_may_call_it() {
+        let api = super::spec();
+        let mut named = std::collections::HashSet::new();
+        for (path, item) in &api.paths.paths {
+            for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                .into_iter()
+                .flatten()
+            {
+                let id = op.operation_id.clone().unwrap_or_default();
+                assert!(
+                    op.extensions
+                        .as_ref()
+                        .is_some_and(|e| e.get("x-roles").is_some()),
+                    "{path} ({id}): add a row to OPERATION_ROLES"
+                );
+                named.insert(id);
+            }
+        }
+        for (id, roles) in super::OPERATION_ROLES {
+            assert!(
+                named.contains(*id),
+                "OPERATION_ROLES names `{id}`, which no longer exists"
+            );
+            assert!(!roles.is_empty(), "{id}: nobody may call it?");
+        }
+    }
+
     #[test]
     fn operation_ids_are_unique_readable_camel_case() {
         let api = super::spec();
