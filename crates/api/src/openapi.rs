@@ -209,21 +209,24 @@ fn complete_responses(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// Every role a token can carry.
+const EVERY_ROLE: &[&str] = &[
+    "admin",
+    "broker",
+    "municipal_contact",
+    "provider",
+    "employer",
+];
+/// No token needed.
+const ANYONE: &[&str] = &["anyone"];
+
 /// Who may call each operation, by role (`anyone` needs no token). Read off the handlers and
 /// the access checks they call; the end-to-end authorisation matrix checks that no role listed
 /// here is refused with 403. Where an organisation's token is what counts (webhooks), the roles
 /// that carry one are listed.
+#[rustfmt::skip]
 const OPERATION_ROLES: &[(&str, &[&str])] = &[
-    (
-        "actOnProposal",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("actOnProposal", EVERY_ROLE),
     ("addMatchOutcome", &["admin", "broker"]),
     ("addMembership", &["admin", "broker"]),
     ("answerCourseRequest", &["provider"]),
@@ -232,447 +235,90 @@ const OPERATION_ROLES: &[(&str, &[&str])] = &[
     ("createGroup", &["admin", "broker"]),
     ("createMeeting", &["admin", "broker"]),
     ("createNeed", &["admin", "municipal_contact", "employer"]),
-    (
-        "createNeedsBatch",
-        &["admin", "municipal_contact", "employer"],
-    ),
+    ("createNeedsBatch", &["admin", "municipal_contact", "employer"]),
     ("createOffer", &["admin", "provider"]),
     ("createOrganisation", &["admin"]),
-    (
-        "createProposal",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "createRecommendation",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("createProposal", EVERY_ROLE),
+    ("createRecommendation", EVERY_ROLE),
     ("createWebhook", &["admin", "provider", "employer"]),
-    (
-        "createWorkshop",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("createWorkshop", EVERY_ROLE),
     ("decideCourseRequest", &["admin", "broker"]),
     ("decideMatch", &["admin", "broker"]),
     ("deleteWebhook", &["admin", "provider", "employer"]),
-    (
-        "discussInWorkshop",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("discussInWorkshop", EVERY_ROLE),
     ("endMembership", &["admin", "broker"]),
     ("escalateNeed", &["admin", "broker"]),
-    (
-        "exploreNeed",
-        &["admin", "broker", "municipal_contact", "employer"],
-    ),
-    (
-        "followUpRecommendation",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "fulfilNeed",
-        &["admin", "broker", "municipal_contact", "employer"],
-    ),
-    (
-        "getActivityReport",
-        &["admin", "broker", "municipal_contact", "provider"],
-    ),
-    (
-        "getCompetence",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("exploreNeed", &["admin", "broker", "municipal_contact", "employer"]),
+    ("followUpRecommendation", EVERY_ROLE),
+    ("fulfilNeed", &["admin", "broker", "municipal_contact", "employer"]),
+    ("getActivityReport", &["admin", "broker", "municipal_contact", "provider"]),
+    ("getCompetence", EVERY_ROLE),
     ("getCourseRequest", &["admin", "broker", "provider"]),
-    (
-        "getGapReport",
-        &["admin", "broker", "municipal_contact", "provider"],
-    ),
-    (
-        "getGroup",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "getGroupGaps",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    ("getLiveness", &["anyone"]),
+    ("getGapReport", &["admin", "broker", "municipal_contact", "provider"]),
+    ("getGroup", EVERY_ROLE),
+    ("getGroupGaps", EVERY_ROLE),
+    ("getLiveness", ANYONE),
     ("getMatch", &["admin", "broker"]),
     ("getMeeting", &["admin", "broker"]),
-    (
-        "getMyFeed",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "getNeed",
-        &["admin", "broker", "municipal_contact", "employer"],
-    ),
-    (
-        "getOffer",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    ("getOfferWidgetScript", &["anyone"]),
-    (
-        "getOrganisation",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "getPlatform",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "getProposal",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    ("getPublicOffer", &["anyone"]),
-    ("getPublicOffersFeed", &["anyone"]),
-    ("getPublicOffersPage", &["anyone"]),
-    ("getReadiness", &["anyone"]),
-    (
-        "getRecommendation",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("getMyFeed", EVERY_ROLE),
+    ("getNeed", &["admin", "broker", "municipal_contact", "employer"]),
+    ("getOffer", EVERY_ROLE),
+    ("getOfferWidgetScript", ANYONE),
+    ("getOrganisation", EVERY_ROLE),
+    ("getPlatform", EVERY_ROLE),
+    ("getProposal", EVERY_ROLE),
+    ("getPublicOffer", ANYONE),
+    ("getPublicOffersFeed", ANYONE),
+    ("getPublicOffersPage", ANYONE),
+    ("getReadiness", ANYONE),
+    ("getRecommendation", EVERY_ROLE),
     ("getWebhook", &["admin", "provider", "employer"]),
-    (
-        "getWorkshop",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("getWorkshop", EVERY_ROLE),
     ("listAuditEntries", &["admin"]),
-    (
-        "listClusters",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("listClusters", EVERY_ROLE),
     ("listCourseRequestAnswers", &["admin", "broker", "provider"]),
     ("listCourseRequestEvents", &["admin", "broker"]),
     ("listCourseRequests", &["admin", "broker", "provider"]),
-    (
-        "listGroupNeeds",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "listGroups",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("listGroupNeeds", EVERY_ROLE),
+    ("listGroups", EVERY_ROLE),
     ("listMeetings", &["admin", "broker"]),
-    (
-        "listMemberships",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "listMunicipalities",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "listMySubscriptions",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "listNeedEvents",
-        &["admin", "broker", "municipal_contact", "employer"],
-    ),
-    (
-        "listNeedMatches",
-        &["admin", "broker", "municipal_contact", "employer"],
-    ),
-    (
-        "listNeeds",
-        &["admin", "broker", "municipal_contact", "employer"],
-    ),
-    (
-        "listOfferDemand",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "listOffers",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "listOrganisations",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "listPlatforms",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "listProposalEvents",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "listProposals",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    ("listPublicFilters", &["anyone"]),
-    ("listPublicOffers", &["anyone"]),
-    (
-        "listRecommendations",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "listRegions",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("listMemberships", EVERY_ROLE),
+    ("listMunicipalities", EVERY_ROLE),
+    ("listMySubscriptions", EVERY_ROLE),
+    ("listNeedEvents", &["admin", "broker", "municipal_contact", "employer"]),
+    ("listNeedMatches", &["admin", "broker", "municipal_contact", "employer"]),
+    ("listNeeds", &["admin", "broker", "municipal_contact", "employer"]),
+    ("listOfferDemand", EVERY_ROLE),
+    ("listOffers", EVERY_ROLE),
+    ("listOrganisations", EVERY_ROLE),
+    ("listPlatforms", EVERY_ROLE),
+    ("listProposalEvents", EVERY_ROLE),
+    ("listProposals", EVERY_ROLE),
+    ("listPublicFilters", ANYONE),
+    ("listPublicOffers", ANYONE),
+    ("listRecommendations", EVERY_ROLE),
+    ("listRegions", EVERY_ROLE),
     ("listReviewQueue", &["admin", "broker"]),
-    (
-        "listTaxonomyChanges",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("listTaxonomyChanges", EVERY_ROLE),
     ("listWebhookDeliveries", &["admin", "provider", "employer"]),
     ("listWebhooks", &["admin", "provider", "employer"]),
-    (
-        "listWorkshops",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "parseCompetences",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("listWorkshops", EVERY_ROLE),
+    ("parseCompetences", EVERY_ROLE),
     ("publishOffer", &["admin", "provider"]),
-    (
-        "redeliverWebhookDelivery",
-        &["admin", "provider", "employer"],
-    ),
+    ("redeliverWebhookDelivery", &["admin", "provider", "employer"]),
     ("runEscalationJob", &["admin"]),
     ("runExpiryJob", &["admin"]),
-    (
-        "searchCompetences",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "searchOccupations",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("searchCompetences", EVERY_ROLE),
+    ("searchOccupations", EVERY_ROLE),
     ("sendCourseRequest", &["admin", "broker"]),
-    (
-        "subscribe",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
-    (
-        "unsubscribe",
-        &[
-            "admin",
-            "broker",
-            "municipal_contact",
-            "provider",
-            "employer",
-        ],
-    ),
+    ("subscribe", EVERY_ROLE),
+    ("unsubscribe", EVERY_ROLE),
     ("updateMeeting", &["admin", "broker"]),
     ("updateNeed", &["admin", "municipal_contact", "employer"]),
     ("updateOffer", &["admin", "provider"]),
     ("updatePlatformSettings", &["admin", "broker"]),
     ("updateWebhook", &["admin", "provider", "employer"]),
-    (
-        "withdrawNeed",
-        &["admin", "broker", "municipal_contact", "employer"],
-    ),
+    ("withdrawNeed", &["admin", "broker", "municipal_contact", "employer"]),
 ];
 
 /// Adds who may call each operation to its description (for people reading `/docs`) and as
@@ -686,7 +332,7 @@ fn operation_roles(api: &mut utoipa::openapi::OpenApi) {
             else {
                 continue;
             };
-            let who = if roles == &["anyone"] {
+            let who = if *roles == ANYONE {
                 "anyone, no token needed".to_owned()
             } else {
                 roles.join(", ")

@@ -2660,8 +2660,8 @@ impl Engine {
     }
 }
 
-/// Factor names in the order of [`OfferParts::scores`].
-const FACTOR_NAMES: [&str; 7] = [
+/// Factor names in the order of [`OfferParts::scores`]; every factor a match carries is one of these.
+pub const FACTOR_NAMES: [&str; 7] = [
     "competence",
     "text",
     "geography",

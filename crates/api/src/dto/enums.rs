@@ -57,6 +57,10 @@ fn all<T: Copy>(values: &[T], as_str: fn(T) -> &'static str) -> Vec<&'static str
 }
 
 schema_enum! {
+    /// One of the factors a suggestion's score is made of.
+    MatchFactor = broker_matching::engine::FACTOR_NAMES.to_vec()
+}
+schema_enum! {
     /// Where a webhook delivery stands: waiting (or retrying), delivered, or given up.
     WebhookDeliveryStatus = vec!["pending", "delivered", "failed"]
 }

@@ -134,6 +134,7 @@ impl WeightParams {
 #[derive(Debug, ToSchema)]
 pub struct FactorDto {
     /// `competence`, `text`, `geography`, `timing`, `level`, `capacity` or `delivery`.
+    #[schema(value_type = crate::dto::enums::MatchFactor)]
     pub name: String,
     /// Score in 0..=1.
     pub score: f64,

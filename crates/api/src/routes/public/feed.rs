@@ -203,15 +203,7 @@ pub async fn feed(
     if query.sort.is_none() {
         listing.sort = ListingSort::Published;
     }
-    let (offers, _) = listing.page(&state).await?;
-    let entries = super::listing::public_offers(
-        &state,
-        &offers,
-        &listing.places,
-        listing.lang,
-        listing.demand_region.as_deref(),
-    )
-    .await?;
+    let (entries, _) = listing.public_page(&state).await?;
     let base = state.settings.public_base_url.trim_end_matches('/');
     let query_part = match req.query_string() {
         "" => String::new(),

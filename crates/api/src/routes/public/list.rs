@@ -43,15 +43,7 @@ pub async fn list(
         return Ok(conditional(&req, &rep, max_age));
     }
     let listing = Listing::parse(&state, &query, &req).await?;
-    let (offers, total) = listing.page(&state).await?;
-    let items = super::listing::public_offers(
-        &state,
-        &offers,
-        &listing.places,
-        listing.lang,
-        listing.demand_region.as_deref(),
-    )
-    .await?;
+    let (items, total) = listing.public_page(&state).await?;
     let rep = match media {
         Media::Json => {
             let page: Page<PublicOffer> =

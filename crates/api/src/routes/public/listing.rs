@@ -580,6 +580,20 @@ impl Listing {
     }
 
     /// Facet counts over all pages.
+    /// This page of offers in their public form, and the total over all pages.
+    pub async fn public_page(&self, state: &AppState) -> Result<(Vec<PublicOffer>, u64), ApiError> {
+        let (offers, total) = self.page(state).await?;
+        let items = public_offers(
+            state,
+            &offers,
+            &self.places,
+            self.lang,
+            self.demand_region.as_deref(),
+        )
+        .await?;
+        Ok((items, total))
+    }
+
     pub async fn facets(&self, state: &AppState) -> Result<PublicFacets, ApiError> {
         let counts = offers::facets(state.store.conn(), &self.filter).await?;
         Ok(facets_dto(state, &counts, &self.places, self.lang))

@@ -178,15 +178,7 @@ pub async fn offers_page(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let listing = Listing::parse(&state, &query, &req).await?;
-    let (offers, total) = listing.page(&state).await?;
-    let items = super::listing::public_offers(
-        &state,
-        &offers,
-        &listing.places,
-        listing.lang,
-        listing.demand_region.as_deref(),
-    )
-    .await?;
+    let (items, total) = listing.public_page(&state).await?;
     let lang = listing.lang;
     let w = words(lang);
     let heading = match listing.place_names.as_slice() {
