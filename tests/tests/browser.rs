@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-use broker_e2e::{Seed, spawn_app_with, test_tools, workspace_root};
+use broker_e2e::{Seed, TestTools, spawn_app_with, test_tools, workspace_root};
 use serde_json::Value;
 
 /// Serves `pages` (path -> HTML) on a free localhost port from a background thread.
@@ -36,6 +36,29 @@ fn serve_pages(pages: Vec<(String, String)>) -> u16 {
         }
     });
     port
+}
+
+/// Runs a playwright-core script of `tests/browser` with Debian's chromium and returns what it
+/// printed (JSON). The server runs on this runtime, so the browser is awaited on a blocking
+/// thread.
+async fn run_browser(tools: &TestTools, script: &str, args: Vec<String>) -> Value {
+    let mut command = std::process::Command::new("node");
+    command
+        .current_dir(&tools.node_dir)
+        .env("CHROMIUM", &tools.chromium)
+        .arg(script)
+        .args(args);
+    let node = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap_or_else(|e| panic!("browser task: {e}"))
+        .unwrap_or_else(|e| panic!("node must be installed to run the browser test: {e}"));
+    let stdout = String::from_utf8_lossy(&node.stdout);
+    assert!(
+        node.status.success(),
+        "browser run failed ({script}):\n{stdout}\n{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
+    serde_json::from_str(&stdout).unwrap_or_default()
 }
 
 fn partner_page(script: &str, extra_attributes: &str) -> String {
@@ -91,27 +114,17 @@ async fn the_widget_shows_the_municipality_s_offers_in_a_real_browser() {
     let screenshot = screenshot_dir.join("widget.png");
     let _ = std::fs::remove_file(&screenshot);
 
-    let mut command = std::process::Command::new("node");
-    command
-        .current_dir(&tools.node_dir)
-        .env("CHROMIUM", &tools.chromium)
-        .arg("widget.js")
-        .arg(format!("http://127.0.0.1:{pages_port}/partner.html"))
-        .arg(format!("http://127.0.0.1:{pages_port}/down.html"))
-        .arg(format!("http://127.0.0.1:{pages_port}/script-down.html"))
-        .arg(&screenshot);
-    // The server runs on this runtime: wait for the browser on a blocking thread.
-    let node = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .unwrap_or_else(|e| panic!("browser task: {e}"))
-        .unwrap_or_else(|e| panic!("node must be installed to run the browser test: {e}"));
-    let stdout = String::from_utf8_lossy(&node.stdout);
-    assert!(
-        node.status.success(),
-        "browser run failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&node.stderr)
-    );
-    let seen: Value = serde_json::from_str(&stdout).unwrap_or_default();
+    let seen = run_browser(
+        &tools,
+        "widget.js",
+        vec![
+            format!("http://127.0.0.1:{pages_port}/partner.html"),
+            format!("http://127.0.0.1:{pages_port}/down.html"),
+            format!("http://127.0.0.1:{pages_port}/script-down.html"),
+            screenshot.display().to_string(),
+        ],
+    )
+    .await;
 
     // What the API lists for the widget's own query, soonest start first.
     let listing = app
@@ -219,24 +232,7 @@ async fn the_api_reference_lets_a_person_authorise_and_try_an_operation() {
         broker_api::auth::Role::MunicipalContact,
         broker_e2e::Scope::municipality("1438"),
     );
-    let mut command = std::process::Command::new("node");
-    command
-        .current_dir(&tools.node_dir)
-        .env("CHROMIUM", &tools.chromium)
-        .arg("docs.js")
-        .arg(&app.address)
-        .arg(&token);
-    let node = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .unwrap_or_else(|e| panic!("browser task: {e}"))
-        .unwrap_or_else(|e| panic!("node must be installed to run the browser test: {e}"));
-    let stdout = String::from_utf8_lossy(&node.stdout);
-    assert!(
-        node.status.success(),
-        "browser run failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&node.stderr)
-    );
-    let seen: Value = serde_json::from_str(&stdout).unwrap_or_default();
+    let seen = run_browser(&tools, "docs.js", vec![app.address.clone(), token.clone()]).await;
 
     // Every operation of the contract is listed.
     let spec = app.get("/openapi.json", None).await;

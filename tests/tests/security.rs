@@ -71,23 +71,34 @@ fn contact_claims(sub: &str, role: &str) -> Value {
     })
 }
 
+/// The checked-in contract.
+fn contract() -> Result<Value, Box<dyn std::error::Error>> {
+    Ok(serde_json::from_str(&std::fs::read_to_string(
+        workspace_root().join("openapi/openapi.json"),
+    )?)?)
+}
+
+/// A path template with every parameter replaced by an id nothing has, so the request's query or
+/// body is what gets judged.
+fn with_fresh_ids(template: &str) -> String {
+    let mut path = template.to_owned();
+    while let (Some(open), Some(close)) = (path.find('{'), path.find('}')) {
+        path.replace_range(open..=close, &Uuid::new_v4().to_string());
+    }
+    path
+}
+
 #[tokio::test]
 async fn every_query_parameter_in_the_contract_refuses_control_characters_by_name()
 -> Result<(), Box<dyn std::error::Error>> {
     let app = spawn_app().await;
     let admin = app.admin();
-    let spec: Value = serde_json::from_str(&std::fs::read_to_string(
-        workspace_root().join("openapi/openapi.json"),
-    )?)?;
+    let spec = contract()?;
     let paths = spec["paths"].as_object().ok_or("spec has no paths")?;
     let mut probed = Vec::new();
     for (template, item) in paths {
         let Some(get) = item.get("get") else { continue };
-        // Path parameters get a well-formed id, so the query is what is judged.
-        let mut path = template.clone();
-        while let (Some(open), Some(close)) = (path.find('{'), path.find('}')) {
-            path.replace_range(open..=close, &Uuid::new_v4().to_string());
-        }
+        let path = with_fresh_ids(template);
         let parameters = get["parameters"].as_array().cloned().unwrap_or_default();
         for parameter in parameters.iter().filter(|p| p["in"] == "query") {
             let name = parameter["name"]
@@ -150,9 +161,7 @@ async fn every_json_body_in_the_contract_refuses_control_characters_by_field()
 -> Result<(), Box<dyn std::error::Error>> {
     let app = spawn_app().await;
     let admin = app.admin();
-    let spec: Value = serde_json::from_str(&std::fs::read_to_string(
-        workspace_root().join("openapi/openapi.json"),
-    )?)?;
+    let spec = contract()?;
     let mut probed = Vec::new();
     for (template, item) in spec["paths"].as_object().ok_or("no paths")? {
         for method in ["post", "put", "patch"] {
@@ -160,10 +169,7 @@ async fn every_json_body_in_the_contract_refuses_control_characters_by_field()
             if schema.is_null() {
                 continue;
             }
-            let mut path = template.clone();
-            while let (Some(open), Some(close)) = (path.find('{'), path.find('}')) {
-                path.replace_range(open..=close, &Uuid::new_v4().to_string());
-            }
+            let path = with_fresh_ids(template);
             // Every property of the body in turn carries a NUL, whatever its declared type: the
             // rule holds before the body is read into its shape.
             let (object, list) = if schema["type"] == "array" {
