@@ -46,6 +46,17 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// A minimal valid need body: two people to recruit, one competence (`svetsning`).
+pub fn need_body(municipality: &str, title: &str) -> Value {
+    serde_json::json!({
+        "municipality": municipality,
+        "title": title,
+        "purpose": "recruitment",
+        "headcount": 2,
+        "competences": [{"label": "svetsning"}]
+    })
+}
+
 /// Starts a server with reference data only.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Seed::Reference, |_| {}).await

@@ -12,22 +12,12 @@ use std::time::Duration;
 
 use broker_api::auth::Role;
 use broker_domain::notify::RetryPolicy;
-use broker_e2e::{Reply, Scope, Seed, TestApp, spawn_app, spawn_app_with};
+use broker_e2e::{Reply, Scope, Seed, TestApp, need_body as need, spawn_app, spawn_app_with};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
-
-fn need(municipality: &str, title: &str) -> Value {
-    json!({
-        "municipality": municipality,
-        "title": title,
-        "purpose": "recruitment",
-        "headcount": 2,
-        "competences": [{"label": "svetsning"}]
-    })
-}
 
 fn id_of(reply: &Reply) -> String {
     reply.body["id"].as_str().unwrap_or_default().to_owned()

@@ -1037,7 +1037,7 @@ fn html_escaped(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+        .replace('\'', "&apos;")
 }
 
 #[tokio::test]

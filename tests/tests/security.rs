@@ -5,19 +5,12 @@
 //! what the feed tells about who wrote.
 
 use broker_api::auth::Role;
-use broker_e2e::{Reply, Scope, TEST_SECRET, TestApp, spawn_app, spawn_app_with, workspace_root};
+use broker_e2e::{
+    Reply, Scope, TEST_SECRET, TestApp, need_body as need, spawn_app, spawn_app_with,
+    workspace_root,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-fn need(municipality: &str, title: &str) -> Value {
-    json!({
-        "municipality": municipality,
-        "title": title,
-        "purpose": "recruitment",
-        "headcount": 2,
-        "competences": [{"label": "svetsning"}]
-    })
-}
 
 fn assert_problem(reply: &Reply, status: u16, field: &str) {
     assert_eq!(reply.status, status, "{}", reply.text);

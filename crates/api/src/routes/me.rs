@@ -234,13 +234,14 @@ pub enum FeedActor {
 /// The writer as the feed may show them: the role, `system` for background jobs, `unknown` for
 /// events recorded before roles were kept.
 fn public_actor(event: &broker_store::repo::notify::EventRow) -> FeedActor {
-    match event.actor_role.as_deref() {
-        Some("admin") => FeedActor::Admin,
-        Some("broker") => FeedActor::Broker,
-        Some("municipal_contact") => FeedActor::MunicipalContact,
-        Some("provider") => FeedActor::Provider,
-        Some("employer") => FeedActor::Employer,
-        Some(_) => FeedActor::Unknown,
+    use crate::auth::Role;
+    match event.actor_role.as_deref().map(Role::parse) {
+        Some(Some(Role::Admin)) => FeedActor::Admin,
+        Some(Some(Role::Broker)) => FeedActor::Broker,
+        Some(Some(Role::MunicipalContact)) => FeedActor::MunicipalContact,
+        Some(Some(Role::Provider)) => FeedActor::Provider,
+        Some(Some(Role::Employer)) => FeedActor::Employer,
+        Some(None) => FeedActor::Unknown,
         None if event.actor.starts_with("system") => FeedActor::System,
         None => FeedActor::Unknown,
     }

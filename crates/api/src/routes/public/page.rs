@@ -75,20 +75,9 @@ fn words(lang: &str) -> Words {
     }
 }
 
-/// Text safe inside HTML elements and double-quoted attributes.
+/// Text safe inside HTML elements and quoted attributes (the escaping the Atom feed uses too).
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    quick_xml::escape::escape(text).into_owned()
 }
 
 /// The request's query string without `offset`, for paging links.
