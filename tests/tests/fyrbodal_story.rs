@@ -181,6 +181,64 @@ async fn a_dals_ed_need_pools_with_bengtsfors_escalates_to_dalsland_and_becomes_
         404
     );
 
+    // The broker reads why they pool in Swedish or Norwegian, not only in English.
+    let in_swedish = app
+        .get("/api/v1/matches?kind=need&lang=sv", Some(&cluster_broker))
+        .await;
+    let explanation_of = |reply: &Reply| {
+        reply.body["items"]
+            .as_array()
+            .and_then(|i| i.iter().find(|m| m["need_id"] == mine.as_str()))
+            .and_then(|m| m["explanation"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let sv = explanation_of(&in_swedish);
+    assert!(
+        sv.contains("delar") && !sv.contains("shares"),
+        "a Swedish explanation: {sv}"
+    );
+    let in_norwegian = app
+        .send(
+            app.client
+                .get(app.url("/api/v1/matches?kind=need"))
+                .header("Accept-Language", "nb-NO, en;q=0.5"),
+            Some(&cluster_broker),
+        )
+        .await;
+    let nb = explanation_of(&in_norwegian);
+    assert!(
+        nb.contains("deler") && !nb.contains("shares"),
+        "a Norwegian explanation: {nb}"
+    );
+
+    // The cluster broker agrees to pool them: both needs wait in the pool for one course,
+    // neither is matched before a course exists.
+    let accepted = app
+        .post(
+            &format!(
+                "/api/v1/matches/{}/decision",
+                pooled["id"].as_str().unwrap_or_default()
+            ),
+            Some(&cluster_broker),
+            &json!({"decision": "accept", "version": pooled["version"]}),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    for (need, token) in [(&mine, &dals_ed), (&theirs, &bengtsfors)] {
+        assert_eq!(
+            app.get(&format!("/api/v1/needs/{need}"), Some(token))
+                .await
+                .body["status"],
+            "pooled",
+            "{need}"
+        );
+    }
+    let pooled_list = app
+        .get("/api/v1/needs?status=pooled", Some(&cluster_broker))
+        .await;
+    assert_eq!(pooled_list.body["total"], 2, "{}", pooled_list.text);
+
     // The cluster broker turns the pooled needs into one course request to every provider.
     let created = app
         .post(
@@ -338,11 +396,11 @@ async fn a_dals_ed_need_pools_with_bengtsfors_escalates_to_dalsland_and_becomes_
             .unwrap_or_default();
         assert_eq!(
             kinds,
-            vec!["routed", "escalated", "pooled", "commissioned"],
+            vec!["routed", "escalated", "pool", "pooled", "commissioned"],
             "{}",
             events.text
         );
-        let last = &events.body[3]["detail"];
+        let last = &events.body[4]["detail"];
         assert_eq!(last["course_request_id"], request.as_str());
         assert_eq!(last["provider_id"], vux.as_str());
         assert_eq!(
@@ -1319,4 +1377,329 @@ async fn support_tool_links_live_on_needs_and_offers_and_older_clients_keep_work
         )
         .await;
     assert_eq!(unknown.problem_fields(), vec!["support_tools[0]"]);
+}
+
+/// Registers an organisation of `kind` in `municipality` and returns its id.
+async fn organisation(app: &TestApp, name: &str, kind: &str, municipality: &str) -> String {
+    let created = app
+        .post(
+            "/api/v1/organisations",
+            Some(&app.admin()),
+            &json!({"name": name, "kind": kind, "country": "SE", "municipality": municipality}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    id_of(&created)
+}
+
+/// The feed entries of `token`'s feed, as (action, entity_id, title).
+async fn feed_of(app: &TestApp, token: &str) -> Vec<(String, String, Value)> {
+    let feed = app.get("/api/v1/me/feed?limit=100", Some(token)).await;
+    assert_eq!(feed.status, 200, "{}", feed.text);
+    feed.body["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| {
+                    (
+                        i["action"].as_str().unwrap_or_default().to_owned(),
+                        i["entity_id"].as_str().unwrap_or_default().to_owned(),
+                        i["title"].clone(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_contact_person_forms_the_local_council_and_the_cluster_broker_changes_it() {
+    let app = spawn_app().await;
+    let council = broker_api::demo::stable_id("group", "council-dals-ed").to_string();
+    let dalsland_council = broker_api::demo::stable_id("group", "council-dalsland").to_string();
+    let dals_ed = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let bengtsfors = app.token_for(Role::MunicipalContact, Scope::municipality("1460"));
+    let cluster_broker = broker_of(&app, &["dalsland"]);
+    let uddevalla_broker = broker_of(&app, &["uddevalla"]);
+    let workshop = organisation(&app, "Dals-Eds Mekaniska", "employer", "1438").await;
+    let school = organisation(&app, "Dals-Eds gymnasieskola", "education_provider", "1438").await;
+    let dals_ed_platform = app.platform_id("dals-ed");
+
+    // The cluster broker follows Dals-Ed's platform, to hear how its council takes shape.
+    let follow = app
+        .post(
+            "/api/v1/me/subscriptions",
+            Some(&cluster_broker),
+            &json!({"kind": "platform", "value": dals_ed_platform}),
+        )
+        .await;
+    assert_eq!(follow.status, 201, "{}", follow.text);
+
+    // The contact person finds the council among the platform's groups: only the council.
+    let groups = app
+        .get(
+            &format!("/api/v1/groups?platform={dals_ed_platform}"),
+            Some(&dals_ed),
+        )
+        .await;
+    assert_eq!(groups.status, 200, "{}", groups.text);
+    let kinds: Vec<&str> = groups.body["items"]
+        .as_array()
+        .map(|i| i.iter().filter_map(|g| g["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(!kinds.is_empty(), "{}", groups.text);
+    assert!(kinds.iter().all(|k| *k == "local_competence_council"));
+    assert!(groups.text.contains(&council));
+
+    // ... and forms it: a local employer joins with its mandate.
+    let joined = app
+        .post(
+            &format!("/api/v1/groups/{council}/memberships"),
+            Some(&dals_ed),
+            &json!({"organisation_id": workshop, "role": "ledamot", "mandate_given": true}),
+        )
+        .await;
+    assert_eq!(joined.status, 201, "{}", joined.text);
+    assert_eq!(joined.body["organisation_name"], "Dals-Eds Mekaniska");
+    let employer_seat = id_of(&joined);
+
+    // The broker of Dals-Ed's arrangement (the Dalsland cluster) changes the council too.
+    let school_joins = app
+        .post(
+            &format!("/api/v1/groups/{council}/memberships"),
+            Some(&cluster_broker),
+            &json!({"organisation_id": school, "role": "ledamot"}),
+        )
+        .await;
+    assert_eq!(school_joins.status, 201, "{}", school_joins.text);
+    let school_seat = id_of(&school_joins);
+    let ended = app
+        .post(
+            &format!("/api/v1/groups/{council}/memberships/{employer_seat}/end"),
+            Some(&cluster_broker),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(ended.status, 200, "{}", ended.text);
+    let ended_by_contact = app
+        .post(
+            &format!("/api/v1/groups/{council}/memberships/{school_seat}/end"),
+            Some(&dals_ed),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(ended_by_contact.status, 200, "{}", ended_by_contact.text);
+
+    // A contact person forms a council of their own municipality's platform, nothing else.
+    let period = json!({"platform_id": dals_ed_platform, "kind": "local_competence_council",
+        "name": "Lokalt kompetensråd Dals-Ed 2027", "period_start": "2027-01-01"});
+    let formed = app.post("/api/v1/groups", Some(&dals_ed), &period).await;
+    assert_eq!(formed.status, 201, "{}", formed.text);
+    let working_group = json!({"platform_id": dals_ed_platform, "kind": "working_group",
+        "name": "Arbetsgrupp CNC", "period_start": "2027-01-01"});
+    assert_eq!(
+        app.post("/api/v1/groups", Some(&dals_ed), &working_group)
+            .await
+            .status,
+        403
+    );
+
+    // Others stay out: another municipality's contact, a broker of another platform, and the
+    // Dals-Ed contact on the whole cluster's council.
+    let body = json!({"organisation_id": workshop});
+    for (token, group) in [
+        (&bengtsfors, &council),
+        (&uddevalla_broker, &council),
+        (&dals_ed, &dalsland_council),
+    ] {
+        let refused = app
+            .post(
+                &format!("/api/v1/groups/{group}/memberships"),
+                Some(token),
+                &body,
+            )
+            .await;
+        assert_eq!(refused.status, 404, "{}", refused.text);
+    }
+    let other_platform = app
+        .get(
+            &format!("/api/v1/groups?platform={dals_ed_platform}"),
+            Some(&bengtsfors),
+        )
+        .await;
+    assert_eq!(other_platform.status, 403, "{}", other_platform.text);
+    let members = app
+        .get(
+            &format!("/api/v1/groups/{council}/memberships"),
+            Some(&dals_ed),
+        )
+        .await;
+    assert_eq!(
+        members.body["items"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        members.text
+    );
+
+    // Every change reached the follower, titled with who joined which group.
+    let feed = feed_of(&app, &cluster_broker).await;
+    let joined_entry = feed
+        .iter()
+        .find(|(action, id, _)| action == "membership.add" && *id == employer_seat)
+        .cloned();
+    assert_eq!(
+        joined_entry.map(|(_, _, title)| title),
+        Some(json!("Dals-Eds Mekaniska in Lokalt kompetensråd dals-ed")),
+        "{feed:?}"
+    );
+    assert!(
+        feed.iter()
+            .filter(|(action, _, _)| action.starts_with("membership."))
+            .all(|(_, _, title)| title.is_string()),
+        "{feed:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_employer_hears_of_its_need_and_the_decision_and_the_provider_of_its_offer() {
+    let app = spawn_app().await;
+    let employer = organisation(&app, "Uddevalla Svets AB", "employer", "1485").await;
+    let employer_token = app.token_for(
+        Role::Employer,
+        Scope::organisation(employer.parse().unwrap_or_default()),
+    );
+    let (provider_id, provider_token) = provider(&app, "Svetsskolan Väst").await;
+    let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1485"));
+    let broker = broker_of(&app, &["uddevalla"]);
+
+    // Both follow their own organisation; the employer also registers a webhook (which
+    // follows its organisation by default).
+    for (token, org) in [
+        (&employer_token, &employer),
+        (&provider_token, &provider_id),
+    ] {
+        let follow = app
+            .post(
+                "/api/v1/me/subscriptions",
+                Some(token),
+                &json!({"kind": "organisation", "value": org}),
+            )
+            .await;
+        assert_eq!(follow.status, 201, "{}", follow.text);
+    }
+    let hook = app
+        .post(
+            "/api/v1/webhooks",
+            Some(&employer_token),
+            &json!({"url": "https://hooks.example.org/uddevalla-svets"}),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{}", hook.text);
+    let hook = id_of(&hook);
+
+    // A published welding course in Uddevalla.
+    let offer = app
+        .post(
+            "/api/v1/offers",
+            Some(&provider_token),
+            &json!({"title": "Svetsning grundkurs", "delivery": "on_site", "language": "sv",
+                    "competence_labels": ["svetsning"],
+                    "instances": [{"start": today_plus(40), "municipality": "1485", "seats": 10}]}),
+        )
+        .await;
+    assert_eq!(offer.status, 201, "{}", offer.text);
+    let offer_id = id_of(&offer);
+    let published = app
+        .post(
+            &format!("/api/v1/offers/{offer_id}/publish"),
+            Some(&provider_token),
+            &json!({"version": offer.body["version"]}),
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.text);
+
+    // The contact enters the employer's need.
+    let mut body = broker_e2e::need_body("1485", "Svetsare till Uddevalla Svets");
+    body["employer_id"] = json!(employer);
+    let need = app.post("/api/v1/needs", Some(&contact), &body).await;
+    assert_eq!(need.status, 201, "{}", need.text);
+    let need_id = id_of(&need);
+
+    // The broker accepts the course the engine suggests.
+    let suggestions = app
+        .eventually(
+            &format!("/api/v1/needs/{need_id}/matches?kind=offer"),
+            Some(&broker),
+            |b| {
+                b["items"]
+                    .as_array()
+                    .is_some_and(|i| i.iter().any(|m| m["target_id"] == offer_id.as_str()))
+            },
+        )
+        .await;
+    let suggestion = suggestions.body["items"]
+        .as_array()
+        .and_then(|i| {
+            i.iter()
+                .find(|m| m["target_id"] == offer_id.as_str())
+                .cloned()
+        })
+        .unwrap_or_default();
+    let match_id = suggestion["id"].as_str().unwrap_or_default().to_owned();
+    assert!(!match_id.is_empty(), "{}", suggestions.text);
+    let accepted = app
+        .post(
+            &format!("/api/v1/matches/{match_id}/decision"),
+            Some(&broker),
+            &json!({"decision": "accept", "version": suggestion["version"]}),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    // Accepting a course still answers the need.
+    assert_eq!(
+        app.get(&format!("/api/v1/needs/{need_id}"), Some(&contact))
+            .await
+            .body["status"],
+        "matched"
+    );
+
+    // The employer's feed holds its need and the decision on it, both titled.
+    let title = json!("Svetsare till Uddevalla Svets");
+    let heard = feed_of(&app, &employer_token).await;
+    assert!(
+        heard.contains(&("need.create".into(), need_id.clone(), title.clone())),
+        "{heard:?}"
+    );
+    assert!(
+        heard.contains(&("match.accept".into(), match_id.clone(), title.clone())),
+        "{heard:?}"
+    );
+    // The provider's feed holds the suggestion of its course and its acceptance.
+    let heard = feed_of(&app, &provider_token).await;
+    for action in ["match.suggest", "match.accept"] {
+        assert!(
+            heard.contains(&(action.into(), match_id.clone(), title.clone())),
+            "{action}: {heard:?}"
+        );
+    }
+    // The employer's webhook has both events queued or delivered.
+    let log = app
+        .get(
+            &format!("/api/v1/webhooks/{hook}/deliveries?limit=100"),
+            Some(&employer_token),
+        )
+        .await;
+    assert_eq!(log.status, 200, "{}", log.text);
+    let actions: Vec<&str> = log.body["items"]
+        .as_array()
+        .map(|i| {
+            i.iter()
+                .filter_map(|d| d["payload"]["action"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    for action in ["need.create", "match.accept"] {
+        assert!(actions.contains(&action), "{action}: {}", log.text);
+    }
 }

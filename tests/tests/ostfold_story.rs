@@ -182,6 +182,46 @@ async fn an_ostfold_competence_group_turns_a_gap_into_a_measure_that_is_carried_
         mine["route"]["group_id"],
         group("livslang-laering").to_string()
     );
+    assert_eq!(
+        mine["route"]["explanation"],
+        "the need falls under focus area `lifelong_learning`"
+    );
+    // The routing reason reads in the language asked for: `lang`, or Accept-Language.
+    let reason_in = |reply: &Reply| {
+        reply.body["items"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .find(|i| i["need"]["id"] == sarpsborg_need.as_str())
+            })
+            .and_then(|i| i["route"]["explanation"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let path = format!(
+        "/api/v1/groups/{}/needs?limit=200",
+        group("livslang-laering")
+    );
+    let sv = app.get(&format!("{path}&lang=sv"), Some(&tunevannet)).await;
+    assert_eq!(
+        reason_in(&sv),
+        "behovet hör till fokusområdet livslångt lärande"
+    );
+    let nb = app
+        .send(
+            app.client
+                .get(app.url(&path))
+                .header("Accept-Language", "nb-NO, en;q=0.5"),
+            Some(&tunevannet),
+        )
+        .await;
+    assert_eq!(
+        reason_in(&nb),
+        "behovet hører til innsatsområdet livslang læring"
+    );
+    let unknown = app.get(&format!("{path}&lang=de"), Some(&tunevannet)).await;
+    assert_eq!(unknown.status, 422, "{}", unknown.text);
+    assert_eq!(unknown.problem_fields(), vec!["lang".to_owned()]);
     let everything = app
         .get(
             &format!(
@@ -261,16 +301,30 @@ async fn an_ostfold_competence_group_turns_a_gap_into_a_measure_that_is_carried_
                 "title": "Felles workshop: forslag til tiltak",
                 "held_on": "2026-10-15",
                 "participants": [
-                    {"person_id": person("p_no_fylke_koord")},
-                    {"person_id": person("p_no_tunevannet")},
+                    {"person_id": person("p_no_fylke_koord"), "role": "ordstyrer"},
+                    {"person_id": person("p_no_tunevannet"), "role": "utdanningstilbyder"},
                     {"person_id": person("p_no_naeringsforum")},
-                    {"name": "Representant fra Sandesund Prosessindustri", "organisation_id": organisation("no_sandesund_prosess")}
+                    {"name": "Representant fra Sandesund Prosessindustri", "organisation_id": organisation("no_sandesund_prosess"), "role": "arbeidsgiver"}
                 ]
             }),
         )
         .await;
     assert_eq!(workshop.status, 201, "{}", workshop.text);
     assert_eq!(workshop.body["participants"][0]["name"], "Ola Berntsen");
+    // Participants take part in different roles (seed 003: "med ulike roller").
+    let roles: Vec<Value> = workshop.body["participants"]
+        .as_array()
+        .map(|p| p.iter().map(|p| p["role"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        roles,
+        vec![
+            json!("ordstyrer"),
+            json!("utdanningstilbyder"),
+            Value::Null,
+            json!("arbeidsgiver")
+        ]
+    );
     let workshop_id = id_of(&workshop);
     let discussed = app
         .post(
@@ -294,6 +348,20 @@ async fn an_ostfold_competence_group_turns_a_gap_into_a_measure_that_is_carried_
     assert_eq!(
         seen.body["discussions"][0]["proposal_id"],
         proposal.as_str()
+    );
+    assert_eq!(seen.body["participants"][3]["role"], "arbeidsgiver");
+    let overlong = app
+        .post(
+            "/api/v1/workshops",
+            Some(&coordination),
+            &json!({"platform_id": forum, "title": "Workshop", "held_on": "2026-10-16",
+                    "participants": [{"person_id": person("p_no_tunevannet"), "role": "r".repeat(121)}]}),
+        )
+        .await;
+    assert_eq!(overlong.status, 422, "{}", overlong.text);
+    assert_eq!(
+        overlong.problem_fields(),
+        vec!["participants[0].role".to_owned()]
     );
     assert!(
         seen.body["discussions"][0]["input"]

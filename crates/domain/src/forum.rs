@@ -7,8 +7,8 @@ use uuid::Uuid;
 use crate::error::Validator;
 use crate::lifecycle::Lifecycle;
 use crate::need::NeedPurpose;
-use crate::platform::{FocusArea, Group, GroupKind};
-use crate::values::{LongText, Name};
+use crate::platform::{BrokerArrangement, FocusArea, Group, GroupKind};
+use crate::values::{Lang, LongText, Name};
 use crate::{DomainError, TransitionError, string_enum};
 
 string_enum! {
@@ -496,11 +496,151 @@ impl std::fmt::Display for RouteReason {
     }
 }
 
+impl RouteReason {
+    /// The rule in words, in `lang` (English is the `Display` form).
+    pub fn explain(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Self::Industry { industry }, Lang::Sv) => {
+                format!("gruppen arbetar med branschen `{industry}`")
+            }
+            (Self::Industry { industry }, Lang::Nb) => {
+                format!("gruppen arbeider med bransjen `{industry}`")
+            }
+            (Self::FocusArea { focus_area }, Lang::Sv) => format!(
+                "behovet hör till fokusområdet {}",
+                focus_area_name(*focus_area, Lang::Sv)
+            ),
+            (Self::FocusArea { focus_area }, Lang::Nb) => format!(
+                "behovet hører til innsatsområdet {}",
+                focus_area_name(*focus_area, Lang::Nb)
+            ),
+            (_, Lang::En) => self.to_string(),
+        }
+    }
+}
+
+/// Why a forum need has no competence group, in `lang`.
+pub fn no_route_explanation(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Sv => "ingen kompetensgrupp passar längre; samordningsteamet ser alla behov",
+        Lang::Nb => "ingen kompetansegruppe passer lenger; koordineringsteamet ser alle behov",
+        Lang::En => "no competence group fits any more; the coordination team sees every need",
+    }
+}
+
+/// A focus area's name in `lang`.
+pub fn focus_area_name(area: FocusArea, lang: Lang) -> &'static str {
+    match (area, lang) {
+        (FocusArea::WorkLifeRelevance, Lang::Sv) => "arbetslivsrelevans",
+        (FocusArea::WorkLifeRelevance, Lang::Nb) => "arbeidslivsrelevans",
+        (FocusArea::WorkLifeRelevance, Lang::En) => "work-life relevance",
+        (FocusArea::LifelongLearning, Lang::Sv) => "livslångt lärande",
+        (FocusArea::LifelongLearning, Lang::Nb) => "livslang læring",
+        (FocusArea::LifelongLearning, Lang::En) => "lifelong learning",
+        (FocusArea::InclusionAndIntegration, Lang::Sv) => "inkludering och integration",
+        (FocusArea::InclusionAndIntegration, Lang::Nb) => "inkludering og integrering",
+        (FocusArea::InclusionAndIntegration, Lang::En) => "inclusion and integration",
+    }
+}
+
 /// The competence group a need goes to, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupRoute {
     pub group_id: Uuid,
     pub reason: RouteReason,
+}
+
+/// A platform as the rule on who manages its groups sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformPlace {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    /// Set on the platform a municipality cluster shares.
+    pub cluster_id: Option<Uuid>,
+    pub broker_arrangement: Option<BrokerArrangement>,
+    /// Municipality codes the platform covers.
+    pub municipalities: Vec<String>,
+}
+
+/// Who asks to change a platform's groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupCaller<'a> {
+    Admin,
+    /// A broker serving these platforms.
+    Broker {
+        platforms: &'a [Uuid],
+    },
+    /// A municipality's contact person, for these municipalities.
+    MunicipalContact {
+        municipalities: &'a [String],
+    },
+    /// Providers and employers: they take part in groups but do not form them.
+    Other,
+}
+
+/// Which of a platform's groups a caller may form and change (memberships included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupScope {
+    None,
+    /// The local competence council only: a contact person forms the council of their own
+    /// municipality (seed 004, "att bilda ett lokalt kompetensråd").
+    LocalCouncil,
+    /// Every group of the platform.
+    Every,
+}
+
+impl GroupScope {
+    pub fn covers(self, kind: GroupKind) -> bool {
+        match self {
+            Self::None => false,
+            Self::LocalCouncil => kind == GroupKind::LocalCompetenceCouncil,
+            Self::Every => true,
+        }
+    }
+}
+
+/// The platform whose broker brokers for `platform` under its broker arrangement: its own for a
+/// municipal arrangement (or none stated), the cluster's shared platform for a cluster
+/// arrangement (the first of the platform and its ancestors that belongs to a cluster), the
+/// top of the chain for a sub-regional one. `ancestors` runs from the parent upwards.
+pub fn arrangement_platform(platform: &PlatformPlace, ancestors: &[PlatformPlace]) -> Uuid {
+    let mut chain = std::iter::once(platform).chain(ancestors);
+    match platform.broker_arrangement {
+        None | Some(BrokerArrangement::Municipal) => platform.id,
+        Some(BrokerArrangement::Cluster) => chain
+            .find(|p| p.cluster_id.is_some())
+            .map_or(platform.id, |p| p.id),
+        Some(BrokerArrangement::Subregional) => chain.last().map_or(platform.id, |p| p.id),
+    }
+}
+
+/// Which of `platform`'s groups `caller` manages: an admin and a broker of the platform or of
+/// its broker arrangement every group; a contact person whose municipalities include every
+/// municipality the platform covers its local competence council; nobody else any.
+pub fn group_scope(
+    caller: GroupCaller<'_>,
+    platform: &PlatformPlace,
+    ancestors: &[PlatformPlace],
+) -> GroupScope {
+    match caller {
+        GroupCaller::Admin => GroupScope::Every,
+        GroupCaller::Broker { platforms }
+            if platforms.contains(&platform.id)
+                || platforms.contains(&arrangement_platform(platform, ancestors)) =>
+        {
+            GroupScope::Every
+        }
+        GroupCaller::MunicipalContact { municipalities }
+            if !platform.municipalities.is_empty()
+                && platform
+                    .municipalities
+                    .iter()
+                    .all(|m| municipalities.contains(m)) =>
+        {
+            GroupScope::LocalCouncil
+        }
+        _ => GroupScope::None,
+    }
 }
 
 /// A comparable form of an industry name: `Health care`, `health-care` and `health_care` agree.
@@ -647,6 +787,102 @@ mod tests {
             decision: None,
             effects: None,
             version: 1,
+        }
+    }
+
+    fn place(
+        id: u128,
+        parent: Option<u128>,
+        cluster: bool,
+        arrangement: Option<BrokerArrangement>,
+        codes: &[&str],
+    ) -> PlatformPlace {
+        PlatformPlace {
+            id: Uuid::from_u128(id),
+            parent_id: parent.map(Uuid::from_u128),
+            cluster_id: cluster.then(|| Uuid::from_u128(id + 100)),
+            broker_arrangement: arrangement,
+            municipalities: codes.iter().map(|c| (*c).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_contact_forms_their_own_council_and_the_arrangements_broker_every_group() {
+        use BrokerArrangement as B;
+        let fyrbodal = place(1, None, false, None, &["1438", "1460", "1485"]);
+        let dalsland = place(2, Some(1), true, Some(B::Cluster), &["1438", "1460"]);
+        let dals_ed = place(3, Some(2), false, Some(B::Cluster), &["1438"]);
+        let uddevalla = place(4, Some(1), false, Some(B::Municipal), &["1485"]);
+        let ancestors = [dalsland.clone(), fyrbodal.clone()];
+        let above_municipal = std::slice::from_ref(&fyrbodal);
+        assert_eq!(arrangement_platform(&dals_ed, &ancestors), dalsland.id);
+        assert_eq!(
+            arrangement_platform(&uddevalla, above_municipal),
+            uddevalla.id
+        );
+        let mut subregional = dals_ed.clone();
+        subregional.broker_arrangement = Some(B::Subregional);
+        assert_eq!(arrangement_platform(&subregional, &ancestors), fyrbodal.id);
+
+        let own = ["1438".to_owned()];
+        let other = ["1460".to_owned()];
+        let contact = |m| GroupCaller::MunicipalContact { municipalities: m };
+        let scope = group_scope(contact(&own), &dals_ed, &ancestors);
+        assert_eq!(scope, GroupScope::LocalCouncil);
+        assert!(scope.covers(GroupKind::LocalCompetenceCouncil));
+        assert!(!scope.covers(GroupKind::WorkingGroup));
+        assert_eq!(
+            group_scope(contact(&other), &dals_ed, &ancestors),
+            GroupScope::None
+        );
+        // One municipality's contact does not form the whole cluster's council.
+        assert_eq!(
+            group_scope(contact(&own), &dalsland, above_municipal),
+            GroupScope::None
+        );
+
+        let cluster_broker = [dalsland.id];
+        let broker = |p| GroupCaller::Broker { platforms: p };
+        assert_eq!(
+            group_scope(broker(&cluster_broker), &dals_ed, &ancestors),
+            GroupScope::Every
+        );
+        assert_eq!(
+            group_scope(broker(&cluster_broker), &uddevalla, above_municipal),
+            GroupScope::None
+        );
+        assert_eq!(
+            group_scope(broker(&[uddevalla.id]), &dals_ed, &ancestors),
+            GroupScope::None
+        );
+        assert_eq!(
+            group_scope(GroupCaller::Other, &dals_ed, &ancestors),
+            GroupScope::None
+        );
+        assert_eq!(
+            group_scope(GroupCaller::Admin, &dals_ed, &ancestors),
+            GroupScope::Every
+        );
+    }
+
+    #[test]
+    fn route_reasons_read_in_every_language() {
+        let by_area = RouteReason::FocusArea {
+            focus_area: FocusArea::LifelongLearning,
+        };
+        assert_eq!(by_area.explain(Lang::En), by_area.to_string());
+        assert!(by_area.explain(Lang::Sv).contains("livslångt lärande"));
+        assert!(by_area.explain(Lang::Nb).contains("livslang læring"));
+        let by_industry = RouteReason::Industry {
+            industry: "health_care".into(),
+        };
+        assert!(
+            by_industry
+                .explain(Lang::Nb)
+                .starts_with("gruppen arbeider")
+        );
+        for lang in Lang::ALL {
+            assert!(!no_route_explanation(lang).is_empty());
         }
     }
 

@@ -4,6 +4,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::lifecycle::Lifecycle;
+use crate::need::{NeedAction, NeedStatus};
 use crate::values::LongText;
 use crate::{DomainError, TransitionError, string_enum};
 
@@ -92,6 +93,25 @@ impl MatchStatus {
     pub fn is_pending(self) -> bool {
         matches!(self, Self::Suggested | Self::Deferred)
     }
+}
+
+/// What a broker's decision on a suggestion does to the needs it pairs: accepting an offer or a
+/// contact answers the need (`matched`); accepting another need (pooling) puts both needs in
+/// the pool (`pooled`), where they wait for the course a course request commissions; deferring
+/// an open need puts it in review. `None` when the need stays as it is (including when the move
+/// is not allowed from its state, e.g. a need already pooled by an earlier acceptance).
+pub fn need_action_on_decision(
+    decision: Decision,
+    kind: MatchKind,
+    need: NeedStatus,
+) -> Option<NeedAction> {
+    let action = match (decision, kind) {
+        (Decision::Accept, MatchKind::Need) => NeedAction::Pool,
+        (Decision::Accept, MatchKind::Offer | MatchKind::Contact) => NeedAction::Match,
+        (Decision::Defer, _) if need == NeedStatus::Open => NeedAction::StartReview,
+        _ => return None,
+    };
+    need.transition(action).is_ok().then_some(action)
 }
 
 /// A validated decision with its reason. Rejections must say why (the reason feeds relevance work).
@@ -222,6 +242,36 @@ mod tests {
             MatchStatus::Deferred.transition(MatchAction::Accept),
             Ok(MatchStatus::Accepted)
         );
+    }
+
+    #[test]
+    fn accepting_a_pooling_suggestion_pools_and_accepting_an_offer_matches() {
+        use NeedStatus as S;
+        let on = |d, k, s| need_action_on_decision(d, k, s);
+        assert_eq!(
+            on(Decision::Accept, MatchKind::Need, S::Open),
+            Some(NeedAction::Pool)
+        );
+        assert_eq!(
+            on(Decision::Accept, MatchKind::Need, S::InReview),
+            Some(NeedAction::Pool)
+        );
+        assert_eq!(on(Decision::Accept, MatchKind::Need, S::Pooled), None);
+        assert_eq!(
+            on(Decision::Accept, MatchKind::Offer, S::Open),
+            Some(NeedAction::Match)
+        );
+        assert_eq!(
+            on(Decision::Accept, MatchKind::Contact, S::Pooled),
+            Some(NeedAction::Match)
+        );
+        assert_eq!(
+            on(Decision::Defer, MatchKind::Offer, S::Open),
+            Some(NeedAction::StartReview)
+        );
+        assert_eq!(on(Decision::Defer, MatchKind::Need, S::Pooled), None);
+        assert_eq!(on(Decision::Reject, MatchKind::Offer, S::Open), None);
+        assert_eq!(on(Decision::Accept, MatchKind::Offer, S::Matched), None);
     }
 
     #[test]

@@ -39,6 +39,9 @@ string_enum! {
         Draft = "draft",
         Open = "open",
         InReview = "in_review",
+        /// A broker accepted pooling it with similar needs: still demand awaiting a course,
+        /// which a course request for the pool commissions.
+        Pooled = "pooled",
         Matched = "matched",
         Fulfilled = "fulfilled",
         Withdrawn = "withdrawn",
@@ -51,6 +54,7 @@ string_enum! {
     pub enum NeedAction {
         Open = "open",
         StartReview = "start_review",
+        Pool = "pool",
         Match = "match",
         Reopen = "reopen",
         Fulfil = "fulfil",
@@ -69,11 +73,14 @@ impl Lifecycle for NeedStatus {
         match (self, action) {
             (S::Draft, A::Open) => Ok(S::Open),
             (S::Open, A::StartReview) => Ok(S::InReview),
-            (S::Open | S::InReview, A::Match) => Ok(S::Matched),
-            (S::InReview | S::Matched, A::Reopen) => Ok(S::Open),
+            (S::Open | S::InReview, A::Pool) => Ok(S::Pooled),
+            (S::Open | S::InReview | S::Pooled, A::Match) => Ok(S::Matched),
+            (S::InReview | S::Pooled | S::Matched, A::Reopen) => Ok(S::Open),
             (S::Matched, A::Fulfil) => Ok(S::Fulfilled),
-            (S::Draft | S::Open | S::InReview | S::Matched, A::Withdraw) => Ok(S::Withdrawn),
-            (S::Open | S::InReview, A::Expire) => Ok(S::Expired),
+            (S::Draft | S::Open | S::InReview | S::Pooled | S::Matched, A::Withdraw) => {
+                Ok(S::Withdrawn)
+            }
+            (S::Open | S::InReview | S::Pooled, A::Expire) => Ok(S::Expired),
             (from, action) => Err(TransitionError {
                 entity: "need",
                 from: from.as_str(),
@@ -84,9 +91,13 @@ impl Lifecycle for NeedStatus {
 }
 
 impl NeedStatus {
+    /// The states of demand still waiting for an answer: they take part in matching, pooling,
+    /// escalation, expiry and the gap. A pooled need waits for the pool's course.
+    pub const ACTIVE: &'static [NeedStatus] = &[Self::Open, Self::InReview, Self::Pooled];
+
     /// Needs in these states are still waiting for an answer and take part in matching and pooling.
     pub fn is_active(self) -> bool {
-        matches!(self, Self::Open | Self::InReview)
+        Self::ACTIVE.contains(&self)
     }
 
     /// No further change is possible.
@@ -453,6 +464,19 @@ mod tests {
         );
         assert!(S::Draft.transition(A::Fulfil).is_err());
         assert!(S::Withdrawn.transition(A::Open).is_err());
+    }
+
+    #[test]
+    fn a_pooled_need_stays_active_until_its_course_matches_it() {
+        use NeedAction as A;
+        use NeedStatus as S;
+        assert_eq!(S::Open.transition(A::Pool), Ok(S::Pooled));
+        assert_eq!(S::InReview.transition(A::Pool), Ok(S::Pooled));
+        assert!(S::Pooled.is_active());
+        assert_eq!(S::Pooled.transition(A::Match), Ok(S::Matched));
+        assert_eq!(S::Pooled.transition(A::Reopen), Ok(S::Open));
+        assert!(S::Matched.transition(A::Pool).is_err());
+        assert!(S::Draft.transition(A::Pool).is_err());
     }
 
     proptest! {

@@ -120,7 +120,8 @@ impl fmt::Display for Topic {
 /// The topics an object's public snapshot (its API representation) concerns. Reads the field
 /// names the API uses throughout: `municipality`, `municipalities` (codes or `{code}` objects),
 /// `instances[].municipality`, `competences[].concept_id`, `focus_area`, `platform_id`, and the
-/// organisation fields `provider_id`, `organisation_id`, `responsible_organisation_id`.
+/// organisation fields `provider_id`, `employer_id`, `organisation_id`,
+/// `responsible_organisation_id`.
 pub fn topics_of(snapshot: &serde_json::Value) -> BTreeSet<Topic> {
     let mut out = BTreeSet::new();
     let Some(obj) = snapshot.as_object() else {
@@ -180,6 +181,7 @@ pub fn topics_of(snapshot: &serde_json::Value) -> BTreeSet<Topic> {
     }
     for key in [
         "provider_id",
+        "employer_id",
         "organisation_id",
         "responsible_organisation_id",
     ] {
@@ -197,8 +199,6 @@ pub fn event_title(
     before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
 ) -> Option<String> {
-    let is_draft =
-        |s: &serde_json::Value| s.get("status").and_then(|v| v.as_str()) == Some("draft");
     if before.into_iter().chain(after).any(is_draft) {
         return None;
     }
@@ -211,6 +211,21 @@ pub fn title_of(snapshot: &serde_json::Value) -> Option<String> {
         .iter()
         .find_map(|k| snapshot.get(*k).and_then(|v| v.as_str()))
         .map(|s| s.chars().take(200).collect())
+}
+
+/// The title of an event about a membership: who joined (the person, else the organisation)
+/// and which group, or the group's name alone when neither is named.
+pub fn membership_title(person: Option<&str>, organisation: Option<&str>, group: &str) -> String {
+    let title = match person.or(organisation).filter(|w| !w.trim().is_empty()) {
+        Some(who) => format!("{who} in {group}"),
+        None => group.to_owned(),
+    };
+    title.chars().take(200).collect()
+}
+
+/// Whether a snapshot is a draft, whose title is never shown.
+pub fn is_draft(snapshot: &serde_json::Value) -> bool {
+    snapshot.get("status").and_then(|v| v.as_str()) == Some("draft")
 }
 
 /// How a webhook endpoint retries a failed delivery.
@@ -281,6 +296,31 @@ mod tests {
             event_title(None, Some(&json!({"name": "Vänersborgs kommun"}))),
             Some("Vänersborgs kommun".to_owned())
         );
+    }
+
+    #[test]
+    fn a_membership_is_titled_by_who_joined_which_group() {
+        assert_eq!(
+            membership_title(
+                Some("Eva Lund"),
+                Some("Dals-Eds kommun"),
+                "Lokalt kompetensråd"
+            ),
+            "Eva Lund in Lokalt kompetensråd"
+        );
+        assert_eq!(
+            membership_title(None, Some("Dals-Eds kommun"), "Rådet"),
+            "Dals-Eds kommun in Rådet"
+        );
+        assert_eq!(membership_title(None, None, "Rådet"), "Rådet");
+    }
+
+    #[test]
+    fn a_needs_employer_is_concerned() {
+        let employer = Uuid::from_u128(5);
+        let topics =
+            topics_of(&json!({"municipality": "1438", "employer_id": employer.to_string()}));
+        assert!(topics.contains(&Topic::Organisation(employer)));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use broker_domain::forum::{GapEntry, Proposal, RouteReason};
 use broker_domain::lifecycle::Lifecycle;
 use broker_domain::platform::{Group, Membership};
+use broker_domain::values::Lang;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -161,12 +162,12 @@ pub struct RouteDto {
     pub by: String,
     pub industry: Option<String>,
     pub focus_area: Option<String>,
-    /// The rule in words.
+    /// The rule in words (in the language asked for; English when none is).
     pub explanation: String,
 }
 
 impl RouteDto {
-    pub fn new(group_id: Uuid, group_name: &str, reason: &RouteReason) -> Self {
+    pub fn new(group_id: Uuid, group_name: &str, reason: &RouteReason, lang: Lang) -> Self {
         let (by, industry, focus_area) = match reason {
             RouteReason::Industry { industry } => ("industry", Some(industry.clone()), None),
             RouteReason::FocusArea { focus_area } => {
@@ -179,7 +180,7 @@ impl RouteDto {
             by: by.to_owned(),
             industry,
             focus_area,
-            explanation: reason.to_string(),
+            explanation: reason.explain(lang),
         }
     }
 }
@@ -411,6 +412,8 @@ pub struct WorkshopParticipantDto {
     pub organisation_id: Option<Uuid>,
     /// Defaults to the person's (or organisation's) name.
     pub name: Option<String>,
+    /// The part they play, as in meetings: e.g. `arbeidsgiver`, `NAV-rådgiver`, `ordstyrer`.
+    pub role: Option<String>,
 }
 
 /// A new workshop of a platform.

@@ -153,7 +153,8 @@ impl From<&CompetenceRequirement> for RequirementDto {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct NeedDto {
     pub id: Uuid,
-    /// draft, open, in_review, matched, fulfilled, withdrawn, expired.
+    /// draft, open, in_review, pooled (accepted into a pool with similar needs, awaiting its
+    /// course), matched, fulfilled, withdrawn, expired.
     #[schema(value_type = crate::dto::enums::NeedStatus)]
     pub status: String,
     pub platform_id: Uuid,

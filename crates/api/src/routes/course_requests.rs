@@ -220,7 +220,7 @@ pub async fn create(
                     errors.push(FieldError::new(
                         format!("need_ids[{i}]"),
                         format!(
-                            "the need is {}; only open or in-review needs are pooled",
+                            "the need is {}; only open, in-review or pooled needs go into a course request",
                             n.need.status
                         ),
                     ));

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use broker_domain::lifecycle::Lifecycle;
-use broker_domain::matching::{Decision, DecisionInput, MatchKind, MatchStatus, Outcome};
-use broker_domain::need::{NeedAction, NeedStatus};
+use broker_domain::matching::{
+    DecisionInput, MatchKind, MatchStatus, Outcome, need_action_on_decision,
+};
 use broker_matching::{Lang, Reason};
 use broker_store::repo::matches::{self, MatchRow};
 use broker_store::repo::{audit, needs, offers, reference};
@@ -242,7 +242,9 @@ pub async fn get(
 
 /// Accepts, rejects (a reason is required) or defers a suggestion. Send the `version` you saw:
 /// if someone decided or the suggestion changed since, the answer is 409 and nothing changes.
-/// Accepting moves the need to `matched`; deferring an open need puts it `in_review`.
+/// Accepting an offer or contact moves the need to `matched`; accepting a pooling suggestion
+/// (kind `need`) moves both needs to `pooled`, ready for one course request, whose commission
+/// then matches them; deferring an open need puts it `in_review`.
 #[utoipa::path(
     operation_id = "decideMatch",
     tag = "matches",
@@ -264,17 +266,20 @@ pub async fn decide(
     let input = DecisionInput::parse(&body.decision, body.reason.as_deref(), body.version)?;
     let txn = state.store.begin().await?;
     let (before, after) = matches::decide(&txn, *id, &input, who.subject()).await?;
-    let need = needs::get(&txn, after.need_id).await?;
-    let need_action = match input.decision {
-        Decision::Accept => Some(NeedAction::Match),
-        Decision::Defer if need.need.status == NeedStatus::Open => Some(NeedAction::StartReview),
-        _ => None,
-    };
-    if let Some(action) = need_action
-        && need.need.status.transition(action).is_ok()
-    {
-        needs::transition(&txn, need.need.id, None, action).await?;
-        needs::add_event(&txn, need.need.id, action.as_str(), serde_json::json!({"match_id": after.id, "kind": after.kind, "target_id": after.target_id}), who.subject()).await?;
+    let kind = MatchKind::parse(&after.kind).map_err(ApiError::internal)?;
+    // A pooling suggestion pairs two needs: both go into the pool.
+    let mut paired = vec![after.need_id];
+    if kind == MatchKind::Need {
+        paired.push(after.target_id);
+    }
+    let mut changed = Vec::new();
+    for need_id in paired {
+        let need = needs::get(&txn, need_id).await?;
+        if let Some(action) = need_action_on_decision(input.decision, kind, need.need.status) {
+            needs::transition(&txn, need_id, None, action).await?;
+            needs::add_event(&txn, need_id, action.as_str(), serde_json::json!({"match_id": after.id, "kind": after.kind, "target_id": after.target_id}), who.subject()).await?;
+            changed.push(need_id);
+        }
     }
     audit::record(
         &txn,
@@ -286,17 +291,23 @@ pub async fn decide(
             entity: "match",
             entity_id: Some(*id),
             before: Some(serde_json::json!({"status": before.status, "version": before.version})),
-            // The need and platform tag the feed event, so followers of the need's municipality,
-            // competences and platform hear about the decision.
-            after: Some(serde_json::json!({"status": after.status, "version": after.version, "reason": after.reason, "need_id": after.need_id, "platform_id": after.platform_id, "kind": after.kind})),
+            // The need, its target and the platform tag the feed event, so followers of the
+            // need's municipality, competences, platform and employer, and the offer's provider
+            // (or the pooled need's side), hear about the decision.
+            after: Some(serde_json::json!({"status": after.status, "version": after.version, "reason": after.reason, "need_id": after.need_id, "platform_id": after.platform_id, "kind": after.kind, "target_id": after.target_id})),
         },
     )
     .await?;
     txn.commit().await.map_err(ApiError::internal)?;
-    state
-        .matcher
-        .need_changed(after.need_id, std::time::Duration::ZERO)
-        .await;
+    if !changed.contains(&after.need_id) {
+        changed.push(after.need_id);
+    }
+    for need_id in changed {
+        state
+            .matcher
+            .need_changed(need_id, std::time::Duration::ZERO)
+            .await;
+    }
     let lang = explanation_lang(&req, None)?;
     Ok(HttpResponse::Ok().json(to_dtos(&state, vec![after], lang).await?.pop()))
 }

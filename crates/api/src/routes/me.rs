@@ -192,12 +192,13 @@ pub struct FeedEntry {
     pub actor: FeedActor,
     /// The organisation the writer acted for, when their token names one.
     pub actor_organisation_id: Option<Uuid>,
-    /// What happened, e.g. `need.create`, `need.escalate`, `offer.publish`, `match.accept`,
-    /// `course_request.answer`, `proposal.decide`.
+    /// What happened, e.g. `need.create`, `need.escalate`, `offer.publish`, `match.suggest`
+    /// (to the offer's provider), `match.accept`, `course_request.answer`, `proposal.decide`.
     pub action: String,
     pub entity: String,
     pub entity_id: Option<Uuid>,
-    /// The object's title or name.
+    /// The object's title or name; for a suggestion or decision the need's title, for a
+    /// membership who joined which group. None for drafts, whose titles are never shown.
     pub title: Option<String>,
     /// The API path of the object, when it has one.
     pub link: Option<String>,

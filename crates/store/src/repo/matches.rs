@@ -42,7 +42,8 @@ pub struct SyncReport {
 /// Makes the stored suggestions of `kind` for a need equal to `computed`: new ones are inserted,
 /// pending ones updated (their version moves only when the content changed), pending ones no
 /// longer computed are superseded, superseded ones computed again are revived. Accepted and
-/// rejected suggestions are left exactly as the broker left them. Call inside a transaction.
+/// rejected suggestions are left exactly as the broker left them. A new offer suggestion tells
+/// the offer's provider (`match.suggest` in its feed and webhooks). Call inside a transaction.
 pub async fn sync_for_need(
     conn: &impl ConnectionTrait,
     need_id: Uuid,
@@ -65,8 +66,9 @@ pub async fn sync_for_need(
         seen.insert(s.target_id);
         match existing.get(&s.target_id) {
             None => {
+                let id = Uuid::now_v7();
                 match_suggestion::Entity::insert(match_suggestion::ActiveModel {
-                    id: Set(Uuid::now_v7()),
+                    id: Set(id),
                     need_id: Set(need_id),
                     kind: Set(kind.as_str().to_owned()),
                     target_id: Set(s.target_id),
@@ -85,6 +87,9 @@ pub async fn sync_for_need(
                 })
                 .exec(conn)
                 .await?;
+                if kind == MatchKind::Offer {
+                    super::notify::offer_suggested(conn, id, need_id, s.target_id).await?;
+                }
                 report.created += 1;
             }
             Some(row) => {

@@ -304,12 +304,10 @@ pub async fn list(
     })
 }
 
-/// Needs still waiting for an answer (open or in review), for the matching engine.
+/// Needs still waiting for an answer (open, in review or pooled), for the matching engine.
 pub async fn active(conn: &impl ConnectionTrait) -> Result<Vec<NeedRecord>, StoreError> {
     let rows = need::Entity::find()
-        .filter(
-            need::Column::Status.is_in([NeedStatus::Open.as_str(), NeedStatus::InReview.as_str()]),
-        )
+        .filter(need::Column::Status.is_in(NeedStatus::ACTIVE.iter().map(|s| s.as_str())))
         .order_by_asc(need::Column::Id)
         .all(conn)
         .await?;
@@ -404,9 +402,7 @@ pub async fn due_for_expiry(
     today: NaiveDate,
 ) -> Result<Vec<Uuid>, StoreError> {
     Ok(need::Entity::find()
-        .filter(
-            need::Column::Status.is_in([NeedStatus::Open.as_str(), NeedStatus::InReview.as_str()]),
-        )
+        .filter(need::Column::Status.is_in(NeedStatus::ACTIVE.iter().map(|s| s.as_str())))
         .filter(need::Column::ExpiresOn.lt(today))
         .all(conn)
         .await?

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use broker_domain::notify::{Topic, event_title, topics_of};
+use broker_domain::notify::{Topic, event_title, is_draft, membership_title, topics_of};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::audit::AuditEntry;
 use crate::StoreError;
 use crate::entity::{
-    feed_event, feed_event_topic, group, need, need_competence, need_event, subscription,
+    feed_event, feed_event_topic, group, need, need_competence, need_event, offer, subscription,
 };
 
 pub use crate::entity::feed_event::Model as EventRow;
@@ -34,28 +34,47 @@ pub(crate) async fn append(
     for snapshot in &snapshots {
         topics.extend(topics_of(snapshot));
     }
-    topics.extend(related_topics(conn, &snapshots).await?);
+    let related = related(conn, e.entity, &snapshots).await?;
+    topics.extend(related.topics);
     if e.entity == "need"
         && let Some(need_id) = e.entity_id
     {
         topics.extend(routed_focus_area(conn, need_id).await?);
     }
+    // A draft's title is never shown, not even one borrowed from the object it points at.
+    let title = if snapshots.iter().any(|s| is_draft(s)) {
+        None
+    } else {
+        event_title(e.before.as_ref(), e.after.as_ref()).or(related.title)
+    };
+    insert_event(
+        conn,
+        feed_event::Model {
+            id: Uuid::now_v7(),
+            at,
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            entity: e.entity.to_owned(),
+            entity_id: e.entity_id,
+            title,
+            actor_role: e.actor_role.map(str::to_owned),
+            actor_organisation_id: e.actor_organisation,
+        },
+        &topics,
+    )
+    .await
+}
+
+/// Stores one event with its topics and queues its webhook deliveries. An event no topic
+/// names is not stored: nobody can follow it (the audit trail still has the write).
+async fn insert_event(
+    conn: &impl ConnectionTrait,
+    event: feed_event::Model,
+    topics: &BTreeSet<Topic>,
+) -> Result<(), StoreError> {
     if topics.is_empty() {
-        // Nobody can follow it; the audit trail still has it.
         return Ok(());
     }
-    let title = event_title(e.before.as_ref(), e.after.as_ref());
-    let event = feed_event::Model {
-        id: Uuid::now_v7(),
-        at,
-        actor: e.actor.clone(),
-        action: e.action.clone(),
-        entity: e.entity.to_owned(),
-        entity_id: e.entity_id,
-        title,
-        actor_role: e.actor_role.map(str::to_owned),
-        actor_organisation_id: e.actor_organisation,
-    };
     feed_event::Entity::insert(feed_event::ActiveModel {
         id: Set(event.id),
         at: Set(event.at),
@@ -79,13 +98,64 @@ pub(crate) async fn append(
     super::webhooks::enqueue(conn, &event, &keys).await
 }
 
-/// Topics of objects the snapshots point at: the need a match or course-request answer is
-/// about, the competence group a proposal or membership belongs to. Each object is read once,
-/// however many snapshots name it.
-async fn related_topics(
+/// The actor of events the matching engine causes.
+pub const MATCHER_ACTOR: &str = "system:matcher";
+
+/// Tells the provider of an offer that the engine suggested it for a need (`match.suggest`):
+/// the event is tagged with the provider's organisation only, so followers of the need's
+/// municipality or platform are not told of every suggestion, and it is titled with the need's
+/// title. Call in the transaction that stores the suggestion.
+pub async fn offer_suggested(
     conn: &impl ConnectionTrait,
+    match_id: Uuid,
+    need_id: Uuid,
+    offer_id: Uuid,
+) -> Result<(), StoreError> {
+    let Some(o) = offer::Entity::find_by_id(offer_id).one(conn).await? else {
+        return Ok(());
+    };
+    let title = need::Entity::find_by_id(need_id)
+        .one(conn)
+        .await?
+        .filter(|n| n.status != "draft")
+        .map(|n| n.title.chars().take(200).collect());
+    insert_event(
+        conn,
+        feed_event::Model {
+            id: Uuid::now_v7(),
+            at: Utc::now(),
+            actor: MATCHER_ACTOR.to_owned(),
+            action: "match.suggest".into(),
+            entity: "match".into(),
+            entity_id: Some(match_id),
+            title,
+            actor_role: None,
+            actor_organisation_id: None,
+        },
+        &BTreeSet::from([Topic::Organisation(o.provider_id)]),
+    )
+    .await
+}
+
+/// What the objects a write points at add to its event.
+#[derive(Debug, Default)]
+struct Related {
+    topics: BTreeSet<Topic>,
+    /// A title for an event whose own snapshots have none (a match, a membership).
+    title: Option<String>,
+}
+
+/// Topics of objects the snapshots point at: the need a match or course-request answer is
+/// about (its municipality, platform, employer and competences), the target of a match (the
+/// offer's provider, or the other need of a pooling suggestion), the competence group a
+/// proposal or membership belongs to. Each object is read once, however many snapshots name
+/// it. Also a title for matches (the need's, unless it is a draft) and memberships (who, in
+/// which group).
+async fn related(
+    conn: &impl ConnectionTrait,
+    entity: &str,
     snapshots: &[&serde_json::Value],
-) -> Result<BTreeSet<Topic>, StoreError> {
+) -> Result<Related, StoreError> {
     let ids = |key: &str, unless: &str| -> BTreeSet<Uuid> {
         snapshots
             .iter()
@@ -94,35 +164,79 @@ async fn related_topics(
             .filter_map(|s| Uuid::parse_str(s).ok())
             .collect()
     };
-    let mut out = BTreeSet::new();
+    let targets = |kind: &str| -> BTreeSet<Uuid> {
+        snapshots
+            .iter()
+            .filter(|s| s.get("kind").and_then(|k| k.as_str()) == Some(kind))
+            .filter_map(|s| s.get("target_id").and_then(|v| v.as_str()))
+            .filter_map(|s| Uuid::parse_str(s).ok())
+            .collect()
+    };
+    let mut out = Related::default();
     for need_id in ids("need_id", "municipality") {
         let Some(n) = need::Entity::find_by_id(need_id).one(conn).await? else {
             continue;
         };
-        out.insert(Topic::Municipality(n.municipality_code));
-        out.insert(Topic::Platform(n.platform_id));
+        out.topics.extend(need_topics(&n));
         let concepts = need_competence::Entity::find()
             .filter(need_competence::Column::NeedId.eq(need_id))
             .all(conn)
             .await?;
-        out.extend(
+        out.topics.extend(
             concepts
                 .into_iter()
                 .filter_map(|c| c.concept_id.map(Topic::Competence)),
         );
+        if out.title.is_none() && n.status != "draft" {
+            out.title = Some(n.title.chars().take(200).collect());
+        }
+    }
+    for offer_id in targets("offer") {
+        if let Some(o) = offer::Entity::find_by_id(offer_id).one(conn).await? {
+            out.topics.insert(Topic::Organisation(o.provider_id));
+        }
+    }
+    for other_need in targets("need") {
+        if let Some(n) = need::Entity::find_by_id(other_need).one(conn).await? {
+            out.topics.extend(need_topics(&n));
+        }
     }
     for group_id in ids("group_id", "focus_area") {
         let Some(g) = group::Entity::find_by_id(group_id).one(conn).await? else {
             continue;
         };
-        out.insert(Topic::Platform(g.platform_id));
-        out.extend(
+        out.topics.insert(Topic::Platform(g.platform_id));
+        out.topics.extend(
             g.focus_area
                 .as_deref()
                 .and_then(|a| Topic::parse("focus_area", a).ok()),
         );
+        if entity == "membership" && out.title.is_none() {
+            let text = |key: &str| {
+                snapshots
+                    .iter()
+                    .rev()
+                    .find_map(|s| s.get(key).and_then(|v| v.as_str()))
+            };
+            out.title = Some(membership_title(
+                text("person_name"),
+                text("organisation_name"),
+                &g.name,
+            ));
+        }
     }
     Ok(out)
+}
+
+/// Who a need concerns besides its competences: its municipality, platform and employer.
+fn need_topics(n: &need::Model) -> impl Iterator<Item = Topic> {
+    [
+        Some(Topic::Municipality(n.municipality_code.clone())),
+        Some(Topic::Platform(n.platform_id)),
+        n.employer_id.map(Topic::Organisation),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// The need event that records the forum competence group a need was routed to (written by

@@ -21,6 +21,9 @@ pub struct Participant {
     pub person_id: Option<Uuid>,
     pub organisation_id: Option<Uuid>,
     pub name: String,
+    /// The part they played; workshops stored before roles were kept have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// A workshop to record.

@@ -3,10 +3,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use broker_domain::forum::GroupRoute;
 use broker_domain::need::{Importance, NeedStatus};
 use broker_domain::platform::{Group, GroupKind};
+use broker_domain::values::Lang;
 use broker_store::repo::matches::{self, MatchFilter, MatchSort};
 use broker_store::repo::needs::{self, NeedFilter, NeedRecord};
 use broker_store::repo::{forum, reference};
@@ -90,11 +92,25 @@ async fn routed_needs(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GroupNeedQuery {
-    /// Statuses, comma-separated (default open, in_review, matched).
+    /// Statuses, comma-separated (default open, in_review, pooled, matched).
     pub status: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+    /// Language of the routing reasons: `sv`, `nb` or `en` (default: from `Accept-Language`,
+    /// else English).
+    #[param(value_type = Option<crate::dto::enums::Language>)]
+    pub lang: Option<String>,
+}
+
+/// The language routing reasons are given in: `lang`, else `Accept-Language` when sent, else
+/// English (as before languages were offered).
+fn reason_lang(req: &HttpRequest, explicit: Option<&str>) -> Result<Lang, ApiError> {
+    if explicit.is_none() && !req.headers().contains_key(header::ACCEPT_LANGUAGE) {
+        return Ok(Lang::En);
+    }
+    let code = crate::routes::public::response_lang(req, explicit)?;
+    Lang::parse(code).map_err(|e| ApiError::from(e.under("lang")))
 }
 
 /// The needs routed to a competence group, newest first, each with why it came here; for the
@@ -125,14 +141,16 @@ pub async fn list_needs(
         offset: query.offset,
     }
     .resolve()?;
+    let lang = reason_lang(&req, query.lang.as_deref())?;
     let (group, _) = readable_group(&state, &who, *id).await?;
     let mut statuses = csv_param(query.status.as_deref());
     for s in &statuses {
         NeedStatus::parse(s).map_err(|e| ApiError::from(e.under("status")))?;
     }
     if statuses.is_empty() {
-        statuses = [NeedStatus::Open, NeedStatus::InReview, NeedStatus::Matched]
+        statuses = NeedStatus::ACTIVE
             .iter()
+            .chain([&NeedStatus::Matched])
             .map(|s| s.as_str().to_owned())
             .collect();
     }
@@ -158,7 +176,7 @@ pub async fn list_needs(
                     .find(|g| g.id == r.group_id)
                     .map(|g| g.name.as_str())
                     .unwrap_or_default();
-                RouteDto::new(r.group_id, name, &r.reason)
+                RouteDto::new(r.group_id, name, &r.reason, lang)
             }),
         })
         .collect();
@@ -187,7 +205,7 @@ pub async fn gaps(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let (group, _) = readable_group(&state, &who, *id).await?;
-    let active: Vec<String> = [NeedStatus::Open, NeedStatus::InReview]
+    let active: Vec<String> = NeedStatus::ACTIVE
         .iter()
         .map(|s| s.as_str().to_owned())
         .collect();

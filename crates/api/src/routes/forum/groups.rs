@@ -3,6 +3,7 @@
 //! each with a period.
 
 use actix_web::{HttpResponse, get, post, web};
+use broker_domain::forum::GroupScope;
 use broker_domain::platform::{Group, GroupKind, PlatformModel};
 use broker_store::repo::{audit, forum, reference};
 use chrono::{NaiveDate, Utc};
@@ -27,9 +28,15 @@ pub async fn readable_group(
     who: &Identity,
     id: Uuid,
 ) -> Result<(Group, Access), ApiError> {
-    let group = forum::get_group(state.store.conn(), id).await?;
-    let access = Access::of(state.store.conn(), who, group.platform_id).await?;
-    access.must_read("group")?;
+    let conn = state.store.conn();
+    let group = forum::get_group(conn, id).await?;
+    let access = Access::of(conn, who, group.platform_id)
+        .await?
+        .with_group_scope(conn, who, group.platform_id)
+        .await?;
+    if !access.can_read_group(group.kind) {
+        return Err(ApiError::NotFound("group"));
+    }
     Ok((group, access))
 }
 
@@ -70,26 +77,33 @@ pub async fn list(
         .map(GroupKind::parse)
         .transpose()
         .map_err(|e| ApiError::from(e.under("kind")))?;
+    let conn = state.store.conn();
+    // Those who only form some of a platform's groups (a contact person its local council)
+    // see just those.
+    let mut only_scope = None;
     let platforms = match query.platform {
         Some(p) => {
-            Access::of(state.store.conn(), &who, p)
+            let access = Access::of(conn, &who, p)
                 .await?
-                .must_read_platform()?;
+                .with_group_scope(conn, &who, p)
+                .await?;
+            if !access.can_read() {
+                if access.group_scope == GroupScope::None {
+                    access.must_read_platform()?;
+                }
+                only_scope = Some(access.group_scope);
+            }
             Some(vec![p])
         }
         None => default_platforms(&who)?,
     };
     let today = today();
-    let items = forum::list_groups(
-        state.store.conn(),
-        platforms.as_deref(),
-        kind,
-        query.active_on,
-    )
-    .await?
-    .iter()
-    .map(|g| GroupDto::new(g, today))
-    .collect();
+    let items = forum::list_groups(conn, platforms.as_deref(), kind, query.active_on)
+        .await?
+        .iter()
+        .filter(|g| only_scope.is_none_or(|scope| scope.covers(g.kind)))
+        .map(|g| GroupDto::new(g, today))
+        .collect();
     Ok(HttpResponse::Ok().json(GroupList { items }))
 }
 
@@ -115,10 +129,18 @@ pub async fn create(
     let platform = reference::get_platform(state.store.conn(), input.platform_id)
         .await
         .map_err(|_| ApiError::field("platform_id", "no such platform"))?;
-    Access::of(state.store.conn(), &who, platform.id)
-        .await?
-        .must_manage("create groups")?;
     let model = PlatformModel::parse(&platform.model).map_err(ApiError::internal)?;
+    let access = Access::of(state.store.conn(), &who, platform.id)
+        .await?
+        .with_group_scope(state.store.conn(), &who, platform.id)
+        .await?;
+    match GroupKind::parse(&input.kind) {
+        Ok(kind) => access.must_manage_group(kind, "create groups of this kind")?,
+        // An unknown kind is the input's fault (422 from parsing below) for those who may
+        // create some group here; for the others it stays a refusal.
+        Err(_) if access.group_scope != GroupScope::None => {}
+        Err(_) => access.must_manage("create groups")?,
+    }
     let group = Group::parse(
         uuid::Uuid::now_v7(),
         platform.id,

@@ -77,7 +77,10 @@ pub async fn list(
 }
 
 /// Adds a member to a group. The organisation defaults to the person's; a person holds one
-/// membership of a group at a time (overlapping ones are a conflict).
+/// membership of a group at a time (overlapping ones are a conflict). Admins, brokers of the
+/// platform or of its broker arrangement (e.g. the cluster's broker for a municipality whose
+/// platform is brokered by its cluster) change any group; a municipality's contact person its
+/// local competence council.
 #[utoipa::path(
     operation_id = "addMembership",
     tag = "forum",
@@ -101,7 +104,7 @@ pub async fn add(
     ValidJson(input): ValidJson<MembershipInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (group, access) = readable_group(&state, &who, *id).await?;
-    access.must_manage("change memberships")?;
+    access.must_manage_group(group.kind, "change this group's memberships")?;
     let conn = state.store.conn();
     let person = match input.person_id {
         Some(p) => Some(
@@ -210,7 +213,7 @@ pub async fn end(
     if before.group_id != group.id {
         return Err(ApiError::NotFound("membership"));
     }
-    access.must_manage("change memberships")?;
+    access.must_manage_group(group.kind, "change this group's memberships")?;
     let today = Utc::now().date_naive();
     let mut ended = before.clone();
     ended.end(input.until.unwrap_or(today))?;

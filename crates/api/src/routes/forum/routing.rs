@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
-use broker_domain::forum::{GroupRoute, RoutingFacts, route_need};
+use broker_domain::forum::{GroupRoute, RoutingFacts, no_route_explanation, route_need};
 use broker_domain::need::{Importance, Need};
 use broker_domain::platform::{Group, GroupKind, PlatformModel};
+use broker_domain::values::Lang;
 use broker_store::repo::forum;
 use broker_store::repo::needs::{self, NeedRecord};
 use broker_store::repo::reference::PlatformRecord;
@@ -113,12 +114,12 @@ pub async fn record_group_route(
                 .find(|g| g.id == r.group_id)
                 .map(|g| g.name.as_str().to_owned())
                 .unwrap_or_default();
-            serde_json::to_value(RouteDto::new(r.group_id, &name, &r.reason))
+            serde_json::to_value(RouteDto::new(r.group_id, &name, &r.reason, Lang::En))
                 .map_err(ApiError::internal)?
         }
         None => serde_json::json!({
             "group_id": null,
-            "explanation": "no competence group fits any more; the coordination team sees every need",
+            "explanation": no_route_explanation(Lang::En),
         }),
     };
     needs::add_event(conn, need.id, ROUTED_TO_GROUP, detail, actor).await?;

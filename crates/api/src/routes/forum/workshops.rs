@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use broker_domain::error::Validator;
-use broker_domain::values::Name;
+use broker_domain::values::{Label, Name};
 use broker_store::StoreError;
 use broker_store::repo::workshops::{self, NewWorkshop, Participant, WorkshopRecord};
 use broker_store::repo::{audit, forum, reference};
@@ -51,6 +51,7 @@ async fn dto(conn: &impl ConnectionTrait, w: &WorkshopRecord) -> Result<Workshop
                 person_id: p.person_id,
                 organisation_id: p.organisation_id,
                 name: Some(p.name.clone()),
+                role: p.role.clone(),
             })
             .collect(),
         discussions,
@@ -117,10 +118,22 @@ async fn participants(
             .filter(|n| !n.trim().is_empty())
             .or_else(|| person.as_ref().map(|x| x.name.clone()))
             .or_else(|| organisation.as_ref().map(|o| o.name.clone()));
+        // The same rule as a meeting participant's role: a label, blank meaning none.
+        let role = v.check(
+            &format!("{field}.role"),
+            p.role
+                .as_deref()
+                .filter(|r| !r.trim().is_empty())
+                .map(Label::parse)
+                .transpose(),
+        );
         match name {
             Some(n) => {
-                if let Some(n) = v.check(&format!("{field}.name"), Name::parse(&n)) {
+                if let (Some(n), Some(role)) =
+                    (v.check(&format!("{field}.name"), Name::parse(&n)), role)
+                {
                     out.push(Participant {
+                        role: role.map(Label::into_inner),
                         person_id: p.person_id,
                         organisation_id: p
                             .organisation_id
