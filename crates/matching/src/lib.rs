@@ -5,6 +5,7 @@
 //! contacts, and explained, deterministic scoring. It must not do I/O, spawn tasks, read the
 //! clock or use randomness: "today" is passed in, readers are passed to the ESCO parsers.
 
+pub mod catalogue;
 pub mod engine;
 pub mod esco;
 mod fx;
@@ -13,6 +14,10 @@ pub mod normalise;
 mod retrieval;
 pub mod taxonomy;
 
+pub use catalogue::{
+    Catalogue, CatalogueFacets, CatalogueFilter, CatalogueOrder, CataloguePage, ListedInstance,
+    ListedOffer,
+};
 pub use engine::{
     ContactDoc, Delivery, DeliveryPreference, Demand, Engine, Evidence, Factor, InstanceDoc,
     MatchOptions, NeedDoc, OfferDoc, OfferHit, Reason, Requirement, Suggestion, SuggestionKind,

@@ -292,8 +292,6 @@ pub struct OfferFilter {
     pub include_distance: bool,
     /// Offers teaching any of these concepts.
     pub competences: Vec<Uuid>,
-    /// Ids allowed (e.g. from a text search); `Some(empty)` matches nothing.
-    pub ids: Option<Vec<Uuid>>,
     pub deliveries: Vec<String>,
     pub levels: Vec<i16>,
     /// Offers with an instance starting on or after this date (the same instance that is in
@@ -355,9 +353,6 @@ fn condition(f: &OfferFilter) -> Condition {
             ),
         );
     }
-    if let Some(ids) = &f.ids {
-        cond = cond.add(offer::Column::Id.is_in(ids.clone()));
-    }
     if !f.deliveries.is_empty() {
         cond = cond.add(offer::Column::Delivery.is_in(f.deliveries.clone()));
     }
@@ -396,18 +391,6 @@ pub async fn list(
         items: with_children(conn, page.items).await?,
         total: page.total,
     })
-}
-
-/// Ids of every offer matching the filter (for facet counts and relevance sorting).
-pub async fn ids(conn: &impl ConnectionTrait, f: &OfferFilter) -> Result<Vec<Uuid>, StoreError> {
-    Ok(offer::Entity::find()
-        .select_only()
-        .column(offer::Column::Id)
-        .filter(condition(f))
-        .order_by_asc(offer::Column::Id)
-        .into_tuple()
-        .all(conn)
-        .await?)
 }
 
 /// Every published offer, for the matching engine.
@@ -485,134 +468,51 @@ pub async fn transition(
     Ok((current.status, get(conn, id).await?))
 }
 
-/// The latest change to any published offer and how many there are: the public listings'
-/// validator (ETag / Last-Modified).
-pub async fn published_fingerprint(
-    conn: &impl ConnectionTrait,
-) -> Result<(Option<DateTime<Utc>>, u64), StoreError> {
-    use sea_orm::PaginatorTrait;
-    let latest: Option<DateTime<Utc>> = offer::Entity::find()
-        .select_only()
-        .column_as(offer::Column::UpdatedAt.max(), "latest")
-        .into_tuple::<Option<DateTime<Utc>>>()
-        .one(conn)
-        .await?
-        .flatten();
-    let count = offer::Entity::find()
-        .filter(offer::Column::Status.eq(OfferStatus::Published.as_str()))
-        .count(conn)
-        .await?;
-    Ok((latest, count))
+/// One offer's change, as the change poller sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfferChange {
+    pub id: Uuid,
+    pub published: bool,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
 }
 
-/// Ids of every offer matching the filter in the order of `sort` (for relevance ranking, which
-/// reorders them and keeps this order among equal scores).
-pub async fn ordered_ids(
+/// Offers changed after `(since, after_id)` in `(updated_at, id)` order, at most `limit`: how an
+/// instance follows offers written by others (keyset paging over an indexed column).
+pub async fn changes_since(
     conn: &impl ConnectionTrait,
-    f: &OfferFilter,
-    sort: OfferSort,
-) -> Result<Vec<Uuid>, StoreError> {
-    let select = offer::Entity::find()
+    since: DateTime<Utc>,
+    after_id: Uuid,
+    limit: u64,
+) -> Result<Vec<OfferChange>, StoreError> {
+    let rows: Vec<(Uuid, String, i32, DateTime<Utc>)> = offer::Entity::find()
         .select_only()
         .column(offer::Column::Id)
-        .filter(condition(f));
-    let select = match sort {
-        OfferSort::StartDate => select
-            .order_by(offer::Column::NextStart.is_null(), sea_orm::Order::Asc)
-            .order_by_asc(offer::Column::NextStart),
-        OfferSort::Updated => select.order_by_desc(offer::Column::UpdatedAt),
-        OfferSort::Title => select.order_by_asc(offer::Column::Title),
-        OfferSort::Published => select.order_by_desc(offer::Column::PublishedAt),
-    };
-    Ok(select
-        .order_by_asc(offer::Column::Id)
-        .into_tuple()
-        .all(conn)
-        .await?)
-}
-
-/// How many offers matching a filter fall under each value of a dimension, for filter UIs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OfferFacets {
-    /// Municipality code -> offers with an instance there.
-    pub municipalities: Vec<(String, u64)>,
-    /// Delivery -> offers.
-    pub deliveries: Vec<(String, u64)>,
-    /// EQF level -> offers.
-    pub levels: Vec<(i16, u64)>,
-    /// Concept -> offers teaching it.
-    pub competences: Vec<(Uuid, u64)>,
-}
-
-fn matching_ids(f: &OfferFilter) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column((offer::Entity, offer::Column::Id))
-        .from(offer::Entity)
-        .cond_where(condition(f))
-        .to_owned()
-}
-
-fn counts<K>(rows: Vec<(K, i64)>) -> Vec<(K, u64)> {
-    rows.into_iter()
-        .map(|(k, n)| (k, u64::try_from(n).unwrap_or_default()))
-        .collect()
-}
-
-/// Facet counts over every offer matching the filter (all pages), grouped in the database.
-pub async fn facets(
-    conn: &impl ConnectionTrait,
-    f: &OfferFilter,
-) -> Result<OfferFacets, StoreError> {
-    use sea_orm::sea_query::ExprTrait;
-    let municipalities: Vec<(String, i64)> = offer_instance::Entity::find()
-        .select_only()
-        .column(offer_instance::Column::MunicipalityCode)
-        .column_as(
-            Expr::col(offer_instance::Column::OfferId).count_distinct(),
-            "offers",
+        .column(offer::Column::Status)
+        .column(offer::Column::Version)
+        .column(offer::Column::UpdatedAt)
+        .filter(
+            Condition::any()
+                .add(offer::Column::UpdatedAt.gt(since))
+                .add(
+                    Condition::all()
+                        .add(offer::Column::UpdatedAt.eq(since))
+                        .add(offer::Column::Id.gt(after_id)),
+                ),
         )
-        .filter(offer_instance::Column::OfferId.in_subquery(matching_ids(f)))
-        .filter(offer_instance::Column::MunicipalityCode.is_not_null())
-        .group_by(offer_instance::Column::MunicipalityCode)
-        .order_by_asc(offer_instance::Column::MunicipalityCode)
+        .order_by_asc(offer::Column::UpdatedAt)
+        .order_by_asc(offer::Column::Id)
+        .limit(limit)
         .into_tuple()
         .all(conn)
         .await?;
-    let deliveries: Vec<(String, i64)> = offer::Entity::find()
-        .select_only()
-        .column(offer::Column::Delivery)
-        .column_as(offer::Column::Id.count(), "offers")
-        .filter(condition(f))
-        .group_by(offer::Column::Delivery)
-        .order_by_asc(offer::Column::Delivery)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let levels: Vec<(i16, i64)> = offer::Entity::find()
-        .select_only()
-        .column(offer::Column::Level)
-        .column_as(offer::Column::Id.count(), "offers")
-        .filter(condition(f))
-        .filter(offer::Column::Level.is_not_null())
-        .group_by(offer::Column::Level)
-        .order_by_asc(offer::Column::Level)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let competences: Vec<(Uuid, i64)> = offer_competence::Entity::find()
-        .select_only()
-        .column(offer_competence::Column::ConceptId)
-        .column_as(offer_competence::Column::OfferId.count(), "offers")
-        .filter(offer_competence::Column::OfferId.in_subquery(matching_ids(f)))
-        .group_by(offer_competence::Column::ConceptId)
-        .order_by_asc(offer_competence::Column::ConceptId)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(OfferFacets {
-        municipalities: counts(municipalities),
-        deliveries: counts(deliveries),
-        levels: counts(levels),
-        competences: counts(competences),
-    })
+    Ok(rows
+        .into_iter()
+        .map(|(id, status, version, updated_at)| OfferChange {
+            id,
+            published: status == OfferStatus::Published.as_str(),
+            version,
+            updated_at,
+        })
+        .collect())
 }

@@ -194,7 +194,7 @@ pub async fn feed(
     // A bad `lang` is reported with the other parameters by `Listing::parse`.
     let lang = super::response_lang(&req, query.lang.as_deref()).unwrap_or("sv");
     let max_age = state.settings.public_cache_seconds;
-    let validator = Validator::current(&state).await?;
+    let validator = Validator::current(&state);
     let key = cache_key(&req, "atom", lang);
     if let Some(rep) = public.cache.get(&key, &validator) {
         return Ok(conditional(&req, &rep, max_age));

@@ -2,8 +2,8 @@
 //! sv, nb and en, so partners can build their own filter controls.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use broker_domain::offer::{Delivery, OfferStatus};
-use broker_store::repo::offers::{self, OfferFilter};
+use broker_domain::offer::Delivery;
+use broker_matching::CatalogueFilter;
 
 use super::listing::{ListingSort, Places, delivery_labels, language_labels, level_labels};
 use super::{Representation, Validator, conditional};
@@ -30,13 +30,11 @@ pub async fn filters(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let validator = Validator::current(&state).await?;
+    let validator = Validator::current(&state);
     let places = Places::load(&state).await?;
-    let published = OfferFilter {
-        statuses: vec![OfferStatus::Published.as_str().to_owned()],
-        ..OfferFilter::default()
-    };
-    let counts = offers::facets(state.store.conn(), &published).await?;
+    let counts = state
+        .matcher
+        .with_catalogue(|c| c.facets(&CatalogueFilter::default()));
     let offers_in = |code: &str| {
         counts
             .municipalities
@@ -53,7 +51,7 @@ pub async fn filters(
             .unwrap_or_default()
     };
     let mut competences: Vec<CompetenceOption> = counts
-        .competences
+        .concepts
         .iter()
         .map(|(id, n)| {
             let concept = state.matcher.concept(*id);

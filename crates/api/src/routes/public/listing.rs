@@ -1,12 +1,13 @@
 //! The listing query shared by the JSON, JSON-LD and Atom forms: every parameter parsed with a
 //! problem that names it, places and competences resolved, offers mapped to public DTOs.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use actix_web::HttpRequest;
 use broker_domain::error::FieldError;
-use broker_domain::offer::{Delivery, Offer, OfferStatus};
-use broker_store::repo::offers::{self, OfferFacets, OfferFilter, OfferSort};
+use broker_domain::offer::{Delivery, Offer};
+use broker_matching::{CatalogueFacets, CatalogueFilter, CatalogueOrder};
+use broker_store::repo::offers;
 use broker_store::repo::reference::{self, ClusterRecord, MunicipalityRow, RegionRow};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -114,14 +115,6 @@ impl ListingSort {
             en: en.into(),
         }
     }
-
-    fn store_order(self) -> OfferSort {
-        match self {
-            Self::StartDate | Self::Relevance => OfferSort::StartDate,
-            Self::Updated => OfferSort::Updated,
-            Self::Published => OfferSort::Published,
-        }
-    }
 }
 
 /// Labels of a delivery value.
@@ -214,7 +207,7 @@ impl Places {
 /// A parsed, resolved listing request.
 #[derive(Debug, Clone)]
 pub struct Listing {
-    pub filter: OfferFilter,
+    pub filter: CatalogueFilter,
     pub sort: ListingSort,
     /// Relevance of each offer the query or competences ranked.
     pub scores: HashMap<Uuid, f64>,
@@ -287,10 +280,7 @@ impl Listing {
             }
         };
         let places = Places::load(state).await?;
-        let mut filter = OfferFilter {
-            statuses: vec![OfferStatus::Published.as_str().to_owned()],
-            ..OfferFilter::default()
-        };
+        let mut filter = CatalogueFilter::default();
 
         // Places: each given parameter is a set of municipalities; the listing covers their
         // intersection (e.g. a region and one of its clusters).
@@ -372,7 +362,7 @@ impl Listing {
             }
             if area.is_empty() {
                 // Places that do not overlap: nothing can match.
-                filter.ids = Some(Vec::new());
+                filter.only = Some(HashSet::new());
             }
             filter.municipalities = area.into_iter().collect();
         }
@@ -428,10 +418,10 @@ impl Listing {
         });
         resolved.sort();
         resolved.dedup();
-        filter.competences.clone_from(&resolved);
+        filter.concepts.clone_from(&resolved);
         if let Some(hits) = query_hits {
-            let ids: Vec<Uuid> = hits.iter().map(|h| h.offer_id).collect();
-            filter.ids = Some(match filter.ids.take() {
+            let ids: HashSet<Uuid> = hits.iter().map(|h| h.offer_id).collect();
+            filter.only = Some(match filter.only.take() {
                 Some(existing) => existing.into_iter().filter(|i| ids.contains(i)).collect(),
                 None => ids,
             });
@@ -439,7 +429,9 @@ impl Listing {
 
         for d in list_param(query.delivery.as_deref()) {
             match Delivery::parse(&d) {
-                Ok(d) => filter.deliveries.push(d.as_str().to_owned()),
+                Ok(d) => filter
+                    .deliveries
+                    .push(crate::matcher::offer_doc_delivery(d)),
                 Err(_) => errors.push(FieldError::new(
                     "delivery",
                     format!("`{d}` is not one of on_site, distance, blended"),
@@ -447,7 +439,7 @@ impl Listing {
             }
         }
         for l in list_param(query.level.as_deref()) {
-            match l.parse::<i16>() {
+            match l.parse::<u8>() {
                 Ok(n @ 1..=8) => filter.levels.push(n),
                 _ => errors.push(FieldError::new(
                     "level",
@@ -547,36 +539,28 @@ impl Listing {
         })
     }
 
-    /// The offers of the requested page, in order, and how many match in all pages.
+    /// The offers of the requested page, in order, and how many match in all pages. The
+    /// in-memory catalogue chooses the page; only its offers are read from the store.
     pub async fn page(&self, state: &AppState) -> Result<(Vec<Offer>, u64), ApiError> {
-        let conn = state.store.conn();
-        if self.sort != ListingSort::Relevance {
-            let page = offers::list(
-                conn,
+        let order = match self.sort {
+            ListingSort::StartDate | ListingSort::Relevance => CatalogueOrder::StartDate,
+            ListingSort::Updated => CatalogueOrder::Updated,
+            ListingSort::Published => CatalogueOrder::Published,
+        };
+        // Relevance: by score, equally relevant offers soonest first.
+        let scores = (self.sort == ListingSort::Relevance).then_some(&self.scores);
+        let page = state.matcher.with_catalogue(|c| {
+            c.page(
                 &self.filter,
-                self.sort.store_order(),
-                self.limit,
-                self.offset,
+                order,
+                scores,
+                usize::try_from(self.limit).unwrap_or(usize::MAX),
+                usize::try_from(self.offset).unwrap_or(usize::MAX),
             )
-            .await?;
-            return Ok((page.items, page.total));
-        }
-        // Relevance: every matching id in start-date order, then a stable sort by score, so
-        // equally relevant offers stay soonest first.
-        let mut ids = offers::ordered_ids(conn, &self.filter, OfferSort::StartDate).await?;
-        ids.sort_by(|a, b| {
-            let score = |id: &Uuid| self.scores.get(id).copied().unwrap_or(0.0);
-            score(b).total_cmp(&score(a))
         });
-        let total = ids.len() as u64;
-        let window: Vec<Uuid> = ids
-            .into_iter()
-            .skip(usize::try_from(self.offset).unwrap_or(usize::MAX))
-            .take(usize::try_from(self.limit).unwrap_or(usize::MAX))
-            .collect();
-        let mut found = offers::get_many(conn, &window).await?;
-        found.sort_by_key(|o| window.iter().position(|id| *id == o.id));
-        Ok((found, total))
+        let mut found = offers::get_many(state.store.conn(), &page.ids).await?;
+        found.sort_by_key(|o| page.ids.iter().position(|id| *id == o.id));
+        Ok((found, page.total))
     }
 
     /// Facet counts over all pages.
@@ -595,7 +579,7 @@ impl Listing {
     }
 
     pub async fn facets(&self, state: &AppState) -> Result<PublicFacets, ApiError> {
-        let counts = offers::facets(state.store.conn(), &self.filter).await?;
+        let counts = state.matcher.with_catalogue(|c| c.facets(&self.filter));
         Ok(facets_dto(state, &counts, &self.places, self.lang))
     }
 
@@ -620,9 +604,14 @@ pub fn competence(state: &AppState, id: Uuid, lang: &str) -> PublicCompetence {
     }
 }
 
-fn facets_dto(state: &AppState, counts: &OfferFacets, places: &Places, lang: &str) -> PublicFacets {
+fn facets_dto(
+    state: &AppState,
+    counts: &CatalogueFacets,
+    places: &Places,
+    lang: &str,
+) -> PublicFacets {
     let mut competence: Vec<FacetValue> = counts
-        .competences
+        .concepts
         .iter()
         .map(|(id, n)| FacetValue {
             value: id.to_string(),
@@ -647,12 +636,13 @@ fn facets_dto(state: &AppState, counts: &OfferFacets, places: &Places, lang: &st
         delivery: counts
             .deliveries
             .iter()
-            .map(|(d, n)| FacetValue {
-                value: d.clone(),
-                label: Delivery::parse(d)
-                    .map(|d| delivery_labels(d).get(lang).to_owned())
-                    .unwrap_or_default(),
-                count: *n,
+            .map(|(d, n)| {
+                let d = crate::matcher::domain_delivery(*d);
+                FacetValue {
+                    value: d.as_str().to_owned(),
+                    label: delivery_labels(d).get(lang).to_owned(),
+                    count: *n,
+                }
             })
             .collect(),
         level: counts

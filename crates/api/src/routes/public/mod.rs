@@ -133,7 +133,7 @@ pub async fn guard(
     let refused = req.app_data::<web::Data<PublicState>>().and_then(|public| {
         public
             .limiter
-            .check(public.client(&req), Instant::now())
+            .check(public.client(&req))
             .err()
     });
     let mut res = match refused {
@@ -370,25 +370,28 @@ pub fn conditional(req: &HttpRequest, rep: &Representation, max_age: u32) -> Htt
         .body(rep.body.clone())
 }
 
-/// What a cached listing was built from: any offer change (or a new day, since listings start
-/// from today) makes it stale.
+/// What a cached listing was built from: any change to the catalogue of published offers (or a
+/// new day, since listings start from today) makes it stale. Read from memory: validating a
+/// cached listing costs no database round trip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validator {
+    /// The catalogue's generation, bumped by every listing change.
+    pub generation: u64,
     /// The latest change to any offer (published or not: unpublishing changes listings too).
     pub latest_change: Option<DateTime<Utc>>,
-    pub published: u64,
     pub today: NaiveDate,
 }
 
 impl Validator {
-    pub async fn current(state: &AppState) -> Result<Self, ApiError> {
-        let (latest_change, published) =
-            broker_store::repo::offers::published_fingerprint(state.store.conn()).await?;
-        Ok(Self {
+    pub fn current(state: &AppState) -> Self {
+        let (generation, latest_change) = state
+            .matcher
+            .with_catalogue(|c| (c.generation(), c.latest_change()));
+        Self {
+            generation,
             latest_change,
-            published,
             today: Utc::now().date_naive(),
-        })
+        }
     }
 }
 
