@@ -14,7 +14,6 @@ use broker_domain::platform::MatchingSettings;
 use broker_store::repo::{forum, needs, offers, reference, taxonomy};
 use broker_store::{Store, StoreError};
 use chrono::{Days, NaiveDate, Utc};
-use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use crate::auth::{Claims, Role};
@@ -92,7 +91,7 @@ pub async fn seed_reference(store: &Store) -> Result<bool, SeedError> {
     if !reference::list_regions(store.conn()).await?.is_empty() {
         return Ok(false);
     }
-    let txn = store.conn().begin().await?;
+    let txn = store.begin().await?;
     let fyrbodal = stable_id("region", FYRBODAL_REGION);
     let ostfold = stable_id("region", OSTFOLD_REGION);
     reference::insert_region(&txn, fyrbodal, FYRBODAL_REGION, "Fyrbodal", "SE").await?;
@@ -380,7 +379,9 @@ async fn seed_taxonomy(txn: &impl sea_orm::ConnectionTrait) -> Result<(), SeedEr
 /// Returns whether demo data was loaded.
 pub async fn seed_if_empty(settings: &Settings) -> Result<bool, SeedError> {
     let store = Store::connect(&settings.database_url).await?;
+    let setup = store.lock_setup().await?;
     let loaded = seed_demo(&store, Utc::now().date_naive()).await;
+    setup.release().await?;
     store.close().await?;
     loaded
 }
@@ -395,7 +396,7 @@ pub async fn seed_demo(store: &Store, today: NaiveDate) -> Result<bool, SeedErro
     {
         return Ok(false);
     }
-    let txn = store.conn().begin().await?;
+    let txn = store.begin().await?;
     let orgs = data::organisations()?;
     let mut org_ids = HashMap::new();
     for o in &orgs {

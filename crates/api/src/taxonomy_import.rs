@@ -12,7 +12,6 @@ use std::path::Path;
 use broker_matching::esco;
 use broker_store::repo::taxonomy::{self, ConceptRecord, LabelRecord};
 use broker_store::{Store, StoreError};
-use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 /// Why an import failed; nothing is written when it does.
@@ -150,7 +149,7 @@ pub async fn import_skills(
         .into_iter()
         .filter_map(|c| c.esco_uri.clone().map(|u| (u, c)))
         .collect();
-    let txn = store.conn().begin().await?;
+    let txn = store.begin().await?;
     let version = taxonomy::begin_version(&txn, source).await?;
     let mut report = ImportReport {
         what: format!("ESCO skills ({lang})"),
@@ -317,7 +316,7 @@ pub async fn import_occupations(
             .or_default()
             .push(*skill);
     }
-    let txn = store.conn().begin().await?;
+    let txn = store.begin().await?;
     let version = taxonomy::begin_version(&txn, source).await?;
     let mut report = ImportReport {
         what: format!("ESCO occupations ({lang})"),

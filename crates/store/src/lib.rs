@@ -28,50 +28,146 @@ pub struct Page<T> {
     pub total: u64,
 }
 
-/// A connection pool with migrations applied.
+/// Connection pools with migrations applied. On PostgreSQL one pool serves reads and writes; on
+/// SQLite (in WAL mode) a pool of readers serves `conn()` and a single writer serves `begin()`,
+/// so reads never queue behind each other or behind a write, and write transactions never race
+/// for SQLite's one write lock.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    writer: DatabaseConnection,
+    url: std::sync::Arc<str>,
+}
+
+/// Connections kept when none are configured: PostgreSQL's pool, or SQLite's readers.
+const DEFAULT_POSTGRES_POOL: u32 = 16;
+const DEFAULT_SQLITE_READERS: u32 = 8;
+
+/// The advisory lock key under which instances migrate and seed one at a time ("kompmakl").
+const SETUP_LOCK_KEY: i64 = 0x6b6f_6d70_6d61_6b6c;
+
+/// Held while one instance migrates or seeds a shared database; see [`Store::lock_setup`].
+#[derive(Debug)]
+pub struct SetupLock {
+    /// PostgreSQL: the connection holding the advisory lock.
+    conn: Option<DatabaseConnection>,
+    /// SQLite: the locked file beside the database (unlocked when closed).
+    file: Option<std::fs::File>,
+}
+
+impl SetupLock {
+    pub async fn release(self) -> Result<(), StoreError> {
+        drop(self.file);
+        if let Some(conn) = self.conn {
+            conn.execute_unprepared(&format!("SELECT pg_advisory_unlock({SETUP_LOCK_KEY})"))
+                .await?;
+            conn.close().await?;
+        }
+        Ok(())
+    }
 }
 
 impl Store {
-    /// Connects (creating the SQLite file when missing) and applies pending migrations.
+    /// Connects with the default pool size (creating the SQLite file when missing) and applies
+    /// pending migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let sqlite = url.starts_with("sqlite:");
-        let mut options = ConnectOptions::new(url.to_owned());
-        options
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(30))
-            .sqlx_logging(false);
-        if sqlite {
-            // SQLite allows one writer; a single connection avoids `database is locked` when a
-            // read transaction upgrades to a write, and SQLite reads are fast enough to share it.
-            options.max_connections(1).min_connections(1);
+        Self::connect_with(url, None).await
+    }
+
+    /// Connects with `pool_size` connections (PostgreSQL) or readers (SQLite) and applies pending
+    /// migrations, one instance at a time.
+    pub async fn connect_with(url: &str, pool_size: Option<u32>) -> Result<Self, StoreError> {
+        let store = Self::open(url, pool_size).await?;
+        let lock = store.lock_setup().await?;
+        let migrated = Migrator::up(&store.writer, None).await;
+        lock.release().await?;
+        migrated?;
+        Ok(store)
+    }
+
+    async fn open(url: &str, pool_size: Option<u32>) -> Result<Self, StoreError> {
+        let options = |max: u32| {
+            let mut options = ConnectOptions::new(url.to_owned());
+            options
+                .connect_timeout(Duration::from_secs(10))
+                .acquire_timeout(Duration::from_secs(30))
+                .max_connections(max)
+                .min_connections(0)
+                .sqlx_logging(false)
+                // Per connection: every pooled SQLite connection needs these, not only the first.
+                .map_sqlx_sqlite_opts(|o| {
+                    o.pragma("journal_mode", "WAL")
+                        .foreign_keys(true)
+                        .busy_timeout(Duration::from_secs(5))
+                });
+            options
+        };
+        if url.starts_with("sqlite:") {
+            // The writer first: it creates the file and switches it to WAL before readers open it.
+            let writer = Database::connect(options(1).min_connections(1).to_owned()).await?;
+            let readers = pool_size.unwrap_or(DEFAULT_SQLITE_READERS);
+            let db = Database::connect(options(readers)).await?;
+            Ok(Self {
+                db,
+                writer,
+                url: url.into(),
+            })
         } else {
-            options.max_connections(8).min_connections(0);
+            let db = Database::connect(options(pool_size.unwrap_or(DEFAULT_POSTGRES_POOL))).await?;
+            Ok(Self {
+                writer: db.clone(),
+                db,
+                url: url.into(),
+            })
         }
-        let db = Database::connect(options).await?;
-        if sqlite {
-            db.execute_unprepared(
-                "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
-            )
-            .await?;
+    }
+
+    /// Makes instances that share a database migrate and seed one at a time: two started
+    /// together on an empty database must both come up. On PostgreSQL a session advisory lock on
+    /// a connection of its own, so the pools stay free; on SQLite a lock on a file beside the
+    /// database.
+    pub async fn lock_setup(&self) -> Result<SetupLock, StoreError> {
+        match self.db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                let conn = self.dedicated_connection().await?;
+                conn.execute_unprepared(&format!("SELECT pg_advisory_lock({SETUP_LOCK_KEY})"))
+                    .await?;
+                Ok(SetupLock {
+                    conn: Some(conn),
+                    file: None,
+                })
+            }
+            _ => Ok(SetupLock {
+                conn: None,
+                file: match sqlite_path(&self.url) {
+                    Some(path) => Some(lock_file(&format!("{path}.setup-lock")).await?),
+                    None => None,
+                },
+            }),
         }
-        Migrator::up(&db, None).await?;
-        Ok(Self { db })
+    }
+
+    async fn dedicated_connection(&self) -> Result<DatabaseConnection, StoreError> {
+        let mut options = ConnectOptions::new(self.url.to_string());
+        options
+            .max_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        Ok(Database::connect(options).await?)
     }
 
     /// Applies pending migrations only (for `broker migrate`); returns how many were pending.
     pub async fn migrate(url: &str) -> Result<usize, StoreError> {
-        let db = Database::connect(
-            ConnectOptions::new(url.to_owned())
-                .sqlx_logging(false)
-                .to_owned(),
-        )
-        .await?;
-        let pending = Migrator::get_pending_migrations(&db).await?.len();
-        Migrator::up(&db, None).await?;
-        db.close().await?;
+        let store = Self::open(url, Some(1)).await?;
+        let lock = store.lock_setup().await?;
+        let pending = Migrator::get_pending_migrations(&store.writer).await;
+        let migrated = match pending {
+            Ok(p) => Migrator::up(&store.writer, None).await.map(|()| p.len()),
+            Err(e) => Err(e),
+        };
+        lock.release().await?;
+        let pending = migrated?;
+        store.close().await?;
         Ok(pending)
     }
 
@@ -79,9 +175,10 @@ impl Store {
         &self.db
     }
 
-    /// Starts a transaction; dropping it without `commit` rolls back.
+    /// Starts a write transaction (on SQLite, on the one writer); dropping it without `commit`
+    /// rolls back.
     pub async fn begin(&self) -> Result<DatabaseTransaction, StoreError> {
-        Ok(self.db.begin().await?)
+        Ok(self.writer.begin().await?)
     }
 
     /// A cheap round trip, for readiness checks.
@@ -99,6 +196,38 @@ impl Store {
     }
 
     pub async fn close(self) -> Result<(), StoreError> {
+        if self.db.get_database_backend() == DatabaseBackend::Sqlite {
+            self.writer.close().await?;
+        }
         Ok(self.db.close().await?)
+    }
+}
+
+/// The file of an `sqlite:` URL (`None` for an in-memory database).
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then_some(path)
+}
+
+/// Takes an exclusive lock on `path` (created when missing), waiting for other holders: the
+/// SQLite counterpart of the advisory lock, across processes and within one.
+async fn lock_file(path: &str) -> Result<std::fs::File, StoreError> {
+    let setup_error = |e: std::io::Error| StoreError::corrupt("setup lock", e);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(setup_error)?;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(setup_error(e)),
+        }
     }
 }
