@@ -49,10 +49,13 @@ impl Application {
     pub async fn build(mut settings: Settings) -> Result<Self, StartError> {
         settings.check_security()?;
         let verifier = Arc::new(TokenVerifier::from_settings(&settings.jwt)?);
-        let store = Store::connect(&settings.database_url).await?;
+        let store = Store::connect_with(&settings.database_url, settings.database_pool_size).await?;
         // Reference data (regions, municipalities, platforms, starter taxonomy) is real data every
-        // deployment needs; it is loaded once into an empty database.
-        crate::demo::seed_reference(&store).await?;
+        // deployment needs; it is loaded once into an empty database, by one instance at a time.
+        let setup = store.lock_setup().await?;
+        let seeded = crate::demo::seed_reference(&store).await;
+        setup.release().await?;
+        seeded?;
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind {
             addr: settings.bind.to_string(),
             source,
@@ -73,6 +76,11 @@ impl Application {
             store.clone(),
             Arc::clone(&matcher),
             std::time::Duration::from_secs(settings.taxonomy_poll_secs),
+        );
+        crate::matcher::spawn_change_poll(
+            store.clone(),
+            Arc::clone(&matcher),
+            std::time::Duration::from_millis(settings.change_poll_ms),
         );
         crate::expiry::spawn(
             store.clone(),

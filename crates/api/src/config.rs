@@ -82,6 +82,13 @@ pub struct Settings {
     /// link-local addresses (default `false`: an organisation's token must not reach the
     /// service's own network).
     pub webhook_allow_private_targets: bool,
+    /// `BROKER_CHANGE_POLL_MS`: how often this instance reads offers written by other instances
+    /// over the same database into its listings and matching index (default 500; 0 turns it
+    /// off, for a single instance).
+    pub change_poll_ms: u64,
+    /// `BROKER_DATABASE_POOL_SIZE`: connections to PostgreSQL (default 16), or SQLite readers
+    /// beside its one writer (default 8).
+    pub database_pool_size: Option<u32>,
 }
 
 /// The built-in HS256 secret used only in demo mode when none is configured.
@@ -132,6 +139,8 @@ impl Default for Settings {
             webhook_retry: broker_domain::notify::RetryPolicy::default(),
             webhook_timeout_secs: 10,
             webhook_allow_private_targets: false,
+            change_poll_ms: 500,
+            database_pool_size: None,
         }
     }
 }
@@ -309,6 +318,18 @@ impl Settings {
                 })
                 .transpose()
         };
+        if let Some(ms) = number("BROKER_CHANGE_POLL_MS", 3_600_000)? {
+            s.change_poll_ms = ms;
+        }
+        if let Some(n) = get("BROKER_DATABASE_POOL_SIZE") {
+            s.database_pool_size =
+                Some(n.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+                    ConfigError::new(
+                        "BROKER_DATABASE_POOL_SIZE",
+                        "must be a whole number of connections from 1 to 1000",
+                    )
+                })?);
+        }
         if let Some(ms) = number("BROKER_WEBHOOK_INTERVAL_MS", 3_600_000)? {
             s.webhook_interval_ms = ms;
         }

@@ -13,8 +13,8 @@ use broker_domain::matching::MatchKind;
 use broker_domain::need::{Importance, Need};
 use broker_domain::offer::{Delivery as OfferDelivery, Offer, OfferStatus};
 use broker_matching::{
-    ConceptInput, ConceptSource, ContactDoc, Delivery, DeliveryPreference, Engine, Geography,
-    InstanceDoc, Label, Lang, MatchOptions, MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc,
+    Catalogue, ConceptInput, ConceptSource, ContactDoc, Delivery, DeliveryPreference, Engine, Geography,
+    InstanceDoc, Label, Lang, ListedInstance, ListedOffer, MatchOptions, MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc,
     Reach, Requirement, Suggestion, SuggestionKind, Taxonomy, Weights,
 };
 use broker_store::repo::reference::PlatformRecord;
@@ -23,6 +23,9 @@ use broker_store::{Store, StoreError};
 use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
+
+/// How far back each change poll rereads, for transactions that committed late.
+const CHANGE_OVERLAP: chrono::Duration = chrono::Duration::seconds(10);
 
 /// Work for the background worker.
 #[derive(Debug)]
@@ -42,13 +45,22 @@ enum Job {
 /// Shared handle to the engine and its worker.
 pub struct Matcher {
     engine: RwLock<Engine>,
+    /// Published offers' listing facts, changed as soon as a write commits (not behind the
+    /// matching queue), so public listings never lag the store.
+    catalogue: RwLock<Catalogue>,
     concepts: RwLock<HashMap<Uuid, taxonomy::ConceptRecord>>,
     platforms: RwLock<HashMap<Uuid, PlatformRecord>>,
     jobs: mpsc::UnboundedSender<Job>,
+    /// Needs and offers queued and not yet taken by the worker: a second change to one of them
+    /// before the worker gets to it is already covered (one recomputation however many offers
+    /// changed).
+    queued: std::sync::Mutex<BTreeSet<Uuid>>,
     /// Whether the starter taxonomy takes part in resolution and matching.
     starter_taxonomy: bool,
     /// The taxonomy version the engine was built from (see [`Matcher::reload_if_changed`]).
     taxonomy_version: std::sync::atomic::AtomicI32,
+    /// How far this instance has read offers written by any instance: `(updated_at, id)`.
+    offers_seen: tokio::sync::Mutex<(chrono::DateTime<Utc>, Uuid)>,
     /// Told the id of every need whose pooling suggestions were just written (the escalation job).
     pooling_listener: std::sync::OnceLock<mpsc::UnboundedSender<Uuid>>,
 }
@@ -179,11 +191,7 @@ pub fn offer_doc(o: &Offer) -> OfferDoc {
         description,
         concepts: s.competence_ids.clone(),
         level: s.level.map(|l| l.get()),
-        delivery: match s.delivery {
-            OfferDelivery::OnSite => Delivery::OnSite,
-            OfferDelivery::Distance => Delivery::Distance,
-            OfferDelivery::Blended => Delivery::Blended,
-        },
+        delivery: offer_doc_delivery(s.delivery),
         instances: s
             .instances
             .iter()
@@ -194,6 +202,49 @@ pub fn offer_doc(o: &Offer) -> OfferDoc {
                 seats: i.seats,
             })
             .collect(),
+    }
+}
+
+/// What public listings filter, order and count an offer by.
+pub fn listed_offer(o: &Offer) -> ListedOffer {
+    let s = &o.spec;
+    ListedOffer {
+        id: o.id,
+        version: o.version,
+        provider_id: s.provider_id,
+        delivery: offer_doc_delivery(s.delivery),
+        level: s.level.map(|l| l.get()),
+        language: s.language.code().to_owned(),
+        concepts: s.competence_ids.clone(),
+        instances: s
+            .instances
+            .iter()
+            .map(|i| ListedInstance {
+                start: i.start,
+                municipality: i.municipality.as_ref().map(|m| m.as_str().to_owned()),
+                distance: i.distance,
+            })
+            .collect(),
+        updated_at: o.updated_at,
+        published_at: o.published_at,
+    }
+}
+
+/// The engine's delivery for the domain's.
+pub fn offer_doc_delivery(d: OfferDelivery) -> Delivery {
+    match d {
+        OfferDelivery::OnSite => Delivery::OnSite,
+        OfferDelivery::Distance => Delivery::Distance,
+        OfferDelivery::Blended => Delivery::Blended,
+    }
+}
+
+/// The domain's delivery for the engine's.
+pub fn domain_delivery(d: Delivery) -> OfferDelivery {
+    match d {
+        Delivery::OnSite => OfferDelivery::OnSite,
+        Delivery::Distance => OfferDelivery::Distance,
+        Delivery::Blended => OfferDelivery::Blended,
     }
 }
 
@@ -254,7 +305,9 @@ impl Matcher {
     /// Loads the indexes from the store and starts the worker (which recomputes all active needs).
     pub async fn start(store: Store, starter_taxonomy: bool) -> Result<Arc<Self>, StoreError> {
         let version = taxonomy::current_version(store.conn()).await?;
-        let (engine, concepts) = load_engine(&store, starter_taxonomy).await?;
+        // Changes from this instant on are read by the change poller (with an overlap).
+        let loaded_at = Utc::now();
+        let (engine, concepts, published) = load_engine(&store, starter_taxonomy).await?;
         let platforms = reference::list_platforms(store.conn())
             .await?
             .into_iter()
@@ -263,9 +316,12 @@ impl Matcher {
         let (tx, rx) = mpsc::unbounded_channel();
         let matcher = Arc::new(Self {
             engine: RwLock::new(engine),
+            catalogue: RwLock::new(Catalogue::new(published.iter().map(listed_offer))),
+            offers_seen: tokio::sync::Mutex::new((loaded_at, Uuid::nil())),
             concepts: RwLock::new(concepts),
             platforms: RwLock::new(platforms),
             jobs: tx,
+            queued: std::sync::Mutex::new(BTreeSet::new()),
             starter_taxonomy,
             taxonomy_version: std::sync::atomic::AtomicI32::new(version),
             pooling_listener: std::sync::OnceLock::new(),
@@ -286,6 +342,15 @@ impl Matcher {
     }
 }
 
+/// Reads offers changed by any instance every `every` into this one's listings and index.
+pub fn spawn_change_poll(store: Store, matcher: Arc<Matcher>, every: Duration) {
+    crate::periodic::spawn_every(every, "offer change poll", move || {
+        let store = store.clone();
+        let matcher = Arc::clone(&matcher);
+        async move { matcher.catch_up_offers(&store).await.map(|_| ()) }
+    });
+}
+
 /// Polls the stored taxonomy version every `every` and reloads the indexes when it changed.
 pub fn spawn_taxonomy_watch(store: Store, matcher: Arc<Matcher>, every: Duration) {
     crate::periodic::spawn_every(every, "taxonomy version check", move || {
@@ -296,11 +361,11 @@ pub fn spawn_taxonomy_watch(store: Store, matcher: Arc<Matcher>, every: Duration
 }
 
 /// Builds the engine from everything stored: taxonomy, geography, published offers, contacts,
-/// active needs.
+/// active needs. Also returns the published offers it indexed.
 async fn load_engine(
     store: &Store,
     starter_taxonomy: bool,
-) -> Result<(Engine, HashMap<Uuid, taxonomy::ConceptRecord>), StoreError> {
+) -> Result<(Engine, HashMap<Uuid, taxonomy::ConceptRecord>, Vec<Offer>), StoreError> {
     let conn = store.conn();
     let all_concepts = taxonomy::all(conn).await?;
     let taxonomy = Arc::new(build_taxonomy_from(&all_concepts, starter_taxonomy));
@@ -329,8 +394,9 @@ async fn load_engine(
             .collect(),
     );
     let mut engine = Engine::new(taxonomy, geography);
-    for o in offers::published(conn).await? {
-        engine.upsert_offer(offer_doc(&o));
+    let published = offers::published(conn).await?;
+    for o in &published {
+        engine.upsert_offer(offer_doc(o));
     }
     for p in reference::list_persons(conn).await? {
         if let Some(c) = contact_doc(&p) {
@@ -343,6 +409,7 @@ async fn load_engine(
     Ok((
         engine,
         all_concepts.into_iter().map(|c| (c.id, c)).collect(),
+        published,
     ))
 }
 
@@ -399,15 +466,123 @@ impl Matcher {
         }
     }
 
-    pub fn offer_changed(&self, id: Uuid) {
-        let _ = self.jobs.send(Job::Offer { id });
+    /// An offer's write committed: listings and text search show it at once; suggestions for the
+    /// needs it could serve follow in the background.
+    pub fn offer_changed(&self, offer: &Offer) {
+        self.index_offer(offer);
+        if self.mark_queued(offer.id) {
+            let _ = self.jobs.send(Job::Offer { id: offer.id });
+        }
+    }
+
+    /// Queues a recomputation nobody waits for, unless one for the same need is still queued.
+    fn queue_need(&self, id: Uuid) {
+        if self.mark_queued(id) {
+            let _ = self.jobs.send(Job::Need {
+                id,
+                cascade: false,
+                done: None,
+            });
+        }
+    }
+
+    /// Records `id` as queued; false when it already was.
+    fn mark_queued(&self, id: Uuid) -> bool {
+        self.queued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id)
+    }
+
+    /// The worker took `id`: later changes need a new job.
+    fn taken(&self, id: Uuid) {
+        self.queued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&id);
+    }
+
+    /// Lists or unlists an offer by its status, in the catalogue and the engine's index (text
+    /// search and matching). Returns whether listings changed.
+    fn index_offer(&self, offer: &Offer) -> bool {
+        let changed = self.apply_to_catalogue(offer);
+        if changed {
+            if offer.status == OfferStatus::Published {
+                let doc = offer_doc(offer);
+                self.with_engine_mut(|e| e.upsert_offer(doc));
+            } else {
+                self.with_engine_mut(|e| e.remove_offer(offer.id));
+            }
+        }
+        changed
+    }
+
+    /// Lists, relists or unlists an offer by its status. Returns whether listings changed.
+    fn apply_to_catalogue(&self, offer: &Offer) -> bool {
+        let mut catalogue = match self.catalogue.write() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if offer.status == OfferStatus::Published {
+            catalogue.upsert(listed_offer(offer))
+        } else {
+            catalogue.remove(offer.id, offer.updated_at)
+        }
+    }
+
+    /// Reads every offer changed since the last poll (by this instance or another over the same
+    /// database) into the listings and the matching index. Offers already current here are
+    /// skipped, so a change this instance wrote costs one small row. Returns how many changed.
+    ///
+    /// Timestamps come from the writers' clocks before commit, so a slower transaction can
+    /// commit a change stamped before one already read: each poll starts `CHANGE_OVERLAP` back.
+    pub async fn catch_up_offers(&self, store: &Store) -> Result<usize, StoreError> {
+        const PAGE: u64 = 2000;
+        let mut seen = self.offers_seen.lock().await;
+        let (mut since, mut after) = (seen.0 - CHANGE_OVERLAP, Uuid::nil());
+        let mut applied = 0;
+        loop {
+            let changes = offers::changes_since(store.conn(), since, after, PAGE).await?;
+            let Some(last) = changes.last() else { break };
+            (since, after) = (last.updated_at, last.id);
+            if (last.updated_at, last.id) > *seen {
+                *seen = (last.updated_at, last.id);
+            }
+            let stale: Vec<Uuid> = self.with_catalogue(|c| {
+                changes
+                    .iter()
+                    .filter(|ch| match c.version_of(ch.id) {
+                        Some(listed) => !ch.published || listed < ch.version,
+                        None => ch.published,
+                    })
+                    .map(|ch| ch.id)
+                    .collect()
+            });
+            for offer in offers::get_many(store.conn(), &stale).await? {
+                if self.index_offer(&offer) {
+                    applied += 1;
+                }
+            }
+            if (changes.len() as u64) < PAGE {
+                break;
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Read access to the public catalogue.
+    pub fn with_catalogue<T>(&self, f: impl FnOnce(&Catalogue) -> T) -> T {
+        match self.catalogue.read() {
+            Ok(c) => f(&c),
+            Err(poisoned) => f(&poisoned.into_inner()),
+        }
     }
 
     /// Rebuilds the indexes (after a taxonomy import) and recomputes everything.
     pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
         // Read the version first: an import committing during the load is picked up next time.
         let version = taxonomy::current_version(store.conn()).await?;
-        let (fresh, concepts) = load_engine(store, self.starter_taxonomy).await?;
+        let (fresh, concepts, _) = load_engine(store, self.starter_taxonomy).await?;
         self.taxonomy_version
             .store(version, std::sync::atomic::Ordering::SeqCst);
         self.with_engine_mut(|e| *e = fresh);
@@ -546,14 +721,13 @@ async fn worker(matcher: Arc<Matcher>, store: Store, mut rx: mpsc::UnboundedRece
         let started = std::time::Instant::now();
         let result = match job {
             Job::Need { id, cascade, done } => {
+                if done.is_none() {
+                    matcher.taken(id);
+                }
                 let r = matcher.recompute_need(&store, id).await;
                 if let (true, Ok(pooled)) = (cascade, &r) {
                     for other in pooled {
-                        let _ = matcher.jobs.send(Job::Need {
-                            id: *other,
-                            cascade: false,
-                            done: None,
-                        });
+                        matcher.queue_need(*other);
                     }
                 }
                 if let Some(done) = done {
@@ -561,19 +735,18 @@ async fn worker(matcher: Arc<Matcher>, store: Store, mut rx: mpsc::UnboundedRece
                 }
                 r.map(|_| ())
             }
-            Job::Offer { id } => match matcher.offer_updated(&store, id).await {
-                Ok(needs) => {
-                    for n in needs {
-                        let _ = matcher.jobs.send(Job::Need {
-                            id: n,
-                            cascade: false,
-                            done: None,
-                        });
+            Job::Offer { id } => {
+                matcher.taken(id);
+                match matcher.offer_updated(&store, id).await {
+                    Ok(needs) => {
+                        for n in needs {
+                            matcher.queue_need(n);
+                        }
+                        Ok(())
                     }
-                    Ok(())
+                    Err(e) => Err(e),
                 }
-                Err(e) => Err(e),
-            },
+            }
             Job::All => match needs::active(store.conn()).await {
                 Ok(all) => {
                     let mut result = Ok(());
