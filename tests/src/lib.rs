@@ -31,7 +31,8 @@ pub struct TestApp {
     pub port: u16,
     pub client: reqwest::Client,
     pub settings: Settings,
-    _database: TestDatabase,
+    /// Shared by instances over one database; dropped (and the database removed) with the last.
+    _database: std::sync::Arc<TestDatabase>,
 }
 
 /// Percent-encodes a query parameter value (unreserved characters stay as they are).
@@ -63,14 +64,26 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Starts a server with a seed and adjusted settings.
+pub async fn spawn_app_with(seed: Seed, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_instances(1, seed, adjust).await.remove(0)
+}
+
+/// Starts `count` servers over one fresh database, all at once (as a deployment's instances
+/// start): each migrates and seeds as it would alone.
 #[expect(
     clippy::expect_used,
-    reason = "a test that cannot start its server should stop loudly"
+    reason = "a test that cannot start its servers should stop loudly"
 )]
-pub async fn spawn_app_with(seed: Seed, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let database = broker_store::testing::fresh_database()
-        .await
-        .expect("fresh test database");
+pub async fn spawn_instances(
+    count: usize,
+    seed: Seed,
+    adjust: impl FnOnce(&mut Settings),
+) -> Vec<TestApp> {
+    let database = std::sync::Arc::new(
+        broker_store::testing::fresh_database()
+            .await
+            .expect("fresh test database"),
+    );
     let mut settings = Settings {
         database_url: database.url.clone(),
         bind: "127.0.0.1:0".parse().expect("address"),
@@ -85,22 +98,26 @@ pub async fn spawn_app_with(seed: Seed, adjust: impl FnOnce(&mut Settings)) -> T
             .await
             .expect("demo seed");
     }
-    let app = broker_api::Application::build(settings.clone())
-        .await
-        .expect("server builds");
-    let port = app.port();
-    tokio::spawn(app.run_until_stopped());
+    let builds = (0..count).map(|_| broker_api::Application::build(settings.clone()));
+    let apps = futures_util::future::join_all(builds).await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client");
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        port,
-        client,
-        settings,
-        _database: database,
-    }
+    apps.into_iter()
+        .map(|app| {
+            let app = app.expect("server builds");
+            let port = app.port();
+            tokio::spawn(app.run_until_stopped());
+            TestApp {
+                address: format!("http://127.0.0.1:{port}"),
+                port,
+                client: client.clone(),
+                settings: settings.clone(),
+                _database: std::sync::Arc::clone(&database),
+            }
+        })
+        .collect()
 }
 
 /// Who a token is for.
@@ -255,6 +272,23 @@ impl TestApp {
             last = self.get(path, token).await;
         }
         last
+    }
+
+    /// Registers a new education provider (as an admin); returns its id and a provider token.
+    pub async fn new_provider(&self, name: &str) -> (Uuid, String) {
+        let created = self
+            .post(
+                "/api/v1/organisations",
+                Some(&self.admin()),
+                &serde_json::json!({"name": name, "kind": "education_provider", "country": "SE"}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        let id: Uuid = created.body["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_default();
+        (id, self.token_for(Role::Provider, Scope::organisation(id)))
     }
 
     /// The id of a platform by key (`uddevalla`, `dals-ed`, `dalsland`, `fyrbodal`, `ostfold-forum`).

@@ -250,3 +250,198 @@ impl OfferDto {
 pub struct VersionInput {
     pub version: i64,
 }
+
+/// Result of an offers batch: every row created.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OfferBatchResult {
+    pub created: usize,
+    pub items: Vec<OfferDto>,
+}
+
+/// Columns of an offers CSV batch. Offer columns are read from the first row of each offer;
+/// rows with the same `ref` add instances to one offer (without `ref`, each row is an offer).
+pub const OFFER_CSV_COLUMNS: [&str; 20] = [
+    "ref",
+    "provider_id",
+    "title",
+    "description",
+    "language",
+    "level",
+    "delivery",
+    "competences",
+    "cost_minor",
+    "currency",
+    "link",
+    "validation_offered",
+    "start",
+    "end",
+    "municipality",
+    "place",
+    "distance",
+    "pace_percent",
+    "seats",
+    "application_deadline",
+];
+
+/// Offers read from a CSV batch, each with the (1-based) data row it starts on, and the cells
+/// that could not be read, named `rows[n].column`.
+pub type OfferCsvRows = (Vec<(usize, OfferInput)>, Vec<broker_domain::error::FieldError>);
+
+/// Reads an offers CSV batch (see [`OFFER_CSV_COLUMNS`]).
+pub fn csv_rows(body: &[u8]) -> Result<OfferCsvRows, crate::error::ApiError> {
+    use broker_domain::error::FieldError;
+    use crate::error::ApiError;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(body);
+    let headers = reader
+        .headers()
+        .map_err(|e| ApiError::Malformed(format!("CSV header: {e}")))?
+        .clone();
+    if let Some(unknown) = headers.iter().find(|h| !OFFER_CSV_COLUMNS.contains(h)) {
+        return Err(ApiError::field(
+            format!("header.{unknown}"),
+            format!("unknown column; known columns: {}", OFFER_CSV_COLUMNS.join(", ")),
+        ));
+    }
+    let mut offers: Vec<(usize, Option<String>, OfferInput)> = Vec::new();
+    let mut errors = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let row_no = i + 1;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(FieldError::new(
+                    format!("rows[{row_no}]"),
+                    format!("unreadable CSV row: {e}"),
+                ));
+                continue;
+            }
+        };
+        let mut row = CsvRow {
+            headers: &headers,
+            record: &record,
+            row_no,
+            errors: Vec::new(),
+        };
+        for (name, value) in headers.iter().zip(record.iter()) {
+            if let Some(problem) = crate::extract::string_problem(value) {
+                row.errors
+                    .push(FieldError::new(format!("rows[{row_no}].{name}"), problem));
+            }
+        }
+        if !row.errors.is_empty() {
+            errors.append(&mut row.errors);
+            continue;
+        }
+        let instance = InstanceInput {
+            start: row.parsed("start", "a date (YYYY-MM-DD)"),
+            end: row.parsed("end", "a date (YYYY-MM-DD)"),
+            municipality: row.text("municipality"),
+            place: row.text("place"),
+            distance: row.flag("distance"),
+            pace_percent: row.parsed("pace_percent", "a whole number"),
+            seats: row.parsed("seats", "a whole number"),
+            application_deadline: row.parsed("application_deadline", "a date (YYYY-MM-DD)"),
+        };
+        let has_instance = instance.start.is_some()
+            || instance.municipality.is_some()
+            || instance.end.is_some();
+        let reference = row.text("ref");
+        let continues = reference.is_some()
+            && offers
+                .last()
+                .is_some_and(|(_, last_ref, _)| *last_ref == reference);
+        if continues {
+            if let (Some((_, _, offer)), true) = (offers.last_mut(), has_instance) {
+                offer.instances.push(instance);
+            }
+        } else {
+            let offer = OfferInput {
+                provider_id: row.parsed("provider_id", "a UUID"),
+                title: row.text("title").unwrap_or_default(),
+                description: row.text("description"),
+                language: row.text("language"),
+                competence_ids: Vec::new(),
+                competence_labels: row
+                    .text("competences")
+                    .map(|v| {
+                        v.split(';')
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                level: row.parsed("level", "a whole number"),
+                delivery: row.text("delivery").unwrap_or_default(),
+                cost_minor: row.parsed("cost_minor", "a whole number"),
+                currency: row.text("currency"),
+                validation_offered: row.flag("validation_offered"),
+                link: row.text("link"),
+                support_tools: Vec::new(),
+                support_tool_links: Vec::new(),
+                instances: if has_instance {
+                    vec![instance]
+                } else {
+                    Vec::new()
+                },
+            };
+            offers.push((row_no, reference, offer));
+        }
+        errors.append(&mut row.errors);
+    }
+    Ok((
+        offers.into_iter().map(|(row, _, o)| (row, o)).collect(),
+        errors,
+    ))
+}
+
+/// One CSV data row being read; unreadable cells are collected, not fatal.
+struct CsvRow<'a> {
+    headers: &'a csv::StringRecord,
+    record: &'a csv::StringRecord,
+    row_no: usize,
+    errors: Vec<broker_domain::error::FieldError>,
+}
+
+impl CsvRow<'_> {
+    fn text(&self, column: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .position(|h| h == column)
+            .and_then(|p| self.record.get(p))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    }
+
+    fn parsed<T: std::str::FromStr>(&mut self, column: &str, expected: &str) -> Option<T> {
+        let raw = self.text(column)?;
+        match raw.parse() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.errors.push(broker_domain::error::FieldError::new(
+                    format!("rows[{}].{column}", self.row_no),
+                    format!("`{raw}` is not {expected}"),
+                ));
+                None
+            }
+        }
+    }
+
+    fn flag(&mut self, column: &str) -> bool {
+        match self.text(column).as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(other) => {
+                self.errors.push(broker_domain::error::FieldError::new(
+                    format!("rows[{}].{column}", self.row_no),
+                    format!("`{other}` is not true or false"),
+                ));
+                false
+            }
+        }
+    }
+}

@@ -131,6 +131,16 @@ async fn prepare(
         }
     }
     resolve_requirements(state, &mut draft)?;
+    // `SE-1438` and unambiguous bare codes name the stored key (issue 13).
+    if let Some(key) = super::reference::canonical_code(
+        state.store.conn(),
+        "municipality",
+        &draft.municipality,
+    )
+    .await?
+    {
+        draft.municipality = key;
+    }
     let spec = NeedSpec::parse(draft, today)?;
     let code = spec.municipality.as_str();
     match who.role() {
@@ -481,20 +491,6 @@ fn csv_rows(body: &[u8]) -> Result<BatchRows, ApiError> {
     Ok((out, errors))
 }
 
-/// Prefixes every field error of one row with `rows[n].`.
-fn in_row(row: usize, e: ApiError) -> Vec<FieldError> {
-    match e {
-        ApiError::Validation(fields) => fields
-            .into_iter()
-            .map(|f| f.under(&format!("rows[{row}]")))
-            .collect(),
-        ApiError::Forbidden(reason) | ApiError::Conflict(reason) => {
-            vec![FieldError::new(format!("rows[{row}]"), reason)]
-        }
-        other => vec![FieldError::new(format!("rows[{row}]"), other.to_string())],
-    }
-}
-
 /// Enters many needs at once: a JSON array of needs, or CSV (`Content-Type: text/csv`) with a
 /// header row. All or nothing: when any row fails, nothing is stored and every failing row is
 /// reported (`rows[n].field`, 1-based).
@@ -546,7 +542,7 @@ pub async fn batch(
     for (row, input) in &inputs {
         match prepare(&state, &who, input).await {
             Ok(p) => prepared.push(p),
-            Err(e) => errors.extend(in_row(*row, e)),
+            Err(e) => errors.extend(super::in_row(*row, e)),
         }
     }
     if !errors.is_empty() {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::{Identity, Role};
-use crate::dto::offers::{OfferDto, OfferInput, OfferPatch, VersionInput};
+use crate::dto::offers::{OfferBatchResult, OfferDto, OfferInput, OfferPatch, VersionInput};
 use crate::dto::{Page, Paging, csv_param};
 use crate::error::ApiError;
 use crate::extract::ValidJson;
@@ -113,6 +113,67 @@ async fn check_references(state: &AppState, spec: &OfferSpec) -> Result<(), ApiE
     }
 }
 
+/// The organisation an offer by `who` is for: providers create for their own organisation only;
+/// admins name it.
+fn provider_for(who: &Identity, requested: Option<Uuid>) -> Result<Option<Uuid>, ApiError> {
+    match who.role() {
+        Role::Admin => Ok(requested),
+        Role::Provider => {
+            let own = who
+                .claims()
+                .organisation
+                .ok_or_else(|| ApiError::Forbidden("the token names no organisation".into()))?;
+            if requested.is_some_and(|p| p != own) {
+                return Err(ApiError::Forbidden(
+                    "providers create offers for their own organisation only".into(),
+                ));
+            }
+            Ok(Some(own))
+        }
+        _ => Err(ApiError::Forbidden("only providers create offers".into())),
+    }
+}
+
+/// Checks an input as a new offer: provider, labels resolved, values valid, references known.
+async fn prepare(
+    state: &AppState,
+    who: &Identity,
+    input: &OfferInput,
+) -> Result<OfferSpec, ApiError> {
+    let mut draft = input.to_draft(provider_for(who, input.provider_id)?);
+    resolve(state, &mut draft)?;
+    let spec = OfferSpec::parse(draft)?;
+    check_references(state, &spec).await?;
+    Ok(spec)
+}
+
+/// Stores a new offer with its audit entry, inside `txn`.
+async fn insert(
+    txn: &sea_orm::DatabaseTransaction,
+    state: &AppState,
+    who: &Identity,
+    spec: &OfferSpec,
+    status: OfferStatus,
+) -> Result<(Offer, OfferDto), ApiError> {
+    let offer = offers::insert(txn, Uuid::now_v7(), spec, status, Utc::now().date_naive()).await?;
+    let body = dto(state, &offer);
+    audit::record(
+        txn,
+        audit::AuditEntry {
+            actor: who.subject().to_owned(),
+            actor_role: Some(who.role().as_str()),
+            actor_organisation: who.claims().organisation,
+            action: "offer.create".into(),
+            entity: "offer",
+            entity_id: Some(offer.id),
+            before: None,
+            after: serde_json::to_value(&body).ok(),
+        },
+    )
+    .await?;
+    Ok((offer, body))
+}
+
 /// Creates an offer as a draft (providers for their own organisation; admins name `provider_id`).
 #[utoipa::path(
     operation_id = "createOffer",
@@ -127,54 +188,121 @@ pub async fn create(
     who: Identity,
     ValidJson(input): ValidJson<OfferInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let provider = match who.role() {
-        Role::Admin => input.provider_id,
-        Role::Provider => {
-            let own = who
-                .claims()
-                .organisation
-                .ok_or_else(|| ApiError::Forbidden("the token names no organisation".into()))?;
-            if input.provider_id.is_some_and(|p| p != own) {
-                return Err(ApiError::Forbidden(
-                    "providers create offers for their own organisation only".into(),
-                ));
-            }
-            Some(own)
-        }
-        _ => return Err(ApiError::Forbidden("only providers create offers".into())),
-    };
-    let mut draft = input.to_draft(provider);
-    resolve(&state, &mut draft)?;
-    let spec = OfferSpec::parse(draft)?;
-    check_references(&state, &spec).await?;
+    let spec = prepare(&state, &who, &input).await?;
     let txn = state.store.begin().await?;
-    let offer = offers::insert(
-        &txn,
-        Uuid::now_v7(),
-        &spec,
-        OfferStatus::Draft,
-        Utc::now().date_naive(),
-    )
-    .await?;
-    let body = dto(&state, &offer);
-    audit::record(
-        &txn,
-        audit::AuditEntry {
-            actor: who.subject().to_owned(),
-            actor_role: Some(who.role().as_str()),
-            actor_organisation: who.claims().organisation,
-            action: "offer.create".into(),
-            entity: "offer",
-            entity_id: Some(offer.id),
-            before: None,
-            after: serde_json::to_value(&body).ok(),
-        },
-    )
-    .await?;
+    let (offer, body) = insert(&txn, &state, &who, &spec, OfferStatus::Draft).await?;
     txn.commit().await.map_err(ApiError::internal)?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/offers/{}", offer.id)))
         .json(body))
+}
+
+/// Offers per batch at most: a catalogue of 100,000 loads in 100 requests.
+const MAX_BATCH_OFFERS: usize = 1000;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct BatchQuery {
+    /// `true` publishes every offer of the batch (each needs a scheduled instance); default
+    /// `false` stores drafts.
+    #[param(value_type = Option<bool>)]
+    pub publish: Option<String>,
+}
+
+/// Loads many offers at once, e.g. a provider's whole catalogue: a JSON array of offers, or CSV
+/// (`Content-Type: text/csv`, one instance per row; see the README). At most 1000 per request.
+/// All or nothing: when any row fails, nothing is stored and every failing row is reported
+/// (`rows[n].field`, 1-based). Published offers are listed at once and matched in the
+/// background.
+#[utoipa::path(
+    operation_id = "createOffersBatch",
+    tag = "offers",
+    params(BatchQuery),
+    request_body(content((Vec<OfferInput> = "application/json"), (String = "text/csv"))),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = OfferBatchResult),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the configured limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rows that failed, each named `rows[n].field`", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/offers/batch")]
+pub async fn batch(
+    state: web::Data<AppState>,
+    who: Identity,
+    req: HttpRequest,
+    query: crate::extract::ValidQuery<BatchQuery>,
+    crate::extract::RawBody(body): crate::extract::RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let status = match query.publish.as_deref().map(str::trim) {
+        None | Some("" | "false" | "0") => OfferStatus::Draft,
+        Some("true" | "1") => OfferStatus::Published,
+        Some(_) => return Err(ApiError::field("publish", "must be true or false")),
+    };
+    // Refused before reading the rows, so a consumer learns its role is wrong, not its CSV.
+    provider_for(&who, None)?;
+    let content_type = crate::extract::content_type(&req).unwrap_or_default();
+    let (inputs, mut errors) = if content_type.starts_with("text/csv") {
+        crate::dto::offers::csv_rows(&body)?
+    } else if content_type.starts_with("application/json") {
+        let rows: Vec<OfferInput> = crate::extract::decode(&body)?;
+        (
+            rows.into_iter()
+                .enumerate()
+                .map(|(i, r)| (i + 1, r))
+                .collect(),
+            Vec::new(),
+        )
+    } else {
+        return Err(ApiError::UnsupportedMediaType(
+            "send application/json (an array of offers) or text/csv".into(),
+        ));
+    };
+    if inputs.is_empty() && errors.is_empty() {
+        return Err(ApiError::field("rows", "the batch is empty"));
+    }
+    if inputs.len() > MAX_BATCH_OFFERS {
+        return Err(ApiError::field(
+            "rows",
+            format!("at most {MAX_BATCH_OFFERS} offers per batch"),
+        ));
+    }
+    let mut prepared = Vec::with_capacity(inputs.len());
+    for (row, input) in &inputs {
+        let checked = match prepare(&state, &who, input).await {
+            Ok(spec) if status == OfferStatus::Published => spec
+                .check_publishable()
+                .map(|()| spec)
+                .map_err(ApiError::from),
+            other => other,
+        };
+        match checked {
+            Ok(spec) => prepared.push(spec),
+            Err(e) => errors.extend(super::in_row(*row, e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let txn = state.store.begin().await?;
+    let mut stored = Vec::with_capacity(prepared.len());
+    let mut items = Vec::with_capacity(prepared.len());
+    for spec in &prepared {
+        let (offer, body) = insert(&txn, &state, &who, spec, status).await?;
+        stored.push(offer);
+        items.push(body);
+    }
+    txn.commit().await.map_err(ApiError::internal)?;
+    for offer in &stored {
+        state.matcher.offer_changed(offer);
+    }
+    Ok(HttpResponse::Created().json(OfferBatchResult {
+        created: items.len(),
+        items,
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -360,7 +488,7 @@ pub async fn update(
     )
     .await?;
     txn.commit().await.map_err(ApiError::internal)?;
-    state.matcher.offer_changed(*id);
+    state.matcher.offer_changed(&after);
     Ok(HttpResponse::Ok().json(dto(&state, &after)))
 }
 
@@ -393,7 +521,7 @@ async fn act(
     )
     .await?;
     txn.commit().await.map_err(ApiError::internal)?;
-    state.matcher.offer_changed(id);
+    state.matcher.offer_changed(&after);
     Ok(HttpResponse::Ok().json(dto(state, &after)))
 }
 
