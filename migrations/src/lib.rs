@@ -13,6 +13,7 @@ mod m20261123_000006_fyrbodal;
 mod m20261123_000007_forum_work;
 mod m20261123_000008_notifications;
 mod m20261128_000009_feed_actor;
+mod m20261129_000011_structure_admin;
 mod support;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_forum_work::Migration),
             Box::new(m20261123_000008_notifications::Migration),
             Box::new(m20261128_000009_feed_actor::Migration),
+            Box::new(m20261129_000011_structure_admin::Migration),
         ]
     }
 }

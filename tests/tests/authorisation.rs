@@ -15,6 +15,7 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 /// the refusal shows as `422` or `404` instead and the row is empty; scope rules on real objects
 /// are covered by the story and feature tests. A new operation fails the test until it has a row.
 const REFUSED: &[(&str, &[&str])] = &[
+    ("DELETE /api/v1/contacts/{id}", &[]),
     ("DELETE /api/v1/me/subscriptions/{id}", &[]),
     ("DELETE /api/v1/webhooks/{id}", &[]),
     (
@@ -24,6 +25,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("GET /api/v1/clusters", &[]),
     ("GET /api/v1/competences", &[]),
     ("GET /api/v1/competences/{id}", &[]),
+    ("GET /api/v1/contacts", &[]),
     (
         "GET /api/v1/course-requests",
         &["municipal_contact", "employer"],
@@ -49,6 +51,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ),
     ("GET /api/v1/meetings/{id}", &[]),
     ("GET /api/v1/municipalities", &[]),
+    ("GET /api/v1/municipalities/{code}/pilot-status", &[]),
     ("GET /api/v1/needs", &["provider"]),
     ("GET /api/v1/needs/{id}", &[]),
     ("GET /api/v1/needs/{id}/events", &[]),
@@ -84,13 +87,23 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("GET /healthz", &[]),
     ("GET /offers", &[]),
     ("GET /readyz", &[]),
+    ("PATCH /api/v1/clusters/{id}", &[]),
     ("PATCH /api/v1/meetings/{id}", &[]),
+    (
+        "PATCH /api/v1/municipalities/{code}",
+        &["broker", "municipal_contact", "provider", "employer"],
+    ),
     ("PATCH /api/v1/needs/{id}", &[]),
     ("PATCH /api/v1/offers/{id}", &[]),
+    (
+        "PATCH /api/v1/platforms/{id}",
+        &["municipal_contact", "provider", "employer"],
+    ),
     (
         "PATCH /api/v1/platforms/{id}/settings",
         &["municipal_contact", "provider", "employer"],
     ),
+    ("PATCH /api/v1/regions/{id}", &[]),
     ("PATCH /api/v1/webhooks/{id}", &[]),
     (
         "POST /api/v1/admin/jobs/escalation/run",
@@ -100,7 +113,9 @@ const REFUSED: &[(&str, &[&str])] = &[
         "POST /api/v1/admin/jobs/expiry",
         &["broker", "municipal_contact", "provider", "employer"],
     ),
+    ("POST /api/v1/clusters", &[]),
     ("POST /api/v1/competences/parse", &[]),
+    ("POST /api/v1/contacts", &[]),
     ("POST /api/v1/course-requests", &[]),
     ("POST /api/v1/course-requests/{id}/answers", &[]),
     ("POST /api/v1/course-requests/{id}/decide", &[]),
@@ -115,19 +130,27 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("POST /api/v1/matches/{id}/outcomes", &[]),
     ("POST /api/v1/me/subscriptions", &[]),
     ("POST /api/v1/meetings", &[]),
+    ("POST /api/v1/municipalities", &[]),
+    ("POST /api/v1/municipalities/{code}/pilot-status", &[]),
     ("POST /api/v1/needs", &[]),
     ("POST /api/v1/needs/batch", &[]),
     ("POST /api/v1/needs/{id}/escalate", &[]),
     ("POST /api/v1/needs/{id}/fulfil", &[]),
     ("POST /api/v1/needs/{id}/withdraw", &[]),
     ("POST /api/v1/offers", &[]),
+    (
+        "POST /api/v1/offers/batch",
+        &["broker", "municipal_contact", "employer"],
+    ),
     ("POST /api/v1/offers/{id}/archive", &[]),
     ("POST /api/v1/offers/{id}/publish", &[]),
     ("POST /api/v1/organisations", &[]),
+    ("POST /api/v1/platforms", &[]),
     ("POST /api/v1/proposals", &[]),
     ("POST /api/v1/proposals/{id}/actions", &[]),
     ("POST /api/v1/recommendations", &[]),
     ("POST /api/v1/recommendations/{id}/follow-up", &[]),
+    ("POST /api/v1/regions", &[]),
     ("POST /api/v1/webhooks", &[]),
     (
         "POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
@@ -135,6 +158,8 @@ const REFUSED: &[(&str, &[&str])] = &[
     ),
     ("POST /api/v1/workshops", &[]),
     ("POST /api/v1/workshops/{id}/discussions", &[]),
+    ("PUT /api/v1/contacts/{id}", &[]),
+    ("PUT /api/v1/platforms/{id}/mandate", &[]),
 ];
 
 struct Operation {

@@ -240,9 +240,87 @@ impl AgendaItem {
     }
 }
 
+/// A document a meeting refers to (its material, presentations, notes): a title and an https
+/// link to where it is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MeetingDocument {
+    pub title: Name,
+    pub url: crate::values::WebUrl,
+}
+
+/// Where a meeting is held and its documents (e.g. the start-up meeting at Utvecklingscentrum
+/// in Bengtsfors, with its material).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MeetingMaterial {
+    pub place: Option<Name>,
+    pub documents: Vec<MeetingDocument>,
+}
+
+pub const MAX_DOCUMENTS: usize = 50;
+
+impl MeetingMaterial {
+    /// Validates the place and each document (`documents[i].title`, `documents[i].url`; links
+    /// must be https).
+    pub fn parse(place: Option<&str>, documents: &[(String, String)]) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let place = v.check(
+            "place",
+            place
+                .filter(|p| !p.trim().is_empty())
+                .map(Name::parse)
+                .transpose(),
+        );
+        if documents.len() > MAX_DOCUMENTS {
+            v.fail("documents", format!("at most {MAX_DOCUMENTS} documents"));
+        }
+        let mut parsed = Vec::new();
+        for (i, (title, url)) in documents.iter().enumerate() {
+            let title = v.check(&format!("documents[{i}].title"), Name::parse(title));
+            let url = v.check(
+                &format!("documents[{i}].url"),
+                crate::values::WebUrl::parse(url).and_then(|u| {
+                    if u.as_str().starts_with("https://") {
+                        Ok(u)
+                    } else {
+                        Err(DomainError::invalid("", "must be an https link"))
+                    }
+                }),
+            );
+            if let (Some(title), Some(url)) = (title, url) {
+                parsed.push(MeetingDocument { title, url });
+            }
+        }
+        v.finish()?;
+        Ok(Self {
+            place: place.flatten(),
+            documents: parsed,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meeting_documents_are_https_links_with_titles() {
+        let ok = MeetingMaterial::parse(
+            Some("Utvecklingscentrum, Bengtsfors"),
+            &[(
+                "Startmöte".into(),
+                "https://fyrbodal.se/startmote.pdf".into(),
+            )],
+        );
+        assert_eq!(ok.map(|m| m.documents.len()).ok(), Some(1));
+        let fields: Vec<String> = MeetingMaterial::parse(
+            Some("  "),
+            &[("".into(), "http://fyrbodal.se/a.pdf".into())],
+        )
+        .err()
+        .map(|e| e.field_errors().iter().map(|f| f.field.clone()).collect())
+        .unwrap_or_default();
+        assert_eq!(fields, ["documents[0].title", "documents[0].url"]);
+    }
 
     fn draft() -> MeetingDraft {
         MeetingDraft {

@@ -68,16 +68,18 @@ impl Topic {
                 .map_err(|_| FieldError::new("value", format!("`{value}` is not a UUID")))
         };
         match kind.trim() {
-            "municipality" => {
-                if value.len() == 4 && value.bytes().all(|b| b.is_ascii_digit()) {
-                    Ok(Self::Municipality(value.to_owned()))
-                } else {
-                    Err(FieldError::new(
+            // The stored key: four digits, or the country-qualified form (`NO-1438`) of a
+            // municipality whose digits the other country has too.
+            "municipality" => crate::geo::MunicipalityCode::parse(value)
+                .map(|code| Self::Municipality(code.as_str().to_owned()))
+                .map_err(|_| {
+                    FieldError::new(
                         "value",
-                        format!("`{value}` is not a municipality code (4 digits)"),
-                    ))
-                }
-            }
+                        format!(
+                            "`{value}` is not a municipality code (4 digits, or qualified like NO-1438)"
+                        ),
+                    )
+                }),
             "competence" => uuid().map(Self::Competence),
             "platform" => uuid().map(Self::Platform),
             "organisation" => uuid().map(Self::Organisation),
@@ -406,7 +408,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn keys_round_trip(code in "[0-9]{4}", id in any::<u128>()) {
+        fn keys_round_trip(code in "((SE|NO)-)?(0[1-9]|[1-9][0-9])[0-9]{2}", id in any::<u128>()) {
             for t in [Topic::Municipality(code.clone()), Topic::Competence(Uuid::from_u128(id)), Topic::Platform(Uuid::from_u128(id)), Topic::Organisation(Uuid::from_u128(id))] {
                 prop_assert_eq!(Topic::from_key(&t.key()), Some(t));
             }

@@ -152,6 +152,158 @@ impl MatchingSettings {
     }
 }
 
+/// A platform's active period: the pilot as a trial runs from `active_from` to `active_to`
+/// (both inclusive; either open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ActivePeriod {
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+impl ActivePeriod {
+    pub fn parse(
+        from: Option<chrono::NaiveDate>,
+        to: Option<chrono::NaiveDate>,
+    ) -> Result<Self, DomainError> {
+        if let (Some(f), Some(t)) = (from, to)
+            && t < f
+        {
+            return Err(DomainError::invalid(
+                "active_to",
+                "must not be before active_from",
+            ));
+        }
+        Ok(Self { from, to })
+    }
+
+    /// Whether the platform works on `day`.
+    pub fn is_active_on(&self, day: chrono::NaiveDate) -> bool {
+        self.from.is_none_or(|f| day >= f) && self.to.is_none_or(|t| day <= t)
+    }
+}
+
+/// A platform key: lower-case letters, digits and dashes, 2..=60 characters (`dals-ed`).
+pub fn parse_key(raw: &str) -> Result<String, DomainError> {
+    let s = raw.trim();
+    let ok = (2..=60).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(DomainError::invalid(
+            "",
+            "must be 2 to 60 lower-case letters, digits and dashes, e.g. `dals-ed`",
+        ))
+    }
+}
+
+/// How a platform is set up: its model and who brokers for it. A forum has no broker
+/// arrangement (its coordination team drives the work); a local platform has one.
+pub fn check_arrangement(
+    model: PlatformModel,
+    arrangement: Option<BrokerArrangement>,
+) -> Result<(), DomainError> {
+    match (model, arrangement) {
+        (PlatformModel::Forum, Some(_)) => Err(DomainError::invalid(
+            "broker_arrangement",
+            "a forum has no broker arrangement",
+        )),
+        (PlatformModel::LocalPlatform, None) => Err(DomainError::invalid(
+            "broker_arrangement",
+            "a local platform names its broker arrangement: municipal, cluster or subregional",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Longest list of forum goals kept.
+pub const MAX_GOALS: usize = 20;
+
+/// A forum's mandate and goals (seed 000: "Kompetanseforum Østfold skal ..." and its six points).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mandate {
+    pub mandate: crate::values::LongText,
+    pub goals: Vec<crate::values::LongText>,
+}
+
+impl Mandate {
+    pub fn parse(mandate: &str, goals: &[String]) -> Result<Self, DomainError> {
+        let mut v = crate::error::Validator::new();
+        let text = v.check("mandate", crate::values::LongText::parse(mandate));
+        if goals.len() > MAX_GOALS {
+            v.fail("goals", format!("at most {MAX_GOALS} goals"));
+        }
+        let goals: Vec<_> = goals
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| v.check(&format!("goals[{i}]"), crate::values::LongText::parse(g)))
+            .collect();
+        v.finish()?;
+        match text {
+            Some(mandate) => Ok(Self { mandate, goals }),
+            None => Err(DomainError::invalid("mandate", "invalid")),
+        }
+    }
+}
+
+string_enum! {
+    /// How far a municipality has come in the pilot ("några har kommit långt ... vissa ännu
+    /// inte hittat fungerande arbetsformer").
+    pub enum PilotStage {
+        NotStarted = "not_started",
+        Starting = "starting",
+        Working = "working",
+        Established = "established",
+    }
+}
+
+/// A pilot status as recorded: the stage, a note, and the day it describes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PilotStatus {
+    pub stage: PilotStage,
+    pub note: Option<crate::values::LongText>,
+    pub as_of: chrono::NaiveDate,
+}
+
+impl PilotStatus {
+    /// Validates a status; a day in the future is refused (a status records what has happened).
+    pub fn parse(
+        stage: &str,
+        note: Option<&str>,
+        as_of: chrono::NaiveDate,
+        today: chrono::NaiveDate,
+    ) -> Result<Self, DomainError> {
+        let mut v = crate::error::Validator::new();
+        let stage = v.check("status", PilotStage::parse(stage));
+        let note = v.check("note", crate::values::optional_long_text(note));
+        if as_of > today {
+            v.fail("as_of", "must not be in the future");
+        }
+        v.finish()?;
+        match (stage, note) {
+            (Some(stage), Some(note)) => Ok(Self { stage, note, as_of }),
+            _ => Err(DomainError::invalid("status", "invalid")),
+        }
+    }
+}
+
+/// Who may change the structure around a municipality: an admin sets up everything; a broker
+/// of a sub-regional platform manages the municipalities that platform serves (its platforms,
+/// contact persons and pilot status); nobody else.
+pub fn manages_municipality<'a>(
+    is_admin: bool,
+    broker_platforms: impl IntoIterator<Item = (Option<BrokerArrangement>, &'a [String])>,
+    code: &str,
+) -> bool {
+    is_admin
+        || broker_platforms.into_iter().any(|(arrangement, codes)| {
+            arrangement == Some(BrokerArrangement::Subregional) && codes.iter().any(|c| c == code)
+        })
+}
+
 /// Where needs are gathered and reviewed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Platform {
@@ -398,6 +550,65 @@ impl Membership {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_subregional_broker_manages_its_municipalities() {
+        let subregion = ["1438".to_owned(), "1485".to_owned()];
+        let local = ["1460".to_owned()];
+        let platforms = || {
+            [
+                (Some(BrokerArrangement::Subregional), &subregion[..]),
+                (Some(BrokerArrangement::Municipal), &local[..]),
+            ]
+        };
+        assert!(manages_municipality(false, platforms(), "1438"));
+        assert!(!manages_municipality(false, platforms(), "1460"));
+        assert!(!manages_municipality(false, [], "1438"));
+        assert!(manages_municipality(true, [], "1438"));
+    }
+
+    #[test]
+    fn a_pilot_status_names_its_bad_fields() {
+        let today = day("2026-11-29");
+        assert!(PilotStatus::parse("working", Some("Rådet har mötts"), today, today).is_ok());
+        let fields = |r: Result<PilotStatus, DomainError>| {
+            r.err()
+                .map(|e| {
+                    e.field_errors()
+                        .iter()
+                        .map(|f| f.field.clone())
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            fields(PilotStatus::parse("done", None, today, today)),
+            ["status"]
+        );
+        assert_eq!(
+            fields(PilotStatus::parse(
+                "working",
+                None,
+                day("2026-12-01"),
+                today
+            )),
+            ["as_of"]
+        );
+    }
+
+    #[test]
+    fn an_active_period_ends_after_it_starts() {
+        assert!(ActivePeriod::parse(Some(day("2027-01-01")), Some(day("2026-01-01"))).is_err());
+        let pilot = ActivePeriod::parse(Some(day("2025-01-01")), Some(day("2026-12-31")));
+        assert!(
+            pilot.is_ok_and(
+                |p| p.is_active_on(day("2026-06-01")) && !p.is_active_on(day("2027-01-01"))
+            )
+        );
+        assert!(check_arrangement(PlatformModel::Forum, Some(BrokerArrangement::Cluster)).is_err());
+        assert!(check_arrangement(PlatformModel::LocalPlatform, None).is_err());
+        assert!(parse_key("Dals Ed").is_err() && parse_key("dals-ed").is_ok());
+    }
 
     #[test]
     fn default_settings_are_valid() {

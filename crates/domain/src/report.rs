@@ -495,3 +495,87 @@ mod spreadsheet_tests {
         }
     }
 }
+
+/// One recorded pilot status (see `platform::PilotStatus`), as the report reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PilotEntry {
+    pub municipality: String,
+    pub status: String,
+    pub note: Option<String>,
+    pub as_of: NaiveDate,
+}
+
+/// How far one municipality had come in the pilot at the end of the report's period.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PilotRow {
+    pub municipality: String,
+    /// The latest status on or before the period's end; none if nothing was recorded by then.
+    pub status: Option<String>,
+    pub note: Option<String>,
+    pub as_of: Option<NaiveDate>,
+    /// How many statuses were recorded for days inside the period.
+    pub changes_in_period: u32,
+}
+
+/// The pilot status of each of `municipalities` at `to`, with how often it changed in
+/// `from..=to`. `entries` are in recording order (oldest first); on the same day the later
+/// recording wins.
+pub fn pilot_rows(
+    municipalities: &[String],
+    entries: &[PilotEntry],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<PilotRow> {
+    municipalities
+        .iter()
+        .map(|code| {
+            let mine: Vec<&PilotEntry> = entries
+                .iter()
+                .filter(|e| &e.municipality == code && e.as_of <= to)
+                .collect();
+            // `max_by_key` keeps the last of equal days: the later recording.
+            let latest = mine.iter().max_by_key(|e| e.as_of);
+            PilotRow {
+                municipality: code.clone(),
+                status: latest.map(|e| e.status.clone()),
+                note: latest.and_then(|e| e.note.clone()),
+                as_of: latest.map(|e| e.as_of),
+                changes_in_period: u32::try_from(mine.iter().filter(|e| e.as_of >= from).count())
+                    .unwrap_or(u32::MAX),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod pilot_tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_pilot_row_shows_the_status_at_the_period_end() {
+        let entry = |code: &str, status: &str, as_of: &str| PilotEntry {
+            municipality: code.into(),
+            status: status.into(),
+            note: None,
+            as_of: day(as_of),
+        };
+        let entries = [
+            entry("1438", "starting", "2026-02-01"),
+            entry("1438", "working", "2026-06-01"),
+            entry("1438", "established", "2027-02-01"),
+        ];
+        let rows = pilot_rows(
+            &["1438".into(), "1460".into()],
+            &entries,
+            day("2026-03-01"),
+            day("2026-12-31"),
+        );
+        assert_eq!(rows[0].status.as_deref(), Some("working"));
+        assert_eq!(rows[0].changes_in_period, 1);
+        assert_eq!(rows[1].status, None);
+    }
+}

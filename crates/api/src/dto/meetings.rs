@@ -86,6 +86,24 @@ impl AgendaItemDto {
     }
 }
 
+/// A document of a meeting: a title and an https link.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingDocumentDto {
+    #[schema(example = "Presentation startmöte")]
+    pub title: String,
+    #[schema(example = "https://www.fyrbodal.se/startmote.pdf")]
+    pub url: String,
+}
+
+impl MeetingDocumentDto {
+    pub fn pairs(docs: &[Self]) -> Vec<(String, String)> {
+        docs.iter()
+            .map(|d| (d.title.clone(), d.url.clone()))
+            .collect()
+    }
+}
+
 /// A new meeting of a platform.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -106,6 +124,11 @@ pub struct MeetingInput {
     #[serde(default)]
     pub agenda: Vec<AgendaItemDto>,
     pub minutes: Option<String>,
+    /// Where the meeting is held (e.g. `Utvecklingscentrum, Bengtsfors`).
+    pub place: Option<String>,
+    /// The meeting's documents (links).
+    #[serde(default)]
+    pub documents: Vec<MeetingDocumentDto>,
 }
 
 impl MeetingInput {
@@ -139,6 +162,9 @@ pub struct MeetingPatch {
     pub participants: Option<Vec<MeetingParticipantDto>>,
     pub agenda: Option<Vec<AgendaItemDto>>,
     pub minutes: Option<String>,
+    pub place: Option<String>,
+    /// Replaces the whole list.
+    pub documents: Option<Vec<MeetingDocumentDto>>,
 }
 
 /// A meeting with its participants, agenda and minutes.
@@ -154,6 +180,8 @@ pub struct MeetingDto {
     pub participants: Vec<MeetingParticipantDto>,
     pub agenda: Vec<AgendaItemDto>,
     pub minutes: Option<String>,
+    pub place: Option<String>,
+    pub documents: Vec<MeetingDocumentDto>,
     /// Send this back when you change the meeting.
     pub version: i32,
     pub created_at: DateTime<Utc>,

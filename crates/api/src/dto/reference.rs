@@ -29,6 +29,11 @@ pub struct MunicipalityDto {
     pub region: String,
     /// Keys of the clusters the municipality belongs to.
     pub clusters: Vec<String>,
+    /// The country-qualified code (`SE-1438`), accepted wherever a code is.
+    #[schema(example = "SE-1485")]
+    pub qualified_code: String,
+    /// The municipality that replaced this one (merger or renumbering), if any.
+    pub replaced_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -58,6 +63,16 @@ pub struct PlatformDto {
     pub municipalities: Vec<String>,
     #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub settings: serde_json::Value,
+    /// First day the platform works (a pilot is a trial); open when null.
+    pub active_from: Option<chrono::NaiveDate>,
+    /// Last day the platform works; open when null.
+    pub active_to: Option<chrono::NaiveDate>,
+    /// Whether the platform works today (inside its active period).
+    pub active: bool,
+    /// A forum's mandate.
+    pub mandate: Option<String>,
+    /// A forum's goals.
+    pub goals: Vec<String>,
 }
 
 /// How far from a need's municipality an on-site course may take place and still be suggested:
@@ -181,4 +196,179 @@ pub struct OrganisationInput {
     pub org_number: Option<String>,
     pub municipality: Option<String>,
     pub website: Option<String>,
+}
+
+/// A new region (admins).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegionInput {
+    /// Stable key: lower-case letters, digits and dashes (`viken`).
+    pub key: String,
+    pub name: String,
+    #[schema(value_type = crate::dto::enums::Country)]
+    pub country: String,
+}
+
+/// A region's new name (admins).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegionPatch {
+    pub name: String,
+}
+
+/// A new municipality (admins). `code` is the official four digits, or the qualified form.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MunicipalityInput {
+    #[schema(example = "NO-3101")]
+    pub code: String,
+    pub name: String,
+    /// Region key (`fyrbodal`, `ostfold`); the municipality takes the region's country.
+    pub region: String,
+}
+
+/// Changes to a municipality (admins). A merger or renumbering is recorded by naming the
+/// municipality that replaced it (created first); it then takes no new needs.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MunicipalityPatch {
+    pub name: Option<String>,
+    /// Code of the municipality that replaced this one.
+    pub replaced_by: Option<String>,
+}
+
+/// A new cluster, or a cluster's new name and members.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterInput {
+    /// Stable key (creation only; ignored on change).
+    pub key: Option<String>,
+    pub name: String,
+    /// Member municipality codes (at least two, of one region).
+    pub municipalities: Vec<String>,
+}
+
+/// A new platform (admins; a sub-regional broker for local platforms in its sub-region).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformInput {
+    pub key: String,
+    pub name: String,
+    /// `local_platform` or `forum`.
+    #[schema(value_type = crate::dto::enums::PlatformModel)]
+    pub model: String,
+    /// Region key.
+    pub region: String,
+    pub cluster_id: Option<Uuid>,
+    /// `municipal`, `cluster` or `subregional` (local platforms only).
+    #[schema(value_type = Option<crate::dto::enums::BrokerArrangement>)]
+    pub broker_arrangement: Option<String>,
+    /// Where needs escalate when they stay unmatched here.
+    pub parent_id: Option<Uuid>,
+    pub municipalities: Vec<String>,
+    pub active_from: Option<chrono::NaiveDate>,
+    pub active_to: Option<chrono::NaiveDate>,
+    /// Matching settings; left-out fields take the defaults.
+    #[serde(default)]
+    pub settings: PlatformSettingsPatch,
+}
+
+/// A platform's active period; a null end is open.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivePeriodInput {
+    pub active_from: Option<chrono::NaiveDate>,
+    pub active_to: Option<chrono::NaiveDate>,
+}
+
+/// Changes to a platform's set-up; absent fields keep their value. `active_period`, when
+/// given, replaces both ends.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformPatch {
+    pub name: Option<String>,
+    #[schema(value_type = Option<crate::dto::enums::BrokerArrangement>)]
+    pub broker_arrangement: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub cluster_id: Option<Uuid>,
+    pub municipalities: Option<Vec<String>>,
+    pub active_period: Option<ActivePeriodInput>,
+    /// Matching settings to change.
+    pub settings: Option<PlatformSettingsPatch>,
+}
+
+/// A forum's mandate and goals (admins).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MandateInput {
+    #[schema(
+        example = "Kompetanseforum Østfold skal bidra til bedre informasjonsflyt mellom utdanning og arbeidsliv."
+    )]
+    pub mandate: String,
+    #[serde(default)]
+    pub goals: Vec<String>,
+}
+
+/// A municipality's contact person (kontaktperson) and the areas they cover.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub organisation_id: Option<Uuid>,
+    /// Municipality codes the contact covers.
+    pub municipalities: Vec<String>,
+    /// Competence concepts the contact can help with.
+    #[serde(default)]
+    pub areas: Vec<Uuid>,
+    /// Free-text areas (e.g. `livsmedelsindustri`).
+    #[serde(default)]
+    pub area_text: Vec<String>,
+}
+
+/// A contact person as the structure API shows them (to signed-in callers only).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ContactDto {
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub organisation_id: Option<Uuid>,
+    pub municipalities: Vec<String>,
+    pub areas: Vec<Uuid>,
+    pub area_text: Vec<String>,
+    /// Whether the person is currently appointed (a removed contact keeps their record).
+    pub appointed: bool,
+}
+
+/// A pilot status to record.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PilotStatusInput {
+    /// `not_started`, `starting`, `working` or `established`.
+    #[schema(example = "working")]
+    pub status: String,
+    pub note: Option<String>,
+    /// The day the status describes (default today; not in the future).
+    pub as_of: Option<chrono::NaiveDate>,
+}
+
+/// One recorded pilot status.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PilotStatusDto {
+    pub id: Uuid,
+    pub municipality: String,
+    pub status: String,
+    pub note: Option<String>,
+    pub as_of: chrono::NaiveDate,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A municipality's pilot status now and its history, oldest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PilotStatusHistory {
+    pub municipality: String,
+    pub current: Option<PilotStatusDto>,
+    pub history: Vec<PilotStatusDto>,
 }

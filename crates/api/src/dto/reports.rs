@@ -107,4 +107,19 @@ pub struct ActivityReport {
     #[schema(value_type = crate::dto::enums::ReportInterval)]
     pub interval: String,
     pub items: Vec<ActivityRowDto>,
+    /// How far each municipality of the reported platforms had come in the pilot at `to`.
+    pub pilot: Vec<PilotRowDto>,
+}
+
+/// A municipality's pilot status at the end of the report's period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PilotRowDto {
+    pub municipality: String,
+    pub municipality_name: String,
+    /// `not_started`, `starting`, `working` or `established`; null when none was recorded.
+    pub status: Option<String>,
+    pub note: Option<String>,
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Statuses recorded for days inside the period.
+    pub changes_in_period: u32,
 }

@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use broker_domain::error::FieldError;
 use broker_domain::forum::MeetingKind;
-use broker_domain::meeting::{AgendaLink, AgendaLinkKind, MeetingDraft, MeetingSpec};
+use broker_domain::meeting::{
+    AgendaLink, AgendaLinkKind, MeetingDraft, MeetingMaterial, MeetingSpec,
+};
 use broker_store::repo::meetings::{self, MeetingFilter, MeetingRecord};
 use broker_store::repo::{audit, course_requests, forum, matches, needs, reference};
 use chrono::NaiveDate;
@@ -42,6 +44,16 @@ fn dto(r: &MeetingRecord) -> MeetingDto {
             .collect(),
         agenda: s.agenda.iter().map(AgendaItemDto::from_item).collect(),
         minutes: s.minutes.as_ref().map(ToString::to_string),
+        place: r.material.place.as_ref().map(ToString::to_string),
+        documents: r
+            .material
+            .documents
+            .iter()
+            .map(|d| crate::dto::meetings::MeetingDocumentDto {
+                title: d.title.to_string(),
+                url: d.url.as_str().to_owned(),
+            })
+            .collect(),
         version: r.version,
         created_at: r.created_at,
         updated_at: r.updated_at,
@@ -202,10 +214,15 @@ pub async fn create(
         &BTreeSet::new(),
     )
     .await?;
+    let material = MeetingMaterial::parse(
+        input.place.as_deref(),
+        &crate::dto::meetings::MeetingDocumentDto::pairs(&input.documents),
+    )?;
     let id = Uuid::now_v7();
     let txn = state.store.begin().await?;
-    let record = meetings::insert(&txn, id, input.platform_id, &spec, who.subject()).await?;
-    let body = dto(&record);
+    meetings::insert(&txn, id, input.platform_id, &spec, who.subject()).await?;
+    meetings::set_material(&txn, id, &material).await?;
+    let body = dto(&meetings::get(&txn, id).await?);
     audit::record(
         &txn,
         audit::AuditEntry {
@@ -384,9 +401,15 @@ pub async fn update(
     .await?;
     let version =
         i32::try_from(p.version).map_err(|_| ApiError::field("version", "out of range"))?;
+    let documents = p.documents.as_ref().unwrap_or(&before.documents);
+    let material = MeetingMaterial::parse(
+        p.place.as_deref().or(before.place.as_deref()),
+        &crate::dto::meetings::MeetingDocumentDto::pairs(documents),
+    )?;
     let txn = state.store.begin().await?;
-    let after = meetings::replace(&txn, *id, version, &spec, who.subject()).await?;
-    let body = dto(&after);
+    meetings::replace(&txn, *id, version, &spec, who.subject()).await?;
+    meetings::set_material(&txn, *id, &material).await?;
+    let body = dto(&meetings::get(&txn, *id).await?);
     audit::record(
         &txn,
         audit::AuditEntry {

@@ -26,11 +26,26 @@ pub fn api(cfg: &mut ServiceConfig) {
     cfg.service(system::healthz::healthz)
         .service(system::readyz::readyz)
         .service(reference::regions::list)
+        .service(reference::regions::create)
+        .service(reference::regions::update)
         .service(reference::municipalities::list)
+        .service(reference::municipalities::create)
+        .service(reference::municipalities::update)
+        .service(reference::pilot::get)
+        .service(reference::pilot::record_status)
         .service(reference::clusters::list)
+        .service(reference::clusters::create)
+        .service(reference::clusters::update)
         .service(reference::platforms::list)
+        .service(reference::platforms::create)
         .service(reference::platforms::get)
+        .service(reference::platforms::update)
         .service(reference::platforms::update_settings)
+        .service(reference::platforms::set_mandate)
+        .service(reference::contacts::list)
+        .service(reference::contacts::appoint)
+        .service(reference::contacts::update)
+        .service(reference::contacts::remove)
         .service(reference::organisations::list)
         .service(reference::organisations::create)
         .service(reference::organisations::get)
@@ -44,6 +59,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(needs::need_matches)
         .service(needs::events)
         .service(offers::create)
+        .service(offers::batch)
         .service(offers::list)
         .service(offers::get)
         .service(offers::update)
@@ -118,4 +134,23 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     let mut wrapped = ServiceConfig::new(cfg);
     api(&mut wrapped);
     system::docs::configure(cfg);
+}
+
+/// Prefixes every field error of one row with `rows[n].`.
+pub(crate) fn in_row(
+    row: usize,
+    e: crate::error::ApiError,
+) -> Vec<broker_domain::error::FieldError> {
+    use crate::error::ApiError;
+    use broker_domain::error::FieldError;
+    match e {
+        ApiError::Validation(fields) => fields
+            .into_iter()
+            .map(|f| f.under(&format!("rows[{row}]")))
+            .collect(),
+        ApiError::Forbidden(reason) | ApiError::Conflict(reason) => {
+            vec![FieldError::new(format!("rows[{row}]"), reason)]
+        }
+        other => vec![FieldError::new(format!("rows[{row}]"), other.to_string())],
+    }
 }

@@ -340,6 +340,7 @@ pub async fn create(
         )
         .await?;
     }
+    crate::matcher::enqueue_need(&txn, record.need.id).await?;
     txn.commit().await.map_err(ApiError::internal)?;
     state.matcher.need_changed(record.need.id, MATCH_WAIT).await;
     Ok(HttpResponse::Created()
@@ -574,6 +575,9 @@ pub async fn batch(
         )
         .await?;
     }
+    for n in &result.items {
+        crate::matcher::enqueue_need(&txn, n.id).await?;
+    }
     txn.commit().await.map_err(ApiError::internal)?;
     for n in &result.items {
         state.matcher.need_changed(n.id, Duration::ZERO).await;
@@ -778,6 +782,7 @@ pub async fn update(
         },
     )
     .await?;
+    crate::matcher::enqueue_need(&txn, *id).await?;
     txn.commit().await.map_err(ApiError::internal)?;
     state.matcher.need_changed(*id, MATCH_WAIT).await;
     Ok(HttpResponse::Ok().json(dto(&after)))
@@ -852,6 +857,7 @@ async fn act(
         },
     )
     .await?;
+    crate::matcher::enqueue_need(&txn, id).await?;
     txn.commit().await.map_err(ApiError::internal)?;
     state.matcher.need_changed(id, Duration::ZERO).await;
     Ok(HttpResponse::Ok().json(dto(&after)))

@@ -394,12 +394,58 @@ pub async fn activity(
     if crate::extract::accepts(&req, "text/csv") {
         return activity_csv(&items);
     }
+    let pilot = pilot_report(conn, &platforms, from, to).await?;
     Ok(HttpResponse::Ok().json(ActivityReport {
         from,
         to,
         interval: interval_name,
         items,
+        pilot,
     }))
+}
+
+/// The pilot status of every municipality the reported platforms serve, at `to`.
+async fn pilot_report(
+    conn: &impl sea_orm::ConnectionTrait,
+    platforms: &[&reference::PlatformRecord],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<crate::dto::reports::PilotRowDto>, ApiError> {
+    let mut codes: Vec<String> = platforms
+        .iter()
+        .flat_map(|p| p.municipalities.iter().cloned())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let entries: Vec<broker_domain::report::PilotEntry> = reference::pilot_statuses(conn, None)
+        .await?
+        .into_iter()
+        .map(|r| broker_domain::report::PilotEntry {
+            municipality: r.municipality_code,
+            status: r.status,
+            note: r.note,
+            as_of: r.as_of,
+        })
+        .collect();
+    let names: std::collections::HashMap<String, String> =
+        reference::list_municipalities(conn, None, None)
+            .await?
+            .into_iter()
+            .map(|m| (m.code, m.name))
+            .collect();
+    Ok(
+        broker_domain::report::pilot_rows(&codes, &entries, from, to)
+            .into_iter()
+            .map(|r| crate::dto::reports::PilotRowDto {
+                municipality_name: names.get(&r.municipality).cloned().unwrap_or_default(),
+                municipality: r.municipality,
+                status: r.status,
+                note: r.note,
+                as_of: r.as_of,
+                changes_in_period: r.changes_in_period,
+            })
+            .collect(),
+    )
 }
 
 fn activity_csv(rows: &[ActivityRowDto]) -> Result<HttpResponse, ApiError> {

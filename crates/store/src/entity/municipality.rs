@@ -10,6 +10,9 @@ pub struct Model {
     pub name: String,
     pub country: String,
     pub region_id: Uuid,
+    /// The municipality that took over (merger or renumbering); this one no longer takes new
+    /// needs.
+    pub replaced_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

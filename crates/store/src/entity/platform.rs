@@ -19,6 +19,14 @@ pub struct Model {
     #[sea_orm(column_type = "Json")]
     pub contact_person_ids: Json,
     pub created_at: DateTimeUtc,
+    /// First and last day the platform works (a pilot is a trial); open-ended when null.
+    pub active_from: Option<Date>,
+    pub active_to: Option<Date>,
+    /// A forum's mandate, in its own words.
+    pub mandate: Option<String>,
+    /// A forum's goals: a JSON list of strings.
+    #[sea_orm(column_type = "Json", nullable)]
+    pub goals: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

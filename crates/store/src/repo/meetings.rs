@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use broker_domain::forum::MeetingKind;
-use broker_domain::meeting::{AgendaItem, AgendaLink, AgendaLinkKind, MeetingSpec, Participant};
+use broker_domain::meeting::{
+    AgendaItem, AgendaLink, AgendaLinkKind, MeetingDocument, MeetingMaterial, MeetingSpec,
+    Participant,
+};
 use broker_domain::values::{Label, LongText, Name};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Query};
@@ -14,7 +17,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::{
-    meeting, meeting_agenda_item, meeting_agenda_link, meeting_minutes, meeting_participant,
+    meeting, meeting_agenda_item, meeting_agenda_link, meeting_material, meeting_minutes,
+    meeting_participant,
 };
 use crate::repo::forum;
 use crate::{Page, StoreError};
@@ -29,6 +33,8 @@ pub struct MeetingRecord {
     pub id: Uuid,
     pub platform_id: Uuid,
     pub spec: MeetingSpec,
+    /// Where it is held and its documents.
+    pub material: MeetingMaterial,
     /// Send it back when changing the meeting.
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -145,7 +151,15 @@ async fn to_records(
     let mut items: HashMap<Uuid, Vec<meeting_agenda_item::Model>> = HashMap::new();
     let mut links: HashMap<Uuid, Vec<meeting_agenda_link::Model>> = HashMap::new();
     let mut minutes: HashMap<Uuid, meeting_minutes::Model> = HashMap::new();
+    let mut materials: HashMap<Uuid, meeting_material::Model> = HashMap::new();
     for chunk in ids.chunks(500) {
+        for m in meeting_material::Entity::find()
+            .filter(meeting_material::Column::Id.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+        {
+            materials.insert(m.id, m);
+        }
         for p in meeting_participant::Entity::find()
             .filter(meeting_participant::Column::MeetingId.is_in(chunk.iter().copied()))
             .order_by_asc(meeting_participant::Column::Position)
@@ -235,7 +249,13 @@ async fn to_records(
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             let notes = minutes.remove(&m.id);
+            let material = materials
+                .remove(&m.id)
+                .map(material_of)
+                .transpose()?
+                .unwrap_or_default();
             Ok(MeetingRecord {
+                material,
                 id: m.id,
                 platform_id: m.platform_id,
                 spec: MeetingSpec {
@@ -260,6 +280,58 @@ async fn to_records(
             })
         })
         .collect()
+}
+
+fn material_of(m: meeting_material::Model) -> Result<MeetingMaterial, StoreError> {
+    let documents = m
+        .documents
+        .as_ref()
+        .and_then(|d| d.as_array())
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            let text = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+            Ok(MeetingDocument {
+                title: Name::parse(text("title")).map_err(corrupt)?,
+                url: broker_domain::values::WebUrl::parse(text("url")).map_err(corrupt)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(MeetingMaterial {
+        place: m
+            .place
+            .as_deref()
+            .map(Name::parse)
+            .transpose()
+            .map_err(corrupt)?,
+        documents,
+    })
+}
+
+/// Writes a meeting's place and documents (validated by the caller).
+pub async fn set_material(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    material: &MeetingMaterial,
+) -> Result<(), StoreError> {
+    let documents: Vec<serde_json::Value> = material
+        .documents
+        .iter()
+        .map(|d| serde_json::json!({"title": d.title.as_str(), "url": d.url.as_str()}))
+        .collect();
+    meeting_material::Entity::update_many()
+        .col_expr(
+            meeting_material::Column::Place,
+            Expr::value(material.place.as_ref().map(|p| p.as_str().to_owned())),
+        )
+        .col_expr(
+            meeting_material::Column::Documents,
+            Expr::value(serde_json::Value::Array(documents)),
+        )
+        .filter(meeting_material::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<MeetingRecord, StoreError> {

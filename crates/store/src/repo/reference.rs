@@ -11,13 +11,14 @@ use uuid::Uuid;
 
 use super::{json_list, paginate, string_list, uuid_list};
 use crate::entity::{
-    cluster, cluster_municipality, municipality, organisation, person, platform,
+    cluster, cluster_municipality, municipality, organisation, person, pilot_status, platform,
     platform_municipality, region,
 };
 use crate::{Page, StoreError};
 
 pub use crate::entity::municipality::Model as MunicipalityRow;
 pub use crate::entity::organisation::Model as OrganisationRow;
+pub use crate::entity::pilot_status::Model as PilotStatusRow;
 pub use crate::entity::region::Model as RegionRow;
 
 // ---------- regions and municipalities ----------
@@ -60,6 +61,7 @@ pub async fn insert_municipality(
         name: Set(name.to_owned()),
         country: Set(country.to_owned()),
         region_id: Set(region_id),
+        replaced_by: Set(None),
     })
     .exec(conn)
     .await
@@ -355,6 +357,10 @@ pub async fn insert_platform(
         settings: Set(settings),
         contact_person_ids: Set(json_list(&p.contact_person_ids)),
         created_at: Set(Utc::now()),
+        active_from: Set(None),
+        active_to: Set(None),
+        mandate: Set(None),
+        goals: Set(None),
     })
     .exec(conn)
     .await
@@ -512,4 +518,273 @@ pub async fn cluster_neighbours(
     codes.sort();
     codes.dedup();
     Ok(codes)
+}
+
+// ---------- structure administration (issue 13) ----------
+
+/// Changes a region's name.
+pub async fn rename_region(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    name: &str,
+) -> Result<RegionRow, StoreError> {
+    let row = region::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::not_found("region"))?;
+    let mut active: region::ActiveModel = row.into();
+    active.name = Set(name.to_owned());
+    Ok(sea_orm::ActiveModelTrait::update(active, conn).await?)
+}
+
+pub async fn get_region(conn: &impl ConnectionTrait, id: Uuid) -> Result<RegionRow, StoreError> {
+    region::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::not_found("region"))
+}
+
+/// Stored municipalities whose four digits are `digits`, with their country (one per country
+/// at most): the candidates a written code is resolved among.
+pub async fn municipalities_with_digits(
+    conn: &impl ConnectionTrait,
+    digits: &str,
+) -> Result<Vec<MunicipalityRow>, StoreError> {
+    Ok(municipality::Entity::find()
+        .filter(municipality::Column::Code.is_in([
+            digits.to_owned(),
+            format!("SE-{digits}"),
+            format!("NO-{digits}"),
+        ]))
+        .order_by_asc(municipality::Column::Code)
+        .all(conn)
+        .await?)
+}
+
+/// Changes a municipality's name and what replaced it (a merger or a new number).
+pub async fn update_municipality(
+    conn: &impl ConnectionTrait,
+    code: &str,
+    name: &str,
+    replaced_by: Option<&str>,
+) -> Result<MunicipalityRow, StoreError> {
+    let row = get_municipality(conn, code).await?;
+    let mut active: municipality::ActiveModel = row.into();
+    active.name = Set(name.to_owned());
+    active.replaced_by = Set(replaced_by.map(str::to_owned));
+    Ok(sea_orm::ActiveModelTrait::update(active, conn).await?)
+}
+
+pub async fn get_cluster(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<ClusterRecord, StoreError> {
+    list_clusters(conn)
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or(StoreError::not_found("cluster"))
+}
+
+/// Renames a cluster and replaces its members.
+pub async fn update_cluster(
+    conn: &impl ConnectionTrait,
+    c: &ClusterRecord,
+) -> Result<(), StoreError> {
+    cluster::Entity::update_many()
+        .col_expr(
+            cluster::Column::Name,
+            sea_orm::sea_query::Expr::value(c.name.clone()),
+        )
+        .filter(cluster::Column::Id.eq(c.id))
+        .exec(conn)
+        .await?;
+    cluster_municipality::Entity::delete_many()
+        .filter(cluster_municipality::Column::ClusterId.eq(c.id))
+        .exec(conn)
+        .await?;
+    let members: Vec<_> = c
+        .municipalities
+        .iter()
+        .map(|code| cluster_municipality::ActiveModel {
+            cluster_id: Set(c.id),
+            municipality_code: Set(code.clone()),
+        })
+        .collect();
+    if !members.is_empty() {
+        cluster_municipality::Entity::insert_many(members)
+            .exec(conn)
+            .await
+            .map_err(|e| StoreError::from_insert("cluster", "member", e))?;
+    }
+    Ok(())
+}
+
+/// Replaces a person's details, municipalities and areas.
+pub async fn update_person(
+    conn: &impl ConnectionTrait,
+    p: &PersonRecord,
+) -> Result<(), StoreError> {
+    let done = person::Entity::update_many()
+        .col_expr(
+            person::Column::Name,
+            sea_orm::sea_query::Expr::value(p.name.clone()),
+        )
+        .col_expr(
+            person::Column::Email,
+            sea_orm::sea_query::Expr::value(p.email.clone()),
+        )
+        .col_expr(
+            person::Column::Phone,
+            sea_orm::sea_query::Expr::value(p.phone.clone()),
+        )
+        .col_expr(
+            person::Column::OrganisationId,
+            sea_orm::sea_query::Expr::value(p.organisation_id),
+        )
+        .col_expr(
+            person::Column::Roles,
+            sea_orm::sea_query::Expr::value(json_list(&p.roles)),
+        )
+        .col_expr(
+            person::Column::Municipalities,
+            sea_orm::sea_query::Expr::value(json_list(&p.municipalities)),
+        )
+        .col_expr(
+            person::Column::Areas,
+            sea_orm::sea_query::Expr::value(json_list(&p.areas)),
+        )
+        .col_expr(
+            person::Column::AreaText,
+            sea_orm::sea_query::Expr::value(json_list(&p.area_text)),
+        )
+        .filter(person::Column::Id.eq(p.id))
+        .exec(conn)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(StoreError::not_found("person"));
+    }
+    Ok(())
+}
+
+/// A platform's set-up beyond its matching settings: active period, a forum's mandate and goals.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlatformTerms {
+    pub active_from: Option<chrono::NaiveDate>,
+    pub active_to: Option<chrono::NaiveDate>,
+    pub mandate: Option<String>,
+    pub goals: Vec<String>,
+}
+
+fn terms_of(p: &platform::Model) -> PlatformTerms {
+    PlatformTerms {
+        active_from: p.active_from,
+        active_to: p.active_to,
+        mandate: p.mandate.clone(),
+        goals: p.goals.as_ref().map(string_list).unwrap_or_default(),
+    }
+}
+
+/// Every platform's terms, by platform id.
+pub async fn platform_terms(
+    conn: &impl ConnectionTrait,
+) -> Result<BTreeMap<Uuid, PlatformTerms>, StoreError> {
+    Ok(platform::Entity::find()
+        .all(conn)
+        .await?
+        .iter()
+        .map(|p| (p.id, terms_of(p)))
+        .collect())
+}
+
+/// Writes a platform's terms.
+pub async fn set_platform_terms(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    t: &PlatformTerms,
+) -> Result<(), StoreError> {
+    let row = platform::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::not_found("platform"))?;
+    let mut active: platform::ActiveModel = row.into();
+    active.active_from = Set(t.active_from);
+    active.active_to = Set(t.active_to);
+    active.mandate = Set(t.mandate.clone());
+    active.goals = Set(Some(json_list(&t.goals)));
+    sea_orm::ActiveModelTrait::update(active, conn).await?;
+    Ok(())
+}
+
+/// Changes a platform's name, model, cluster, arrangement, parent and municipalities (its
+/// settings and terms are written separately).
+pub async fn update_platform(
+    conn: &impl ConnectionTrait,
+    p: &PlatformRecord,
+) -> Result<(), StoreError> {
+    let row = platform::Entity::find_by_id(p.id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::not_found("platform"))?;
+    let mut active: platform::ActiveModel = row.into();
+    active.name = Set(p.name.clone());
+    active.model = Set(p.model.clone());
+    active.cluster_id = Set(p.cluster_id);
+    active.broker_arrangement = Set(p.broker_arrangement.clone());
+    active.parent_id = Set(p.parent_id);
+    sea_orm::ActiveModelTrait::update(active, conn).await?;
+    platform_municipality::Entity::delete_many()
+        .filter(platform_municipality::Column::PlatformId.eq(p.id))
+        .exec(conn)
+        .await?;
+    let members: Vec<_> = p
+        .municipalities
+        .iter()
+        .map(|code| platform_municipality::ActiveModel {
+            platform_id: Set(p.id),
+            municipality_code: Set(code.clone()),
+        })
+        .collect();
+    if !members.is_empty() {
+        platform_municipality::Entity::insert_many(members)
+            .exec(conn)
+            .await
+            .map_err(|e| StoreError::from_insert("platform", "member", e))?;
+    }
+    Ok(())
+}
+
+/// Records a municipality's pilot status (the history keeps every one).
+pub async fn insert_pilot_status(
+    conn: &impl ConnectionTrait,
+    row: PilotStatusRow,
+) -> Result<PilotStatusRow, StoreError> {
+    pilot_status::Entity::insert(pilot_status::ActiveModel {
+        id: Set(row.id),
+        municipality_code: Set(row.municipality_code),
+        status: Set(row.status),
+        note: Set(row.note),
+        as_of: Set(row.as_of),
+        recorded_by: Set(row.recorded_by),
+        created_at: Set(row.created_at),
+    })
+    .exec_with_returning(conn)
+    .await
+    .map_err(|e| StoreError::from_insert("pilot status", "a pilot status with this id", e))
+}
+
+/// Pilot statuses, oldest first (by the day they describe, then when recorded), optionally
+/// of one municipality.
+pub async fn pilot_statuses(
+    conn: &impl ConnectionTrait,
+    municipality_code: Option<&str>,
+) -> Result<Vec<PilotStatusRow>, StoreError> {
+    let mut q = pilot_status::Entity::find()
+        .order_by_asc(pilot_status::Column::AsOf)
+        .order_by_asc(pilot_status::Column::CreatedAt)
+        .order_by_asc(pilot_status::Column::Id);
+    if let Some(code) = municipality_code {
+        q = q.filter(pilot_status::Column::MunicipalityCode.eq(code));
+    }
+    Ok(q.all(conn).await?)
 }

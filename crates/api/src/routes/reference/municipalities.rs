@@ -1,11 +1,65 @@
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, patch, post, web};
+use broker_domain::geo::{Country, MunicipalityCode};
+use broker_domain::values::Name;
 use broker_store::repo::reference;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::{record, require_admin, resolve_municipality};
 use crate::app::AppState;
-use crate::dto::reference::MunicipalityDto;
+use crate::auth::Identity;
+use crate::dto::reference::{MunicipalityDto, MunicipalityInput, MunicipalityPatch};
 use crate::error::ApiError;
+use crate::extract::ValidJson;
+
+/// A municipality as the API shows it, with its region key and cluster keys.
+pub fn to_dto(
+    m: reference::MunicipalityRow,
+    regions: &[reference::RegionRow],
+    clusters: &[reference::ClusterRecord],
+) -> MunicipalityDto {
+    let qualified = Country::parse(&m.country)
+        .ok()
+        .zip(MunicipalityCode::parse(&m.code).ok())
+        .map(|(c, code)| code.qualified(c))
+        .unwrap_or_else(|| m.code.clone());
+    MunicipalityDto {
+        clusters: clusters
+            .iter()
+            .filter(|c| c.municipalities.contains(&m.code))
+            .map(|c| c.key.clone())
+            .collect(),
+        region: regions
+            .iter()
+            .find(|r| r.id == m.region_id)
+            .map(|r| r.key.clone())
+            .unwrap_or_default(),
+        qualified_code: qualified,
+        replaced_by: m.replaced_by,
+        code: m.code,
+        name: m.name,
+        country: m.country,
+        region_id: m.region_id,
+    }
+}
+
+/// The audit and feed snapshot: the municipality's own topic is read from `municipality`.
+fn snapshot(dto: &MunicipalityDto) -> Option<serde_json::Value> {
+    let mut s = serde_json::to_value(dto).ok()?;
+    if let Some(o) = s.as_object_mut() {
+        o.insert("municipality".into(), dto.code.clone().into());
+    }
+    Some(s)
+}
+
+async fn dto_of(
+    conn: &impl sea_orm::ConnectionTrait,
+    m: reference::MunicipalityRow,
+) -> Result<MunicipalityDto, ApiError> {
+    let regions = reference::list_regions(conn).await?;
+    let clusters = reference::list_clusters(conn).await?;
+    Ok(to_dto(m, &regions, &clusters))
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -73,25 +127,150 @@ pub async fn list(
         reference::list_municipalities(state.store.conn(), country.as_deref(), region_id)
             .await?
             .into_iter()
-            .map(|m| MunicipalityDto {
-                clusters: clusters
-                    .iter()
-                    .filter(|c| c.municipalities.contains(&m.code))
-                    .map(|c| c.key.clone())
-                    .collect(),
-                region: regions
-                    .iter()
-                    .find(|r| r.id == m.region_id)
-                    .map(|r| r.key.clone())
-                    .unwrap_or_default(),
-                code: m.code,
-                name: m.name,
-                country: m.country,
-                region_id: m.region_id,
-            })
+            .map(|m| to_dto(m, &regions, &clusters))
             .collect();
     Ok(HttpResponse::Ok().json(MunicipalityList {
         total: items.len(),
         items,
     }))
+}
+
+/// Adds a municipality (admins): its official four digits (or the qualified form) in a region,
+/// taking the region's country. When the other country already has a municipality with the
+/// same digits, the new one is keyed by its qualified code (`NO-1438`), and the bare digits
+/// become ambiguous: callers then write the qualified form.
+#[utoipa::path(
+    operation_id = "createMunicipality",
+    tag = "reference",
+    request_body = MunicipalityInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = MunicipalityDto),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/municipalities")]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Identity,
+    ValidJson(input): ValidJson<MunicipalityInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&who, "municipalities")?;
+    let mut v = broker_domain::error::Validator::new();
+    let code = v.check("code", MunicipalityCode::parse(&input.code));
+    let name = v.check("name", Name::parse(&input.name));
+    v.finish()?;
+    let (Some(code), Some(name)) = (code, name) else {
+        return Err(ApiError::field("code", "invalid municipality"));
+    };
+    let conn = state.store.conn();
+    let region = reference::list_regions(conn)
+        .await?
+        .into_iter()
+        .find(|r| r.key == input.region)
+        .ok_or_else(|| ApiError::field("region", "unknown region key"))?;
+    let country = Country::parse(&region.country)?;
+    if code.country().is_some_and(|c| c != country) {
+        return Err(ApiError::field(
+            "code",
+            format!(
+                "the region is in {}; the code names another country",
+                country.code()
+            ),
+        ));
+    }
+    let same_digits = reference::municipalities_with_digits(conn, code.digits()).await?;
+    if same_digits.iter().any(|m| m.country == country.code()) {
+        return Err(ApiError::Conflict(format!(
+            "{} already has municipality {}",
+            country.code(),
+            code.digits()
+        )));
+    }
+    let key = MunicipalityCode::key(country, code.digits(), !same_digits.is_empty());
+    let txn = state.store.begin().await?;
+    reference::insert_municipality(&txn, &key, name.as_str(), country.code(), region.id).await?;
+    let row = reference::get_municipality(&txn, &key).await?;
+    let dto = dto_of(&txn, row).await?;
+    record(
+        &txn,
+        &who,
+        "municipality.create",
+        "municipality",
+        None,
+        None,
+        snapshot(&dto),
+    )
+    .await?;
+    txn.commit().await.map_err(ApiError::internal)?;
+    if let Err(e) = state.matcher.reload(&state.store).await {
+        tracing::warn!(error = %e, "matcher reload after a new municipality failed");
+    }
+    Ok(HttpResponse::Created().json(dto))
+}
+
+/// Renames a municipality or records what replaced it (a merger or a renumbering: create the
+/// new municipality first, then name it here). Admins.
+#[utoipa::path(
+    operation_id = "updateMunicipality",
+    tag = "reference",
+    params(("code" = String, Path, description = "Municipality code (`1438` or `SE-1438`)")),
+    request_body = MunicipalityPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = MunicipalityDto),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
+#[patch("/api/v1/municipalities/{code}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Identity,
+    code: web::Path<String>,
+    ValidJson(patch): ValidJson<MunicipalityPatch>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&who, "municipalities")?;
+    let conn = state.store.conn();
+    let current = resolve_municipality(conn, "code", &code).await?;
+    let name = match &patch.name {
+        Some(n) => Name::parse(n)
+            .map_err(|e| ApiError::from(e.under("name")))?
+            .into_inner(),
+        None => current.name.clone(),
+    };
+    let replaced_by = match &patch.replaced_by {
+        Some(raw) => {
+            let successor = resolve_municipality(conn, "replaced_by", raw).await?;
+            if successor.code == current.code {
+                return Err(ApiError::field(
+                    "replaced_by",
+                    "a municipality cannot replace itself",
+                ));
+            }
+            Some(successor.code)
+        }
+        None => current.replaced_by.clone(),
+    };
+    let before = dto_of(conn, current.clone()).await?;
+    let txn = state.store.begin().await?;
+    let row =
+        reference::update_municipality(&txn, &current.code, &name, replaced_by.as_deref()).await?;
+    let dto = dto_of(&txn, row).await?;
+    record(
+        &txn,
+        &who,
+        "municipality.update",
+        "municipality",
+        None,
+        snapshot(&before),
+        snapshot(&dto),
+    )
+    .await?;
+    txn.commit().await.map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(dto))
 }

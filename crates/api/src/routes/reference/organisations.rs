@@ -157,11 +157,14 @@ pub async fn create(
     else {
         return Err(ApiError::field("", "invalid organisation"));
     };
-    if let Some(code) = &municipality {
-        reference::get_municipality(state.store.conn(), code.as_str())
-            .await
-            .map_err(|_| ApiError::field("municipality", "unknown municipality code"))?;
-    }
+    let municipality = match &municipality {
+        Some(code) => Some(
+            super::resolve_municipality(state.store.conn(), "municipality", code.as_str())
+                .await?
+                .code,
+        ),
+        None => None,
+    };
     let txn = state
         .store
         .conn()
@@ -176,7 +179,7 @@ pub async fn create(
             kind: kind.as_str().to_owned(),
             country: country.code().to_owned(),
             org_number: number.map(|n| n.digits().to_owned()),
-            municipality: municipality.map(|m| m.as_str().to_owned()),
+            municipality,
             website: website.map(|w| w.as_str().to_owned()),
         },
     )
