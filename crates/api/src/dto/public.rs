@@ -161,6 +161,8 @@ pub struct PublicFacets {
     pub municipality: Vec<FacetValue>,
     pub delivery: Vec<FacetValue>,
     pub level: Vec<FacetValue>,
+    /// The 100 competences most of the matching offers teach, most taught first
+    /// (`/public/filters` lists every one).
     pub competence: Vec<FacetValue>,
 }
 

@@ -23,6 +23,8 @@ use crate::error::ApiError;
 
 /// Free text resolved to a competence needs at least this confidence (as requirement labels).
 const MIN_COMPETENCE_CONFIDENCE: f64 = 0.6;
+/// Competence facet values a listing carries at most.
+const MAX_COMPETENCE_FACETS: usize = 100;
 /// Longest accepted `q`.
 const MAX_QUERY_CHARS: usize = 200;
 
@@ -610,9 +612,13 @@ fn facets_dto(
     places: &Places,
     lang: &str,
 ) -> PublicFacets {
-    let mut competence: Vec<FacetValue> = counts
-        .concepts
-        .iter()
+    // The most taught first, at most MAX_COMPETENCE_FACETS: a filter control, not a catalogue
+    // (`/public/filters` lists every competence).
+    let mut by_count: Vec<&(Uuid, u64)> = counts.concepts.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    by_count.truncate(MAX_COMPETENCE_FACETS);
+    let mut competence: Vec<FacetValue> = by_count
+        .into_iter()
         .map(|(id, n)| FacetValue {
             value: id.to_string(),
             label: competence(state, *id, lang).label,
