@@ -1703,3 +1703,215 @@ async fn the_employer_hears_of_its_need_and_the_decision_and_the_provider_of_its
         assert!(actions.contains(&action), "{action}: {}", log.text);
     }
 }
+
+/// The pilot row of `code` in an activity report.
+fn pilot_row(report: &Reply, code: &str) -> Value {
+    report.body["pilot"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["municipality"] == code).cloned())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn the_subregion_follows_the_pilot_appoints_contact_persons_and_holds_its_start_up_meeting() {
+    let app = spawn_app().await;
+    let fyrbodal = app.platform_id("fyrbodal");
+    let subregional = broker_of(&app, &["fyrbodal"]);
+    let cluster_broker = broker_of(&app, &["dalsland"]);
+    let dals_ed = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let followed = app
+        .post(
+            "/api/v1/me/subscriptions",
+            Some(&dals_ed),
+            &json!({"kind": "municipality", "value": "1438"}),
+        )
+        .await;
+    assert_eq!(followed.status, 201, "{}", followed.text);
+    let today = Utc::now().date_naive();
+    let days_ago = |n: u64| today.checked_sub_days(Days::new(n)).unwrap_or(today);
+
+    // "Processens framskridande har varierat i kommunerna": the sub-regional broker records how
+    // far each has come. Uddevalla has come far; Dals-Ed first had not found working forms,
+    // then its council started meeting. Only the sub-region records it.
+    let record = |code: &str, status: &str, note: &str, as_of: chrono::NaiveDate| {
+        let path = format!("/api/v1/municipalities/{code}/pilot-status");
+        let body = json!({"status": status, "note": note, "as_of": as_of});
+        (path, body)
+    };
+    let (path, body) = record(
+        "1438",
+        "not_started",
+        "Har ännu inte hittat fungerande arbetsformer",
+        days_ago(40),
+    );
+    let refused = app.post(&path, Some(&cluster_broker), &body).await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    let first = app.post(&path, Some(&subregional), &body).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let (path, body) = record(
+        "1438",
+        "working",
+        "Det lokala kompetensrådet har kommit igång",
+        days_ago(5),
+    );
+    let second = app.post(&path, Some(&subregional), &body).await;
+    assert_eq!(second.status, 201, "{}", second.text);
+    let (path, body) = record(
+        "SE-1485",
+        "established",
+        "Har kommit långt i sitt arbete",
+        days_ago(10),
+    );
+    let uddevalla = app.post(&path, Some(&subregional), &body).await;
+    assert_eq!(uddevalla.status, 201, "{}", uddevalla.text);
+
+    // The activity report of the sub-region shows each municipality where it stands today, and
+    // where Dals-Ed stood before its council started.
+    let report_until = |to: chrono::NaiveDate| {
+        format!(
+            "/api/v1/reports/activity?platform={fyrbodal}&from={}&to={to}",
+            days_ago(60)
+        )
+    };
+    let report = app.get(&report_until(today), Some(&subregional)).await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    assert_eq!(
+        pilot_row(&report, "1438"),
+        json!({
+            "municipality": "1438", "municipality_name": "Dals-Ed", "status": "working",
+            "note": "Det lokala kompetensrådet har kommit igång",
+            "as_of": days_ago(5), "changes_in_period": 2
+        })
+    );
+    assert_eq!(pilot_row(&report, "1485")["status"], "established");
+    assert_eq!(
+        pilot_row(&report, "1485")["note"],
+        "Har kommit långt i sitt arbete"
+    );
+    assert_eq!(
+        pilot_row(&report, "1460")["status"],
+        Value::Null,
+        "nothing recorded for Bengtsfors"
+    );
+    assert_eq!(
+        report.body["pilot"].as_array().map(Vec::len),
+        Some(14),
+        "every municipality of the sub-region has a row"
+    );
+    let earlier = app
+        .get(&report_until(days_ago(20)), Some(&subregional))
+        .await;
+    assert_eq!(pilot_row(&earlier, "1438")["status"], "not_started");
+    assert_eq!(
+        pilot_row(&earlier, "1438")["note"],
+        "Har ännu inte hittat fungerande arbetsformer"
+    );
+    let heard: Vec<_> = feed_of(&app, &dals_ed)
+        .await
+        .into_iter()
+        .filter(|(action, _, _)| action == "pilot_status.record")
+        .map(|(_, _, title)| title)
+        .collect();
+    assert_eq!(
+        heard,
+        [json!("Dals-Ed: working"), json!("Dals-Ed: not_started")],
+        "the follower of Dals-Ed hears of its own statuses only"
+    );
+
+    // "I varje kommun har en kontaktperson utsetts": an admin appoints Dals-Ed's contact person
+    // for welding; a welding need there gets her as a contact suggestion.
+    let welding = app
+        .get("/api/v1/competences?q=svetsning&limit=1", Some(&dals_ed))
+        .await;
+    let concept = welding.body["items"][0]["concept"]["id"].clone();
+    assert!(concept.is_string(), "{}", welding.text);
+    let appointed = app
+        .post(
+            "/api/v1/contacts",
+            Some(&app.admin()),
+            &json!({
+                "name": "Karin Ek",
+                "email": "karin.ek@dalsed.se",
+                "municipalities": ["1438"],
+                "areas": [concept],
+                "area_text": ["svetsning"]
+            }),
+        )
+        .await;
+    assert_eq!(appointed.status, 201, "{}", appointed.text);
+    let contact = id_of(&appointed);
+    let need = app
+        .post(
+            "/api/v1/needs",
+            Some(&dals_ed),
+            &json!({
+                "municipality": "1438",
+                "title": "Svetsare till verkstaden",
+                "purpose": "recruitment",
+                "headcount": 2,
+                "competences": [{"label": "svetsning"}]
+            }),
+        )
+        .await;
+    assert_eq!(need.status, 201, "{}", need.text);
+    let matches = app
+        .eventually(
+            &format!("/api/v1/needs/{}/matches", id_of(&need)),
+            Some(&dals_ed),
+            |b| {
+                b["items"]
+                    .as_array()
+                    .is_some_and(|i| i.iter().any(|m| m["target_id"] == contact.as_str()))
+            },
+        )
+        .await;
+    assert!(
+        matches.body["items"].as_array().is_some_and(|i| i
+            .iter()
+            .any(|m| m["target_id"] == contact.as_str() && m["kind"] == "contact")),
+        "the appointed contact person is suggested: {}",
+        matches.text
+    );
+    assert_eq!(
+        feed_of(&app, &dals_ed)
+            .await
+            .iter()
+            .filter(|(action, id, _)| action == "contact.appoint" && id == &contact)
+            .count(),
+        1,
+        "Dals-Ed's follower hears of its contact person"
+    );
+
+    // The start-up meeting at Utvecklingscentrum in Bengtsfors, with its material.
+    let material = json!([{
+        "title": "Uppstartsmöte 9 december (pdf)",
+        "url": "https://www.fyrbodal.se/kompetensmaklare/uppstartsmote.pdf"
+    }]);
+    let meeting = json!({
+        "platform_id": fyrbodal,
+        "kind": "start_up",
+        "title": "Uppstartsmöte kompetensmäklarfunktioner",
+        "held_on": days_ago(1),
+        "place": "Utvecklingscentrum, Bengtsfors",
+        "documents": material
+    });
+    let refused = app.post("/api/v1/meetings", Some(&dals_ed), &meeting).await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    let held = app
+        .post("/api/v1/meetings", Some(&subregional), &meeting)
+        .await;
+    assert_eq!(held.status, 201, "{}", held.text);
+    let listed = app
+        .get(
+            &format!("/api/v1/meetings?platform={fyrbodal}&kind=start_up"),
+            Some(&subregional),
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        listed.body["items"][0]["place"],
+        "Utvecklingscentrum, Bengtsfors"
+    );
+    assert_eq!(listed.body["items"][0]["documents"], material);
+}

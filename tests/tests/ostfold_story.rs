@@ -1372,3 +1372,138 @@ async fn only_the_forums_brokers_and_members_see_its_work_and_each_does_their_pa
     assert_eq!(theirs.status, 200, "{}", theirs.text);
     assert_eq!(theirs.body["status"], "in_progress");
 }
+
+async fn put_json(app: &TestApp, path: &str, token: &str, body: &Value) -> Reply {
+    app.send(app.client.put(app.url(path)).json(body), Some(token))
+        .await
+}
+
+#[tokio::test]
+async fn the_forum_sets_its_mandate_and_kompetanseforum_2_0_takes_over_a_merged_county() {
+    let app = spawn_app_with(Seed::Demo, |_| {}).await;
+    let admin = app.admin();
+    let forum = app.platform_id(FORUM);
+    let team = coordination_team(&app);
+    let followed = app
+        .post(
+            "/api/v1/me/subscriptions",
+            Some(&team),
+            &json!({"kind": "platform", "value": forum}),
+        )
+        .await;
+    assert_eq!(followed.status, 201, "{}", followed.text);
+
+    // Seed 000: the forum's mandate and its six points, set by an admin and read back by anyone.
+    let mandate = json!({
+        "mandate": "Kompetanseforum Østfold er en regional samarbeidsarena for regional kompetansepolitikk, som sikrer systematisk dialog mellom fylkeskommunale, kommunale og statlige sektorer, høyskoler, fagskoler, partene i arbeidslivet, næringsliv, frivillighet og ideelle organisasjoner.",
+        "goals": [
+            "Skal bidra til bedre informasjonsflyt og kontinuerlig kunnskapsdeling mellom regionale utdannings- og arbeidslivsaktører",
+            "Skal innhente og forsøke å vurdere regional arbeidsmarkedskunnskap og kompetansebehov",
+            "Skal samordne regionale nettverk mellom utdanning og næring",
+            "Skal stimulere til bedre samordning på tvers av avdelinger i Østfold fylkeskommune",
+            "Skal identifisere og bryte ned barrierer, som er hindringer til helhetlig tilnærming",
+            "Skal bidra i arbeidet rettet mot spesielle utfordringer: relevans i utdanningene, flere læreplasser, målrettet etter- og videreutdanning og integrering"
+        ]
+    });
+    let path = format!("/api/v1/platforms/{forum}/mandate");
+    let refused = put_json(&app, &path, &team, &mandate).await;
+    assert_eq!(
+        refused.status, 403,
+        "the coordination team does not set its own mandate: {}",
+        refused.text
+    );
+    let set = put_json(&app, &path, &admin, &mandate).await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    let read = app.get(&format!("/api/v1/platforms/{forum}"), None).await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.body["mandate"], mandate["mandate"]);
+    assert_eq!(read.body["goals"], mandate["goals"]);
+    let feed = app.get("/api/v1/me/feed?limit=100", Some(&team)).await;
+    assert!(
+        feed.body["items"].as_array().is_some_and(|items| items
+            .iter()
+            .any(|e| e["action"] == "platform.mandate" && e["title"] == "Kompetanseforum Østfold")),
+        "the coordination team hears of its mandate: {}",
+        feed.text
+    );
+
+    // Seed 001: "Nå starter byggingen av Kompetanseforum 2.0. Det skjer i Viken." The merged
+    // county is a new region; Halden gets its Viken number and a need under the old number is
+    // refused, naming the successor.
+    let viken = app
+        .post(
+            "/api/v1/regions",
+            Some(&admin),
+            &json!({"key": "viken", "name": "Viken", "country": "NO"}),
+        )
+        .await;
+    assert_eq!(viken.status, 201, "{}", viken.text);
+    let halden = app
+        .post(
+            "/api/v1/municipalities",
+            Some(&admin),
+            &json!({"code": "NO-3001", "name": "Halden", "region": "viken"}),
+        )
+        .await;
+    assert_eq!(halden.status, 201, "{}", halden.text);
+    let forum_2 = json!({
+        "key": "viken-forum",
+        "name": "Kompetanseforum 2.0 Viken",
+        "model": "forum",
+        "region": "viken",
+        "municipalities": ["NO-3001"]
+    });
+    let refused = app.post("/api/v1/platforms", Some(&team), &forum_2).await;
+    assert_eq!(
+        refused.status, 403,
+        "forums are set up by admins: {}",
+        refused.text
+    );
+    let created = app.post("/api/v1/platforms", Some(&admin), &forum_2).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["model"], "forum");
+    assert_eq!(created.body["broker_arrangement"], Value::Null);
+    assert_eq!(created.body["municipalities"], json!(["3001"]));
+    let viken_forum = id_of(&created);
+    let renumbered = app
+        .patch(
+            "/api/v1/municipalities/NO-3101",
+            Some(&admin),
+            &json!({"replaced_by": "NO-3001"}),
+        )
+        .await;
+    assert_eq!(renumbered.status, 200, "{}", renumbered.text);
+    assert_eq!(renumbered.body["replaced_by"], "3001");
+
+    let need = |code: &str| {
+        json!({
+            "municipality": code,
+            "title": "Helsefagarbeidere til hjemmetjenesten",
+            "purpose": "recruitment",
+            "headcount": 4,
+            "competences": [{"label": "helsefag"}]
+        })
+    };
+    let old_contact = app.token_for(Role::MunicipalContact, Scope::municipality("3101"));
+    let old_code = app
+        .post("/api/v1/needs", Some(&old_contact), &need("3101"))
+        .await;
+    assert_eq!(old_code.status, 422, "{}", old_code.text);
+    assert_eq!(old_code.problem_fields(), ["municipality"]);
+    assert!(
+        old_code.text.contains("replaced by 3001"),
+        "the refusal names the successor: {}",
+        old_code.text
+    );
+    let new_contact = app.token_for(Role::MunicipalContact, Scope::municipality("3001"));
+    let routed = app
+        .post("/api/v1/needs", Some(&new_contact), &need("NO-3001"))
+        .await;
+    assert_eq!(routed.status, 201, "{}", routed.text);
+    assert_eq!(routed.body["municipality"], "3001");
+    assert_eq!(
+        routed.body["platform_id"],
+        viken_forum.as_str(),
+        "the new forum takes Halden's needs"
+    );
+}

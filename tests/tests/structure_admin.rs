@@ -405,6 +405,92 @@ async fn platforms_are_set_up_and_matching_uses_their_settings() {
     );
 }
 
+/// The active flag the platform list shows for `key`.
+async fn listed_active(app: &TestApp, key: &str) -> Value {
+    let listed = app.get("/api/v1/platforms", None).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    listed.body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|p| p["key"] == key))
+        .map(|p| p["active"].clone())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn a_platform_outside_its_active_period_receives_no_new_needs() {
+    let app = spawn_app_with(Seed::Reference, |_| {}).await;
+    let admin = app.admin();
+    let today = chrono::Utc::now().date_naive();
+    let yesterday = today - chrono::Days::new(1);
+    let tomorrow = today + chrono::Days::new(1);
+    let set_period = |key: &str, from: Option<chrono::NaiveDate>, to: Option<chrono::NaiveDate>| {
+        let path = format!("/api/v1/platforms/{}", app.platform_id(key));
+        let body = json!({"active_period": {"active_from": from, "active_to": to}});
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let changed = app.patch(&path, Some(&admin), &body).await;
+            assert_eq!(changed.status, 200, "{}", changed.text);
+            changed
+        }
+    };
+    let route = |code: &'static str| {
+        let app = &app;
+        async move {
+            let contact = app.token_for(Role::MunicipalContact, Scope::municipality(code));
+            let need = app
+                .post(
+                    "/api/v1/needs",
+                    Some(&contact),
+                    &need_body(code, "Svetsare till verkstaden"),
+                )
+                .await;
+            assert_eq!(need.status, 201, "{}", need.text);
+            need.body["platform_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    let dals_ed = app.platform_id("dals-ed").to_string();
+    let dalsland = app.platform_id("dalsland").to_string();
+    assert_eq!(
+        route("1438").await,
+        dals_ed,
+        "its own platform while it works"
+    );
+    assert_eq!(listed_active(&app, "dals-ed").await, true);
+
+    // Dals-Ed's trial ended yesterday: its needs go to the Dalsland cluster platform above it.
+    let ended = set_period(
+        "dals-ed",
+        Some(today - chrono::Days::new(365)),
+        Some(yesterday),
+    )
+    .await;
+    assert_eq!(ended.body["active"], false, "{}", ended.text);
+    assert_eq!(listed_active(&app, "dals-ed").await, false);
+    assert_eq!(
+        route("1438").await,
+        dalsland,
+        "the ended trial is passed over"
+    );
+
+    // Bengtsfors' trial begins tomorrow: not yet its own platform either.
+    set_period("bengtsfors", Some(tomorrow), None).await;
+    assert_eq!(listed_active(&app, "bengtsfors").await, false);
+    assert_eq!(route("1460").await, dalsland, "the trial has not begun");
+
+    // With the cluster platform ended as well, the sub-region takes Dals-Ed's needs.
+    set_period("dalsland", None, Some(yesterday)).await;
+    assert_eq!(route("1438").await, app.platform_id("fyrbodal").to_string());
+
+    // Reopening the trial routes to the local platform again: the period alone decided it.
+    set_period("dals-ed", None, None).await;
+    assert_eq!(listed_active(&app, "dals-ed").await, true);
+    assert_eq!(route("1438").await, dals_ed);
+}
+
 #[tokio::test]
 async fn municipalities_take_country_qualified_codes_and_record_their_pilot_status() {
     let app = spawn_app_with(Seed::Reference, |_| {}).await;
@@ -624,6 +710,43 @@ async fn municipalities_take_country_qualified_codes_and_record_their_pilot_stat
         )
         .await;
     assert_eq!(earlier.body["pilot"][0]["status"], "starting");
+
+    // The CSV form carries the pilot per row: the stage at each quarter's end.
+    let csv = app
+        .send(
+            app.client
+                .get(app.url(&format!(
+                    "/api/v1/reports/activity?platform={}&from=2026-01-01&to=2026-09-30&interval=quarter",
+                    app.platform_id("dals-ed")
+                )))
+                .header("Accept", "text/csv"),
+            Some(&subregional),
+        )
+        .await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert!(
+        lines[0].ends_with(
+            ",pilot_not_started,pilot_starting,pilot_working,pilot_established,pilot_unrecorded,pilot_changes"
+        ),
+        "{}",
+        csv.text
+    );
+    // The last six cells: not_started, starting, working, established, unrecorded, changes.
+    let pilot_columns: Vec<String> = lines[1..]
+        .iter()
+        .map(|l| {
+            let mut cells: Vec<&str> = l.rsplit(',').take(6).collect();
+            cells.reverse();
+            cells.join(",")
+        })
+        .collect();
+    assert_eq!(
+        pilot_columns,
+        ["0,1,0,0,0,1", "0,0,1,0,0,1", "0,0,1,0,0,0"],
+        "Q1 starting, Q2 working (each recorded in its quarter), Q3 still working: {}",
+        csv.text
+    );
 }
 
 #[tokio::test]

@@ -214,6 +214,8 @@ pub async fn seed_reference(store: &Store) -> Result<bool, SeedError> {
             settings: MatchingSettings::default(),
             contact_person_ids: Vec::new(),
             municipalities: members.into_iter().map(str::to_owned).collect(),
+            active_from: None,
+            active_to: None,
         };
         reference::insert_platform(&txn, &record).await?;
     }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::need::NeedStatus;
-use crate::values::LongText;
+use crate::values::{Lang, LongText};
 use crate::{TransitionError, string_enum};
 
 string_enum! {
@@ -98,17 +98,72 @@ impl EscalationReason {
     }
 
     /// A sentence for the need's history, e.g. `escalated to Dalsland: unmatched for 21 days`.
+    /// The history stores it in English; [`escalation_text`] reads it in another language.
     pub fn describe(&self, to: &str) -> String {
-        match self {
-            Self::Unmatched { days, .. } => {
+        self.describe_in(to, Lang::En)
+    }
+
+    /// [`describe`](Self::describe) in `lang`. The partner's label and a broker's note are
+    /// given as written.
+    pub fn describe_in(&self, to: &str, lang: Lang) -> String {
+        match (self, lang) {
+            (Self::Unmatched { days, .. }, Lang::En) => {
                 format!("escalated to {to}: unmatched for {days} days")
             }
-            Self::Pooled { partner_label, .. } => {
+            (Self::Unmatched { days, .. }, Lang::Sv) => {
+                format!("eskalerat till {to}: utan matchning i {days} dagar")
+            }
+            (Self::Unmatched { days, .. }, Lang::Nb) => {
+                format!("eskalert til {to}: uten match i {days} dager")
+            }
+            (Self::Pooled { partner_label, .. }, Lang::En) => {
                 format!("escalated to {to}: pooled with {partner_label}")
             }
-            Self::Manual { note } => format!("escalated to {to} by a broker: {note}"),
+            (Self::Pooled { partner_label, .. }, Lang::Sv) => {
+                format!("eskalerat till {to}: samlas med {partner_label}")
+            }
+            (Self::Pooled { partner_label, .. }, Lang::Nb) => {
+                format!("eskalert til {to}: samles med {partner_label}")
+            }
+            (Self::Manual { note }, Lang::En) => format!("escalated to {to} by a broker: {note}"),
+            (Self::Manual { note }, Lang::Sv) => {
+                format!("eskalerat till {to} av en mäklare: {note}")
+            }
+            (Self::Manual { note }, Lang::Nb) => {
+                format!("eskalert til {to} av en megler: {note}")
+            }
         }
     }
+
+    /// Reads a reason back from its stored form (`{"kind": "unmatched", ...}`, as serialised).
+    pub fn from_stored(stored: &serde_json::Value) -> Option<Self> {
+        let text = |key: &str| stored.get(key).and_then(serde_json::Value::as_str);
+        let id = |key: &str| text(key).and_then(|s| s.parse::<Uuid>().ok());
+        match text("kind")? {
+            "unmatched" => Some(Self::Unmatched {
+                platform_id: id("platform_id")?,
+                days: u32::try_from(stored.get("days")?.as_u64()?).ok()?,
+            }),
+            "pooled" => Some(Self::Pooled {
+                partner_need_id: id("partner_need_id")?,
+                partner_municipality: text("partner_municipality")?.to_owned(),
+                partner_label: text("partner_label")?.to_owned(),
+            }),
+            "manual" => Some(Self::Manual {
+                note: LongText::parse(text("note")?).ok()?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The text of a stored `escalated` need event (its detail holds `reason` and `to_platform`)
+/// in `lang`; `None` when the detail is not one an escalation wrote, so the caller keeps the
+/// stored text.
+pub fn escalation_text(detail: &serde_json::Value, lang: Lang) -> Option<String> {
+    let to = detail.get("to_platform")?.as_str()?;
+    let reason = EscalationReason::from_stored(detail.get("reason")?)?;
+    Some(reason.describe_in(to, lang))
 }
 
 /// What the rule needs to know about a need.
@@ -320,6 +375,56 @@ mod tests {
         assert_eq!(
             up.map(|e| e.reason.describe("Dalsland")),
             Some("escalated to Dalsland: unmatched for 21 days".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_stored_escalation_reads_in_each_language() {
+        let stored = |reason: &EscalationReason| {
+            serde_json::json!({
+                "text": reason.describe("Dalsland"),
+                "reason": reason,
+                "to_platform": "Dalsland",
+            })
+        };
+        let unmatched = EscalationReason::Unmatched {
+            platform_id: id(1),
+            days: 21,
+        };
+        let detail = stored(&unmatched);
+        assert_eq!(
+            escalation_text(&detail, Lang::Sv).as_deref(),
+            Some("eskalerat till Dalsland: utan matchning i 21 dagar")
+        );
+        assert_eq!(
+            escalation_text(&detail, Lang::Nb).as_deref(),
+            Some("eskalert til Dalsland: uten match i 21 dager")
+        );
+        assert_eq!(
+            escalation_text(&detail, Lang::En),
+            detail["text"].as_str().map(str::to_owned),
+            "English reads as stored"
+        );
+        let pooled = EscalationReason::Pooled {
+            partner_need_id: id(9),
+            partner_municipality: "1460".into(),
+            partner_label: "Bengtsfors \"CNC\"".into(),
+        };
+        assert_eq!(
+            escalation_text(&stored(&pooled), Lang::Sv).as_deref(),
+            Some("eskalerat till Dalsland: samlas med Bengtsfors \"CNC\"")
+        );
+        let manual = EscalationReason::Manual {
+            note: LongText::parse("Klustret har fler med samma behov")
+                .unwrap_or_else(|_| unreachable!("a valid note")),
+        };
+        assert_eq!(
+            escalation_text(&stored(&manual), Lang::Nb).as_deref(),
+            Some("eskalert til Dalsland av en megler: Klustret har fler med samma behov")
+        );
+        assert_eq!(
+            escalation_text(&serde_json::json!({"text": "old"}), Lang::Sv),
+            None
         );
     }
 

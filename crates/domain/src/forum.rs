@@ -519,6 +519,26 @@ impl RouteReason {
     }
 }
 
+/// The explanation of a stored `routed_to_group` need event (detail `by` with `industry` or
+/// `focus_area`, or `group_id: null` when no group fits) in `lang`. The history keeps English;
+/// `None` when the detail is not one routing wrote, so the caller keeps the stored text.
+pub fn routed_explanation(detail: &serde_json::Value, lang: Lang) -> Option<String> {
+    if detail.get("group_id")?.is_null() {
+        return Some(no_route_explanation(lang).to_owned());
+    }
+    let text = |key: &str| detail.get(key).and_then(serde_json::Value::as_str);
+    let reason = match text("by")? {
+        "industry" => RouteReason::Industry {
+            industry: text("industry")?.to_owned(),
+        },
+        "focus_area" => RouteReason::FocusArea {
+            focus_area: FocusArea::parse(text("focus_area")?).ok()?,
+        },
+        _ => return None,
+    };
+    Some(reason.explain(lang))
+}
+
 /// Why a forum need has no competence group, in `lang`.
 pub fn no_route_explanation(lang: Lang) -> &'static str {
     match lang {
@@ -884,6 +904,45 @@ mod tests {
         for lang in Lang::ALL {
             assert!(!no_route_explanation(lang).is_empty());
         }
+    }
+
+    #[test]
+    fn a_stored_routing_event_reads_in_every_language() {
+        // The detail as routing stores it (English explanation, the reason's parts beside it).
+        let routed = serde_json::json!({
+            "group_id": Uuid::nil(), "group_name": "Livslang læring", "by": "focus_area",
+            "industry": null, "focus_area": "lifelong_learning",
+            "explanation": "the need falls under focus area `lifelong_learning`"
+        });
+        assert_eq!(
+            routed_explanation(&routed, Lang::Nb).as_deref(),
+            Some("behovet hører til innsatsområdet livslang læring")
+        );
+        assert_eq!(
+            routed_explanation(&routed, Lang::Sv).as_deref(),
+            Some("behovet hör till fokusområdet livslångt lärande")
+        );
+        assert_eq!(
+            routed_explanation(&routed, Lang::En),
+            routed["explanation"].as_str().map(str::to_owned)
+        );
+        let by_industry = serde_json::json!({"group_id": Uuid::nil(), "by": "industry", "industry": "health_care"});
+        assert_eq!(
+            routed_explanation(&by_industry, Lang::Sv).as_deref(),
+            Some("gruppen arbetar med branschen `health_care`")
+        );
+        let unrouted = serde_json::json!({"group_id": null, "explanation": "..."});
+        assert_eq!(
+            routed_explanation(&unrouted, Lang::Sv).as_deref(),
+            Some(no_route_explanation(Lang::Sv))
+        );
+        assert_eq!(
+            routed_explanation(
+                &serde_json::json!({"group_id": Uuid::nil(), "by": "county"}),
+                Lang::Sv
+            ),
+            None
+        );
     }
 
     /// A detail that fits each action, so only the lifecycle can refuse.

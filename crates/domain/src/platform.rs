@@ -182,6 +182,30 @@ impl ActivePeriod {
     }
 }
 
+/// What routing needs to know of a platform serving a need's municipality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoutingCandidate<'a> {
+    pub key: &'a str,
+    /// How many municipalities the platform serves: the fewest is the closest to the need.
+    pub municipality_count: usize,
+    pub period: ActivePeriod,
+}
+
+/// The platform a need entered on `today` is routed to first, among those serving its
+/// municipality: the closest one (a municipality's own local platform before its cluster's,
+/// before the sub-region's; ties by key) that works on `today`. A platform whose trial has ended
+/// or not begun is passed over, so the need goes where it would if that platform did not exist.
+pub fn choose_home_platform<'a, T>(
+    serving: impl IntoIterator<Item = (T, RoutingCandidate<'a>)>,
+    today: chrono::NaiveDate,
+) -> Option<T> {
+    serving
+        .into_iter()
+        .filter(|(_, c)| c.period.is_active_on(today))
+        .min_by_key(|(_, c)| (c.municipality_count, c.key))
+        .map(|(platform, _)| platform)
+}
+
 /// A platform key: lower-case letters, digits and dashes, 2..=60 characters (`dals-ed`).
 pub fn parse_key(raw: &str) -> Result<String, DomainError> {
     let s = raw.trim();
@@ -608,6 +632,53 @@ mod tests {
         assert!(check_arrangement(PlatformModel::Forum, Some(BrokerArrangement::Cluster)).is_err());
         assert!(check_arrangement(PlatformModel::LocalPlatform, None).is_err());
         assert!(parse_key("Dals Ed").is_err() && parse_key("dals-ed").is_ok());
+    }
+
+    #[test]
+    fn a_need_skips_a_platform_outside_its_active_period() {
+        let ended = ActivePeriod {
+            from: Some(day("2025-01-01")),
+            to: Some(day("2026-11-28")),
+        };
+        let not_begun = ActivePeriod {
+            from: Some(day("2026-11-30")),
+            to: None,
+        };
+        let open = ActivePeriod {
+            from: None,
+            to: None,
+        };
+        let candidate = |key, municipality_count, period| RoutingCandidate {
+            key,
+            municipality_count,
+            period,
+        };
+        let today = day("2026-11-29");
+        let serving = |local| {
+            [
+                ("dals-ed", candidate("dals-ed", 1, local)),
+                ("dalsland", candidate("dalsland", 5, open)),
+                ("fyrbodal", candidate("fyrbodal", 14, open)),
+            ]
+        };
+        assert_eq!(choose_home_platform(serving(open), today), Some("dals-ed"));
+        assert_eq!(
+            choose_home_platform(serving(ended), today),
+            Some("dalsland")
+        );
+        assert_eq!(
+            choose_home_platform(serving(not_begun), today),
+            Some("dalsland")
+        );
+        assert_eq!(
+            choose_home_platform(serving(ended), day("2026-11-28")),
+            Some("dals-ed"),
+            "the last day of the trial is inside it"
+        );
+        assert_eq!(
+            choose_home_platform([("dals-ed", candidate("dals-ed", 1, ended))], today),
+            None
+        );
     }
 
     #[test]

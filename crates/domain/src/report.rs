@@ -547,6 +547,37 @@ pub fn pilot_rows(
         .collect()
 }
 
+/// An activity row's pilot columns: of the platform's municipalities, how many stood at each
+/// stage at the period's end, how many had no status yet, and how many statuses were recorded
+/// in the period. A fixed shape (one count per stage), so spreadsheets can sum them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PilotSummary {
+    /// One count per [`PilotStage`](crate::platform::PilotStage), in `PilotStage::ALL` order.
+    pub by_stage: Vec<(crate::platform::PilotStage, u32)>,
+    pub unrecorded: u32,
+    pub changes_in_period: u32,
+}
+
+/// Sums pilot rows (see [`pilot_rows`]) into an activity row's pilot columns. A status outside
+/// the known stages (none is stored; the type allows it) counts as unrecorded.
+pub fn pilot_summary(rows: &[PilotRow]) -> PilotSummary {
+    use crate::platform::PilotStage;
+    let at = |stage: PilotStage| {
+        count(
+            rows.iter()
+                .filter(|r| r.status.as_deref() == Some(stage.as_str()))
+                .count(),
+        )
+    };
+    let by_stage: Vec<(PilotStage, u32)> = PilotStage::ALL.iter().map(|s| (*s, at(*s))).collect();
+    let known: u32 = by_stage.iter().map(|(_, n)| n).sum();
+    PilotSummary {
+        unrecorded: count(rows.len()).saturating_sub(known),
+        changes_in_period: rows.iter().map(|r| r.changes_in_period).sum(),
+        by_stage,
+    }
+}
+
 #[cfg(test)]
 mod pilot_tests {
     use super::*;
@@ -577,5 +608,38 @@ mod pilot_tests {
         assert_eq!(rows[0].status.as_deref(), Some("working"));
         assert_eq!(rows[0].changes_in_period, 1);
         assert_eq!(rows[1].status, None);
+    }
+
+    #[test]
+    fn the_pilot_summary_counts_each_stage_and_the_unrecorded() {
+        let row = |status: Option<&str>, changes: u32| PilotRow {
+            municipality: "1438".into(),
+            status: status.map(str::to_owned),
+            note: None,
+            as_of: None,
+            changes_in_period: changes,
+        };
+        let summary = pilot_summary(&[
+            row(Some("working"), 2),
+            row(Some("working"), 0),
+            row(Some("established"), 1),
+            row(None, 0),
+        ]);
+        let stages: Vec<(&str, u32)> = summary
+            .by_stage
+            .iter()
+            .map(|(s, n)| (s.as_str(), *n))
+            .collect();
+        assert_eq!(
+            stages,
+            [
+                ("not_started", 0),
+                ("starting", 0),
+                ("working", 2),
+                ("established", 1)
+            ]
+        );
+        assert_eq!(summary.unrecorded, 1);
+        assert_eq!(summary.changes_in_period, 3);
     }
 }

@@ -53,6 +53,8 @@ async fn forum() -> Forum {
             settings: MatchingSettings::default(),
             contact_person_ids: vec![],
             municipalities: vec![],
+            active_from: None,
+            active_to: None,
         },
     )
     .await

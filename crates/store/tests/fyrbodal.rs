@@ -65,6 +65,8 @@ async fn fixture() -> Fixture {
                 settings: MatchingSettings::default(),
                 contact_person_ids: vec![],
                 municipalities: members.into_iter().map(str::to_owned).collect(),
+                active_from: None,
+                active_to: None,
             },
         )
         .await

@@ -57,6 +57,8 @@ async fn fixture() -> Fixture {
             settings: MatchingSettings::default(),
             contact_person_ids: vec![],
             municipalities: vec!["1438".into()],
+            active_from: None,
+            active_to: None,
         },
     )
     .await

@@ -6,8 +6,10 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use broker_domain::forum::ProposalStatus;
+use broker_domain::platform::PilotStage;
 use broker_domain::report::{
-    GapCompetence, GapNeed, GapRow, Interval, activity_rows, gap_rows, periods, spreadsheet_safe,
+    GapCompetence, GapNeed, GapRow, Interval, PilotEntry, activity_rows, gap_rows, periods,
+    pilot_rows, pilot_summary, spreadsheet_safe,
 };
 use broker_store::repo::{activity as activity_data, matches, needs, reference};
 use chrono::{Datelike, NaiveDate, NaiveTime, Utc};
@@ -288,7 +290,10 @@ const MAX_ACTIVITY_DAYS: i64 = 10 * 366;
 /// What each platform did in a period: needs entered, matched and fulfilled, median days to a
 /// broker's first decision, acceptance rate, forum proposals by status, course requests sent and
 /// answered. One row per platform, or per platform and month, quarter or year. JSON, or CSV with
-/// `Accept: text/csv`. Counts only: every role but employers may read it.
+/// `Accept: text/csv`; the JSON lists each municipality's pilot status at `to`, the CSV counts
+/// a row's municipalities per pilot stage at the row's period end (`pilot_not_started` ...
+/// `pilot_established`, `pilot_unrecorded`) and the statuses recorded in it (`pilot_changes`).
+/// Counts only: every role but employers may read it.
 #[utoipa::path(
     operation_id = "getActivityReport",
     tag = "reports",
@@ -391,10 +396,11 @@ pub async fn activity(
             course_requests_answered: r.course_requests_answered,
         })
         .collect();
+    let entries = pilot_entries(conn).await?;
     if crate::extract::accepts(&req, "text/csv") {
-        return activity_csv(&items);
+        return activity_csv(&items, &platforms, &entries);
     }
-    let pilot = pilot_report(conn, &platforms, from, to).await?;
+    let pilot = pilot_report(conn, &platforms, &entries, from, to).await?;
     Ok(HttpResponse::Ok().json(ActivityReport {
         from,
         to,
@@ -404,10 +410,25 @@ pub async fn activity(
     }))
 }
 
+/// Every recorded pilot status, oldest first.
+async fn pilot_entries(conn: &impl sea_orm::ConnectionTrait) -> Result<Vec<PilotEntry>, ApiError> {
+    Ok(reference::pilot_statuses(conn, None)
+        .await?
+        .into_iter()
+        .map(|r| PilotEntry {
+            municipality: r.municipality_code,
+            status: r.status,
+            note: r.note,
+            as_of: r.as_of,
+        })
+        .collect())
+}
+
 /// The pilot status of every municipality the reported platforms serve, at `to`.
 async fn pilot_report(
     conn: &impl sea_orm::ConnectionTrait,
     platforms: &[&reference::PlatformRecord],
+    entries: &[PilotEntry],
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<crate::dto::reports::PilotRowDto>, ApiError> {
@@ -417,38 +438,32 @@ async fn pilot_report(
         .collect();
     codes.sort();
     codes.dedup();
-    let entries: Vec<broker_domain::report::PilotEntry> = reference::pilot_statuses(conn, None)
-        .await?
-        .into_iter()
-        .map(|r| broker_domain::report::PilotEntry {
-            municipality: r.municipality_code,
-            status: r.status,
-            note: r.note,
-            as_of: r.as_of,
-        })
-        .collect();
     let names: std::collections::HashMap<String, String> =
         reference::list_municipalities(conn, None, None)
             .await?
             .into_iter()
             .map(|m| (m.code, m.name))
             .collect();
-    Ok(
-        broker_domain::report::pilot_rows(&codes, &entries, from, to)
-            .into_iter()
-            .map(|r| crate::dto::reports::PilotRowDto {
-                municipality_name: names.get(&r.municipality).cloned().unwrap_or_default(),
-                municipality: r.municipality,
-                status: r.status,
-                note: r.note,
-                as_of: r.as_of,
-                changes_in_period: r.changes_in_period,
-            })
-            .collect(),
-    )
+    Ok(broker_domain::report::pilot_rows(&codes, entries, from, to)
+        .into_iter()
+        .map(|r| crate::dto::reports::PilotRowDto {
+            municipality_name: names.get(&r.municipality).cloned().unwrap_or_default(),
+            municipality: r.municipality,
+            status: r.status,
+            note: r.note,
+            as_of: r.as_of,
+            changes_in_period: r.changes_in_period,
+        })
+        .collect())
 }
 
-fn activity_csv(rows: &[ActivityRowDto]) -> Result<HttpResponse, ApiError> {
+/// The activity rows as CSV. Each row carries its platform's pilot columns at the row's period
+/// end (the JSON form's `pilot` list, counted per stage so the shape stays fixed).
+fn activity_csv(
+    rows: &[ActivityRowDto],
+    platforms: &[&reference::PlatformRecord],
+    entries: &[PilotEntry],
+) -> Result<HttpResponse, ApiError> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| ApiError::Internal(Box::new(e));
     let mut header: Vec<String> = [
@@ -476,6 +491,12 @@ fn activity_csv(rows: &[ActivityRowDto]) -> Result<HttpResponse, ApiError> {
             .iter()
             .map(|s| format!("proposals_{}", s.as_str())),
     );
+    header.extend(
+        PilotStage::ALL
+            .iter()
+            .map(|s| format!("pilot_{}", s.as_str())),
+    );
+    header.extend(["pilot_unrecorded".to_owned(), "pilot_changes".to_owned()]);
     out.write_record(&header).map_err(failed)?;
     let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
     for r in rows {
@@ -502,6 +523,20 @@ fn activity_csv(rows: &[ActivityRowDto]) -> Result<HttpResponse, ApiError> {
                 .unwrap_or(0)
                 .to_string()
         }));
+        let municipalities = platforms
+            .iter()
+            .find(|p| p.id == r.platform_id)
+            .map(|p| p.municipalities.as_slice())
+            .unwrap_or_default();
+        let pilot = pilot_summary(&pilot_rows(
+            municipalities,
+            entries,
+            r.period_start,
+            r.period_end,
+        ));
+        record.extend(pilot.by_stage.iter().map(|(_, n)| n.to_string()));
+        record.push(pilot.unrecorded.to_string());
+        record.push(pilot.changes_in_period.to_string());
         out.write_record(&record).map_err(failed)?;
     }
     let body = out

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use broker_domain::platform::MatchingSettings;
+use broker_domain::platform::{
+    ActivePeriod, MatchingSettings, RoutingCandidate, choose_home_platform,
+};
 use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -337,6 +339,18 @@ pub struct PlatformRecord {
     pub settings: MatchingSettings,
     pub contact_person_ids: Vec<Uuid>,
     pub municipalities: Vec<String>,
+    /// The trial's first and last day (either open): outside it no new need is routed here.
+    pub active_from: Option<chrono::NaiveDate>,
+    pub active_to: Option<chrono::NaiveDate>,
+}
+
+impl PlatformRecord {
+    pub fn active_period(&self) -> ActivePeriod {
+        ActivePeriod {
+            from: self.active_from,
+            to: self.active_to,
+        }
+    }
 }
 
 pub async fn insert_platform(
@@ -357,8 +371,8 @@ pub async fn insert_platform(
         settings: Set(settings),
         contact_person_ids: Set(json_list(&p.contact_person_ids)),
         created_at: Set(Utc::now()),
-        active_from: Set(None),
-        active_to: Set(None),
+        active_from: Set(p.active_from),
+        active_to: Set(p.active_to),
         mandate: Set(None),
         goals: Set(None),
     })
@@ -400,6 +414,8 @@ fn platform_record(
         settings,
         contact_person_ids: uuid_list(&p.contact_person_ids),
         municipalities,
+        active_from: p.active_from,
+        active_to: p.active_to,
     })
 }
 
@@ -469,16 +485,35 @@ pub async fn update_platform_settings(
     get_platform(conn, id).await
 }
 
-/// The platform a need in `code` is routed to first: the one serving the fewest municipalities
-/// (a municipality's own local platform before its cluster's, before the sub-region's).
+/// The platform a need in `code` entered today is routed to first: the one serving the fewest
+/// municipalities among those inside their active period (see [`choose_home_platform`]).
 pub fn home_platform<'a>(
     platforms: impl IntoIterator<Item = &'a PlatformRecord>,
     code: &str,
 ) -> Option<&'a PlatformRecord> {
-    platforms
-        .into_iter()
-        .filter(|p| p.municipalities.iter().any(|m| m == code))
-        .min_by_key(|p| (p.municipalities.len(), p.key.as_str()))
+    home_platform_on(platforms, code, Utc::now().date_naive())
+}
+
+/// [`home_platform`] for a need entered on `today`.
+pub fn home_platform_on<'a>(
+    platforms: impl IntoIterator<Item = &'a PlatformRecord>,
+    code: &str,
+    today: chrono::NaiveDate,
+) -> Option<&'a PlatformRecord> {
+    choose_home_platform(
+        platforms
+            .into_iter()
+            .filter(|p| p.municipalities.iter().any(|m| m == code))
+            .map(|p| {
+                let candidate = RoutingCandidate {
+                    key: p.key.as_str(),
+                    municipality_count: p.municipalities.len(),
+                    period: p.active_period(),
+                };
+                (p, candidate)
+            }),
+        today,
+    )
 }
 
 /// [`home_platform`] over the stored platforms.

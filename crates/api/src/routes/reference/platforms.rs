@@ -273,6 +273,8 @@ pub async fn create(
         settings,
         contact_person_ids: Vec::new(),
         municipalities: codes,
+        active_from: period.from,
+        active_to: period.to,
     };
     let terms = PlatformTerms {
         active_from: period.from,
@@ -406,8 +408,9 @@ pub async fn update(
     }
     let txn = state.store.begin().await?;
     reference::update_platform(&txn, &next).await?;
-    let updated = reference::update_platform_settings(&txn, id, settings).await?;
+    // Terms before settings: the record read back (and given to routing) carries the new period.
     reference::set_platform_terms(&txn, id, &terms).await?;
+    let updated = reference::update_platform_settings(&txn, id, settings).await?;
     let dto = to_dto(updated.clone(), terms);
     record(
         &txn,
