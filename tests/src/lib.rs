@@ -102,6 +102,9 @@ pub async fn spawn_instances(
     let apps = futures_util::future::join_all(builds).await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
+        // Shorter than the server's keep-alive (5 s): a pooled connection the server is closing
+        // is never reused, which failed requests as "incomplete message" after slow steps.
+        .pool_idle_timeout(Duration::from_secs(3))
         .build()
         .expect("client");
     apps.into_iter()

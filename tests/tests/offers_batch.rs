@@ -57,7 +57,17 @@ fn offer(title: &str, start: &str, municipality: &str) -> Value {
 #[tokio::test]
 async fn a_published_batch_is_stored_and_listed_at_once() {
     let app = spawn_app_with(Seed::Reference, |_| {}).await;
-    let (_org, token) = provider(&app).await;
+    let (org, token) = provider(&app).await;
+    // A broker follows the provider (one's own writes are not in one's own feed).
+    let broker = app.token_for(Role::Broker, Scope::default());
+    let follow = app
+        .post(
+            "/api/v1/me/subscriptions",
+            Some(&broker),
+            &json!({"kind": "organisation", "value": org}),
+        )
+        .await;
+    assert_eq!(follow.status, 201, "{}", follow.text);
     let reply = post_batch(
         &app,
         &token,
@@ -88,6 +98,30 @@ async fn a_published_batch_is_stored_and_listed_at_once() {
         .unwrap_or_default();
     assert_eq!(titles, ["Svetsning steg 1", "Svetsning steg 2"]);
     assert_eq!(listed.body["total"], 2);
+
+    // Every offer is audited like a single create, and followers of the provider hear of it.
+    for item in reply.body["items"].as_array().into_iter().flatten() {
+        let id = item["id"].as_str().unwrap_or_default();
+        let trail = app
+            .get(&format!("/api/v1/audit?entity=offer&entity_id={id}"), Some(&app.admin()))
+            .await;
+        assert_eq!(trail.status, 200, "{}", trail.text);
+        assert_eq!(trail.body["items"][0]["action"], "offer.create", "{}", trail.text);
+        assert_eq!(trail.body["items"][0]["after"]["title"], item["title"]);
+    }
+    let feed = app.get("/api/v1/me/feed", Some(&broker)).await;
+    assert_eq!(feed.status, 200, "{}", feed.text);
+    let created: Vec<&str> = feed.body["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter(|e| e["action"] == "offer.create")
+                .filter_map(|e| e["title"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(created.len(), 3, "{}", feed.text);
 }
 
 #[tokio::test]

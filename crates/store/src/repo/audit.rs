@@ -29,9 +29,17 @@ pub struct AuditEntry {
 
 /// Also appends the write to the event log (feed and webhook outbox) in the same transaction.
 pub async fn record(conn: &impl ConnectionTrait, e: AuditEntry) -> Result<(), StoreError> {
+    record_many(conn, vec![e]).await
+}
+
+/// Records many writes (a batch) in multi-row inserts, with their events.
+pub async fn record_many(
+    conn: &impl ConnectionTrait,
+    entries: Vec<AuditEntry>,
+) -> Result<(), StoreError> {
     let at = Utc::now();
-    super::notify::append(conn, &e, at).await?;
-    audit_event::Entity::insert(audit_event::ActiveModel {
+    super::notify::append_many(conn, &entries, at).await?;
+    let mut rows = entries.into_iter().map(|e| audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         at: Set(at),
         actor: Set(e.actor),
@@ -40,10 +48,14 @@ pub async fn record(conn: &impl ConnectionTrait, e: AuditEntry) -> Result<(), St
         entity_id: Set(e.entity_id),
         before: Set(e.before),
         after: Set(e.after),
-    })
-    .exec(conn)
-    .await?;
-    Ok(())
+    });
+    loop {
+        let chunk: Vec<audit_event::ActiveModel> = rows.by_ref().take(500).collect();
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        audit_event::Entity::insert_many(chunk).exec(conn).await?;
+    }
 }
 
 /// Filters for reading the trail.

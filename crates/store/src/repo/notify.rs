@@ -23,12 +23,26 @@ use crate::entity::{
 pub use crate::entity::feed_event::Model as EventRow;
 pub use crate::entity::subscription::Model as SubscriptionRow;
 
-/// Appends the event for one audited write, with its topics and webhook deliveries.
-pub(crate) async fn append(
+/// Appends the events of many audited writes (a batch) in multi-row inserts.
+pub(crate) async fn append_many(
+    conn: &impl ConnectionTrait,
+    entries: &[AuditEntry],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut events = Vec::with_capacity(entries.len());
+    for e in entries {
+        let (event, topics) = event_of(conn, e, at).await?;
+        events.push((event, topics));
+    }
+    insert_events(conn, events).await
+}
+
+/// The event for one audited write and the topics it concerns.
+async fn event_of(
     conn: &impl ConnectionTrait,
     e: &AuditEntry,
     at: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<(feed_event::Model, BTreeSet<Topic>), StoreError> {
     let mut topics = BTreeSet::new();
     let snapshots: Vec<&serde_json::Value> = [&e.before, &e.after].into_iter().flatten().collect();
     for snapshot in &snapshots {
@@ -47,55 +61,71 @@ pub(crate) async fn append(
     } else {
         event_title(e.before.as_ref(), e.after.as_ref()).or(related.title)
     };
-    insert_event(
-        conn,
-        feed_event::Model {
-            id: Uuid::now_v7(),
-            at,
-            actor: e.actor.clone(),
-            action: e.action.clone(),
-            entity: e.entity.to_owned(),
-            entity_id: e.entity_id,
-            title,
-            actor_role: e.actor_role.map(str::to_owned),
-            actor_organisation_id: e.actor_organisation,
-        },
-        &topics,
-    )
-    .await
+    let event = feed_event::Model {
+        id: Uuid::now_v7(),
+        at,
+        actor: e.actor.clone(),
+        action: e.action.clone(),
+        entity: e.entity.to_owned(),
+        entity_id: e.entity_id,
+        title,
+        actor_role: e.actor_role.map(str::to_owned),
+        actor_organisation_id: e.actor_organisation,
+    };
+    Ok((event, topics))
 }
 
-/// Stores one event with its topics and queues its webhook deliveries. An event no topic
-/// names is not stored: nobody can follow it (the audit trail still has the write).
+/// Stores one event with its topics and queues its webhook deliveries.
 async fn insert_event(
     conn: &impl ConnectionTrait,
     event: feed_event::Model,
     topics: &BTreeSet<Topic>,
 ) -> Result<(), StoreError> {
-    if topics.is_empty() {
-        return Ok(());
+    insert_events(conn, vec![(event, topics.clone())]).await
+}
+
+/// Stores events with their topics and queues their webhook deliveries, in multi-row inserts.
+/// An event no topic names is not stored: nobody can follow it (the audit trail still has the
+/// write).
+async fn insert_events(
+    conn: &impl ConnectionTrait,
+    events: Vec<(feed_event::Model, BTreeSet<Topic>)>,
+) -> Result<(), StoreError> {
+    let events: Vec<(feed_event::Model, Vec<String>)> = events
+        .into_iter()
+        .filter(|(_, topics)| !topics.is_empty())
+        .map(|(event, topics)| (event, topics.iter().map(Topic::key).collect()))
+        .collect();
+    for chunk in events.chunks(500) {
+        feed_event::Entity::insert_many(chunk.iter().map(|(event, _)| feed_event::ActiveModel {
+            id: Set(event.id),
+            at: Set(event.at),
+            actor: Set(event.actor.clone()),
+            action: Set(event.action.clone()),
+            entity: Set(event.entity.clone()),
+            entity_id: Set(event.entity_id),
+            title: Set(event.title.clone()),
+            actor_role: Set(event.actor_role.clone()),
+            actor_organisation_id: Set(event.actor_organisation_id),
+        }))
+        .exec(conn)
+        .await?;
+        let topic_rows: Vec<feed_event_topic::ActiveModel> = chunk
+            .iter()
+            .flat_map(|(event, keys)| {
+                keys.iter().map(|k| feed_event_topic::ActiveModel {
+                    event_id: Set(event.id),
+                    topic: Set(k.clone()),
+                })
+            })
+            .collect();
+        for rows in topic_rows.chunks(1000) {
+            feed_event_topic::Entity::insert_many(rows.to_vec())
+                .exec(conn)
+                .await?;
+        }
     }
-    feed_event::Entity::insert(feed_event::ActiveModel {
-        id: Set(event.id),
-        at: Set(event.at),
-        actor: Set(event.actor.clone()),
-        action: Set(event.action.clone()),
-        entity: Set(event.entity.clone()),
-        entity_id: Set(event.entity_id),
-        title: Set(event.title.clone()),
-        actor_role: Set(event.actor_role.clone()),
-        actor_organisation_id: Set(event.actor_organisation_id),
-    })
-    .exec(conn)
-    .await?;
-    let keys: Vec<String> = topics.iter().map(Topic::key).collect();
-    feed_event_topic::Entity::insert_many(keys.iter().map(|k| feed_event_topic::ActiveModel {
-        event_id: Set(event.id),
-        topic: Set(k.clone()),
-    }))
-    .exec(conn)
-    .await?;
-    super::webhooks::enqueue(conn, &event, &keys).await
+    super::webhooks::enqueue_many(conn, &events).await
 }
 
 /// The actor of events the matching engine causes.

@@ -49,37 +49,21 @@ fn active_model(
     }
 }
 
-async fn write_children(
-    conn: &impl ConnectionTrait,
-    id: Uuid,
-    spec: &OfferSpec,
-) -> Result<(), StoreError> {
-    offer_competence::Entity::delete_many()
-        .filter(offer_competence::Column::OfferId.eq(id))
-        .exec(conn)
-        .await?;
-    offer_instance::Entity::delete_many()
-        .filter(offer_instance::Column::OfferId.eq(id))
-        .exec(conn)
-        .await?;
+fn competence_rows(id: Uuid, spec: &OfferSpec) -> Vec<offer_competence::ActiveModel> {
     let mut concepts = spec.competence_ids.clone();
     concepts.sort();
     concepts.dedup();
-    let comps: Vec<_> = concepts
+    concepts
         .iter()
         .map(|c| offer_competence::ActiveModel {
             offer_id: Set(id),
             concept_id: Set(*c),
         })
-        .collect();
-    if !comps.is_empty() {
-        offer_competence::Entity::insert_many(comps)
-            .exec(conn)
-            .await
-            .map_err(|e| StoreError::from_insert("offer", "competence", e))?;
-    }
-    let instances: Vec<_> = spec
-        .instances
+        .collect()
+}
+
+fn instance_rows(id: Uuid, spec: &OfferSpec) -> Vec<offer_instance::ActiveModel> {
+    spec.instances
         .iter()
         .enumerate()
         .map(|(i, inst)| offer_instance::ActiveModel {
@@ -95,14 +79,100 @@ async fn write_children(
             seats: Set(inst.seats.map(|s| i32::try_from(s).unwrap_or(i32::MAX))),
             application_deadline: Set(inst.application_deadline),
         })
-        .collect();
-    if !instances.is_empty() {
-        offer_instance::Entity::insert_many(instances)
+        .collect()
+}
+
+/// Writes child rows in multi-row inserts of at most `per_statement` rows (both engines bound
+/// the parameters of one statement).
+async fn insert_children(
+    conn: &impl ConnectionTrait,
+    competences: Vec<offer_competence::ActiveModel>,
+    instances: Vec<offer_instance::ActiveModel>,
+) -> Result<(), StoreError> {
+    for chunk in competences.chunks(1000) {
+        offer_competence::Entity::insert_many(chunk.to_vec())
+            .exec(conn)
+            .await
+            .map_err(|e| StoreError::from_insert("offer", "competence", e))?;
+    }
+    for chunk in instances.chunks(500) {
+        offer_instance::Entity::insert_many(chunk.to_vec())
             .exec(conn)
             .await
             .map_err(|e| StoreError::from_insert("offer", "instance", e))?;
     }
     Ok(())
+}
+
+async fn write_children(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    spec: &OfferSpec,
+) -> Result<(), StoreError> {
+    offer_competence::Entity::delete_many()
+        .filter(offer_competence::Column::OfferId.eq(id))
+        .exec(conn)
+        .await?;
+    offer_instance::Entity::delete_many()
+        .filter(offer_instance::Column::OfferId.eq(id))
+        .exec(conn)
+        .await?;
+    insert_children(conn, competence_rows(id, spec), instance_rows(id, spec)).await
+}
+
+/// Inserts new offers with their competences and instances in multi-row inserts (a provider's
+/// catalogue in a few statements), all with `status`. Returns them as stored. Call inside a
+/// transaction.
+pub async fn insert_many(
+    conn: &impl ConnectionTrait,
+    offers: &[(Uuid, &OfferSpec)],
+    status: OfferStatus,
+    today: NaiveDate,
+) -> Result<Vec<Offer>, StoreError> {
+    let now = Utc::now();
+    let published_at = (status == OfferStatus::Published).then_some(now);
+    for chunk in offers.chunks(200) {
+        offer::Entity::insert_many(chunk.iter().map(|(id, spec)| {
+            let mut row = active_model(*id, spec, status, today);
+            row.version = Set(1);
+            row.created_at = Set(now);
+            row.updated_at = Set(now);
+            row.published_at = Set(published_at);
+            row
+        }))
+        .exec(conn)
+        .await
+        .map_err(|e| StoreError::from_insert("offer", "an offer with this id", e))?;
+    }
+    insert_children(
+        conn,
+        offers
+            .iter()
+            .flat_map(|(id, spec)| competence_rows(*id, spec))
+            .collect(),
+        offers
+            .iter()
+            .flat_map(|(id, spec)| instance_rows(*id, spec))
+            .collect(),
+    )
+    .await?;
+    Ok(offers
+        .iter()
+        .map(|(id, spec)| {
+            let mut spec = (*spec).clone();
+            spec.competence_ids.sort();
+            spec.competence_ids.dedup();
+            Offer {
+                id: *id,
+                spec,
+                status,
+                created_at: now,
+                updated_at: now,
+                published_at,
+                version: 1,
+            }
+        })
+        .collect())
 }
 
 /// Inserts an offer with its competences and instances. Call inside a transaction.
