@@ -130,6 +130,36 @@ async fn a_dals_ed_need_pools_with_bengtsfors_escalates_to_dalsland_and_becomes_
         "{text}"
     );
     assert_eq!(event["actor"], "system");
+    // The Swedish broker reads the history in Swedish (by `lang` or `Accept-Language`).
+    let in_swedish = app
+        .get(
+            &format!("/api/v1/needs/{mine}/events?lang=sv"),
+            Some(&dals_ed),
+        )
+        .await;
+    assert_eq!(in_swedish.status, 200, "{}", in_swedish.text);
+    assert!(
+        in_swedish
+            .text
+            .contains("eskalerat till Dalslands kompetensplattform: samlas med Bengtsfors need"),
+        "{}",
+        in_swedish.text
+    );
+    let by_header = app
+        .send(
+            app.client
+                .get(app.url(&format!("/api/v1/needs/{mine}/events")))
+                .header("Accept-Language", "nb-NO, en;q=0.5"),
+            Some(&dals_ed),
+        )
+        .await;
+    assert!(
+        by_header
+            .text
+            .contains("eskalert til Dalslands kompetensplattform: samles med"),
+        "{}",
+        by_header.text
+    );
     let now = app
         .get(&format!("/api/v1/needs/{mine}"), Some(&dals_ed))
         .await;

@@ -655,6 +655,20 @@ async fn a_need_entered_in_ostfold_shows_the_competence_group_it_was_routed_to()
         events.text
     );
     assert_eq!(routed["detail"]["focus_area"], "inclusion_and_integration");
+    let in_norwegian = app
+        .get(
+            &format!("/api/v1/needs/{}/events?lang=nb", id_of(&need)),
+            Some(&contact),
+        )
+        .await;
+    assert_eq!(in_norwegian.status, 200, "{}", in_norwegian.text);
+    assert!(
+        in_norwegian
+            .text
+            .contains("behovet hører til innsatsområdet inkludering og integrering"),
+        "{}",
+        in_norwegian.text
+    );
     // ...and hear of the need through their feed.
     let feed = app.get("/api/v1/me/feed", Some(&member)).await;
     assert_eq!(

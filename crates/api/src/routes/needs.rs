@@ -922,25 +922,65 @@ pub async fn need_matches(
     Ok(HttpResponse::Ok().json(NeedMatches { items }))
 }
 
-/// The need's history: routing, escalations, decisions.
-#[utoipa::path(operation_id = "listNeedEvents", tag = "needs", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = Vec<crate::dto::needs::NeedEventDto>)))]
+/// The need's history: routing, escalations, decisions. A `routed_to_group` event's
+/// `explanation` and an `escalated` event's `text` read in `lang` (or `Accept-Language`);
+/// without either they read as stored (English).
+#[utoipa::path(
+    operation_id = "listNeedEvents",
+    tag = "needs",
+    params(("id" = Uuid, Path), crate::routes::matches::LangQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<crate::dto::needs::NeedEventDto>),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
+    )
+)]
 #[get("/api/v1/needs/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,
     who: Identity,
     id: web::Path<Uuid>,
+    query: crate::extract::ValidQuery<crate::routes::matches::LangQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    // The matcher's language type, as the domain's: both speak sv, nb and en.
+    let lang = crate::routes::matches::explanation_lang(&req, query.lang.as_deref())?
+        .and_then(|l| broker_domain::values::Lang::parse(l.code()).ok());
     let record = needs::get(state.store.conn(), *id).await?;
     must_see(&who, &record)?;
     let events: Vec<_> = needs::events(state.store.conn(), *id)
         .await?
         .into_iter()
-        .map(|e| crate::dto::needs::NeedEventDto {
-            kind: e.kind,
-            detail: e.detail,
-            actor: e.actor,
-            at: e.at,
+        .map(|e| {
+            let mut detail = e.detail;
+            if let Some(lang) = lang {
+                read_in(&e.kind, &mut detail, lang);
+            }
+            crate::dto::needs::NeedEventDto {
+                kind: e.kind,
+                detail,
+                actor: e.actor,
+                at: e.at,
+            }
         })
         .collect();
     Ok(HttpResponse::Ok().json(events))
+}
+
+/// Puts an event's sentence in `lang`; the history keeps it in English.
+fn read_in(kind: &str, detail: &mut serde_json::Value, lang: broker_domain::values::Lang) {
+    let (field, text) = match kind {
+        crate::routes::forum::routing::ROUTED_TO_GROUP => (
+            "explanation",
+            broker_domain::forum::routed_explanation(detail, lang),
+        ),
+        broker_store::repo::escalation::EVENT_KIND => (
+            "text",
+            broker_domain::escalation::escalation_text(detail, lang),
+        ),
+        _ => return,
+    };
+    if let (Some(text), Some(fields)) = (text, detail.as_object_mut()) {
+        fields.insert(field.to_owned(), text.into());
+    }
 }
