@@ -14,6 +14,7 @@ mod m20261123_000007_forum_work;
 mod m20261123_000008_notifications;
 mod m20261128_000009_feed_actor;
 mod m20261129_000011_structure_admin;
+mod m20261129_000012_matching_jobs;
 mod support;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_notifications::Migration),
             Box::new(m20261128_000009_feed_actor::Migration),
             Box::new(m20261129_000011_structure_admin::Migration),
+            Box::new(m20261129_000012_matching_jobs::Migration),
         ]
     }
 }

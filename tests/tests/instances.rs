@@ -1,6 +1,8 @@
 //! Many instances over one database: started together on an empty database, both come up; an
 //! offer published through one is listed and suggested by the other within two seconds; a
-//! taxonomy import reaches both without a restart.
+//! need entered on one pools with a need entered on the other; a taxonomy import reaches both
+//! without a restart; matching jobs are shared (each done once, one left by a stopped instance
+//! done by another) and a webhook delivery is sent once however many instances dispatch.
 
 use std::time::{Duration, Instant};
 
@@ -12,9 +14,14 @@ use serde_json::{Value, json};
 const VISIBLE_WITHIN: Duration = Duration::from_secs(2);
 
 async fn two_instances() -> (TestApp, TestApp) {
+    two_instances_with(|_| {}).await
+}
+
+async fn two_instances_with(adjust: impl FnOnce(&mut broker_api::Settings)) -> (TestApp, TestApp) {
     let mut apps = spawn_instances(2, Seed::Reference, |s| {
         s.change_poll_ms = 200;
         s.taxonomy_poll_secs = 1;
+        adjust(s);
     })
     .await;
     let b = apps.remove(1);
@@ -166,7 +173,11 @@ async fn an_offer_withdrawn_on_one_instance_leaves_the_other_instances_listing()
         |b| listed_total(b) == 0,
     )
     .await;
-    assert_eq!(listed_total(&body), 0, "still listed by the other instance: {body}");
+    assert_eq!(
+        listed_total(&body),
+        0,
+        "still listed by the other instance: {body}"
+    );
     assert!(took <= VISIBLE_WITHIN, "took {took:?}");
 }
 
@@ -207,6 +218,402 @@ async fn a_taxonomy_import_reaches_every_running_instance() {
             found,
         )
         .await;
-        assert!(found(&body), "instance on port {} lacks the import: {body}", app.port);
+        assert!(
+            found(&body),
+            "instance on port {} lacks the import: {body}",
+            app.port
+        );
     }
+}
+
+/// A need that pools with another need of the same demand in a neighbouring municipality.
+fn cnc_need(municipality: &str) -> Value {
+    json!({
+        "municipality": municipality,
+        "title": "CNC-operatörer till verkstaden",
+        "purpose": "recruitment",
+        "headcount": 3,
+        "needed_by": "2030-08-01",
+        "competences": [{"label": "CNC-fräsning"}, {"label": "mätteknik"}]
+    })
+}
+
+fn id_of(reply: &broker_e2e::Reply) -> String {
+    reply.body["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Whether a need's suggestions (of `kind`) include `target`.
+fn suggests(target: &str) -> impl Fn(&Value) -> bool + '_ {
+    move |body: &Value| {
+        body["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|m| m["target_id"] == target))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn needs_entered_on_different_instances_pool_with_each_other() {
+    let (a, b) = two_instances().await;
+    let bengtsfors = a.token_for(Role::MunicipalContact, Scope::municipality("1460"));
+    let dals_ed = b.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let theirs = a
+        .post("/api/v1/needs", Some(&bengtsfors), &cnc_need("1460"))
+        .await;
+    assert_eq!(theirs.status, 201, "{}", theirs.text);
+    let theirs = id_of(&theirs);
+    // The other instance reads needs written elsewhere on its change poll (200 ms here).
+    tokio::time::sleep(VISIBLE_WITHIN).await;
+    let mine = b
+        .post("/api/v1/needs", Some(&dals_ed), &cnc_need("1438"))
+        .await;
+    assert_eq!(mine.status, 201, "{}", mine.text);
+    let mine = id_of(&mine);
+
+    let path = format!("/api/v1/needs/{mine}/matches?kind=need");
+    let pooled = b
+        .eventually(&path, Some(&b.admin()), suggests(&theirs))
+        .await;
+    assert!(suggests(&theirs)(&pooled.body), "{}", pooled.text);
+    // The need it pools with is rescored (by whichever instance takes that job) and suggests it
+    // back.
+    let path = format!("/api/v1/needs/{theirs}/matches?kind=need");
+    let back = a.eventually(&path, Some(&a.admin()), suggests(&mine)).await;
+    assert!(suggests(&mine)(&back.body), "{}", back.text);
+}
+
+/// Publishes a welding course in Dals-Ed through `app` and waits until `other` lists it too.
+async fn welding_course(app: &TestApp, other: &TestApp) -> String {
+    let batch = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/offers/batch?publish=true"))
+                .json(&json!([{
+                    "title": "Svetsning MIG/MAG för industrin",
+                    "delivery": "on_site",
+                    "competence_labels": ["svetsning"],
+                    "instances": [{"start": "2030-02-01", "municipality": "1438", "seats": 12}]
+                }])),
+            Some(&provider(app).await),
+        )
+        .await;
+    assert_eq!(batch.status, 201, "{}", batch.text);
+    let offer = batch.body["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let listed = |body: &Value| {
+        body["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|o| o["id"] == offer.as_str()))
+    };
+    let (body, _) = poll(
+        other,
+        "/api/v1/public/offers?q=svetsning",
+        None,
+        VISIBLE_WITHIN,
+        listed,
+    )
+    .await;
+    assert!(listed(&body), "{body}");
+    offer
+}
+
+/// Every suggestion of a need, whatever its status, as `(id, kind, target, status, version)`.
+async fn all_suggestions(app: &TestApp, need: &str) -> Vec<(String, String, String, String, i64)> {
+    let reply = app
+        .get(
+            &format!(
+                "/api/v1/needs/{need}/matches?status=suggested,deferred,accepted,rejected,superseded"
+            ),
+            Some(&app.admin()),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let mut rows: Vec<_> = reply.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|m| {
+            let text = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
+            (
+                text("id"),
+                text("kind"),
+                text("target_id"),
+                text("status"),
+                m["version"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Waits until no matching job is queued or running.
+#[expect(
+    clippy::expect_used,
+    reason = "a store that cannot be read is a test failure"
+)]
+async fn jobs_drained(store: &broker_store::Store, within: Duration) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < within {
+        let pending = broker_store::repo::matching_jobs::pending(store.conn())
+            .await
+            .expect("jobs readable");
+        if pending == 0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::expect_used, reason = "set-up failures are test failures")]
+async fn a_need_is_matched_once_and_its_suggestions_do_not_flap_between_instances() {
+    use broker_store::repo::matching_jobs::{self, JobKind};
+    let (a, b) = two_instances().await;
+    let store = broker_store::Store::connect(&a.settings.database_url)
+        .await
+        .expect("store");
+    let offer = welding_course(&a, &b).await;
+    let contact = a.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let need = a
+        .post(
+            "/api/v1/needs",
+            Some(&contact),
+            &broker_e2e::need_body("1438", "Svetsare till verkstaden"),
+        )
+        .await;
+    assert_eq!(need.status, 201, "{}", need.text);
+    let need = id_of(&need);
+    let path = format!("/api/v1/needs/{need}/matches");
+    let first = a
+        .eventually(&path, Some(&a.admin()), suggests(&offer))
+        .await;
+    assert!(suggests(&offer)(&first.body), "{}", first.text);
+    assert!(
+        jobs_drained(&store, Duration::from_secs(10)).await,
+        "jobs left undone"
+    );
+
+    // Both instances recompute the need again and again (whichever claims each job): the
+    // suggestions stay exactly as first written (one row per target, never superseded and
+    // rewritten by an instance that sees the data differently).
+    let written = all_suggestions(&a, &need).await;
+    assert!(!written.is_empty());
+    let mut targets: Vec<_> = written.iter().map(|s| (&s.1, &s.2)).collect();
+    targets.dedup();
+    assert_eq!(
+        targets.len(),
+        written.len(),
+        "one suggestion per target: {written:?}"
+    );
+    for s in &written {
+        assert_eq!((s.3.as_str(), s.4), ("suggested", 1), "rewritten: {s:?}");
+    }
+    let id = need.parse().expect("uuid");
+    for _ in 0..10 {
+        let txn = store.begin().await.expect("begin");
+        matching_jobs::enqueue(&txn, JobKind::Rescore, id, chrono::Duration::zero())
+            .await
+            .expect("enqueue");
+        txn.commit().await.expect("commit");
+        assert!(
+            jobs_drained(&store, Duration::from_secs(5)).await,
+            "job left undone"
+        );
+        assert_eq!(all_suggestions(&a, &need).await, written, "changed on A");
+        assert_eq!(all_suggestions(&b, &need).await, written, "changed on B");
+    }
+    store.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::expect_used, reason = "set-up failures are test failures")]
+async fn a_job_left_by_a_stopped_instance_is_done_by_another_once_its_lease_runs_out() {
+    use broker_store::repo::matching_jobs::{self, JobKind};
+    let (a, b) = two_instances().await;
+    let store = broker_store::Store::connect(&a.settings.database_url)
+        .await
+        .expect("store");
+    let offer = welding_course(&a, &b).await;
+    let contact = a.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let need = a
+        .post(
+            "/api/v1/needs",
+            Some(&contact),
+            &broker_e2e::need_body("1438", "Svetsare till Dals-Ed"),
+        )
+        .await;
+    assert_eq!(need.status, 201, "{}", need.text);
+    let need_id = id_of(&need);
+    let path = format!("/api/v1/needs/{need_id}/matches");
+    let first = a
+        .eventually(&path, Some(&a.admin()), suggests(&offer))
+        .await;
+    assert!(suggests(&offer)(&first.body), "{}", first.text);
+    assert!(
+        jobs_drained(&store, Duration::from_secs(10)).await,
+        "jobs left undone"
+    );
+
+    // An instance committed a change to the need (its suggestions are gone) and its job, claimed
+    // it, and stopped before running it.
+    let id = need_id.parse().expect("uuid");
+    let txn = store.begin().await.expect("begin");
+    broker_store::repo::matches::supersede_pending(&txn, None, Some(id))
+        .await
+        .expect("supersede");
+    matching_jobs::enqueue(&txn, JobKind::Rescore, id, chrono::Duration::zero())
+        .await
+        .expect("enqueue");
+    txn.commit().await.expect("commit");
+    let txn = store.begin().await.expect("begin");
+    let claimed = matching_jobs::claim(
+        &txn,
+        JobKind::Rescore,
+        id,
+        "stopped-instance",
+        chrono::Duration::seconds(2),
+    )
+    .await
+    .expect("claim");
+    txn.commit().await.expect("commit");
+    assert!(claimed.is_some());
+    let leased_at = Instant::now();
+
+    // While the lease holds, no other instance runs it.
+    let now = a.get(&path, Some(&a.admin())).await;
+    assert!(
+        !suggests(&offer)(&now.body),
+        "run under another's lease: {}",
+        now.text
+    );
+    // Once it runs out, a live instance does the job: the suggestion is back, the job gone.
+    let back = b
+        .eventually(&path, Some(&b.admin()), suggests(&offer))
+        .await;
+    assert!(suggests(&offer)(&back.body), "{}", back.text);
+    assert!(
+        leased_at.elapsed() >= Duration::from_secs(2),
+        "ran under another's lease"
+    );
+    assert!(
+        jobs_drained(&store, Duration::from_secs(10)).await,
+        "the job stayed queued"
+    );
+    store.close().await.expect("close");
+}
+
+/// A webhook receiver that answers 200 and records each delivery id it gets.
+#[expect(
+    clippy::expect_used,
+    reason = "a receiver that cannot start is a test failure"
+)]
+async fn delivery_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("receiver binds");
+    let url = format!("http://{}/hooks", listener.local_addr().expect("addr"));
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&received);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let log = std::sync::Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Headers, then the body by its length.
+                let (head_end, length) = loop {
+                    let Ok(n) = socket.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        break (i + 4, length);
+                    }
+                };
+                while buf.len() < head_end + length {
+                    match socket.read(&mut chunk).await {
+                        Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                        _ => break,
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
+                if let Some(id) = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("x-kompetens-delivery:"))
+                {
+                    log.lock().expect("log").push(id.trim().to_owned());
+                }
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (url, received)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::expect_used, reason = "a poisoned log is a test failure")]
+async fn each_webhook_delivery_is_sent_once_by_two_dispatching_instances() {
+    let (a, b) = two_instances_with(|s| {
+        // Both dispatchers look for due deliveries often, so they race for each one.
+        s.webhook_interval_ms = 20;
+        s.webhook_timeout_secs = 2;
+        // The receiver listens on 127.0.0.1.
+        s.webhook_allow_private_targets = true;
+    })
+    .await;
+    let (url, received) = delivery_receiver().await;
+    let (_, org_token) = a.new_provider("Dals-Eds Mekaniska").await;
+    let hook = a
+        .post(
+            "/api/v1/webhooks",
+            Some(&org_token),
+            &json!({"url": url, "topics": [{"kind": "municipality", "value": "1438"}]}),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{}", hook.text);
+    let contact = b.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    for (app, title) in [(&a, "Svetsare"), (&b, "Truckförare"), (&a, "Plåtslagare")] {
+        let need = app
+            .post(
+                "/api/v1/needs",
+                Some(&contact),
+                &broker_e2e::need_body("1438", title),
+            )
+            .await;
+        assert_eq!(need.status, 201, "{}", need.text);
+    }
+    // The registration and the three needs: four deliveries, each sent once.
+    let started = Instant::now();
+    while received.lock().expect("log").len() < 4 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Time for a second send of any of them to arrive.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let ids = received.lock().expect("log").clone();
+    let mut distinct = ids.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert!(distinct.len() >= 4, "deliveries missing: {ids:?}");
+    assert_eq!(
+        distinct.len(),
+        ids.len(),
+        "a delivery was sent twice: {ids:?}"
+    );
 }

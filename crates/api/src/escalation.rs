@@ -91,11 +91,19 @@ impl Escalator {
             };
             let today = Utc::now().date_naive();
             let result = match only {
-                Some(id) => self.check(Some(&[id]), today).await,
-                None => self.check(None, today).await,
+                Some(id) => self.check(Some(&[id]), today).await.map(Some),
+                // The periodic pass over every need runs on one instance at a time.
+                None => {
+                    crate::periodic::as_singleton(
+                        &self.store,
+                        crate::periodic::ESCALATION_LOCK,
+                        self.check(None, today),
+                    )
+                    .await
+                }
             };
             match result {
-                Ok(report) if !report.escalated.is_empty() => tracing::info!(
+                Ok(Some(report)) if !report.escalated.is_empty() => tracing::info!(
                     checked = report.checked,
                     escalated = report.escalated.len(),
                     "escalation run"
@@ -284,6 +292,7 @@ impl Escalator {
             },
         )
         .await?;
+        crate::matcher::enqueue_need(&txn, need.need.id).await?;
         txn.commit().await?;
         self.matcher
             .need_changed(need.need.id, Duration::ZERO)

@@ -30,8 +30,9 @@ pub async fn expire_due(
         let before = needs::get(&txn, id).await?;
         let (from, after) = match needs::transition(&txn, id, None, NeedAction::Expire).await {
             Ok(done) => done,
-            // Withdrawn or matched in the meantime: nothing to expire.
-            Err(StoreError::Transition(_)) => continue,
+            // Withdrawn, matched or changed by another writer in the meantime: not this pass's
+            // to expire (a changed need is looked at again next pass).
+            Err(StoreError::Transition(_) | StoreError::Conflict { .. }) => continue,
             Err(e) => return Err(e),
         };
         needs::add_event(
@@ -62,6 +63,7 @@ pub async fn expire_due(
             },
         )
         .await?;
+        crate::matcher::enqueue_need(&txn, id).await?;
         txn.commit().await?;
         matcher.need_changed(id, Duration::ZERO).await;
         expired.push(id);
@@ -72,13 +74,14 @@ pub async fn expire_due(
     Ok(expired)
 }
 
-/// Runs [`expire_due`] every `every`, for as long as the process lives.
+/// Runs [`expire_due`] every `every`, for as long as the process lives, on one instance at a time.
 pub fn spawn(store: Store, matcher: Arc<Matcher>, every: Duration) {
     crate::periodic::spawn_every(every, "need expiry", move || {
         let store = store.clone();
         let matcher = Arc::clone(&matcher);
         async move {
-            expire_due(&store, &matcher, Utc::now().date_naive())
+            let pass = expire_due(&store, &matcher, Utc::now().date_naive());
+            crate::periodic::as_singleton(&store, crate::periodic::EXPIRY_LOCK, pass)
                 .await
                 .map(|_| ())
         }

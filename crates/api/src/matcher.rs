@@ -1,9 +1,14 @@
-//! The matching service: keeps the engine's indexes in memory, in step with the store, and
-//! recomputes suggestions in one background worker so requests never wait for a full rematch.
+//! The matching service: keeps the engine's indexes in memory, in step with the store (offers
+//! and needs written by any instance are polled in), and recomputes suggestions in one
+//! background worker so requests never wait for a full rematch.
 //!
-//! Creating or changing a need enqueues that need (the request waits a short while for its own
-//! suggestions, never for others); changing an offer enqueues the needs it could serve or is
-//! suggested to. Start-up rebuilds the indexes and recomputes every active need.
+//! Recomputations are durable jobs in the database (`matching_jobs`), shared by every instance:
+//! a write enqueues its job in its own transaction, so a crash after commit loses nothing.
+//! Creating or changing a need enqueues that need, and the instance that took the request runs
+//! it at once (the request waits a short while for its own suggestions, never for others); other
+//! instances take it only if that one did not within [`FAST_PATH_GRACE`]. Changing an offer
+//! enqueues a job any instance may take, which enqueues the needs the offer could serve or is
+//! suggested to. Start-up rebuilds the indexes and enqueues one full rematch for all instances.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
@@ -13,32 +18,46 @@ use broker_domain::matching::MatchKind;
 use broker_domain::need::{Importance, Need};
 use broker_domain::offer::{Delivery as OfferDelivery, Offer, OfferStatus};
 use broker_matching::{
-    Catalogue, ConceptInput, ConceptSource, ContactDoc, Delivery, DeliveryPreference, Engine, Geography,
-    InstanceDoc, Label, Lang, ListedInstance, ListedOffer, MatchOptions, MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc,
-    Reach, Requirement, Suggestion, SuggestionKind, Taxonomy, Weights,
+    Catalogue, ConceptInput, ConceptSource, ContactDoc, Delivery, DeliveryPreference, Engine,
+    Geography, InstanceDoc, Label, Lang, ListedInstance, ListedOffer, MatchOptions,
+    MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc, Reach, Requirement, Suggestion,
+    SuggestionKind, Taxonomy, Weights,
 };
+use broker_store::repo::matching_jobs::{self, ClaimedJob, JobKind};
 use broker_store::repo::reference::PlatformRecord;
 use broker_store::repo::{matches, needs, offers, reference, taxonomy};
 use broker_store::{Store, StoreError};
 use chrono::Utc;
+use sea_orm::ConnectionTrait;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 /// How far back each change poll rereads, for transactions that committed late.
 const CHANGE_OVERLAP: chrono::Duration = chrono::Duration::seconds(10);
 
-/// Work for the background worker.
+/// How long other instances leave a need's job to the instance whose request enqueued it
+/// (which runs it right after commit); after that, anyone takes it (that instance died).
+pub const FAST_PATH_GRACE: chrono::Duration = chrono::Duration::seconds(2);
+/// How long a claimed job stays with its claimer before another instance may take it over.
+const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+/// How long a failed job waits before it is tried again.
+const RETRY_AFTER: chrono::Duration = chrono::Duration::seconds(1);
+/// Jobs claimed at a time.
+const CLAIM_BATCH: u64 = 32;
+/// How often an idle worker looks for jobs other instances enqueued.
+const JOB_POLL: Duration = Duration::from_millis(250);
+
+/// Work handed to this instance's worker directly.
 #[derive(Debug)]
-enum Job {
-    /// Recompute one need; `cascade` also refreshes the needs it pools with.
-    Need {
+enum Local {
+    /// Run the stored job for a change this instance just committed, at once; `done` is told
+    /// when it ran (or another instance holds it).
+    Run {
+        kind: JobKind,
         id: Uuid,
-        cascade: bool,
         done: Option<oneshot::Sender<()>>,
     },
-    /// An offer was created, changed, published or archived.
-    Offer { id: Uuid },
-    /// Recompute every active need (start-up, taxonomy import).
+    /// Enqueue a rematch of every active need (platform settings or taxonomy changed).
     All,
 }
 
@@ -50,19 +69,29 @@ pub struct Matcher {
     catalogue: RwLock<Catalogue>,
     concepts: RwLock<HashMap<Uuid, taxonomy::ConceptRecord>>,
     platforms: RwLock<HashMap<Uuid, PlatformRecord>>,
-    jobs: mpsc::UnboundedSender<Job>,
-    /// Needs and offers queued and not yet taken by the worker: a second change to one of them
-    /// before the worker gets to it is already covered (one recomputation however many offers
-    /// changed).
-    queued: std::sync::Mutex<BTreeSet<Uuid>>,
+    jobs: mpsc::UnboundedSender<Local>,
+    /// Wakes the worker to look for due jobs (an offer job was just enqueued).
+    wake: tokio::sync::Notify,
+    /// This instance's name on the jobs it claims.
+    instance: String,
     /// Whether the starter taxonomy takes part in resolution and matching.
     starter_taxonomy: bool,
     /// The taxonomy version the engine was built from (see [`Matcher::reload_if_changed`]).
     taxonomy_version: std::sync::atomic::AtomicI32,
     /// How far this instance has read offers written by any instance: `(updated_at, id)`.
     offers_seen: tokio::sync::Mutex<(chrono::DateTime<Utc>, Uuid)>,
+    /// How far this instance has read needs written by any instance, and the version of each
+    /// need in the engine (active ones only).
+    needs_seen: tokio::sync::Mutex<NeedsSeen>,
     /// Told the id of every need whose pooling suggestions were just written (the escalation job).
     pooling_listener: std::sync::OnceLock<mpsc::UnboundedSender<Uuid>>,
+}
+
+/// See [`Matcher::catch_up_needs`].
+#[derive(Debug, Default)]
+struct NeedsSeen {
+    until: (chrono::DateTime<Utc>, Uuid),
+    indexed: HashMap<Uuid, i32>,
 }
 
 impl std::fmt::Debug for Matcher {
@@ -307,7 +336,7 @@ impl Matcher {
         let version = taxonomy::current_version(store.conn()).await?;
         // Changes from this instant on are read by the change poller (with an overlap).
         let loaded_at = Utc::now();
-        let (engine, concepts, published) = load_engine(&store, starter_taxonomy).await?;
+        let (engine, concepts, published, active) = load_engine(&store, starter_taxonomy).await?;
         let platforms = reference::list_platforms(store.conn())
             .await?
             .into_iter()
@@ -320,13 +349,24 @@ impl Matcher {
             offers_seen: tokio::sync::Mutex::new((loaded_at, Uuid::nil())),
             concepts: RwLock::new(concepts),
             platforms: RwLock::new(platforms),
+            needs_seen: tokio::sync::Mutex::new(NeedsSeen {
+                until: (loaded_at, Uuid::nil()),
+                indexed: active,
+            }),
             jobs: tx,
-            queued: std::sync::Mutex::new(BTreeSet::new()),
+            wake: tokio::sync::Notify::new(),
+            instance: format!("matcher-{}", Uuid::new_v4().simple()),
             starter_taxonomy,
             taxonomy_version: std::sync::atomic::AtomicI32::new(version),
             pooling_listener: std::sync::OnceLock::new(),
         });
-        let _ = matcher.jobs.send(Job::All);
+        // One full rematch however many instances start: the first enqueues it, whoever is free
+        // runs it. With no active need there is nothing to rematch (and nothing to write).
+        if !matcher.needs_seen.lock().await.indexed.is_empty() {
+            let txn = store.begin().await?;
+            matching_jobs::enqueue_once(&txn, JobKind::All, Uuid::nil()).await?;
+            txn.commit().await?;
+        }
         tokio::spawn(worker(Arc::clone(&matcher), store, rx));
         Ok(matcher)
     }
@@ -342,13 +382,29 @@ impl Matcher {
     }
 }
 
-/// Reads offers changed by any instance every `every` into this one's listings and index.
+/// Reads offers and needs changed by any instance every `every` into this one's listings and
+/// index.
 pub fn spawn_change_poll(store: Store, matcher: Arc<Matcher>, every: Duration) {
-    crate::periodic::spawn_every(every, "offer change poll", move || {
+    crate::periodic::spawn_every(every, "offer and need change poll", move || {
         let store = store.clone();
         let matcher = Arc::clone(&matcher);
-        async move { matcher.catch_up_offers(&store).await.map(|_| ()) }
+        async move {
+            matcher.catch_up_offers(&store).await?;
+            matcher.catch_up_needs(&store).await.map(|_| ())
+        }
     });
+}
+
+/// Enqueues a need's recomputation (and its pooling partners'); call inside the transaction of
+/// the write, then [`Matcher::need_changed`] after commit.
+pub async fn enqueue_need(txn: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
+    matching_jobs::enqueue(txn, JobKind::Need, id, FAST_PATH_GRACE).await
+}
+
+/// Enqueues the rematch an offer's change calls for; call inside the transaction of the write,
+/// then [`Matcher::offer_changed`] after commit.
+pub async fn enqueue_offer(txn: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
+    matching_jobs::enqueue(txn, JobKind::Offer, id, chrono::Duration::zero()).await
 }
 
 /// Polls the stored taxonomy version every `every` and reloads the indexes when it changed.
@@ -360,12 +416,18 @@ pub fn spawn_taxonomy_watch(store: Store, matcher: Arc<Matcher>, every: Duration
     });
 }
 
+/// What [`load_engine`] loaded: the engine, the concepts, the published offers and the version
+/// of each active need.
+type Loaded = (
+    Engine,
+    HashMap<Uuid, taxonomy::ConceptRecord>,
+    Vec<Offer>,
+    HashMap<Uuid, i32>,
+);
+
 /// Builds the engine from everything stored: taxonomy, geography, published offers, contacts,
-/// active needs. Also returns the published offers it indexed.
-async fn load_engine(
-    store: &Store,
-    starter_taxonomy: bool,
-) -> Result<(Engine, HashMap<Uuid, taxonomy::ConceptRecord>, Vec<Offer>), StoreError> {
+/// active needs. Also returns the published offers and the needs it indexed.
+async fn load_engine(store: &Store, starter_taxonomy: bool) -> Result<Loaded, StoreError> {
     let conn = store.conn();
     let all_concepts = taxonomy::all(conn).await?;
     let taxonomy = Arc::new(build_taxonomy_from(&all_concepts, starter_taxonomy));
@@ -403,13 +465,16 @@ async fn load_engine(
             engine.upsert_contact(c);
         }
     }
+    let mut indexed = HashMap::new();
     for n in needs::active(conn).await? {
         engine.upsert_need(need_doc(&n.need));
+        indexed.insert(n.need.id, n.need.version);
     }
     Ok((
         engine,
         all_concepts.into_iter().map(|c| (c.id, c)).collect(),
         published,
+        indexed,
     ))
 }
 
@@ -443,21 +508,22 @@ impl Matcher {
         if let Ok(mut p) = self.platforms.write() {
             p.insert(platform.id, platform);
         }
-        let _ = self.jobs.send(Job::All);
+        let _ = self.jobs.send(Local::All);
     }
 
     pub fn platform(&self, id: Uuid) -> Option<PlatformRecord> {
         self.platforms.read().ok().and_then(|p| p.get(&id).cloned())
     }
 
-    /// Recomputes a need's suggestions, waiting at most `wait` for them.
+    /// A need's write (with [`enqueue_need`]) committed: runs its job here at once, waiting at
+    /// most `wait` for its suggestions.
     pub async fn need_changed(&self, id: Uuid, wait: Duration) {
         let (done, finished) = oneshot::channel();
         if self
             .jobs
-            .send(Job::Need {
+            .send(Local::Run {
+                kind: JobKind::Need,
                 id,
-                cascade: true,
                 done: Some(done),
             })
             .is_ok()
@@ -466,40 +532,12 @@ impl Matcher {
         }
     }
 
-    /// An offer's write committed: listings and text search show it at once; suggestions for the
-    /// needs it could serve follow in the background.
+    /// An offer's write (with [`enqueue_offer`]) committed: listings and text search show it at
+    /// once; suggestions for the needs it could serve follow in the background, on whichever
+    /// instance takes the job.
     pub fn offer_changed(&self, offer: &Offer) {
         self.index_offer(offer);
-        if self.mark_queued(offer.id) {
-            let _ = self.jobs.send(Job::Offer { id: offer.id });
-        }
-    }
-
-    /// Queues a recomputation nobody waits for, unless one for the same need is still queued.
-    fn queue_need(&self, id: Uuid) {
-        if self.mark_queued(id) {
-            let _ = self.jobs.send(Job::Need {
-                id,
-                cascade: false,
-                done: None,
-            });
-        }
-    }
-
-    /// Records `id` as queued; false when it already was.
-    fn mark_queued(&self, id: Uuid) -> bool {
-        self.queued
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(id)
-    }
-
-    /// The worker took `id`: later changes need a new job.
-    fn taken(&self, id: Uuid) {
-        self.queued
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&id);
+        self.wake.notify_one();
     }
 
     /// Lists or unlists an offer by its status, in the catalogue and the engine's index (text
@@ -582,14 +620,17 @@ impl Matcher {
     pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
         // Read the version first: an import committing during the load is picked up next time.
         let version = taxonomy::current_version(store.conn()).await?;
-        let (fresh, concepts, _) = load_engine(store, self.starter_taxonomy).await?;
+        let mut seen = self.needs_seen.lock().await;
+        let (fresh, concepts, _, active) = load_engine(store, self.starter_taxonomy).await?;
         self.taxonomy_version
             .store(version, std::sync::atomic::Ordering::SeqCst);
         self.with_engine_mut(|e| *e = fresh);
+        seen.indexed = active;
+        drop(seen);
         if let Ok(mut c) = self.concepts.write() {
             *c = concepts;
         }
-        let _ = self.jobs.send(Job::All);
+        let _ = self.jobs.send(Local::All);
         Ok(())
     }
 
@@ -628,25 +669,44 @@ impl Matcher {
         })
     }
 
-    async fn recompute_need(&self, store: &Store, id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    /// Records which version of a need the engine holds (`None`: not indexed).
+    async fn note_indexed(&self, id: Uuid, version: Option<i32>) {
+        let mut seen = self.needs_seen.lock().await;
+        match version {
+            Some(v) => seen.indexed.insert(id, v),
+            None => seen.indexed.remove(&id),
+        };
+    }
+
+    /// Recomputes and stores a need's suggestions; with `cascade`, enqueues (in the same
+    /// transaction) a rescore of each need it pools with, so they suggest it back. A claimed
+    /// `job` is finished in that transaction too: done exactly when its suggestions are written.
+    async fn recompute_need(
+        &self,
+        store: &Store,
+        id: Uuid,
+        cascade: bool,
+        job: Option<&ClaimedJob>,
+    ) -> Result<(), StoreError> {
         let record = match needs::get(store.conn(), id).await {
-            Ok(r) => r,
-            Err(StoreError::NotFound { .. }) => {
-                self.with_engine_mut(|e| e.remove_need(id));
-                return Ok(Vec::new());
-            }
+            Ok(r) => Some(r),
+            Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(e),
         };
-        let need = record.need;
-        if !need.status.is_active() {
+        let Some(need) = record.map(|r| r.need).filter(|n| n.status.is_active()) else {
             self.with_engine_mut(|e| e.remove_need(id));
+            self.note_indexed(id, None).await;
             let txn = store.begin().await?;
+            if let Some(job) = job {
+                matching_jobs::finish(&txn, job).await?;
+            }
             matches::supersede_pending(&txn, Some(id), Some(id)).await?;
             txn.commit().await?;
-            return Ok(Vec::new());
-        }
+            return Ok(());
+        };
         let doc = need_doc(&need);
         self.with_engine_mut(|e| e.upsert_need(doc.clone()));
+        self.note_indexed(id, Some(need.version)).await;
         let opts = self.options_for_platform(need.platform_id);
         let (offers_s, contacts_s, pooling_s) = self.with_engine(|e| {
             (
@@ -655,8 +715,12 @@ impl Matcher {
                 e.suggest_pooling(&doc, &opts),
             )
         });
-        let pooled: Vec<Uuid> = pooling_s.iter().map(|s| s.target_id).collect();
         let txn = store.begin().await?;
+        // Finished first: on SQLite a transaction that writes before it reads takes the write
+        // lock waiting its turn, where one that read first fails if another instance wrote since.
+        if let Some(job) = job {
+            matching_jobs::finish(&txn, job).await?;
+        }
         for (kind, list) in [
             (MatchKind::Offer, &offers_s),
             (MatchKind::Contact, &contacts_s),
@@ -665,13 +729,244 @@ impl Matcher {
             let rows: Vec<_> = list.iter().map(computed).collect();
             matches::sync_for_need(&txn, id, need.platform_id, kind, &rows).await?;
         }
-        txn.commit().await?;
-        if !pooled.is_empty()
-            && let Some(listener) = self.pooling_listener.get()
-        {
-            let _ = listener.send(id);
+        if cascade {
+            for other in &pooling_s {
+                matching_jobs::enqueue(
+                    &txn,
+                    JobKind::Rescore,
+                    other.target_id,
+                    chrono::Duration::zero(),
+                )
+                .await?;
+            }
         }
-        Ok(pooled)
+        txn.commit().await?;
+        if !pooling_s.is_empty() {
+            if cascade {
+                self.wake.notify_one();
+            }
+            if let Some(listener) = self.pooling_listener.get() {
+                let _ = listener.send(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads every need changed since the last poll (by this instance or another over the same
+    /// database) into the engine, so pooling and an offer's reach see needs entered anywhere.
+    /// Needs the engine already holds at their current version are skipped. Returns how many
+    /// changed. Starts `CHANGE_OVERLAP` back, as [`Matcher::catch_up_offers`] does.
+    pub async fn catch_up_needs(&self, store: &Store) -> Result<usize, StoreError> {
+        const PAGE: u64 = 2000;
+        let mut seen = self.needs_seen.lock().await;
+        let (mut since, mut after) = (seen.until.0 - CHANGE_OVERLAP, Uuid::nil());
+        let mut applied = 0;
+        loop {
+            let changes =
+                matching_jobs::need_changes_since(store.conn(), since, after, PAGE).await?;
+            let Some(last) = changes.last() else { break };
+            (since, after) = (last.updated_at, last.id);
+            if (last.updated_at, last.id) > seen.until {
+                seen.until = (last.updated_at, last.id);
+            }
+            let mut stale = Vec::new();
+            for ch in &changes {
+                match (ch.active, seen.indexed.get(&ch.id)) {
+                    (true, Some(v)) if *v >= ch.version => {}
+                    (true, _) => stale.push(ch.id),
+                    (false, Some(_)) => {
+                        self.with_engine_mut(|e| e.remove_need(ch.id));
+                        seen.indexed.remove(&ch.id);
+                        applied += 1;
+                    }
+                    (false, None) => {}
+                }
+            }
+            for record in needs::get_many(store.conn(), &stale).await? {
+                let need = record.need;
+                if !need.status.is_active() {
+                    continue;
+                }
+                let doc = need_doc(&need);
+                self.with_engine_mut(|e| e.upsert_need(doc));
+                seen.indexed.insert(need.id, need.version);
+                applied += 1;
+            }
+            if (changes.len() as u64) < PAGE {
+                break;
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Brings the engine up to what is stored (taxonomy, offers, needs written anywhere) before
+    /// jobs from other instances run, so a job runs on the same data whichever instance takes it
+    /// and recomputations do not flap between instances.
+    async fn catch_up(&self, store: &Store) -> Result<(), StoreError> {
+        self.reload_if_changed(store).await?;
+        self.catch_up_offers(store).await?;
+        self.catch_up_needs(store).await?;
+        Ok(())
+    }
+
+    /// Runs one job: what it recomputes, and the jobs it enqueues for others. A claimed `job`
+    /// is finished with a need's suggestions; other kinds are finished by the caller.
+    async fn run_job(
+        &self,
+        store: &Store,
+        kind: JobKind,
+        id: Uuid,
+        job: Option<&ClaimedJob>,
+    ) -> Result<(), StoreError> {
+        match kind {
+            JobKind::Need => self.recompute_need(store, id, true, job).await,
+            JobKind::Rescore => self.recompute_need(store, id, false, job).await,
+            JobKind::Offer => {
+                let affected = self.offer_updated(store, id).await?;
+                if !affected.is_empty() {
+                    let txn = store.begin().await?;
+                    for need in affected {
+                        matching_jobs::enqueue(
+                            &txn,
+                            JobKind::Rescore,
+                            need,
+                            chrono::Duration::zero(),
+                        )
+                        .await?;
+                    }
+                    txn.commit().await?;
+                }
+                Ok(())
+            }
+            JobKind::All => {
+                let mut result = Ok(());
+                for n in needs::active(store.conn()).await? {
+                    if let Err(e) = self.recompute_need(store, n.need.id, false, None).await {
+                        result = Err(e);
+                    }
+                }
+                result
+            }
+        }
+    }
+
+    /// Runs a claimed job and deletes it, or gives it back to be retried when it failed.
+    async fn run_claimed(&self, store: &Store, job: &ClaimedJob) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        let result = self
+            .run_job(store, job.kind, job.target_id, Some(job))
+            .await;
+        let finished_with_run = matches!(job.kind, JobKind::Need | JobKind::Rescore);
+        if result.is_err() || !finished_with_run {
+            // Retried a few times: a job left claimed would wait out its whole lease.
+            let mut attempt = 0u64;
+            loop {
+                let settled = async {
+                    let txn = store.begin().await?;
+                    match &result {
+                        Ok(()) => matching_jobs::finish(&txn, job).await?,
+                        Err(_) => matching_jobs::release(&txn, job, RETRY_AFTER).await?,
+                    }
+                    txn.commit().await?;
+                    Ok::<_, StoreError>(())
+                }
+                .await;
+                attempt += 1;
+                match settled {
+                    Ok(()) => break,
+                    Err(e) if attempt >= 3 => return Err(e),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100 * attempt)).await,
+                }
+            }
+        }
+        tracing::debug!(
+            kind = job.kind.as_str(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "matching job done"
+        );
+        result
+    }
+
+    /// Runs the job for a change this instance committed, unless another instance holds it.
+    /// A change written without a stored job (none was enqueued) is recomputed all the same.
+    async fn run_own(&self, store: &Store, kind: JobKind, id: Uuid) -> Result<(), StoreError> {
+        let txn = store.begin().await?;
+        let claimed = matching_jobs::claim(&txn, kind, id, &self.instance, LEASE).await?;
+        txn.commit().await?;
+        match claimed {
+            Some(job) => self.run_claimed(store, &job).await,
+            None if matching_jobs::exists(store.conn(), kind, id).await? => Ok(()),
+            None => self.run_job(store, kind, id, None).await,
+        }
+    }
+
+    /// Claims and runs due jobs until none are left; `local` work that arrives meanwhile goes
+    /// first. Returns false when the local channel closed.
+    async fn run_due(&self, store: &Store, local: &mut mpsc::UnboundedReceiver<Local>) -> bool {
+        loop {
+            loop {
+                match local.try_recv() {
+                    Ok(msg) => self.handle_local(store, msg).await,
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => return false,
+                }
+            }
+            let claimed = async {
+                if !matching_jobs::any_due(store.conn()).await? {
+                    return Ok(Vec::new());
+                }
+                self.catch_up(store).await?;
+                let txn = store.begin().await?;
+                let jobs =
+                    matching_jobs::claim_due(&txn, &self.instance, LEASE, CLAIM_BATCH).await?;
+                txn.commit().await?;
+                Ok::<_, StoreError>(jobs)
+            }
+            .await;
+            let jobs = match claimed {
+                Ok(jobs) if jobs.is_empty() => return true,
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming matching jobs failed");
+                    return true;
+                }
+            };
+            for job in jobs {
+                if let Err(e) = self.run_claimed(store, &job).await {
+                    tracing::warn!(error = %e, kind = job.kind.as_str(), "matching job failed");
+                }
+            }
+        }
+    }
+
+    async fn handle_local(&self, store: &Store, msg: Local) {
+        let result = match msg {
+            Local::Run { kind, id, done } => {
+                let r = self.run_own(store, kind, id).await;
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+                r
+            }
+            Local::All => {
+                async {
+                    let txn = store.begin().await?;
+                    matching_jobs::enqueue(
+                        &txn,
+                        JobKind::All,
+                        Uuid::nil(),
+                        chrono::Duration::zero(),
+                    )
+                    .await?;
+                    txn.commit().await?;
+                    Ok::<_, StoreError>(())
+                }
+                .await
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "matching job failed");
+        }
     }
 
     async fn offer_updated(&self, store: &Store, id: Uuid) -> Result<BTreeSet<Uuid>, StoreError> {
@@ -716,56 +1011,23 @@ impl Matcher {
     }
 }
 
-async fn worker(matcher: Arc<Matcher>, store: Store, mut rx: mpsc::UnboundedReceiver<Job>) {
-    while let Some(job) = rx.recv().await {
-        let started = std::time::Instant::now();
-        let result = match job {
-            Job::Need { id, cascade, done } => {
-                if done.is_none() {
-                    matcher.taken(id);
-                }
-                let r = matcher.recompute_need(&store, id).await;
-                if let (true, Ok(pooled)) = (cascade, &r) {
-                    for other in pooled {
-                        matcher.queue_need(*other);
-                    }
-                }
-                if let Some(done) = done {
-                    let _ = done.send(());
-                }
-                r.map(|_| ())
-            }
-            Job::Offer { id } => {
-                matcher.taken(id);
-                match matcher.offer_updated(&store, id).await {
-                    Ok(needs) => {
-                        for n in needs {
-                            matcher.queue_need(n);
-                        }
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            Job::All => match needs::active(store.conn()).await {
-                Ok(all) => {
-                    let mut result = Ok(());
-                    for n in all {
-                        if let Err(e) = matcher.recompute_need(&store, n.need.id).await {
-                            result = Err(e);
-                        }
-                    }
-                    result
-                }
-                Err(e) => Err(e),
+/// This instance's share of the matching work: its own changes at once, and due jobs from the
+/// shared queue whenever woken and every [`JOB_POLL`].
+async fn worker(matcher: Arc<Matcher>, store: Store, mut local: mpsc::UnboundedReceiver<Local>) {
+    let mut poll = tokio::time::interval(JOB_POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            msg = local.recv() => match msg {
+                Some(msg) => matcher.handle_local(&store, msg).await,
+                None => return,
             },
-        };
-        match result {
-            Ok(()) => tracing::debug!(
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "matching job done"
-            ),
-            Err(e) => tracing::warn!(error = %e, "matching job failed"),
+            () = matcher.wake.notified() => {}
+            _ = poll.tick() => {}
+        }
+        if !matcher.run_due(&store, &mut local).await {
+            return;
         }
     }
 }

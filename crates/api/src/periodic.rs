@@ -26,3 +26,44 @@ where
         }
     });
 }
+
+/// Advisory lock keys of the passes that run on one instance at a time.
+pub const EXPIRY_LOCK: i64 = 0x6b6d_0000_0000_0001;
+pub const ESCALATION_LOCK: i64 = 0x6b6d_0000_0000_0002;
+
+/// Runs `pass` unless another instance over the same database is running the pass under `key`
+/// right now (then returns `None`: that instance does the work, this one tries at its next tick).
+/// On PostgreSQL a transaction-scoped advisory lock held while the pass runs; on SQLite every
+/// write goes through one write lock, so passes there are serialised write by write and only
+/// need to tolerate a lost race (which they do: a need changed meanwhile is skipped).
+pub async fn as_singleton<T, Fut>(
+    store: &broker_store::Store,
+    key: i64,
+    pass: Fut,
+) -> Result<Option<T>, broker_store::StoreError>
+where
+    Fut: Future<Output = Result<T, broker_store::StoreError>>,
+{
+    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+    if store.backend() != "postgres" {
+        return pass.await.map(Some);
+    }
+    let lock = store.begin().await?;
+    let held = lock
+        .query_one_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_try_advisory_xact_lock($1) AS held",
+            [key.into()],
+        ))
+        .await?
+        .map(|row| row.try_get::<bool>("", "held"))
+        .transpose()?
+        .unwrap_or(false);
+    if !held {
+        return Ok(None);
+    }
+    let result = pass.await;
+    // Ending the transaction releases the lock.
+    lock.rollback().await?;
+    result.map(Some)
+}

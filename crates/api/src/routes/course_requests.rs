@@ -825,6 +825,9 @@ pub async fn decide(
     .await?;
     let names = municipality_names(&txn).await?;
     let body = to_dto(&txn, &after, Viewer::Broker, &names).await?;
+    for need_id in &touched {
+        crate::matcher::enqueue_need(&txn, *need_id).await?;
+    }
     txn.commit().await.map_err(ApiError::internal)?;
     for need_id in touched {
         state

@@ -298,10 +298,13 @@ pub async fn decide(
         },
     )
     .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
     if !changed.contains(&after.need_id) {
         changed.push(after.need_id);
     }
+    for need_id in &changed {
+        crate::matcher::enqueue_need(&txn, *need_id).await?;
+    }
+    txn.commit().await.map_err(ApiError::internal)?;
     for need_id in changed {
         state
             .matcher

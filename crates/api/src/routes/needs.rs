@@ -132,12 +132,9 @@ async fn prepare(
     }
     resolve_requirements(state, &mut draft)?;
     // `SE-1438` and unambiguous bare codes name the stored key (issue 13).
-    if let Some(key) = super::reference::canonical_code(
-        state.store.conn(),
-        "municipality",
-        &draft.municipality,
-    )
-    .await?
+    if let Some(key) =
+        super::reference::canonical_code(state.store.conn(), "municipality", &draft.municipality)
+            .await?
     {
         draft.municipality = key;
     }

@@ -83,23 +83,57 @@ fn resolve(state: &AppState, draft: &mut OfferDraft) -> Result<(), ApiError> {
     }
 }
 
-async fn check_references(state: &AppState, spec: &OfferSpec) -> Result<(), ApiError> {
-    let org = reference::get_organisation(state.store.conn(), spec.provider_id)
-        .await
-        .map_err(|_| ApiError::field("provider_id", "no such organisation"))?;
-    if org.kind != "education_provider" {
-        return Err(ApiError::field(
-            "provider_id",
-            "the organisation is not an education provider",
-        ));
+/// Organisations and municipalities already looked up in this request: a batch checks each
+/// once, not once per offer.
+#[derive(Debug, Default)]
+struct CheckedReferences {
+    /// Organisation -> whether it is an education provider (absent: not looked up yet).
+    providers: std::collections::HashMap<Uuid, Option<bool>>,
+    municipalities: std::collections::HashMap<String, bool>,
+}
+
+async fn check_references(
+    state: &AppState,
+    spec: &OfferSpec,
+    checked: &mut CheckedReferences,
+) -> Result<(), ApiError> {
+    let provider = match checked.providers.get(&spec.provider_id) {
+        Some(known) => *known,
+        None => {
+            let kind = reference::get_organisation(state.store.conn(), spec.provider_id)
+                .await
+                .ok()
+                .map(|org| org.kind == "education_provider");
+            checked.providers.insert(spec.provider_id, kind);
+            kind
+        }
+    };
+    match provider {
+        None => return Err(ApiError::field("provider_id", "no such organisation")),
+        Some(false) => {
+            return Err(ApiError::field(
+                "provider_id",
+                "the organisation is not an education provider",
+            ));
+        }
+        Some(true) => {}
     }
     let mut errors = Vec::new();
     for (i, inst) in spec.instances.iter().enumerate() {
-        if let Some(m) = &inst.municipality
-            && reference::get_municipality(state.store.conn(), m.as_str())
-                .await
-                .is_err()
-        {
+        let Some(m) = &inst.municipality else {
+            continue;
+        };
+        let known = match checked.municipalities.get(m.as_str()) {
+            Some(known) => *known,
+            None => {
+                let known = reference::get_municipality(state.store.conn(), m.as_str())
+                    .await
+                    .is_ok();
+                checked.municipalities.insert(m.as_str().to_owned(), known);
+                known
+            }
+        };
+        if !known {
             errors.push(FieldError::new(
                 format!("instances[{i}].municipality"),
                 "unknown municipality code",
@@ -139,11 +173,12 @@ async fn prepare(
     state: &AppState,
     who: &Identity,
     input: &OfferInput,
+    checked: &mut CheckedReferences,
 ) -> Result<OfferSpec, ApiError> {
     let mut draft = input.to_draft(provider_for(who, input.provider_id)?);
     resolve(state, &mut draft)?;
     let spec = OfferSpec::parse(draft)?;
-    check_references(state, &spec).await?;
+    check_references(state, &spec, checked).await?;
     Ok(spec)
 }
 
@@ -188,7 +223,7 @@ pub async fn create(
     who: Identity,
     ValidJson(input): ValidJson<OfferInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let spec = prepare(&state, &who, &input).await?;
+    let spec = prepare(&state, &who, &input, &mut CheckedReferences::default()).await?;
     let txn = state.store.begin().await?;
     let (offer, body) = insert(&txn, &state, &who, &spec, OfferStatus::Draft).await?;
     txn.commit().await.map_err(ApiError::internal)?;
@@ -271,8 +306,9 @@ pub async fn batch(
         ));
     }
     let mut prepared = Vec::with_capacity(inputs.len());
+    let mut references = CheckedReferences::default();
     for (row, input) in &inputs {
-        let checked = match prepare(&state, &who, input).await {
+        let checked = match prepare(&state, &who, input, &mut references).await {
             Ok(spec) if status == OfferStatus::Published => spec
                 .check_publishable()
                 .map(|()| spec)
@@ -287,13 +323,31 @@ pub async fn batch(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    // Multi-row inserts: a catalogue of 1,000 offers is a few dozen statements.
+    let rows: Vec<(Uuid, &OfferSpec)> = prepared.iter().map(|s| (Uuid::now_v7(), s)).collect();
     let txn = state.store.begin().await?;
-    let mut stored = Vec::with_capacity(prepared.len());
-    let mut items = Vec::with_capacity(prepared.len());
-    for spec in &prepared {
-        let (offer, body) = insert(&txn, &state, &who, spec, status).await?;
-        stored.push(offer);
-        items.push(body);
+    let stored = offers::insert_many(&txn, &rows, status, Utc::now().date_naive()).await?;
+    let items: Vec<OfferDto> = stored.iter().map(|o| dto(&state, o)).collect();
+    audit::record_many(
+        &txn,
+        stored
+            .iter()
+            .zip(&items)
+            .map(|(offer, body)| audit::AuditEntry {
+                actor: who.subject().to_owned(),
+                actor_role: Some(who.role().as_str()),
+                actor_organisation: who.claims().organisation,
+                action: "offer.create".into(),
+                entity: "offer",
+                entity_id: Some(offer.id),
+                before: None,
+                after: serde_json::to_value(body).ok(),
+            })
+            .collect(),
+    )
+    .await?;
+    for offer in &stored {
+        crate::matcher::enqueue_offer(&txn, offer.id).await?;
     }
     txn.commit().await.map_err(ApiError::internal)?;
     for offer in &stored {
@@ -468,7 +522,7 @@ pub async fn update(
     };
     resolve(&state, &mut draft)?;
     let spec = OfferSpec::parse(draft)?;
-    check_references(&state, &spec).await?;
+    check_references(&state, &spec, &mut CheckedReferences::default()).await?;
     let version =
         i32::try_from(p.version).map_err(|_| ApiError::field("version", "out of range"))?;
     let txn = state.store.begin().await?;
@@ -487,6 +541,7 @@ pub async fn update(
         },
     )
     .await?;
+    crate::matcher::enqueue_offer(&txn, *id).await?;
     txn.commit().await.map_err(ApiError::internal)?;
     state.matcher.offer_changed(&after);
     Ok(HttpResponse::Ok().json(dto(&state, &after)))
@@ -520,6 +575,7 @@ async fn act(
         },
     )
     .await?;
+    crate::matcher::enqueue_offer(&txn, id).await?;
     txn.commit().await.map_err(ApiError::internal)?;
     state.matcher.offer_changed(&after);
     Ok(HttpResponse::Ok().json(dto(state, &after)))

@@ -15,6 +15,7 @@ pub mod group;
 pub mod idempotency_key;
 pub mod match_outcome;
 pub mod match_suggestion;
+pub mod matching_job;
 pub mod meeting;
 pub mod meeting_agenda_item;
 pub mod meeting_agenda_link;

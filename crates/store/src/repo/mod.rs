@@ -9,6 +9,7 @@ pub mod escalation;
 pub mod forum;
 pub mod idempotency;
 pub mod matches;
+pub mod matching_jobs;
 pub mod meetings;
 pub mod needs;
 pub mod notify;

@@ -158,48 +158,57 @@ pub async fn delete_endpoint(conn: &impl ConnectionTrait, id: Uuid) -> Result<()
     Ok(())
 }
 
-/// Queues the event for every active endpoint following one of its topics.
-pub(crate) async fn enqueue(
+/// Queues each event for every active endpoint following one of its topics; the endpoints are
+/// read once, and the deliveries written in multi-row inserts.
+pub(crate) async fn enqueue_many(
     conn: &impl ConnectionTrait,
-    event: &feed_event::Model,
-    topics: &[String],
+    events: &[(feed_event::Model, Vec<String>)],
 ) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
     let active = webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::Active.eq(true))
         .all(conn)
         .await?;
-    let payload = serde_json::json!({
-        "id": event.id,
-        "at": event.at,
-        "action": event.action,
-        "entity": event.entity,
-        "entity_id": event.entity_id,
-        "title": event.title,
-        "actor": {"role": event.actor_role.as_deref().unwrap_or("system"), "organisation_id": event.actor_organisation_id},
-        "topics": topics,
-    });
-    let rows: Vec<webhook_delivery::ActiveModel> = active
-        .iter()
-        .filter(|e| {
-            let followed = e.followed_topics();
-            topics.iter().any(|t| followed.contains(t))
-        })
-        .map(|e| webhook_delivery::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            endpoint_id: Set(e.id),
-            event_id: Set(event.id),
-            payload: Set(payload.clone()),
-            status: Set(PENDING.to_owned()),
-            attempts: Set(0),
-            next_attempt_at: Set(event.at),
-            last_status_code: Set(None),
-            last_error: Set(None),
-            created_at: Set(event.at),
-            delivered_at: Set(None),
-        })
-        .collect();
-    if !rows.is_empty() {
-        webhook_delivery::Entity::insert_many(rows)
+    if active.is_empty() {
+        return Ok(());
+    }
+    let followed: Vec<(Uuid, std::collections::BTreeSet<String>)> =
+        active.iter().map(|e| (e.id, e.followed_topics())).collect();
+    let mut rows: Vec<webhook_delivery::ActiveModel> = Vec::new();
+    for (event, topics) in events {
+        let payload = serde_json::json!({
+            "id": event.id,
+            "at": event.at,
+            "action": event.action,
+            "entity": event.entity,
+            "entity_id": event.entity_id,
+            "title": event.title,
+            "actor": {"role": event.actor_role.as_deref().unwrap_or("system"), "organisation_id": event.actor_organisation_id},
+            "topics": topics,
+        });
+        rows.extend(
+            followed
+                .iter()
+                .filter(|(_, f)| topics.iter().any(|t| f.contains(t)))
+                .map(|(endpoint, _)| webhook_delivery::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    endpoint_id: Set(*endpoint),
+                    event_id: Set(event.id),
+                    payload: Set(payload.clone()),
+                    status: Set(PENDING.to_owned()),
+                    attempts: Set(0),
+                    next_attempt_at: Set(event.at),
+                    last_status_code: Set(None),
+                    last_error: Set(None),
+                    created_at: Set(event.at),
+                    delivered_at: Set(None),
+                }),
+        );
+    }
+    for chunk in rows.chunks(500) {
+        webhook_delivery::Entity::insert_many(chunk.to_vec())
             .exec(conn)
             .await?;
     }
