@@ -89,7 +89,10 @@ async fn a_published_batch_is_stored_and_listed_at_once() {
 
     // No waiting for the matching queue: the listing shows them on the next request.
     let listed = app
-        .get("/api/v1/public/offers?municipality=1438&sort=start_date", None)
+        .get(
+            "/api/v1/public/offers?municipality=1438&sort=start_date",
+            None,
+        )
         .await;
     assert_eq!(listed.status, 200, "{}", listed.text);
     let titles: Vec<&str> = listed.body["items"]
@@ -103,10 +106,17 @@ async fn a_published_batch_is_stored_and_listed_at_once() {
     for item in reply.body["items"].as_array().into_iter().flatten() {
         let id = item["id"].as_str().unwrap_or_default();
         let trail = app
-            .get(&format!("/api/v1/audit?entity=offer&entity_id={id}"), Some(&app.admin()))
+            .get(
+                &format!("/api/v1/audit?entity=offer&entity_id={id}"),
+                Some(&app.admin()),
+            )
             .await;
         assert_eq!(trail.status, 200, "{}", trail.text);
-        assert_eq!(trail.body["items"][0]["action"], "offer.create", "{}", trail.text);
+        assert_eq!(
+            trail.body["items"][0]["action"], "offer.create",
+            "{}",
+            trail.text
+        );
         assert_eq!(trail.body["items"][0]["after"]["title"], item["title"]);
     }
     let feed = app.get("/api/v1/me/feed", Some(&broker)).await;
@@ -207,7 +217,13 @@ async fn csv_rows_sharing_a_ref_are_one_offer_with_several_instances() {
 async fn only_providers_and_admins_load_offers_and_batches_are_bounded() {
     let app = spawn_app_with(Seed::Reference, |_| {}).await;
     let broker = app.token_for(Role::Broker, Scope::default());
-    let refused = post_batch(&app, &broker, "", &json!([offer("Svetsning", "2030-01-10", "1438")])).await;
+    let refused = post_batch(
+        &app,
+        &broker,
+        "",
+        &json!([offer("Svetsning", "2030-01-10", "1438")]),
+    )
+    .await;
     assert_eq!(refused.status, 403, "{}", refused.text);
 
     let (_org, token) = provider(&app).await;
@@ -234,7 +250,11 @@ async fn a_common_word_over_a_large_catalogue_pages_counts_and_facets_every_matc
                 let n = batch * 1000 + i;
                 let place = if n % 3 == 0 { "1485" } else { "1438" };
                 let day = 1 + n % 28;
-                offer(&format!("Kurs nummer {n}"), &format!("2030-02-{day:02}"), place)
+                offer(
+                    &format!("Kurs nummer {n}"),
+                    &format!("2030-02-{day:02}"),
+                    place,
+                )
             })
             .collect();
         let reply = post_batch(&app, &token, "?publish=true", &Value::Array(offers)).await;

@@ -49,7 +49,8 @@ impl Application {
     pub async fn build(mut settings: Settings) -> Result<Self, StartError> {
         settings.check_security()?;
         let verifier = Arc::new(TokenVerifier::from_settings(&settings.jwt)?);
-        let store = Store::connect_with(&settings.database_url, settings.database_pool_size).await?;
+        let store =
+            Store::connect_with(&settings.database_url, settings.database_pool_size).await?;
         // Reference data (regions, municipalities, platforms, starter taxonomy) is real data every
         // deployment needs; it is loaded once into an empty database, by one instance at a time.
         let setup = store.lock_setup().await?;

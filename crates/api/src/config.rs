@@ -322,13 +322,17 @@ impl Settings {
             s.change_poll_ms = ms;
         }
         if let Some(n) = get("BROKER_DATABASE_POOL_SIZE") {
-            s.database_pool_size =
-                Some(n.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
-                    ConfigError::new(
-                        "BROKER_DATABASE_POOL_SIZE",
-                        "must be a whole number of connections from 1 to 1000",
-                    )
-                })?);
+            s.database_pool_size = Some(
+                n.parse()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            "BROKER_DATABASE_POOL_SIZE",
+                            "must be a whole number of connections from 1 to 1000",
+                        )
+                    })?,
+            );
         }
         if let Some(ms) = number("BROKER_WEBHOOK_INTERVAL_MS", 3_600_000)? {
             s.webhook_interval_ms = ms;

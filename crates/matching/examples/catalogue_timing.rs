@@ -19,7 +19,10 @@ fn main() {
         seed ^= seed << 17;
         seed
     };
-    let day = |n: u64| NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default() + chrono::Duration::days((n % 900) as i64);
+    let day = |n: u64| {
+        NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default()
+            + chrono::Duration::days((n % 900) as i64)
+    };
     let offers = (0..100_000u128).map(|i| ListedOffer {
         id: Uuid::from_u128(1_000_000 + i),
         version: 1,
@@ -35,15 +38,36 @@ fn main() {
                 distance: false,
             })
             .collect(),
-        updated_at: DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds((next() % 1_000_000) as i64),
+        updated_at: DateTime::<Utc>::UNIX_EPOCH
+            + chrono::Duration::seconds((next() % 1_000_000) as i64),
         published_at: None,
     });
     let catalogue = Catalogue::new(offers);
     let today = NaiveDate::from_ymd_opt(2026, 11, 29);
     let filters = [
-        ("all", CatalogueFilter { starts_from: today, ..Default::default() }),
-        ("one municipality", CatalogueFilter { starts_from: today, municipalities: vec![codes[3].clone()], ..Default::default() }),
-        ("a third of them", CatalogueFilter { starts_from: today, municipalities: codes[..100].to_vec(), ..Default::default() }),
+        (
+            "all",
+            CatalogueFilter {
+                starts_from: today,
+                ..Default::default()
+            },
+        ),
+        (
+            "one municipality",
+            CatalogueFilter {
+                starts_from: today,
+                municipalities: vec![codes[3].clone()],
+                ..Default::default()
+            },
+        ),
+        (
+            "a third of them",
+            CatalogueFilter {
+                starts_from: today,
+                municipalities: codes[..100].to_vec(),
+                ..Default::default()
+            },
+        ),
     ];
     for (name, f) in &filters {
         let t = Instant::now();

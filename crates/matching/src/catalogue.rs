@@ -177,7 +177,9 @@ impl Compiled<'_> {
         let f = self.filter;
         let place = match &self.places {
             None => true,
-            Some(bits) => i.place.is_some_and(|p| marked(bits, p)) || (f.include_distance && i.distance),
+            Some(bits) => {
+                i.place.is_some_and(|p| marked(bits, p)) || (f.include_distance && i.distance)
+            }
         };
         place
             && f.starts_from.is_none_or(|d| i.start >= d)
@@ -273,7 +275,10 @@ impl Catalogue {
     /// same change may arrive from the writer and from the change poller). Returns whether the
     /// catalogue changed.
     pub fn upsert(&mut self, offer: ListedOffer) -> bool {
-        if self.version_of(offer.id).is_some_and(|v| v >= offer.version) {
+        if self
+            .version_of(offer.id)
+            .is_some_and(|v| v >= offer.version)
+        {
             return false;
         }
         self.latest_change = self.latest_change.max(Some(offer.updated_at));
@@ -525,7 +530,11 @@ mod tests {
             paged.extend(p.ids);
         }
         assert_eq!(paged, all);
-        assert!(c.page(&f, CatalogueOrder::Updated, None, 5, 9).ids.is_empty());
+        assert!(
+            c.page(&f, CatalogueOrder::Updated, None, 5, 9)
+                .ids
+                .is_empty()
+        );
     }
 
     #[test]

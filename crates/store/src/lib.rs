@@ -15,7 +15,7 @@ use std::time::Duration;
 use broker_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, TransactionTrait,
+    DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 pub use error::StoreError;
@@ -176,8 +176,19 @@ impl Store {
     }
 
     /// Starts a write transaction (on SQLite, on the one writer); dropping it without `commit`
-    /// rolls back.
+    /// rolls back. On SQLite it takes the write lock at `BEGIN` (waiting up to the busy timeout
+    /// for another process's writer): a deferred transaction that reads and then writes fails at
+    /// once with "database is locked" when another process wrote in between.
     pub async fn begin(&self) -> Result<DatabaseTransaction, StoreError> {
+        if self.writer.get_database_backend() == DatabaseBackend::Sqlite {
+            return Ok(self
+                .writer
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..TransactionOptions::default()
+                })
+                .await?);
+        }
         Ok(self.writer.begin().await?)
     }
 

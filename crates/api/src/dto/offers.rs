@@ -285,12 +285,15 @@ pub const OFFER_CSV_COLUMNS: [&str; 20] = [
 
 /// Offers read from a CSV batch, each with the (1-based) data row it starts on, and the cells
 /// that could not be read, named `rows[n].column`.
-pub type OfferCsvRows = (Vec<(usize, OfferInput)>, Vec<broker_domain::error::FieldError>);
+pub type OfferCsvRows = (
+    Vec<(usize, OfferInput)>,
+    Vec<broker_domain::error::FieldError>,
+);
 
 /// Reads an offers CSV batch (see [`OFFER_CSV_COLUMNS`]).
 pub fn csv_rows(body: &[u8]) -> Result<OfferCsvRows, crate::error::ApiError> {
-    use broker_domain::error::FieldError;
     use crate::error::ApiError;
+    use broker_domain::error::FieldError;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
@@ -302,7 +305,10 @@ pub fn csv_rows(body: &[u8]) -> Result<OfferCsvRows, crate::error::ApiError> {
     if let Some(unknown) = headers.iter().find(|h| !OFFER_CSV_COLUMNS.contains(h)) {
         return Err(ApiError::field(
             format!("header.{unknown}"),
-            format!("unknown column; known columns: {}", OFFER_CSV_COLUMNS.join(", ")),
+            format!(
+                "unknown column; known columns: {}",
+                OFFER_CSV_COLUMNS.join(", ")
+            ),
         ));
     }
     let mut offers: Vec<(usize, Option<String>, OfferInput)> = Vec::new();
@@ -345,9 +351,8 @@ pub fn csv_rows(body: &[u8]) -> Result<OfferCsvRows, crate::error::ApiError> {
             seats: row.parsed("seats", "a whole number"),
             application_deadline: row.parsed("application_deadline", "a date (YYYY-MM-DD)"),
         };
-        let has_instance = instance.start.is_some()
-            || instance.municipality.is_some()
-            || instance.end.is_some();
+        let has_instance =
+            instance.start.is_some() || instance.municipality.is_some() || instance.end.is_some();
         let reference = row.text("ref");
         let continues = reference.is_some()
             && offers
@@ -432,7 +437,12 @@ impl CsvRow<'_> {
     }
 
     fn flag(&mut self, column: &str) -> bool {
-        match self.text(column).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        match self
+            .text(column)
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("false" | "0" | "no") => false,
             Some("true" | "1" | "yes") => true,
             Some(other) => {

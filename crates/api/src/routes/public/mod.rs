@@ -130,12 +130,9 @@ pub async fn guard(
         add_cors(res.headers_mut());
         return Ok(req.into_response(res));
     }
-    let refused = req.app_data::<web::Data<PublicState>>().and_then(|public| {
-        public
-            .limiter
-            .check(public.client(&req))
-            .err()
-    });
+    let refused = req
+        .app_data::<web::Data<PublicState>>()
+        .and_then(|public| public.limiter.check(public.client(&req)).err());
     let mut res = match refused {
         Some(err) => req.into_response(err.error_response()),
         None => next.call(req).await?,
