@@ -408,13 +408,15 @@ impl Listing {
                 }
             }
             let query_hits = q.as_deref().map(|q| e.search_offers(q, &[]));
-            let scores: HashMap<Uuid, f64> = if q.is_some() || !resolved.is_empty() {
-                e.search_offers(q.as_deref().unwrap_or_default(), &resolved)
+            let scores: HashMap<Uuid, f64> = match (&query_hits, resolved.is_empty()) {
+                // Text alone: its hits are the scores (one search over the catalogue, not two).
+                (Some(hits), true) => hits.iter().map(|h| (h.offer_id, h.score)).collect(),
+                (None, true) => HashMap::new(),
+                (_, false) => e
+                    .search_offers(q.as_deref().unwrap_or_default(), &resolved)
                     .into_iter()
                     .map(|h| (h.offer_id, h.score))
-                    .collect()
-            } else {
-                HashMap::new()
+                    .collect(),
             };
             (query_hits, scores)
         });
