@@ -105,6 +105,14 @@ impl Store {
         if url.starts_with("sqlite:") {
             // The writer first: it creates the file and switches it to WAL before readers open it.
             let writer = Database::connect(options(1).min_connections(1).to_owned()).await?;
+            if sqlite_path(url).is_none() {
+                // In memory, every connection is a database of its own: the writer serves all.
+                return Ok(Self {
+                    db: writer.clone(),
+                    writer,
+                    url: url.into(),
+                });
+            }
             let readers = pool_size.unwrap_or(DEFAULT_SQLITE_READERS);
             let db = Database::connect(options(readers)).await?;
             Ok(Self {
