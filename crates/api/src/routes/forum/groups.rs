@@ -62,6 +62,7 @@ pub struct GroupQuery {
         (status = 200, body = GroupList),
         (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The platform named by `platform` is not visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::error::Problem, content_type = "application/problem+json")
     )
 )]
