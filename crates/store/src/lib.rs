@@ -77,8 +77,20 @@ impl Store {
     /// Connects with `pool_size` connections (PostgreSQL) or readers (SQLite) and applies pending
     /// migrations, one instance at a time.
     pub async fn connect_with(url: &str, pool_size: Option<u32>) -> Result<Self, StoreError> {
+        // SQLite: lock before opening, so a second process never switches a file to WAL (which
+        // needs the file to itself) while the first is still creating or migrating it.
+        let early = match sqlite_path(url).filter(|_| url.starts_with("sqlite:")) {
+            Some(path) => Some(lock_file(&format!("{path}.setup-lock")).await?),
+            None => None,
+        };
         let store = Self::open(url, pool_size).await?;
-        let lock = store.lock_setup().await?;
+        let lock = match early {
+            Some(file) => SetupLock {
+                conn: None,
+                file: Some(file),
+            },
+            None => store.lock_setup().await?,
+        };
         let migrated = Migrator::up(&store.writer, None).await;
         lock.release().await?;
         migrated?;
@@ -98,7 +110,7 @@ impl Store {
                 .map_sqlx_sqlite_opts(|o| {
                     o.pragma("journal_mode", "WAL")
                         .foreign_keys(true)
-                        .busy_timeout(Duration::from_secs(5))
+                        .busy_timeout(Duration::from_secs(15))
                 });
             options
         };
