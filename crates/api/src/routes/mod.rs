@@ -4,6 +4,7 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod audit;
+pub mod batch_body;
 pub mod course_requests;
 pub mod escalation;
 pub mod expiry;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use broker_domain::error::FieldError;
 use broker_domain::need::{NeedAction, NeedDraft, NeedSpec, NeedStatus};
+use broker_domain::platform::check_named_platform;
 use broker_store::repo::needs::{self, NeedFilter, NeedRecord};
 use broker_store::repo::{audit, idempotency, matches, reference};
 use chrono::{Days, Utc};
@@ -25,6 +26,7 @@ use crate::dto::needs::{
 use crate::dto::{Page, Paging, csv_param};
 use crate::error::ApiError;
 use crate::extract::ValidJson;
+use crate::routes::batch_body::{self, BatchFormat, BatchRows, CsvRow};
 
 /// How long a create waits for its own suggestions before answering anyway.
 const MATCH_WAIT: Duration = Duration::from_secs(2);
@@ -99,11 +101,13 @@ fn resolve_requirements(state: &AppState, draft: &mut NeedDraft) -> Result<(), A
     }
 }
 
-/// Validates and places a need: scope, municipality, platform, expiry.
+/// Validates and places a need: scope, municipality, platform, expiry. `current_platform` is
+/// the one a changed need is on: it may stay there after the platform's trial has ended.
 async fn prepare(
     state: &AppState,
     who: &Identity,
     input: &NeedInput,
+    current_platform: Option<Uuid>,
 ) -> Result<
     (
         NeedSpec,
@@ -167,6 +171,9 @@ async fn prepare(
                     "platform_id",
                     format!("platform does not serve municipality {code}"),
                 ));
+            }
+            if current_platform != Some(chosen.id) {
+                check_named_platform(chosen.active_period(), today)?;
             }
             chosen
         }
@@ -320,7 +327,7 @@ pub async fn create(
     }
     crate::extract::require_json(&req)?;
     let input: NeedInput = crate::extract::decode(&body)?;
-    let (spec, platform, status, expires_on) = prepare(&state, &who, &input).await?;
+    let (spec, platform, status, expires_on) = prepare(&state, &who, &input, None).await?;
     let txn = state.store.begin().await?;
     let record = insert(&txn, &who, spec, &platform, status, expires_on).await?;
     let body = serde_json::to_value(dto(&record)).map_err(ApiError::internal)?;
@@ -345,148 +352,70 @@ pub async fn create(
         .json(body))
 }
 
-/// Reads a CSV batch: a header row, then one need per row. Columns: municipality, title,
-/// description, purpose, headcount, needed_by, wanted_level, occupation_id, must_have,
-/// nice_to_have (competence labels separated by `;`).
-/// Parsed batch rows (1-based row number, input) and the rows that could not be read.
-type BatchRows = (Vec<(usize, NeedInput)>, Vec<FieldError>);
+/// Columns of a needs CSV batch, one need per row; `must_have` and `nice_to_have` hold
+/// competence labels separated by `;`.
+const NEED_CSV_COLUMNS: [&str; 11] = [
+    "municipality",
+    "title",
+    "description",
+    "purpose",
+    "headcount",
+    "needed_by",
+    "wanted_level",
+    "occupation_id",
+    "must_have",
+    "nice_to_have",
+    "status",
+];
 
-fn csv_rows(body: &[u8]) -> Result<BatchRows, ApiError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(body);
-    let headers = reader
-        .headers()
-        .map_err(|e| ApiError::Malformed(format!("CSV header: {e}")))?
-        .clone();
-    let known = [
-        "municipality",
-        "title",
-        "description",
-        "purpose",
-        "headcount",
-        "needed_by",
-        "wanted_level",
-        "occupation_id",
-        "must_have",
-        "nice_to_have",
-        "status",
-    ];
-    if let Some(unknown) = headers.iter().find(|h| !known.contains(h)) {
-        return Err(ApiError::field(
-            format!("header.{unknown}"),
-            format!("unknown column; known columns: {}", known.join(", ")),
-        ));
+const BATCH_FORMAT: BatchFormat = BatchFormat {
+    items: "needs",
+    max_rows: 1000,
+    csv_columns: &NEED_CSV_COLUMNS,
+};
+
+/// Reads one needs CSV row; a row with a cell that cannot be read adds no need.
+fn read_csv_row(row: &mut CsvRow<'_>, needs: &mut Vec<(usize, NeedInput)>) {
+    let headcount = row.parsed("headcount", "a whole number").unwrap_or(0);
+    let wanted_level = row.parsed("wanted_level", "a whole number");
+    let needed_by = row.parsed("needed_by", "a date (YYYY-MM-DD)");
+    let occupation_id = row.parsed_or_report("occupation_id", "not a UUID");
+    let labels = |column: &str| -> Vec<RequirementInput> {
+        row.list(column)
+            .into_iter()
+            .map(|label| RequirementInput {
+                concept_id: None,
+                label: Some(label),
+                importance: Some(column.to_owned()),
+                level: None,
+            })
+            .collect()
+    };
+    let mut competences = labels("must_have");
+    competences.extend(labels("nice_to_have"));
+    if row.has_errors() {
+        return;
     }
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        let row_no = i + 1;
-        let errors_before = errors.len();
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(FieldError::new(
-                    format!("rows[{row_no}]"),
-                    format!("unreadable CSV row: {e}"),
-                ));
-                continue;
-            }
-        };
-        for (name, value) in headers.iter().zip(row.iter()) {
-            if let Some(problem) = crate::extract::string_problem(value) {
-                errors.push(FieldError::new(format!("rows[{row_no}].{name}"), problem));
-            }
-        }
-        if errors.len() > errors_before {
-            continue;
-        }
-        let cell = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .and_then(|p| row.get(p))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let mut parse_num = |name: &str| -> Option<i64> {
-            let raw = cell(name)?;
-            raw.parse()
-                .map_err(|_| {
-                    errors.push(FieldError::new(
-                        format!("rows[{row_no}].{name}"),
-                        format!("`{raw}` is not a whole number"),
-                    ))
-                })
-                .ok()
-        };
-        let headcount = parse_num("headcount").unwrap_or(0);
-        let wanted_level = parse_num("wanted_level");
-        let needed_by = cell("needed_by").and_then(|d| {
-            d.parse()
-                .map_err(|_| {
-                    errors.push(FieldError::new(
-                        format!("rows[{row_no}].needed_by"),
-                        format!("`{d}` is not a date (YYYY-MM-DD)"),
-                    ))
-                })
-                .ok()
-        });
-        let occupation_id = cell("occupation_id").and_then(|d| {
-            d.parse()
-                .map_err(|_| {
-                    errors.push(FieldError::new(
-                        format!("rows[{row_no}].occupation_id"),
-                        "not a UUID",
-                    ))
-                })
-                .ok()
-        });
-        let labels = |col: &str, importance: &str| -> Vec<RequirementInput> {
-            cell(col)
-                .map(|v| {
-                    v.split(';')
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty())
-                        .map(|l| RequirementInput {
-                            concept_id: None,
-                            label: Some(l.to_owned()),
-                            importance: Some(importance.to_owned()),
-                            level: None,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let mut competences = labels("must_have", "must_have");
-        competences.extend(labels("nice_to_have", "nice_to_have"));
-        if errors.len() > errors_before {
-            continue;
-        }
-        out.push((
-            row_no,
-            NeedInput {
-                municipality: cell("municipality").unwrap_or_default(),
-                platform_id: None,
-                employer_id: None,
-                title: cell("title").unwrap_or_default(),
-                description: cell("description"),
-                purpose: cell("purpose").unwrap_or_default(),
-                headcount,
-                needed_by,
-                expires_on: None,
-                wanted_level,
-                occupation_id,
-                delivery: None::<DeliveryPreferenceDto>,
-                competences,
-                support_tool_links: Vec::new(),
-                status: cell("status"),
-            },
-        ));
-    }
-    Ok((out, errors))
+    needs.push((
+        row.number(),
+        NeedInput {
+            municipality: row.text("municipality").unwrap_or_default(),
+            platform_id: None,
+            employer_id: None,
+            title: row.text("title").unwrap_or_default(),
+            description: row.text("description"),
+            purpose: row.text("purpose").unwrap_or_default(),
+            headcount,
+            needed_by,
+            expires_on: None,
+            wanted_level,
+            occupation_id,
+            delivery: None::<DeliveryPreferenceDto>,
+            competences,
+            support_tool_links: Vec::new(),
+            status: row.text("status"),
+        },
+    ));
 }
 
 /// Enters many needs at once: a JSON array of needs, or CSV (`Content-Type: text/csv`) with a
@@ -512,33 +441,13 @@ pub async fn batch(
     if let Some(replayed) = replay(&state, &who, BATCH_ROUTE, key.as_deref(), &hash).await? {
         return Ok(replayed);
     }
-    let content_type = crate::extract::content_type(&req).unwrap_or_default();
-    let (inputs, mut errors): (Vec<(usize, NeedInput)>, Vec<FieldError>) =
-        if content_type.starts_with("text/csv") {
-            csv_rows(&body)?
-        } else if content_type.starts_with("application/json") {
-            let rows: Vec<NeedInput> = crate::extract::decode(&body)?;
-            (
-                rows.into_iter()
-                    .enumerate()
-                    .map(|(i, r)| (i + 1, r))
-                    .collect(),
-                Vec::new(),
-            )
-        } else {
-            return Err(ApiError::UnsupportedMediaType(
-                "send application/json (an array of needs) or text/csv".into(),
-            ));
-        };
-    if inputs.is_empty() && errors.is_empty() {
-        return Err(ApiError::field("rows", "the batch is empty"));
-    }
-    if inputs.len() > 1000 {
-        return Err(ApiError::field("rows", "at most 1000 needs per batch"));
-    }
+    let BatchRows {
+        rows: inputs,
+        mut errors,
+    } = batch_body::decode(&req, &body, &BATCH_FORMAT, read_csv_row)?;
     let mut prepared = Vec::new();
     for (row, input) in &inputs {
-        match prepare(&state, &who, input).await {
+        match prepare(&state, &who, input, None).await {
             Ok(p) => prepared.push(p),
             Err(e) => errors.extend(super::in_row(*row, e)),
         }
@@ -745,7 +654,8 @@ pub async fn update(
             .unwrap_or_else(|| crate::dto::support::dtos(&s.support_tools)),
         status: None,
     };
-    let (spec, platform, _, expires_on) = prepare(&state, &who, &input).await?;
+    let (spec, platform, _, expires_on) =
+        prepare(&state, &who, &input, Some(n.platform_id)).await?;
     let status = match p.status.as_deref() {
         None => n.status,
         Some("open") if n.status == NeedStatus::Draft => NeedStatus::Open,

@@ -13,10 +13,13 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::{Identity, Role};
-use crate::dto::offers::{OfferBatchResult, OfferDto, OfferInput, OfferPatch, VersionInput};
+use crate::dto::offers::{
+    InstanceInput, OfferBatchResult, OfferDto, OfferInput, OfferPatch, VersionInput,
+};
 use crate::dto::{Page, Paging, csv_param};
 use crate::error::ApiError;
 use crate::extract::ValidJson;
+use crate::routes::batch_body::{self, BatchFormat, BatchRows, CsvRow};
 
 pub fn dto(state: &AppState, o: &Offer) -> OfferDto {
     OfferDto::from_offer(o, |id| {
@@ -232,8 +235,89 @@ pub async fn create(
         .json(body))
 }
 
-/// Offers per batch at most: a catalogue of 100,000 loads in 100 requests.
-const MAX_BATCH_OFFERS: usize = 1000;
+/// Columns of an offers CSV batch. Offer columns are read from the first row of each offer;
+/// rows with the same `ref` add instances to one offer (without `ref`, each row is an offer).
+const OFFER_CSV_COLUMNS: [&str; 20] = [
+    "ref",
+    "provider_id",
+    "title",
+    "description",
+    "language",
+    "level",
+    "delivery",
+    "competences",
+    "cost_minor",
+    "currency",
+    "link",
+    "validation_offered",
+    "start",
+    "end",
+    "municipality",
+    "place",
+    "distance",
+    "pace_percent",
+    "seats",
+    "application_deadline",
+];
+
+/// At most 1000 offers per batch: a catalogue of 100,000 loads in 100 requests.
+const BATCH_FORMAT: BatchFormat = BatchFormat {
+    items: "offers",
+    max_rows: 1000,
+    csv_columns: &OFFER_CSV_COLUMNS,
+};
+
+/// Reads one offers CSV row: a new offer, or another instance of the offer before it when both
+/// carry the same `ref` (`last_ref` is that offer's).
+fn read_csv_row(
+    row: &mut CsvRow<'_>,
+    offers: &mut Vec<(usize, OfferInput)>,
+    last_ref: &mut Option<String>,
+) {
+    let instance = InstanceInput {
+        start: row.parsed("start", "a date (YYYY-MM-DD)"),
+        end: row.parsed("end", "a date (YYYY-MM-DD)"),
+        municipality: row.text("municipality"),
+        place: row.text("place"),
+        distance: row.flag("distance"),
+        pace_percent: row.parsed("pace_percent", "a whole number"),
+        seats: row.parsed("seats", "a whole number"),
+        application_deadline: row.parsed("application_deadline", "a date (YYYY-MM-DD)"),
+    };
+    let has_instance =
+        instance.start.is_some() || instance.municipality.is_some() || instance.end.is_some();
+    let reference = row.text("ref");
+    let continues = reference.is_some() && !offers.is_empty() && *last_ref == reference;
+    if continues {
+        if let (Some((_, offer)), true) = (offers.last_mut(), has_instance) {
+            offer.instances.push(instance);
+        }
+        return;
+    }
+    let offer = OfferInput {
+        provider_id: row.parsed("provider_id", "a UUID"),
+        title: row.text("title").unwrap_or_default(),
+        description: row.text("description"),
+        language: row.text("language"),
+        competence_ids: Vec::new(),
+        competence_labels: row.list("competences"),
+        level: row.parsed("level", "a whole number"),
+        delivery: row.text("delivery").unwrap_or_default(),
+        cost_minor: row.parsed("cost_minor", "a whole number"),
+        currency: row.text("currency"),
+        validation_offered: row.flag("validation_offered"),
+        link: row.text("link"),
+        support_tools: Vec::new(),
+        support_tool_links: Vec::new(),
+        instances: if has_instance {
+            vec![instance]
+        } else {
+            Vec::new()
+        },
+    };
+    offers.push((row.number(), offer));
+    *last_ref = reference;
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -279,32 +363,13 @@ pub async fn batch(
     };
     // Refused before reading the rows, so a consumer learns its role is wrong, not its CSV.
     provider_for(&who, None)?;
-    let content_type = crate::extract::content_type(&req).unwrap_or_default();
-    let (inputs, mut errors) = if content_type.starts_with("text/csv") {
-        crate::dto::offers::csv_rows(&body)?
-    } else if content_type.starts_with("application/json") {
-        let rows: Vec<OfferInput> = crate::extract::decode(&body)?;
-        (
-            rows.into_iter()
-                .enumerate()
-                .map(|(i, r)| (i + 1, r))
-                .collect(),
-            Vec::new(),
-        )
-    } else {
-        return Err(ApiError::UnsupportedMediaType(
-            "send application/json (an array of offers) or text/csv".into(),
-        ));
-    };
-    if inputs.is_empty() && errors.is_empty() {
-        return Err(ApiError::field("rows", "the batch is empty"));
-    }
-    if inputs.len() > MAX_BATCH_OFFERS {
-        return Err(ApiError::field(
-            "rows",
-            format!("at most {MAX_BATCH_OFFERS} offers per batch"),
-        ));
-    }
+    let mut last_ref = None;
+    let BatchRows {
+        rows: inputs,
+        mut errors,
+    } = batch_body::decode(&req, &body, &BATCH_FORMAT, |row, offers| {
+        read_csv_row(row, offers, &mut last_ref)
+    })?;
     let mut prepared = Vec::with_capacity(inputs.len());
     let mut references = CheckedReferences::default();
     for (row, input) in &inputs {
