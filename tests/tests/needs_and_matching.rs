@@ -392,3 +392,84 @@ async fn a_provider_publishes_an_offer_and_sees_demand() {
         demand.text
     );
 }
+
+#[tokio::test]
+async fn a_need_cannot_name_a_platform_outside_its_active_period() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let today = chrono::Utc::now().date_naive();
+    let dals_ed = app.platform_id("dals-ed");
+    let on_dals_ed = |title: &str| {
+        let mut need = welding_need();
+        need["title"] = json!(title);
+        need["platform_id"] = json!(dals_ed);
+        need
+    };
+    let before = app
+        .post("/api/v1/needs", Some(&contact), &on_dals_ed("Svetsare"))
+        .await;
+    assert_eq!(before.status, 201, "{}", before.text);
+    let set_period = |from: Option<chrono::NaiveDate>, to: Option<chrono::NaiveDate>| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let changed = app
+                .patch(
+                    &format!("/api/v1/platforms/{dals_ed}"),
+                    Some(&admin),
+                    &json!({"active_period": {"active_from": from, "active_to": to}}),
+                )
+                .await;
+            assert_eq!(changed.status, 200, "{}", changed.text);
+            assert_eq!(changed.body["active"], false, "{}", changed.text);
+        }
+    };
+
+    // Dals-Ed's trial ended yesterday: naming it is refused, as routing would pass it over.
+    set_period(None, Some(today - chrono::Days::new(1))).await;
+    let ended = app
+        .post("/api/v1/needs", Some(&contact), &on_dals_ed("Svetsare 2"))
+        .await;
+    assert_eq!(ended.status, 422, "{}", ended.text);
+    assert_eq!(ended.problem_fields(), ["platform_id"]);
+    assert!(ended.text.contains("ended"), "{}", ended.text);
+    let in_batch = app
+        .post(
+            "/api/v1/needs/batch",
+            Some(&contact),
+            &json!([welding_need(), on_dals_ed("Svetsare 3")]),
+        )
+        .await;
+    assert_eq!(in_batch.status, 422, "{}", in_batch.text);
+    assert_eq!(in_batch.problem_fields(), ["rows[2].platform_id"]);
+    // Without a named platform the need goes to the cluster above, as before.
+    let routed = app
+        .post("/api/v1/needs", Some(&contact), &welding_need())
+        .await;
+    assert_eq!(routed.status, 201, "{}", routed.text);
+    assert_eq!(
+        routed.body["platform_id"],
+        app.platform_id("dalsland").to_string()
+    );
+    // A need already on the platform stays there and can still be changed.
+    let changed = app
+        .patch(
+            &format!(
+                "/api/v1/needs/{}",
+                before.body["id"].as_str().unwrap_or_default()
+            ),
+            Some(&contact),
+            &json!({"version": before.body["version"], "headcount": 4}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.body["platform_id"], dals_ed.to_string());
+
+    // A trial that has not begun is no better.
+    set_period(Some(today + chrono::Days::new(1)), None).await;
+    let not_begun = app
+        .post("/api/v1/needs", Some(&contact), &on_dals_ed("Svetsare 4"))
+        .await;
+    assert_eq!(not_begun.status, 422, "{}", not_begun.text);
+    assert_eq!(not_begun.problem_fields(), ["platform_id"]);
+}

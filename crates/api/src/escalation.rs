@@ -190,11 +190,8 @@ impl Escalator {
                     PoolingPartner {
                         need_id: p.need.id,
                         municipality: code.to_owned(),
-                        label: format!(
-                            "{} need \"{}\"",
-                            names.get(code).map_or(code, String::as_str),
-                            p.need.spec.title
-                        ),
+                        place: names.get(code).map_or(code, String::as_str).to_owned(),
+                        title: p.need.spec.title.to_string(),
                     }
                 })
                 .collect();

@@ -68,8 +68,15 @@ pub enum EscalationReason {
     Pooled {
         partner_need_id: Uuid,
         partner_municipality: String,
-        /// How the partner reads in a sentence, e.g. `Bengtsfors need "CNC-operatörer"`.
+        /// How the partner reads in an English sentence, e.g. `Bengtsfors need "CNC-operatörer"`.
         partner_label: String,
+        /// The partner municipality's name and the partner need's title, from which the other
+        /// languages name it ([`partner_label`]). Escalations recorded before they were kept
+        /// lack them and read `partner_label` as written.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        partner_place: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        partner_title: Option<String>,
     },
     /// A broker escalated by hand.
     Manual { note: LongText },
@@ -103,8 +110,7 @@ impl EscalationReason {
         self.describe_in(to, Lang::En)
     }
 
-    /// [`describe`](Self::describe) in `lang`. The partner's label and a broker's note are
-    /// given as written.
+    /// [`describe`](Self::describe) in `lang`. A broker's note is given as written.
     pub fn describe_in(&self, to: &str, lang: Lang) -> String {
         match (self, lang) {
             (Self::Unmatched { days, .. }, Lang::En) => {
@@ -116,13 +122,16 @@ impl EscalationReason {
             (Self::Unmatched { days, .. }, Lang::Nb) => {
                 format!("eskalert til {to}: uten match i {days} dager")
             }
-            (Self::Pooled { partner_label, .. }, Lang::En) => {
+            (pooled @ Self::Pooled { .. }, Lang::En) => {
+                let partner_label = pooled.partner_label_in(lang);
                 format!("escalated to {to}: pooled with {partner_label}")
             }
-            (Self::Pooled { partner_label, .. }, Lang::Sv) => {
+            (pooled @ Self::Pooled { .. }, Lang::Sv) => {
+                let partner_label = pooled.partner_label_in(lang);
                 format!("eskalerat till {to}: samlas med {partner_label}")
             }
-            (Self::Pooled { partner_label, .. }, Lang::Nb) => {
+            (pooled @ Self::Pooled { .. }, Lang::Nb) => {
+                let partner_label = pooled.partner_label_in(lang);
                 format!("eskalert til {to}: samles med {partner_label}")
             }
             (Self::Manual { note }, Lang::En) => format!("escalated to {to} by a broker: {note}"),
@@ -132,6 +141,19 @@ impl EscalationReason {
             (Self::Manual { note }, Lang::Nb) => {
                 format!("eskalert til {to} av en megler: {note}")
             }
+        }
+    }
+
+    /// How the pooling partner reads in `lang` (empty for other reasons).
+    fn partner_label_in(&self, lang: Lang) -> String {
+        match self {
+            Self::Pooled {
+                partner_place: Some(place),
+                partner_title: Some(title),
+                ..
+            } => partner_label(place, title, lang),
+            Self::Pooled { partner_label, .. } => partner_label.clone(),
+            Self::Unmatched { .. } | Self::Manual { .. } => String::new(),
         }
     }
 
@@ -148,6 +170,8 @@ impl EscalationReason {
                 partner_need_id: id("partner_need_id")?,
                 partner_municipality: text("partner_municipality")?.to_owned(),
                 partner_label: text("partner_label")?.to_owned(),
+                partner_place: text("partner_place").map(str::to_owned),
+                partner_title: text("partner_title").map(str::to_owned),
             }),
             "manual" => Some(Self::Manual {
                 note: LongText::parse(text("note")?).ok()?,
@@ -164,6 +188,16 @@ pub fn escalation_text(detail: &serde_json::Value, lang: Lang) -> Option<String>
     let to = detail.get("to_platform")?.as_str()?;
     let reason = EscalationReason::from_stored(detail.get("reason")?)?;
     Some(reason.describe_in(to, lang))
+}
+
+/// How a pooling partner reads in a sentence: its municipality's name and its title, e.g.
+/// `Bengtsfors need "CNC-operatörer"`, `Bengtsfors behov "CNC-operatörer"`.
+pub fn partner_label(place: &str, title: &str, lang: Lang) -> String {
+    let need = match lang {
+        Lang::En => "need",
+        Lang::Sv | Lang::Nb => "behov",
+    };
+    format!("{place} {need} \"{title}\"")
 }
 
 /// What the rule needs to know about a need.
@@ -183,8 +217,11 @@ pub struct NeedStanding<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolingPartner {
     pub need_id: Uuid,
+    /// The partner's municipality code.
     pub municipality: String,
-    pub label: String,
+    /// The name of that municipality, as the sentences give it.
+    pub place: String,
+    pub title: String,
 }
 
 /// One step up the chain.
@@ -241,7 +278,9 @@ pub fn decide(
         let reason = EscalationReason::Pooled {
             partner_need_id: partner.need_id,
             partner_municipality: partner.municipality.clone(),
-            partner_label: partner.label.clone(),
+            partner_label: partner_label(&partner.place, &partner.title, Lang::En),
+            partner_place: Some(partner.place.clone()),
+            partner_title: Some(partner.title.clone()),
         };
         if fresh(&reason) {
             return Some(step(reason));
@@ -358,7 +397,8 @@ mod tests {
         PoolingPartner {
             need_id: id(n),
             municipality: code.into(),
-            label: format!("need in {code}"),
+            place: format!("kommun {code}"),
+            title: "CNC".into(),
         }
     }
 
@@ -408,11 +448,31 @@ mod tests {
         let pooled = EscalationReason::Pooled {
             partner_need_id: id(9),
             partner_municipality: "1460".into(),
-            partner_label: "Bengtsfors \"CNC\"".into(),
+            partner_label: partner_label("Bengtsfors", "CNC", Lang::En),
+            partner_place: Some("Bengtsfors".into()),
+            partner_title: Some("CNC".into()),
         };
         assert_eq!(
+            pooled.describe("Dalsland"),
+            "escalated to Dalsland: pooled with Bengtsfors need \"CNC\""
+        );
+        assert_eq!(
             escalation_text(&stored(&pooled), Lang::Sv).as_deref(),
-            Some("eskalerat till Dalsland: samlas med Bengtsfors \"CNC\"")
+            Some("eskalerat till Dalsland: samlas med Bengtsfors behov \"CNC\"")
+        );
+        assert_eq!(
+            escalation_text(&stored(&pooled), Lang::Nb).as_deref(),
+            Some("eskalert til Dalsland: samles med Bengtsfors behov \"CNC\"")
+        );
+        // Recorded before the place and title were kept: the label as written.
+        let older = serde_json::json!({
+            "reason": {"kind": "pooled", "partner_need_id": id(9), "partner_municipality": "1460",
+                       "partner_label": "Bengtsfors need \"CNC\""},
+            "to_platform": "Dalsland",
+        });
+        assert_eq!(
+            escalation_text(&older, Lang::Sv).as_deref(),
+            Some("eskalerat till Dalsland: samlas med Bengtsfors need \"CNC\"")
         );
         let manual = EscalationReason::Manual {
             note: LongText::parse("Klustret har fler med samma behov")

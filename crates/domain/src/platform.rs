@@ -206,6 +206,25 @@ pub fn choose_home_platform<'a, T>(
         .map(|(platform, _)| platform)
 }
 
+/// A new need may name its platform (`platform_id`), but only one that works on `today`: routing
+/// passes an inactive platform over, and naming it must not get round that.
+pub fn check_named_platform(
+    period: ActivePeriod,
+    today: chrono::NaiveDate,
+) -> Result<(), DomainError> {
+    match (period.from, period.to) {
+        (Some(from), _) if today < from => Err(DomainError::invalid(
+            "platform_id",
+            format!("the platform is not active yet: its trial begins on {from}"),
+        )),
+        (_, Some(to)) if today > to => Err(DomainError::invalid(
+            "platform_id",
+            format!("the platform is no longer active: its trial ended on {to}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A platform key: lower-case letters, digits and dashes, 2..=60 characters (`dals-ed`).
 pub fn parse_key(raw: &str) -> Result<String, DomainError> {
     let s = raw.trim();
@@ -632,6 +651,41 @@ mod tests {
         assert!(check_arrangement(PlatformModel::Forum, Some(BrokerArrangement::Cluster)).is_err());
         assert!(check_arrangement(PlatformModel::LocalPlatform, None).is_err());
         assert!(parse_key("Dals Ed").is_err() && parse_key("dals-ed").is_ok());
+    }
+
+    #[test]
+    fn a_need_names_only_a_platform_inside_its_active_period() {
+        let today = day("2026-11-29");
+        let period = |from: Option<&str>, to: Option<&str>| ActivePeriod {
+            from: from.map(day),
+            to: to.map(day),
+        };
+        let field = |r: Result<(), DomainError>| {
+            r.err()
+                .and_then(|e| e.field_errors().first().map(|f| f.field.clone()))
+        };
+        assert!(check_named_platform(period(None, None), today).is_ok());
+        assert!(
+            check_named_platform(period(Some("2026-11-29"), Some("2026-11-29")), today).is_ok()
+        );
+        assert_eq!(
+            field(check_named_platform(
+                period(None, Some("2026-11-28")),
+                today
+            ))
+            .as_deref(),
+            Some("platform_id"),
+            "the trial has ended"
+        );
+        assert_eq!(
+            field(check_named_platform(
+                period(Some("2026-11-30"), None),
+                today
+            ))
+            .as_deref(),
+            Some("platform_id"),
+            "the trial has not begun"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use broker_domain::matching::{MatchKind, MatchStatus};
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -17,19 +17,36 @@ use crate::repo::needs::{self, NeedRecord};
 /// The kind of need event an escalation writes.
 pub const EVENT_KIND: &str = "escalated";
 
-/// Needs (of `need_ids`) a broker has accepted any suggestion for.
+/// Needs (of `need_ids`) a broker has accepted any suggestion for. An accepted pooling
+/// suggestion answers both its needs: the one it was made for and its partner (the target).
 pub async fn with_accepted_match(
     conn: &impl ConnectionTrait,
     need_ids: &[Uuid],
 ) -> Result<HashSet<Uuid>, StoreError> {
     let mut out = HashSet::new();
     for chunk in need_ids.chunks(500) {
+        let wanted: HashSet<Uuid> = chunk.iter().copied().collect();
         let rows = match_suggestion::Entity::find()
-            .filter(match_suggestion::Column::NeedId.is_in(chunk.iter().copied()))
+            .filter(
+                Condition::any()
+                    .add(match_suggestion::Column::NeedId.is_in(chunk.iter().copied()))
+                    .add(
+                        Condition::all()
+                            .add(match_suggestion::Column::Kind.eq(MatchKind::Need.as_str()))
+                            .add(match_suggestion::Column::TargetId.is_in(chunk.iter().copied())),
+                    ),
+            )
             .filter(match_suggestion::Column::Status.eq(MatchStatus::Accepted.as_str()))
             .all(conn)
             .await?;
-        out.extend(rows.into_iter().map(|m| m.need_id));
+        for m in rows {
+            let pooled_partner = (m.kind == MatchKind::Need.as_str()).then_some(m.target_id);
+            out.extend(
+                std::iter::once(m.need_id)
+                    .chain(pooled_partner)
+                    .filter(|id| wanted.contains(id)),
+            );
+        }
     }
     Ok(out)
 }
