@@ -1135,3 +1135,105 @@ async fn the_dispatcher_checks_the_address_it_actually_connects_to() {
         "nothing reached the loopback listener"
     );
 }
+
+#[tokio::test]
+async fn a_poller_behind_by_more_than_a_page_follows_newest_and_sees_every_entry_once() {
+    let app = spawn_app().await;
+    let dals_ed = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let bengtsfors = app.token_for(Role::MunicipalContact, Scope::municipality("1460"));
+    let follow = json!({"kind": "municipality", "value": "1460"});
+    let followed = app
+        .post("/api/v1/me/subscriptions", Some(&dals_ed), &follow)
+        .await;
+    assert_eq!(followed.status, 201, "{}", followed.text);
+    let create = |title: String| {
+        let app = &app;
+        let bengtsfors = &bengtsfors;
+        async move {
+            let created = app
+                .post("/api/v1/needs", Some(bengtsfors), &need("1460", &title))
+                .await;
+            assert_eq!(created.status, 201, "{}", created.text);
+            id_of(&created)
+        }
+    };
+    let newest_is = |id: String| move |body: &Value| body["items"][0]["entity_id"] == id.as_str();
+
+    let first = create("Svetsare 0".into()).await;
+    let start = app
+        .eventually("/api/v1/me/feed", Some(&dals_ed), newest_is(first.clone()))
+        .await;
+    assert_eq!(start.body["items"][0]["entity_id"], first.as_str());
+    let mut cursor = start.body["newest"].as_str().unwrap_or_default().to_owned();
+
+    // Seven needs while the poller is away, more than two pages of three.
+    let mut expected = Vec::new();
+    for i in 1..=7 {
+        expected.push(create(format!("Svetsare {i}")).await);
+    }
+    let last = expected.last().cloned().unwrap_or_default();
+    app.eventually("/api/v1/me/feed", Some(&dals_ed), newest_is(last))
+        .await;
+
+    // The first page after the cursor holds the three right after it, newest first.
+    let page = app
+        .get(
+            &format!("/api/v1/me/feed?after={cursor}&limit=3"),
+            Some(&dals_ed),
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let ids = |page: &Reply| -> Vec<String> {
+        page.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["entity_id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let oldest_three: Vec<String> = expected[..3].iter().rev().cloned().collect();
+    assert_eq!(ids(&page), oldest_three, "{}", page.text);
+    assert_eq!(page.body["has_more"], true);
+
+    // Following `newest` page by page sees every entry exactly once, in order.
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = app
+            .get(
+                &format!("/api/v1/me/feed?after={cursor}&limit=3"),
+                Some(&dals_ed),
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let items = ids(&page);
+        assert!(items.len() <= 3, "{}", page.text);
+        seen.extend(items.into_iter().rev());
+        cursor = page.body["newest"].as_str().unwrap_or_default().to_owned();
+        pages += 1;
+        if page.body["has_more"] != true {
+            break;
+        }
+        assert!(pages < 10, "paging does not end: {}", page.text);
+    }
+    assert_eq!(seen, expected);
+    assert_eq!(pages, 3);
+    let caught_up = app
+        .get(&format!("/api/v1/me/feed?after={cursor}"), Some(&dals_ed))
+        .await;
+    assert_eq!(caught_up.body["items"], json!([]), "{}", caught_up.text);
+    assert_eq!(caught_up.body["newest"], cursor.as_str());
+
+    // A cursor no entry has is refused with the field named, as is one that is no id.
+    for (query, field) in [
+        (format!("after={}", Uuid::now_v7()), "after"),
+        (format!("before={}", Uuid::now_v7()), "before"),
+        ("after=yesterday".to_owned(), "after"),
+    ] {
+        let refused = app
+            .get(&format!("/api/v1/me/feed?{query}"), Some(&dals_ed))
+            .await;
+        assert_eq!(refused.status, 422, "{query}: {}", refused.text);
+        assert_eq!(refused.problem_fields(), vec![field.to_owned()], "{query}");
+    }
+}

@@ -2,6 +2,10 @@
 //! areas, platforms or organisations, and `GET /api/v1/me/feed` lists the writes on those topics
 //! (everyone's but their own), newest first. Entries name what changed and link to it; reading
 //! the object itself still goes through its scope rules.
+//!
+//! The feed is in commit order, so a poller that follows `newest` with `after` sees every entry
+//! exactly once: an entry appears only once nothing can still commit before it, and a page
+//! after a cursor holds the entries right after it.
 
 use actix_web::{HttpResponse, delete, get, post, web};
 use broker_domain::notify::Topic;
@@ -171,10 +175,13 @@ pub async fn unsubscribe(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FeedParams {
-    /// Only entries newer than this entry id: pass the last response's `newest` to poll for
-    /// what is new.
+    /// Only entries after this entry (an id from an earlier response): pass the last
+    /// response's `newest` to poll for what is new. The page holds the *oldest* `limit` entries
+    /// after it (still listed newest first); when `has_more` is true, poll again at once with
+    /// the new `newest` until it is false. An id no entry has is refused (422).
     pub after: Option<Uuid>,
-    /// Only entries older than this entry id: pass `oldest` to page back.
+    /// Only entries before this entry: pass `oldest` to page back. An id no entry has is
+    /// refused (422).
     pub before: Option<Uuid>,
     /// Entries per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -184,7 +191,8 @@ pub struct FeedParams {
 /// One write on a followed topic.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FeedEntry {
-    /// Entry id (time-ordered); use it as `after`/`before`.
+    /// Entry id; use it as `after`/`before`. The feed is in commit order, which can differ
+    /// slightly from the order of ids and of `at`.
     pub id: Uuid,
     pub at: DateTime<Utc>,
     /// Who made the change: their role, or `system` for background jobs. Never the person's
@@ -210,9 +218,12 @@ pub struct FeedEntry {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Feed {
     pub items: Vec<FeedEntry>,
-    /// Whether older entries remain (page back with `before` = `oldest`).
+    /// With `after`: whether newer entries remain beyond this page (the page holds the oldest
+    /// ones after the cursor; poll again with `after` = `newest`). Otherwise: whether older
+    /// entries remain (page back with `before` = `oldest`).
     pub has_more: bool,
-    /// The newest entry id here; poll with `after` = this.
+    /// The newest entry id here (with `after` and no entries, the cursor itself); poll with
+    /// `after` = this. Following it never skips an entry.
     pub newest: Option<Uuid>,
     pub oldest: Option<Uuid>,
 }
@@ -268,6 +279,11 @@ fn link_of(entity: &str, id: Option<Uuid>) -> Option<String> {
 
 /// What is new on my topics: every write by someone else on a municipality, competence, focus
 /// area, platform or organisation I follow, newest first.
+///
+/// Entries are in commit order, and an entry is shown only once no write that began before it
+/// can still commit, so polling with `after` = the last `newest` misses nothing. With `after`
+/// the page holds the oldest `limit` entries after the cursor and `has_more` says newer ones
+/// remain; without it, the newest `limit` entries and `has_more` says older ones remain.
 #[utoipa::path(
     operation_id = "getMyFeed",
     tag = "feed",
@@ -276,7 +292,7 @@ fn link_of(entity: &str, id: Option<Uuid>) -> Option<String> {
     responses(
         (status = 200, body = Feed),
         (status = 401, description = "missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "bad query parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad query parameter, or an `after`/`before` no entry has", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/me/feed")]
@@ -290,7 +306,7 @@ pub async fn feed(
         offset: None,
     }
     .resolve()?;
-    let mut items = notify::feed(
+    let page = notify::feed(
         state.store.conn(),
         who.subject(),
         FeedQuery {
@@ -300,9 +316,8 @@ pub async fn feed(
         },
     )
     .await?;
-    let has_more = items.len() as u64 > limit;
-    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let items: Vec<FeedEntry> = items
+    let items: Vec<FeedEntry> = page
+        .items
         .into_iter()
         .map(|i| FeedEntry {
             link: link_of(&i.event.entity, i.event.entity_id),
@@ -318,7 +333,7 @@ pub async fn feed(
         })
         .collect();
     Ok(HttpResponse::Ok().json(Feed {
-        has_more,
+        has_more: page.has_more,
         newest: items.first().map(|i| i.id).or(query.after),
         oldest: items.last().map(|i| i.id),
         items,

@@ -16,6 +16,10 @@ pub struct Model {
     /// The writer's role (`broker`, `municipal_contact`, ...); none for background jobs.
     pub actor_role: Option<String>,
     pub actor_organisation_id: Option<Uuid>,
+    /// Commit order, the feed's first sort key (then `id`): on PostgreSQL the inserting
+    /// transaction's id, on SQLite one more than the largest before; 0 for events recorded
+    /// before it was kept. Set by the insert itself, so a model built before insert holds 0.
+    pub commit_seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,12 +5,13 @@
 
 use std::collections::BTreeSet;
 
+use broker_domain::DomainError;
 use broker_domain::notify::{Topic, event_title, is_draft, membership_title, topics_of};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -71,6 +72,7 @@ async fn event_of(
         title,
         actor_role: e.actor_role.map(str::to_owned),
         actor_organisation_id: e.actor_organisation,
+        commit_seq: 0,
     };
     Ok((event, topics))
 }
@@ -96,20 +98,41 @@ async fn insert_events(
         .filter(|(_, topics)| !topics.is_empty())
         .map(|(event, topics)| (event, topics.iter().map(Topic::key).collect()))
         .collect();
+    if events.is_empty() {
+        return Ok(());
+    }
+    let commit_seq = commit_seq(conn).await?;
     for chunk in events.chunks(500) {
-        feed_event::Entity::insert_many(chunk.iter().map(|(event, _)| feed_event::ActiveModel {
-            id: Set(event.id),
-            at: Set(event.at),
-            actor: Set(event.actor.clone()),
-            action: Set(event.action.clone()),
-            entity: Set(event.entity.clone()),
-            entity_id: Set(event.entity_id),
-            title: Set(event.title.clone()),
-            actor_role: Set(event.actor_role.clone()),
-            actor_organisation_id: Set(event.actor_organisation_id),
-        }))
-        .exec(conn)
-        .await?;
+        let mut insert = Query::insert();
+        insert.into_table(feed_event::Entity).columns([
+            feed_event::Column::Id,
+            feed_event::Column::At,
+            feed_event::Column::Actor,
+            feed_event::Column::Action,
+            feed_event::Column::Entity,
+            feed_event::Column::EntityId,
+            feed_event::Column::Title,
+            feed_event::Column::ActorRole,
+            feed_event::Column::ActorOrganisationId,
+            feed_event::Column::CommitSeq,
+        ]);
+        for (event, _) in chunk {
+            insert
+                .values([
+                    Expr::val(event.id),
+                    Expr::val(event.at),
+                    Expr::val(event.actor.clone()),
+                    Expr::val(event.action.clone()),
+                    Expr::val(event.entity.clone()),
+                    Expr::val(event.entity_id),
+                    Expr::val(event.title.clone()),
+                    Expr::val(event.actor_role.clone()),
+                    Expr::val(event.actor_organisation_id),
+                    commit_seq.clone(),
+                ])
+                .map_err(|e| StoreError::Db(DbErr::Custom(e.to_string())))?;
+        }
+        conn.execute(&insert).await?;
         let topic_rows: Vec<feed_event_topic::ActiveModel> = chunk
             .iter()
             .flat_map(|(event, keys)| {
@@ -128,8 +151,125 @@ async fn insert_events(
     super::webhooks::enqueue_many(conn, &events).await
 }
 
+/// The `commit_seq` of events inserted now, as an expression for the insert itself.
+///
+/// PostgreSQL: the inserting transaction's id. Evaluated by the insert, so it is the id of the
+/// transaction that commits the row even when the caller is not in an explicit transaction. The
+/// feed shows only ids below the oldest transaction still running ([`visible_horizon`]), so an
+/// event never appears behind one already shown.
+///
+/// SQLite: one more than the largest so far, read in the same write transaction. Writers take
+/// turns (one writer connection with `BEGIN IMMEDIATE`, and the file lock across processes),
+/// so this order is the commit order. Read once per call: the events of one call share it and
+/// are ordered among themselves by id.
+async fn commit_seq(conn: &impl ConnectionTrait) -> Result<Expr, StoreError> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        return Ok(Expr::cust("pg_current_xact_id()::text::bigint"));
+    }
+    let largest: Option<Option<i64>> = feed_event::Entity::find()
+        .select_only()
+        .column_as(feed_event::Column::CommitSeq.max(), "largest")
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(Expr::val(largest.flatten().unwrap_or(0).saturating_add(1)))
+}
+
+/// PostgreSQL: the feed's visibility limit, the oldest transaction of this database still
+/// running when the statement's snapshot was taken (or, with none, the first id not yet
+/// handed out). Every transaction of this database below it has finished, so no event can
+/// still appear below it; events at or above it wait.
+///
+/// This is `pg_snapshot_xmin(pg_current_snapshot())` without the transactions of other
+/// databases on the same server (they cannot write our events), so a long transaction
+/// elsewhere (another database being migrated or seeded) does not hold the feed back. A
+/// transaction counts as another database's only when `pg_stat_activity` shows its backend
+/// connected there (matching the 32-bit xid it reports); one not found there counts as ours,
+/// which errs on the side of waiting. Part of the reading statement, so the limit and the rows
+/// read come from the same snapshot.
+fn visible_horizon() -> Expr {
+    Expr::cust(
+        "(SELECT COALESCE(MIN(running.xid::text::bigint), \
+                          pg_snapshot_xmax(pg_current_snapshot())::text::bigint) \
+            FROM pg_snapshot_xip(pg_current_snapshot()) AS running(xid) \
+           WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity AS elsewhere \
+                              WHERE elsewhere.datname <> current_database() \
+                                AND elsewhere.backend_xid::text::bigint \
+                                    = running.xid::text::bigint % 4294967296))",
+    )
+}
+
 /// The actor of events the matching engine causes.
 pub const MATCHER_ACTOR: &str = "system:matcher";
+
+/// A new offer suggestion whose provider is told (see [`offer_suggested`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SuggestedOffer {
+    pub match_id: Uuid,
+    pub need_id: Uuid,
+    pub offer_id: Uuid,
+}
+
+/// [`offer_suggested`] for many suggestions: two reads and one multi-row insert of events.
+pub async fn offers_suggested(
+    conn: &impl ConnectionTrait,
+    suggested: &[SuggestedOffer],
+) -> Result<(), StoreError> {
+    if suggested.is_empty() {
+        return Ok(());
+    }
+    let mut offer_ids: Vec<Uuid> = suggested.iter().map(|s| s.offer_id).collect();
+    offer_ids.sort_unstable();
+    offer_ids.dedup();
+    let mut need_ids: Vec<Uuid> = suggested.iter().map(|s| s.need_id).collect();
+    need_ids.sort_unstable();
+    need_ids.dedup();
+    let mut providers = std::collections::HashMap::new();
+    for chunk in offer_ids.chunks(500) {
+        for o in offer::Entity::find()
+            .filter(offer::Column::Id.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+        {
+            providers.insert(o.id, o.provider_id);
+        }
+    }
+    let mut titles = std::collections::HashMap::new();
+    for chunk in need_ids.chunks(500) {
+        for n in need::Entity::find()
+            .filter(need::Column::Id.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+        {
+            if n.status != "draft" {
+                titles.insert(n.id, n.title.chars().take(200).collect::<String>());
+            }
+        }
+    }
+    let at = Utc::now();
+    let events = suggested
+        .iter()
+        .filter_map(|s| {
+            let provider = providers.get(&s.offer_id)?;
+            Some((
+                feed_event::Model {
+                    id: Uuid::now_v7(),
+                    at,
+                    actor: MATCHER_ACTOR.to_owned(),
+                    action: "match.suggest".into(),
+                    entity: "match".into(),
+                    entity_id: Some(s.match_id),
+                    title: titles.get(&s.need_id).cloned(),
+                    actor_role: None,
+                    actor_organisation_id: None,
+                    commit_seq: 0,
+                },
+                BTreeSet::from([Topic::Organisation(*provider)]),
+            ))
+        })
+        .collect();
+    insert_events(conn, events).await
+}
 
 /// Tells the provider of an offer that the engine suggested it for a need (`match.suggest`):
 /// the event is tagged with the provider's organisation only, so followers of the need's
@@ -161,6 +301,7 @@ pub async fn offer_suggested(
             title,
             actor_role: None,
             actor_organisation_id: None,
+            commit_seq: 0,
         },
         &BTreeSet::from([Topic::Organisation(o.provider_id)]),
     )
@@ -358,12 +499,14 @@ pub async fn unsubscribe(
     Ok(())
 }
 
-/// Which slice of the feed to read.
+/// Which slice of the feed to read. Entries are ordered by commit (see [`feed`]); the cursors
+/// are entry ids, standing for that entry's place in that order.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FeedQuery {
-    /// Only events newer than this one (polling for what is new).
+    /// Only events after this one (polling for what is new). The page then holds the *oldest*
+    /// `limit` of them, so a poller that follows the page's newest entry never skips any.
     pub after: Option<Uuid>,
-    /// Only events older than this one (paging back).
+    /// Only events before this one (paging back).
     pub before: Option<Uuid>,
     pub limit: u64,
 }
@@ -375,20 +518,40 @@ pub struct FeedItem {
     pub matched_topics: Vec<String>,
 }
 
-/// Events on a person's topics, newest first, leaving out their own writes. Returns one more
-/// than `limit` when there is more, so the caller can say so.
+/// A page of the feed, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct FeedPage {
+    pub items: Vec<FeedItem>,
+    /// With `after`: newer events remain beyond this page. Otherwise: older events remain.
+    pub has_more: bool,
+}
+
+/// Events on a person's topics, newest first, leaving out their own writes.
+///
+/// Ordered by (`commit_seq`, `id`), which is commit order, not id order: on PostgreSQL an event
+/// is shown only once every transaction that began writing before its own has finished (see
+/// [`visible_horizon`]), so an event never appears behind one already shown and polling with
+/// `after` misses nothing. An `after` or `before` that names no event is an invalid field.
 pub async fn feed(
     conn: &impl ConnectionTrait,
     subscriber: &str,
     q: FeedQuery,
-) -> Result<Vec<FeedItem>, StoreError> {
+) -> Result<FeedPage, StoreError> {
+    let after = match q.after {
+        Some(id) => Some(position_of(conn, id, "after").await?),
+        None => None,
+    };
+    let before = match q.before {
+        Some(id) => Some(position_of(conn, id, "before").await?),
+        None => None,
+    };
     let followed: BTreeSet<String> = subscriptions(conn, subscriber)
         .await?
         .into_iter()
         .map(|s| s.topic)
         .collect();
     if followed.is_empty() {
-        return Ok(Vec::new());
+        return Ok(FeedPage::default());
     }
     let on_followed_topics = Query::select()
         .column(feed_event_topic::Column::EventId)
@@ -398,24 +561,47 @@ pub async fn feed(
     let mut cond = Condition::all()
         .add(feed_event::Column::Id.in_subquery(on_followed_topics))
         .add(feed_event::Column::Actor.ne(subscriber));
-    if let Some(after) = q.after {
-        cond = cond.add(feed_event::Column::Id.gt(after));
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        cond = cond.add(Expr::col(feed_event::Column::CommitSeq).lt(visible_horizon()));
     }
-    if let Some(before) = q.before {
-        cond = cond.add(feed_event::Column::Id.lt(before));
+    let position = || {
+        Expr::tuple([
+            Expr::col(feed_event::Column::CommitSeq),
+            Expr::col(feed_event::Column::Id),
+        ])
+    };
+    let cursor = |(seq, id): (i64, Uuid)| Expr::tuple([Expr::val(seq), Expr::val(id)]);
+    if let Some(after) = after {
+        cond = cond.add(position().gt(cursor(after)));
     }
-    let events = feed_event::Entity::find()
+    if let Some(before) = before {
+        cond = cond.add(position().lt(cursor(before)));
+    }
+    // Polling reads forward from the cursor (oldest first) so a full page leaves no gap between
+    // the cursor and the page; otherwise the newest come first.
+    let order = if after.is_some() {
+        sea_orm::Order::Asc
+    } else {
+        sea_orm::Order::Desc
+    };
+    let mut events = feed_event::Entity::find()
         .filter(cond)
-        .order_by_desc(feed_event::Column::Id)
+        .order_by(feed_event::Column::CommitSeq, order.clone())
+        .order_by(feed_event::Column::Id, order)
         .limit(q.limit.saturating_add(1))
         .all(conn)
         .await?;
+    let has_more = events.len() as u64 > q.limit;
+    events.truncate(usize::try_from(q.limit).unwrap_or(usize::MAX));
+    if after.is_some() {
+        events.reverse();
+    }
     let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
     let topics = feed_event_topic::Entity::find()
         .filter(feed_event_topic::Column::EventId.is_in(ids))
         .all(conn)
         .await?;
-    Ok(events
+    let items = events
         .into_iter()
         .map(|event| {
             let matched_topics = topics
@@ -428,7 +614,29 @@ pub async fn feed(
                 matched_topics,
             }
         })
-        .collect())
+        .collect();
+    Ok(FeedPage { items, has_more })
+}
+
+/// Where an event stands in the feed's order, for a cursor named `field`.
+async fn position_of(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    field: &'static str,
+) -> Result<(i64, Uuid), StoreError> {
+    let seq: Option<i64> = feed_event::Entity::find_by_id(id)
+        .select_only()
+        .column(feed_event::Column::CommitSeq)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    match seq {
+        Some(seq) => Ok((seq, id)),
+        None => Err(StoreError::Invalid(DomainError::invalid(
+            field,
+            "no feed entry has this id; pass an entry id from an earlier feed response",
+        ))),
+    }
 }
 
 /// All topics of one event (for webhook payloads and tests).
