@@ -15,6 +15,8 @@ mod m20261123_000008_notifications;
 mod m20261128_000009_feed_actor;
 mod m20261129_000011_structure_admin;
 mod m20261129_000012_matching_jobs;
+mod m20261129_000013_feed_commit_order;
+mod m20261129_000014_structure_version;
 mod support;
 
 pub struct Migrator;
@@ -34,6 +36,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_feed_actor::Migration),
             Box::new(m20261129_000011_structure_admin::Migration),
             Box::new(m20261129_000012_matching_jobs::Migration),
+            Box::new(m20261129_000013_feed_commit_order::Migration),
+            Box::new(m20261129_000014_structure_version::Migration),
         ]
     }
 }

@@ -208,6 +208,24 @@ impl TestApp {
         self.token_for(Role::Admin, Scope::default())
     }
 
+    /// A broker token for the platforms with these keys (`dals-ed`, `dalsland`, `fyrbodal`).
+    pub fn broker_for(&self, platform_keys: &[&str]) -> String {
+        let ids: Vec<Uuid> = platform_keys.iter().map(|k| self.platform_id(k)).collect();
+        self.token_for(Role::Broker, Scope::platforms(&ids))
+    }
+
+    /// Follows a topic (`municipality`, `platform`, `organisation`, ...) as `token`.
+    pub async fn follow(&self, token: &str, kind: &str, value: &str) {
+        let followed = self
+            .post(
+                "/api/v1/me/subscriptions",
+                Some(token),
+                &serde_json::json!({"kind": kind, "value": value}),
+            )
+            .await;
+        assert_eq!(followed.status, 201, "{}", followed.text);
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.send(self.client.get(self.url(path)), token).await
     }

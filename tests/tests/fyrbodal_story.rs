@@ -35,25 +35,12 @@ fn today_plus(days: u64) -> String {
 
 /// Registers an education provider and returns its id and a token for it.
 async fn provider(app: &TestApp, name: &str) -> (String, String) {
-    let created = app
-        .post(
-            "/api/v1/organisations",
-            Some(&app.admin()),
-            &json!({"name": name, "kind": "education_provider", "country": "SE", "municipality": "1460"}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    let id = id_of(&created);
+    let id = organisation(app, name, "education_provider", "1460").await;
     let token = app.token_for(
         Role::Provider,
         Scope::organisation(id.parse().unwrap_or_default()),
     );
     (id, token)
-}
-
-fn broker_of(app: &TestApp, platforms: &[&str]) -> String {
-    let ids: Vec<Uuid> = platforms.iter().map(|p| app.platform_id(p)).collect();
-    app.token_for(Role::Broker, Scope::platforms(&ids))
 }
 
 /// The escalation event of a need, once it has one.
@@ -79,8 +66,8 @@ async fn a_dals_ed_need_pools_with_bengtsfors_escalates_to_dalsland_and_becomes_
     let (_, other_token) = provider(&app, "Lernia Väst").await;
     let dals_ed = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
     let bengtsfors = app.token_for(Role::MunicipalContact, Scope::municipality("1460"));
-    let cluster_broker = broker_of(&app, &["dalsland"]);
-    let local_broker = broker_of(&app, &["dals-ed"]);
+    let cluster_broker = app.broker_for(&["dalsland"]);
+    let local_broker = app.broker_for(&["dals-ed"]);
 
     // Bengtsfors already has the demand on its own platform.
     let theirs = app
@@ -130,7 +117,8 @@ async fn a_dals_ed_need_pools_with_bengtsfors_escalates_to_dalsland_and_becomes_
         "{text}"
     );
     assert_eq!(event["actor"], "system");
-    // The Swedish broker reads the history in Swedish (by `lang` or `Accept-Language`).
+    // The Swedish broker reads the history in Swedish (by `lang` or `Accept-Language`), the
+    // partner need named in Swedish too.
     let in_swedish = app
         .get(
             &format!("/api/v1/needs/{mine}/events?lang=sv"),
@@ -138,10 +126,19 @@ async fn a_dals_ed_need_pools_with_bengtsfors_escalates_to_dalsland_and_becomes_
         )
         .await;
     assert_eq!(in_swedish.status, 200, "{}", in_swedish.text);
-    assert!(
-        in_swedish
-            .text
-            .contains("eskalerat till Dalslands kompetensplattform: samlas med Bengtsfors need"),
+    let escalation_text = |reply: &Reply| {
+        reply.body.as_array().and_then(|e| {
+            e.iter()
+                .find(|e| e["kind"] == "escalated")
+                .and_then(|e| e["detail"]["text"].as_str())
+                .map(str::to_owned)
+        })
+    };
+    assert_eq!(
+        escalation_text(&in_swedish).as_deref(),
+        Some(
+            "eskalerat till Dalslands kompetensplattform: samlas med Bengtsfors behov \"CNC-operatörer till verkstaden\""
+        ),
         "{}",
         in_swedish.text
     );
@@ -153,10 +150,11 @@ async fn a_dals_ed_need_pools_with_bengtsfors_escalates_to_dalsland_and_becomes_
             Some(&dals_ed),
         )
         .await;
-    assert!(
-        by_header
-            .text
-            .contains("eskalert til Dalslands kompetensplattform: samles med"),
+    assert_eq!(
+        escalation_text(&by_header).as_deref(),
+        Some(
+            "eskalert til Dalslands kompetensplattform: samles med Bengtsfors behov \"CNC-operatörer till verkstaden\""
+        ),
         "{}",
         by_header.text
     );
@@ -536,7 +534,7 @@ async fn an_unmatched_need_escalates_after_the_platforms_days_one_level_at_a_tim
         after.body["platform_id"],
         app.platform_id("fyrbodal").to_string()
     );
-    let fyrbodal = broker_of(&app, &["fyrbodal"]);
+    let fyrbodal = app.broker_for(&["fyrbodal"]);
     assert_eq!(
         app.get(&format!("/api/v1/needs/{id}"), Some(&fyrbodal))
             .await
@@ -563,6 +561,70 @@ async fn an_unmatched_need_escalates_after_the_platforms_days_one_level_at_a_tim
 }
 
 #[tokio::test]
+async fn both_needs_of_an_accepted_pool_wait_for_their_course_instead_of_escalating() {
+    let app = spawn_app().await;
+    let dals_ed = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let bengtsfors = app.token_for(Role::MunicipalContact, Scope::municipality("1460"));
+    let cluster_broker = app.broker_for(&["dalsland"]);
+    let theirs = app
+        .post("/api/v1/needs", Some(&bengtsfors), &cnc_need("1460", 4))
+        .await;
+    assert_eq!(theirs.status, 201, "{}", theirs.text);
+    let theirs = id_of(&theirs);
+    let mine = app
+        .post("/api/v1/needs", Some(&dals_ed), &cnc_need("1438", 3))
+        .await;
+    assert_eq!(mine.status, 201, "{}", mine.text);
+    let mine = id_of(&mine);
+    // Pooling takes both to the Dalsland cluster at once.
+    escalation_event(&app, &mine, &dals_ed).await;
+    escalation_event(&app, &theirs, &bengtsfors).await;
+    let queue = app
+        .eventually("/api/v1/matches?kind=need", Some(&cluster_broker), |b| {
+            b["items"].as_array().is_some_and(|i| !i.is_empty())
+        })
+        .await;
+    let pool = queue.body["items"][0].clone();
+    let (owner, partner) = (
+        pool["need_id"].as_str().unwrap_or_default().to_owned(),
+        pool["target_id"].as_str().unwrap_or_default().to_owned(),
+    );
+    let mut pair = [owner.clone(), partner.clone()];
+    pair.sort();
+    let mut expected = [mine.clone(), theirs.clone()];
+    expected.sort();
+    assert_eq!(pair, expected, "{}", queue.text);
+    let accepted = app
+        .post(
+            &format!(
+                "/api/v1/matches/{}/decision",
+                pool["id"].as_str().unwrap_or_default()
+            ),
+            Some(&cluster_broker),
+            &json!({"decision": "accept", "version": pool["version"]}),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+
+    // Long past Dalsland's days, neither the need that owns the suggestion nor its partner
+    // moves on to Fyrbodal: the pool has its answer coming.
+    let run = app
+        .post(
+            "/api/v1/admin/jobs/escalation/run",
+            Some(&app.admin()),
+            &json!({"as_of": today_plus(60)}),
+        )
+        .await;
+    assert_eq!(run.status, 200, "{}", run.text);
+    assert_eq!(run.body["escalated"], json!([]), "{}", run.text);
+    for (need, token) in [(&mine, &dals_ed), (&theirs, &bengtsfors)] {
+        let now = app.get(&format!("/api/v1/needs/{need}"), Some(token)).await;
+        assert_eq!(now.body["status"], "pooled", "{}", now.text);
+        assert_eq!(now.body["escalation_level"], "cluster", "{}", now.text);
+    }
+}
+
+#[tokio::test]
 async fn a_broker_escalates_by_hand_with_a_reason_and_the_refusals_are_specific() {
     let app = spawn_app().await;
     let uddevalla = app.token_for(Role::MunicipalContact, Scope::municipality("1485"));
@@ -576,8 +638,8 @@ async fn a_broker_escalates_by_hand_with_a_reason_and_the_refusals_are_specific(
         .await;
     let id = id_of(&need);
     let path = format!("/api/v1/needs/{id}/escalate");
-    let local = broker_of(&app, &["uddevalla"]);
-    let elsewhere = broker_of(&app, &["tanum"]);
+    let local = app.broker_for(&["uddevalla"]);
+    let elsewhere = app.broker_for(&["tanum"]);
     assert_eq!(
         app.post(
             &path,
@@ -650,7 +712,7 @@ async fn a_broker_escalates_by_hand_with_a_reason_and_the_refusals_are_specific(
             .status,
         404
     );
-    let top = broker_of(&app, &["fyrbodal"]);
+    let top = app.broker_for(&["fyrbodal"]);
     let refused = app
         .post(
             &path,
@@ -686,7 +748,7 @@ async fn a_broker_escalates_by_hand_with_a_reason_and_the_refusals_are_specific(
 
 /// A sent course request over two Dalsland needs, with its id and the cluster broker's token.
 async fn sent_request(app: &TestApp, body_extra: Value) -> (String, String, Value) {
-    let broker = broker_of(app, &["dalsland", "dals-ed", "bengtsfors"]);
+    let broker = app.broker_for(&["dalsland", "dals-ed", "bengtsfors"]);
     let mut ids = Vec::new();
     for (code, title) in [("1438", "Truckförare"), ("1461", "Truckförare till lagret")] {
         let contact = app.token_for(Role::MunicipalContact, Scope::municipality(code));
@@ -744,7 +806,7 @@ async fn every_refused_course_request_transition_is_a_409_naming_the_edge() {
     };
 
     // Draft: cannot be commissioned or declined.
-    let broker = broker_of(&app, &["dalsland", "dals-ed"]);
+    let broker = app.broker_for(&["dalsland", "dals-ed"]);
     let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
     let need = app
         .post(
@@ -1062,7 +1124,7 @@ async fn course_requests_are_seen_only_by_their_broker_and_the_providers_they_ad
     );
 
     // A broker of another platform gets 404 for everything; the list is empty for them.
-    let uddevalla = broker_of(&app, &["uddevalla"]);
+    let uddevalla = app.broker_for(&["uddevalla"]);
     assert_eq!(app.get(&path, Some(&uddevalla)).await.status, 404);
     assert_eq!(
         app.get(&format!("{path}/answers"), Some(&uddevalla))
@@ -1251,7 +1313,7 @@ async fn a_broker_meeting_records_participants_an_agenda_linked_to_needs_and_req
 
     // Scope: another platform's broker gets 404, a contact 403; links must be visible to the
     // caller; bad input names its fields.
-    let uddevalla = broker_of(&app, &["uddevalla"]);
+    let uddevalla = app.broker_for(&["uddevalla"]);
     assert_eq!(
         app.get(&format!("/api/v1/meetings/{id}"), Some(&uddevalla))
             .await
@@ -1450,21 +1512,15 @@ async fn the_contact_person_forms_the_local_council_and_the_cluster_broker_chang
     let dalsland_council = broker_api::demo::stable_id("group", "council-dalsland").to_string();
     let dals_ed = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
     let bengtsfors = app.token_for(Role::MunicipalContact, Scope::municipality("1460"));
-    let cluster_broker = broker_of(&app, &["dalsland"]);
-    let uddevalla_broker = broker_of(&app, &["uddevalla"]);
+    let cluster_broker = app.broker_for(&["dalsland"]);
+    let uddevalla_broker = app.broker_for(&["uddevalla"]);
     let workshop = organisation(&app, "Dals-Eds Mekaniska", "employer", "1438").await;
     let school = organisation(&app, "Dals-Eds gymnasieskola", "education_provider", "1438").await;
     let dals_ed_platform = app.platform_id("dals-ed");
 
     // The cluster broker follows Dals-Ed's platform, to hear how its council takes shape.
-    let follow = app
-        .post(
-            "/api/v1/me/subscriptions",
-            Some(&cluster_broker),
-            &json!({"kind": "platform", "value": dals_ed_platform}),
-        )
+    app.follow(&cluster_broker, "platform", &dals_ed_platform.to_string())
         .await;
-    assert_eq!(follow.status, 201, "{}", follow.text);
 
     // The contact person finds the council among the platform's groups: only the council.
     let groups = app
@@ -1601,7 +1657,7 @@ async fn the_employer_hears_of_its_need_and_the_decision_and_the_provider_of_its
     );
     let (provider_id, provider_token) = provider(&app, "Svetsskolan Väst").await;
     let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1485"));
-    let broker = broker_of(&app, &["uddevalla"]);
+    let broker = app.broker_for(&["uddevalla"]);
 
     // Both follow their own organisation; the employer also registers a webhook (which
     // follows its organisation by default).
@@ -1609,14 +1665,7 @@ async fn the_employer_hears_of_its_need_and_the_decision_and_the_provider_of_its
         (&employer_token, &employer),
         (&provider_token, &provider_id),
     ] {
-        let follow = app
-            .post(
-                "/api/v1/me/subscriptions",
-                Some(token),
-                &json!({"kind": "organisation", "value": org}),
-            )
-            .await;
-        assert_eq!(follow.status, 201, "{}", follow.text);
+        app.follow(token, "organisation", org).await;
     }
     let hook = app
         .post(
@@ -1746,17 +1795,10 @@ fn pilot_row(report: &Reply, code: &str) -> Value {
 async fn the_subregion_follows_the_pilot_appoints_contact_persons_and_holds_its_start_up_meeting() {
     let app = spawn_app().await;
     let fyrbodal = app.platform_id("fyrbodal");
-    let subregional = broker_of(&app, &["fyrbodal"]);
-    let cluster_broker = broker_of(&app, &["dalsland"]);
+    let subregional = app.broker_for(&["fyrbodal"]);
+    let cluster_broker = app.broker_for(&["dalsland"]);
     let dals_ed = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
-    let followed = app
-        .post(
-            "/api/v1/me/subscriptions",
-            Some(&dals_ed),
-            &json!({"kind": "municipality", "value": "1438"}),
-        )
-        .await;
-    assert_eq!(followed.status, 201, "{}", followed.text);
+    app.follow(&dals_ed, "municipality", "1438").await;
     let today = Utc::now().date_naive();
     let days_ago = |n: u64| today.checked_sub_days(Days::new(n)).unwrap_or(today);
 

@@ -3,6 +3,9 @@
 //! need entered on one pools with a need entered on the other; a taxonomy import reaches both
 //! without a restart; matching jobs are shared (each done once, one left by a stopped instance
 //! done by another) and a webhook delivery is sent once however many instances dispatch.
+//! Structure changed through one instance (a platform's settings and active period, a new
+//! contact person, a renamed municipality, a new cluster) takes effect on the other within a few
+//! change polls, without a restart.
 
 use std::time::{Duration, Instant};
 
@@ -616,4 +619,229 @@ async fn each_webhook_delivery_is_sent_once_by_two_dispatching_instances() {
         ids.len(),
         "a delivery was sent twice: {ids:?}"
     );
+}
+
+/// How long a structure change may take to reach the other instance: a few change polls.
+const STRUCTURE_WITHIN: Duration = Duration::from_secs(2);
+
+/// A store handle on the instances' database, to wait for the shared job queue.
+#[expect(clippy::expect_used, reason = "set-up failures are test failures")]
+async fn store_of(app: &TestApp) -> broker_store::Store {
+    broker_store::Store::connect(&app.settings.database_url)
+        .await
+        .expect("store")
+}
+
+/// Enters a need through `app`; returns its id and the platform it was routed to.
+async fn need_on(app: &TestApp, municipality: &str, need: &Value) -> (String, String) {
+    let contact = app.token_for(Role::MunicipalContact, Scope::municipality(municipality));
+    let created = app.post("/api/v1/needs", Some(&contact), need).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let platform = created.body["platform_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (id_of(&created), platform)
+}
+
+/// A need for MIG/MAG welders in Dals-Ed.
+fn welders_in_dals_ed() -> Value {
+    json!({"municipality": "1438", "title": "Svetsare", "purpose": "recruitment", "headcount": 2,
+           "needed_by": "2030-06-30", "competences": [{"label": "MIG/MAG-svetsning"}]})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::expect_used, reason = "set-up failures are test failures")]
+async fn a_platforms_settings_changed_on_one_instance_are_used_by_the_other() {
+    let (a, b) = two_instances().await;
+    let store = store_of(&a).await;
+    // An on-site course in Halden (Norway): outside Dals-Ed's region, so not suggested for a
+    // Dals-Ed need while the platform's reach is the region (the default).
+    let batch = a
+        .send(
+            a.client
+                .post(a.url("/api/v1/offers/batch?publish=true"))
+                .json(&json!([{
+                    "title": "MIG/MAG-sveising i Halden",
+                    "delivery": "on_site",
+                    "language": "nb",
+                    "competence_labels": ["MIG/MAG-svetsning"],
+                    "instances": [{"start": "2030-03-01", "municipality": "3101", "seats": 10}]
+                }])),
+            Some(&provider(&a).await),
+        )
+        .await;
+    assert_eq!(batch.status, 201, "{}", batch.text);
+    let halden = batch.body["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (before, platform) = need_on(&b, "1438", &welders_in_dals_ed()).await;
+    assert_eq!(platform, a.platform_id("dals-ed").to_string());
+    assert!(
+        jobs_drained(&store, Duration::from_secs(10)).await,
+        "jobs left undone"
+    );
+    let path = |need: &str| format!("/api/v1/needs/{need}/matches?kind=offer");
+    let not_yet = b.get(&path(&before), Some(&b.admin())).await;
+    assert!(!suggests(&halden)(&not_yet.body), "{}", not_yet.text);
+
+    // Dals-Ed's platform reaches anywhere now, changed through A.
+    let changed = a
+        .patch(
+            &format!("/api/v1/platforms/{platform}/settings"),
+            Some(&a.admin()),
+            &json!({"reach": "anywhere"}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    // The rematch the change enqueued is done (by either instance) before B takes a new need,
+    // so that need is matched by B alone, with the settings B holds.
+    tokio::time::sleep(STRUCTURE_WITHIN).await;
+    assert!(
+        jobs_drained(&store, Duration::from_secs(10)).await,
+        "the rematch was left undone"
+    );
+    let (after, _) = need_on(&b, "1438", &welders_in_dals_ed()).await;
+    let matched = b
+        .eventually(&path(&after), Some(&b.admin()), suggests(&halden))
+        .await;
+    assert!(
+        suggests(&halden)(&matched.body),
+        "B matched with the old reach: {}",
+        matched.text
+    );
+    store.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platforms_active_period_changed_on_one_instance_routes_the_others_needs() {
+    let (a, b) = two_instances().await;
+    let dals_ed = a.platform_id("dals-ed");
+    let need = broker_e2e::need_body("1438", "Svetsare till verkstaden");
+    assert_eq!(need_on(&b, "1438", &need).await.1, dals_ed.to_string());
+
+    // Dals-Ed's trial ended yesterday (set through A): B routes its needs to the Dalsland
+    // cluster platform above it.
+    let yesterday = chrono::Utc::now().date_naive() - chrono::Days::new(1);
+    let ended = a
+        .patch(
+            &format!("/api/v1/platforms/{dals_ed}"),
+            Some(&a.admin()),
+            &json!({"active_period": {"active_from": null, "active_to": yesterday}}),
+        )
+        .await;
+    assert_eq!(ended.status, 200, "{}", ended.text);
+    assert_eq!(ended.body["active"], false, "{}", ended.text);
+    tokio::time::sleep(STRUCTURE_WITHIN).await;
+    assert_eq!(
+        need_on(&b, "1438", &need).await.1,
+        a.platform_id("dalsland").to_string(),
+        "B routed to the ended trial"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::expect_used, reason = "set-up failures are test failures")]
+async fn a_contact_appointed_on_one_instance_is_suggested_by_the_other() {
+    let (a, b) = two_instances().await;
+    let store = store_of(&a).await;
+    let appointed = a
+        .post(
+            "/api/v1/contacts",
+            Some(&a.admin()),
+            &json!({
+                "name": "Kim Kvastbindare",
+                "email": "kim@dals-ed.example",
+                "municipalities": ["1438"],
+                "area_text": ["kvastbindning"]
+            }),
+        )
+        .await;
+    assert_eq!(appointed.status, 201, "{}", appointed.text);
+    let contact = id_of(&appointed);
+    tokio::time::sleep(STRUCTURE_WITHIN).await;
+    assert!(
+        jobs_drained(&store, Duration::from_secs(10)).await,
+        "the rematch was left undone"
+    );
+    // A need entered on B after that is matched by B alone: the new contact is among its
+    // suggestions.
+    let (need, _) = need_on(
+        &b,
+        "1438",
+        &json!({"municipality": "1438", "title": "Kvastbindare", "purpose": "upskilling",
+                "headcount": 1, "competences": [{"label": "kvastbindning"}]}),
+    )
+    .await;
+    let path = format!("/api/v1/needs/{need}/matches?kind=contact");
+    let matched = b
+        .eventually(&path, Some(&b.admin()), suggests(&contact))
+        .await;
+    assert!(
+        suggests(&contact)(&matched.body),
+        "B does not know the new contact: {}",
+        matched.text
+    );
+    store.close().await.expect("close");
+}
+
+/// Whether the public filters name municipality `code` `name` and offer cluster `cluster`.
+fn filters_show(code: &str, name: &str, cluster: &str) -> impl Fn(&Value) -> bool {
+    let (code, name, cluster) = (code.to_owned(), name.to_owned(), cluster.to_owned());
+    move |body: &Value| {
+        let renamed = body["municipalities"].as_array().is_some_and(|items| {
+            items
+                .iter()
+                .any(|m| m["value"] == code.as_str() && m["labels"]["sv"] == name.as_str())
+        });
+        let clustered = body["clusters"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|c| c["value"] == cluster.as_str()));
+        renamed && clustered
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn places_changed_on_one_instance_reach_the_others_public_listing() {
+    let (a, b) = two_instances().await;
+    let admin = a.admin();
+    // B has served (and cached) a listing before the change.
+    let first = b.get("/api/v1/public/offers?municipality=1438", None).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let unknown = b
+        .get("/api/v1/public/offers?cluster=ed-och-bengtsfors", None)
+        .await;
+    assert_eq!(unknown.status, 422, "{}", unknown.text);
+
+    let renamed = a
+        .patch(
+            "/api/v1/municipalities/1438",
+            Some(&admin),
+            &json!({"name": "Dals-Eds kommun"}),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let cluster = a
+        .post(
+            "/api/v1/clusters",
+            Some(&admin),
+            &json!({"key": "ed-och-bengtsfors", "name": "Ed och Bengtsfors",
+                    "municipalities": ["1438", "1460"]}),
+        )
+        .await;
+    assert_eq!(cluster.status, 201, "{}", cluster.text);
+    let shown = filters_show("1438", "Dals-Eds kommun", "ed-och-bengtsfors");
+
+    // The instance that made the change shows it at once.
+    let on_a = a.get("/api/v1/public/filters", None).await;
+    assert!(shown(&on_a.body), "A: {}", on_a.text);
+    // The other within a few change polls.
+    let (on_b, took) = poll(&b, "/api/v1/public/filters", None, STRUCTURE_WITHIN, &shown).await;
+    assert!(shown(&on_b), "B: {on_b}");
+    assert!(took <= STRUCTURE_WITHIN, "took {took:?}");
+    let listed = b
+        .get("/api/v1/public/offers?cluster=ed-och-bengtsfors", None)
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
 }

@@ -67,14 +67,8 @@ async fn put(app: &TestApp, path: &str, token: &str, body: &Value) -> Reply {
 #[tokio::test]
 async fn contact_persons_are_appointed_changed_and_removed_and_are_match_targets() {
     let app = spawn_app_with(Seed::Reference, |_| {}).await;
-    let subregional = app.token_for(
-        Role::Broker,
-        Scope::platforms(&[app.platform_id("fyrbodal")]),
-    );
-    let cluster_broker = app.token_for(
-        Role::Broker,
-        Scope::platforms(&[app.platform_id("dals-ed")]),
-    );
+    let subregional = app.broker_for(&["fyrbodal"]);
+    let cluster_broker = app.broker_for(&["dals-ed"]);
     let dals_ed = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
     follow(&app, &dals_ed, "municipality", "1438").await;
     let welding = app
@@ -255,10 +249,7 @@ async fn platforms_are_set_up_and_matching_uses_their_settings() {
     let admin = app.admin();
     let fyrbodal = app.platform_id("fyrbodal");
     let subregional = app.token_for(Role::Broker, Scope::platforms(&[fyrbodal]));
-    let cluster_broker = app.token_for(
-        Role::Broker,
-        Scope::platforms(&[app.platform_id("dals-ed")]),
-    );
+    let cluster_broker = app.broker_for(&["dals-ed"]);
     let munkedal = app.token_for(Role::MunicipalContact, Scope::municipality("1430"));
     follow(&app, &munkedal, "municipality", "1430").await;
     let platform = json!({
@@ -495,14 +486,8 @@ async fn a_platform_outside_its_active_period_receives_no_new_needs() {
 async fn municipalities_take_country_qualified_codes_and_record_their_pilot_status() {
     let app = spawn_app_with(Seed::Reference, |_| {}).await;
     let admin = app.admin();
-    let subregional = app.token_for(
-        Role::Broker,
-        Scope::platforms(&[app.platform_id("fyrbodal")]),
-    );
-    let cluster_broker = app.token_for(
-        Role::Broker,
-        Scope::platforms(&[app.platform_id("dals-ed")]),
-    );
+    let subregional = app.broker_for(&["fyrbodal"]);
+    let cluster_broker = app.broker_for(&["dals-ed"]);
 
     // A Norwegian municipality with the digits Dals-Ed (SE 1438) already has.
     let twin = json!({"code": "1438", "name": "Tvillingkommune", "region": "ostfold"});
@@ -753,14 +738,8 @@ async fn municipalities_take_country_qualified_codes_and_record_their_pilot_stat
 async fn clusters_regions_and_a_forums_mandate_are_set_up() {
     let app = spawn_app_with(Seed::Reference, |_| {}).await;
     let admin = app.admin();
-    let subregional = app.token_for(
-        Role::Broker,
-        Scope::platforms(&[app.platform_id("fyrbodal")]),
-    );
-    let cluster_broker = app.token_for(
-        Role::Broker,
-        Scope::platforms(&[app.platform_id("dals-ed")]),
-    );
+    let subregional = app.broker_for(&["fyrbodal"]);
+    let cluster_broker = app.broker_for(&["dals-ed"]);
 
     // Clusters: the sub-regional broker forms one in its sub-region and changes it.
     let lysekil = app.token_for(Role::MunicipalContact, Scope::municipality("1484"));
@@ -969,4 +948,59 @@ async fn a_meeting_has_a_place_and_documents() {
     );
     let heard = feed_entries(&app, &follower, "meeting.update").await;
     assert_eq!(heard.len(), 1, "the platform's follower hears of it");
+}
+
+#[tokio::test]
+async fn a_platforms_escalation_parent_is_cleared_by_an_explicit_null() {
+    let app = spawn_app_with(Seed::Reference, |_| {}).await;
+    let admin = app.admin();
+    let dals_ed = app.platform_id("dals-ed");
+    let dalsland = app.platform_id("dalsland").to_string();
+    let path = format!("/api/v1/platforms/{dals_ed}");
+    let parent_of = |reply: &Reply| reply.body["parent_id"].clone();
+    assert_eq!(parent_of(&app.get(&path, None).await), dalsland.as_str());
+
+    // Absent: the parent is kept.
+    let renamed = app
+        .patch(
+            &path,
+            Some(&admin),
+            &json!({"name": "Kompetensplattform Dals-Ed"}),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    assert_eq!(parent_of(&renamed), dalsland.as_str(), "kept");
+
+    // null: cleared, as stored and as audited.
+    let cleared = app
+        .patch(&path, Some(&admin), &json!({"parent_id": null}))
+        .await;
+    assert_eq!(cleared.status, 200, "{}", cleared.text);
+    assert_eq!(parent_of(&cleared), Value::Null, "{}", cleared.text);
+    assert_eq!(parent_of(&app.get(&path, None).await), Value::Null);
+    assert_eq!(
+        audited(&app, "platform", &dals_ed.to_string()).await,
+        ["platform.update", "platform.update"]
+    );
+
+    // A parent again, and loops still refused by name.
+    let set = app
+        .patch(&path, Some(&admin), &json!({"parent_id": dalsland}))
+        .await;
+    assert_eq!(parent_of(&set), dalsland.as_str(), "{}", set.text);
+    let itself = app
+        .patch(&path, Some(&admin), &json!({"parent_id": dals_ed}))
+        .await;
+    assert_eq!(itself.status, 422, "{}", itself.text);
+    assert_eq!(itself.problem_fields(), ["parent_id"]);
+    let below = app
+        .patch(
+            &format!("/api/v1/platforms/{dalsland}"),
+            Some(&admin),
+            &json!({"parent_id": dals_ed}),
+        )
+        .await;
+    assert_eq!(below.status, 422, "{}", below.text);
+    assert_eq!(below.problem_fields(), ["parent_id"]);
+    assert_eq!(parent_of(&app.get(&path, None).await), dalsland.as_str());
 }

@@ -289,12 +289,29 @@ pub struct PlatformPatch {
     pub name: Option<String>,
     #[schema(value_type = Option<crate::dto::enums::BrokerArrangement>)]
     pub broker_arrangement: Option<String>,
-    pub parent_id: Option<Uuid>,
+    /// The platform needs escalate to; `null` clears it (the platform escalates nowhere).
+    #[serde(
+        default,
+        deserialize_with = "explicit_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<Uuid>)]
+    pub parent_id: Option<Option<Uuid>>,
     pub cluster_id: Option<Uuid>,
     pub municipalities: Option<Vec<String>>,
     pub active_period: Option<ActivePeriodInput>,
     /// Matching settings to change.
     pub settings: Option<PlatformSettingsPatch>,
+}
+
+/// A patch field where `null` means "clear it": absent is `None` (by `serde(default)`), `null`
+/// is `Some(None)`, a value `Some(Some(value))`.
+fn explicit_null<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// A forum's mandate and goals (admins).

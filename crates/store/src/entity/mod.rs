@@ -41,6 +41,7 @@ pub mod proposal_gap_entry;
 pub mod recommendation;
 pub mod recommendation_event;
 pub mod region;
+pub mod structure_version;
 pub mod subscription;
 pub mod taxonomy_version;
 pub mod webhook_attempt;

@@ -6,15 +6,17 @@ use broker_domain::platform::{
     ActivePeriod, MatchingSettings, RoutingCandidate, choose_home_platform,
 };
 use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition,
+    ConnectionTrait, EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
 use super::{json_list, paginate, string_list, uuid_list};
 use crate::entity::{
     cluster, cluster_municipality, municipality, organisation, person, pilot_status, platform,
-    platform_municipality, region,
+    platform_municipality, region, structure_version,
 };
 use crate::{Page, StoreError};
 
@@ -22,6 +24,54 @@ pub use crate::entity::municipality::Model as MunicipalityRow;
 pub use crate::entity::organisation::Model as OrganisationRow;
 pub use crate::entity::pilot_status::Model as PilotStatusRow;
 pub use crate::entity::region::Model as RegionRow;
+
+// ---------- the structure version ----------
+
+/// The stored structure version: counted up by every write to regions, municipalities,
+/// clusters, people and platforms, so an instance that caches them sees that they changed.
+pub async fn structure_version(conn: &impl ConnectionTrait) -> Result<i64, StoreError> {
+    Ok(structure_version::Entity::find()
+        .one(conn)
+        .await?
+        .map_or(0, |row| row.version))
+}
+
+/// Counts the structure version up within the writing transaction. Called before the write
+/// itself: the version row is then the first lock every structure write takes, so concurrent
+/// writes queue on it rather than deadlock, and a SQLite transaction writes before it reads.
+async fn structure_written(conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+    structure_version::Entity::update_many()
+        .col_expr(
+            structure_version::Column::Version,
+            Expr::col(structure_version::Column::Version).add(1),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Loads a structure row, lets `apply` set its new values and writes it back (counting the
+/// structure version up); a missing row is `NotFound` naming `what`.
+async fn change<E>(
+    conn: &impl ConnectionTrait,
+    id: <E::PrimaryKey as PrimaryKeyTrait>::ValueType,
+    what: &'static str,
+    apply: impl FnOnce(&mut E::ActiveModel),
+) -> Result<E::Model, StoreError>
+where
+    E: EntityTrait,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: ActiveModelBehavior + Send,
+{
+    structure_written(conn).await?;
+    let mut row = E::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::not_found(what))?
+        .into_active_model();
+    apply(&mut row);
+    Ok(row.update(conn).await?)
+}
 
 // ---------- regions and municipalities ----------
 
@@ -32,6 +82,7 @@ pub async fn insert_region(
     name: &str,
     country: &str,
 ) -> Result<(), StoreError> {
+    structure_written(conn).await?;
     region::Entity::insert(region::ActiveModel {
         id: Set(id),
         key: Set(key.to_owned()),
@@ -58,6 +109,7 @@ pub async fn insert_municipality(
     country: &str,
     region_id: Uuid,
 ) -> Result<(), StoreError> {
+    structure_written(conn).await?;
     municipality::Entity::insert(municipality::ActiveModel {
         code: Set(code.to_owned()),
         name: Set(name.to_owned()),
@@ -113,6 +165,7 @@ pub async fn insert_cluster(
     conn: &impl ConnectionTrait,
     c: &ClusterRecord,
 ) -> Result<(), StoreError> {
+    structure_written(conn).await?;
     cluster::Entity::insert(cluster::ActiveModel {
         id: Set(c.id),
         key: Set(c.key.clone()),
@@ -122,20 +175,30 @@ pub async fn insert_cluster(
     .exec(conn)
     .await
     .map_err(|e| StoreError::from_insert("cluster", "a cluster with this key", e))?;
-    let members: Vec<_> = c
-        .municipalities
-        .iter()
-        .map(|code| cluster_municipality::ActiveModel {
+    set_cluster_members(conn, c).await
+}
+
+/// Replaces a cluster's member municipalities.
+async fn set_cluster_members(
+    conn: &impl ConnectionTrait,
+    c: &ClusterRecord,
+) -> Result<(), StoreError> {
+    cluster_municipality::Entity::delete_many()
+        .filter(cluster_municipality::Column::ClusterId.eq(c.id))
+        .exec(conn)
+        .await?;
+    if c.municipalities.is_empty() {
+        return Ok(());
+    }
+    cluster_municipality::Entity::insert_many(c.municipalities.iter().map(|code| {
+        cluster_municipality::ActiveModel {
             cluster_id: Set(c.id),
             municipality_code: Set(code.clone()),
-        })
-        .collect();
-    if !members.is_empty() {
-        cluster_municipality::Entity::insert_many(members)
-            .exec(conn)
-            .await
-            .map_err(|e| StoreError::from_insert("cluster", "member", e))?;
-    }
+        }
+    }))
+    .exec(conn)
+    .await
+    .map_err(|e| StoreError::from_insert("cluster", "member", e))?;
     Ok(())
 }
 
@@ -286,6 +349,7 @@ pub async fn insert_person(
     conn: &impl ConnectionTrait,
     p: &PersonRecord,
 ) -> Result<(), StoreError> {
+    structure_written(conn).await?;
     person::Entity::insert(person::ActiveModel {
         id: Set(p.id),
         name: Set(p.name.clone()),
@@ -359,6 +423,7 @@ pub async fn insert_platform(
 ) -> Result<(), StoreError> {
     let settings =
         serde_json::to_value(p.settings).map_err(|e| StoreError::corrupt("platform", e))?;
+    structure_written(conn).await?;
     platform::Entity::insert(platform::ActiveModel {
         id: Set(p.id),
         key: Set(p.key.clone()),
@@ -379,20 +444,30 @@ pub async fn insert_platform(
     .exec(conn)
     .await
     .map_err(|e| StoreError::from_insert("platform", "a platform with this key", e))?;
-    let members: Vec<_> = p
-        .municipalities
-        .iter()
-        .map(|code| platform_municipality::ActiveModel {
+    set_platform_members(conn, p).await
+}
+
+/// Replaces the municipalities a platform serves.
+async fn set_platform_members(
+    conn: &impl ConnectionTrait,
+    p: &PlatformRecord,
+) -> Result<(), StoreError> {
+    platform_municipality::Entity::delete_many()
+        .filter(platform_municipality::Column::PlatformId.eq(p.id))
+        .exec(conn)
+        .await?;
+    if p.municipalities.is_empty() {
+        return Ok(());
+    }
+    platform_municipality::Entity::insert_many(p.municipalities.iter().map(|code| {
+        platform_municipality::ActiveModel {
             platform_id: Set(p.id),
             municipality_code: Set(code.clone()),
-        })
-        .collect();
-    if !members.is_empty() {
-        platform_municipality::Entity::insert_many(members)
-            .exec(conn)
-            .await
-            .map_err(|e| StoreError::from_insert("platform", "member", e))?;
-    }
+        }
+    }))
+    .exec(conn)
+    .await
+    .map_err(|e| StoreError::from_insert("platform", "member", e))?;
     Ok(())
 }
 
@@ -471,17 +546,7 @@ pub async fn update_platform_settings(
     settings: MatchingSettings,
 ) -> Result<PlatformRecord, StoreError> {
     let value = serde_json::to_value(settings).map_err(|e| StoreError::corrupt("platform", e))?;
-    let done = platform::Entity::update_many()
-        .col_expr(
-            platform::Column::Settings,
-            sea_orm::sea_query::Expr::value(value),
-        )
-        .filter(platform::Column::Id.eq(id))
-        .exec(conn)
-        .await?;
-    if done.rows_affected == 0 {
-        return Err(StoreError::not_found("platform"));
-    }
+    change::<platform::Entity>(conn, id, "platform", |row| row.settings = Set(value)).await?;
     get_platform(conn, id).await
 }
 
@@ -563,13 +628,7 @@ pub async fn rename_region(
     id: Uuid,
     name: &str,
 ) -> Result<RegionRow, StoreError> {
-    let row = region::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(StoreError::not_found("region"))?;
-    let mut active: region::ActiveModel = row.into();
-    active.name = Set(name.to_owned());
-    Ok(sea_orm::ActiveModelTrait::update(active, conn).await?)
+    change::<region::Entity>(conn, id, "region", |row| row.name = Set(name.to_owned())).await
 }
 
 pub async fn get_region(conn: &impl ConnectionTrait, id: Uuid) -> Result<RegionRow, StoreError> {
@@ -603,11 +662,11 @@ pub async fn update_municipality(
     name: &str,
     replaced_by: Option<&str>,
 ) -> Result<MunicipalityRow, StoreError> {
-    let row = get_municipality(conn, code).await?;
-    let mut active: municipality::ActiveModel = row.into();
-    active.name = Set(name.to_owned());
-    active.replaced_by = Set(replaced_by.map(str::to_owned));
-    Ok(sea_orm::ActiveModelTrait::update(active, conn).await?)
+    change::<municipality::Entity>(conn, code.to_owned(), "municipality", |row| {
+        row.name = Set(name.to_owned());
+        row.replaced_by = Set(replaced_by.map(str::to_owned));
+    })
+    .await
 }
 
 pub async fn get_cluster(
@@ -626,79 +685,26 @@ pub async fn update_cluster(
     conn: &impl ConnectionTrait,
     c: &ClusterRecord,
 ) -> Result<(), StoreError> {
-    cluster::Entity::update_many()
-        .col_expr(
-            cluster::Column::Name,
-            sea_orm::sea_query::Expr::value(c.name.clone()),
-        )
-        .filter(cluster::Column::Id.eq(c.id))
-        .exec(conn)
-        .await?;
-    cluster_municipality::Entity::delete_many()
-        .filter(cluster_municipality::Column::ClusterId.eq(c.id))
-        .exec(conn)
-        .await?;
-    let members: Vec<_> = c
-        .municipalities
-        .iter()
-        .map(|code| cluster_municipality::ActiveModel {
-            cluster_id: Set(c.id),
-            municipality_code: Set(code.clone()),
-        })
-        .collect();
-    if !members.is_empty() {
-        cluster_municipality::Entity::insert_many(members)
-            .exec(conn)
-            .await
-            .map_err(|e| StoreError::from_insert("cluster", "member", e))?;
-    }
-    Ok(())
+    change::<cluster::Entity>(conn, c.id, "cluster", |row| row.name = Set(c.name.clone())).await?;
+    set_cluster_members(conn, c).await
 }
 
-/// Replaces a person's details, municipalities and areas.
+/// Replaces a person's details, roles, municipalities and areas.
 pub async fn update_person(
     conn: &impl ConnectionTrait,
     p: &PersonRecord,
 ) -> Result<(), StoreError> {
-    let done = person::Entity::update_many()
-        .col_expr(
-            person::Column::Name,
-            sea_orm::sea_query::Expr::value(p.name.clone()),
-        )
-        .col_expr(
-            person::Column::Email,
-            sea_orm::sea_query::Expr::value(p.email.clone()),
-        )
-        .col_expr(
-            person::Column::Phone,
-            sea_orm::sea_query::Expr::value(p.phone.clone()),
-        )
-        .col_expr(
-            person::Column::OrganisationId,
-            sea_orm::sea_query::Expr::value(p.organisation_id),
-        )
-        .col_expr(
-            person::Column::Roles,
-            sea_orm::sea_query::Expr::value(json_list(&p.roles)),
-        )
-        .col_expr(
-            person::Column::Municipalities,
-            sea_orm::sea_query::Expr::value(json_list(&p.municipalities)),
-        )
-        .col_expr(
-            person::Column::Areas,
-            sea_orm::sea_query::Expr::value(json_list(&p.areas)),
-        )
-        .col_expr(
-            person::Column::AreaText,
-            sea_orm::sea_query::Expr::value(json_list(&p.area_text)),
-        )
-        .filter(person::Column::Id.eq(p.id))
-        .exec(conn)
-        .await?;
-    if done.rows_affected == 0 {
-        return Err(StoreError::not_found("person"));
-    }
+    change::<person::Entity>(conn, p.id, "person", |row| {
+        row.name = Set(p.name.clone());
+        row.email = Set(p.email.clone());
+        row.phone = Set(p.phone.clone());
+        row.organisation_id = Set(p.organisation_id);
+        row.roles = Set(json_list(&p.roles));
+        row.municipalities = Set(json_list(&p.municipalities));
+        row.areas = Set(json_list(&p.areas));
+        row.area_text = Set(json_list(&p.area_text));
+    })
+    .await?;
     Ok(())
 }
 
@@ -738,16 +744,13 @@ pub async fn set_platform_terms(
     id: Uuid,
     t: &PlatformTerms,
 ) -> Result<(), StoreError> {
-    let row = platform::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(StoreError::not_found("platform"))?;
-    let mut active: platform::ActiveModel = row.into();
-    active.active_from = Set(t.active_from);
-    active.active_to = Set(t.active_to);
-    active.mandate = Set(t.mandate.clone());
-    active.goals = Set(Some(json_list(&t.goals)));
-    sea_orm::ActiveModelTrait::update(active, conn).await?;
+    change::<platform::Entity>(conn, id, "platform", |row| {
+        row.active_from = Set(t.active_from);
+        row.active_to = Set(t.active_to);
+        row.mandate = Set(t.mandate.clone());
+        row.goals = Set(Some(json_list(&t.goals)));
+    })
+    .await?;
     Ok(())
 }
 
@@ -757,36 +760,15 @@ pub async fn update_platform(
     conn: &impl ConnectionTrait,
     p: &PlatformRecord,
 ) -> Result<(), StoreError> {
-    let row = platform::Entity::find_by_id(p.id)
-        .one(conn)
-        .await?
-        .ok_or(StoreError::not_found("platform"))?;
-    let mut active: platform::ActiveModel = row.into();
-    active.name = Set(p.name.clone());
-    active.model = Set(p.model.clone());
-    active.cluster_id = Set(p.cluster_id);
-    active.broker_arrangement = Set(p.broker_arrangement.clone());
-    active.parent_id = Set(p.parent_id);
-    sea_orm::ActiveModelTrait::update(active, conn).await?;
-    platform_municipality::Entity::delete_many()
-        .filter(platform_municipality::Column::PlatformId.eq(p.id))
-        .exec(conn)
-        .await?;
-    let members: Vec<_> = p
-        .municipalities
-        .iter()
-        .map(|code| platform_municipality::ActiveModel {
-            platform_id: Set(p.id),
-            municipality_code: Set(code.clone()),
-        })
-        .collect();
-    if !members.is_empty() {
-        platform_municipality::Entity::insert_many(members)
-            .exec(conn)
-            .await
-            .map_err(|e| StoreError::from_insert("platform", "member", e))?;
-    }
-    Ok(())
+    change::<platform::Entity>(conn, p.id, "platform", |row| {
+        row.name = Set(p.name.clone());
+        row.model = Set(p.model.clone());
+        row.cluster_id = Set(p.cluster_id);
+        row.broker_arrangement = Set(p.broker_arrangement.clone());
+        row.parent_id = Set(p.parent_id);
+    })
+    .await?;
+    set_platform_members(conn, p).await
 }
 
 /// Records a municipality's pilot status (the history keeps every one).

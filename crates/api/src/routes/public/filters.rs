@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use broker_domain::offer::Delivery;
 use broker_matching::CatalogueFilter;
 
-use super::listing::{ListingSort, Places, delivery_labels, language_labels, level_labels};
+use super::listing::{ListingSort, delivery_labels, language_labels, level_labels};
 use super::{Representation, Validator, conditional};
 use crate::app::AppState;
 use crate::dto::public::{
@@ -31,7 +31,7 @@ pub async fn filters(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let validator = Validator::current(&state);
-    let places = Places::load(&state).await?;
+    let places = state.matcher.places();
     let counts = state
         .matcher
         .with_catalogue(|c| c.facets(&CatalogueFilter::default()));

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::listing::{Places, public_offers};
+use super::listing::public_offers;
 use super::{Media, Representation, conditional};
 use crate::app::AppState;
 use crate::dto::public::PublicOffer;
@@ -53,7 +53,7 @@ pub async fn get(
         }
         Err(e) => return Err(e.into()),
     };
-    let places = Places::load(&state).await?;
+    let places = state.matcher.places();
     let updated = super::as_of_today(Some(offer.updated_at));
     let item = public_offers(&state, std::slice::from_ref(&offer), &places, lang, None)
         .await?

@@ -2,14 +2,17 @@
 //! problem that names it, places and competences resolved, offers mapped to public DTOs.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use actix_web::HttpRequest;
 use broker_domain::error::FieldError;
 use broker_domain::offer::{Delivery, Offer};
 use broker_matching::{CatalogueFacets, CatalogueFilter, CatalogueOrder};
+use broker_store::StoreError;
 use broker_store::repo::offers;
 use broker_store::repo::reference::{self, ClusterRecord, MunicipalityRow, RegionRow};
 use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -156,8 +159,10 @@ pub fn language_labels(code: &str) -> Labels {
     }
 }
 
-/// Regions, municipalities and clusters, for resolving filters and naming places.
-#[derive(Debug, Clone)]
+/// Regions, municipalities and clusters, for resolving filters and naming places. Held in
+/// memory by the matcher ([`crate::matcher::Matcher::places`]) and reloaded when the structure
+/// changes, so a public request reads no reference table.
+#[derive(Debug, Clone, Default)]
 pub struct Places {
     pub regions: Vec<RegionRow>,
     pub municipalities: Vec<MunicipalityRow>,
@@ -165,8 +170,8 @@ pub struct Places {
 }
 
 impl Places {
-    pub async fn load(state: &AppState) -> Result<Self, ApiError> {
-        let conn = state.store.conn();
+    /// Reads them from the store (municipalities by code, clusters by key).
+    pub async fn load(conn: &impl ConnectionTrait) -> Result<Self, StoreError> {
         Ok(Self {
             regions: reference::list_regions(conn).await?,
             municipalities: reference::list_municipalities(conn, None, None).await?,
@@ -222,7 +227,7 @@ pub struct Listing {
     pub demand_region: Option<String>,
     /// The places the request named, for titles ("Uddevalla", "Fyrbodal").
     pub place_names: Vec<String>,
-    pub places: Places,
+    pub places: Arc<Places>,
 }
 
 fn list_param(raw: Option<&str>) -> Vec<String> {
@@ -281,7 +286,7 @@ impl Listing {
                 "sv"
             }
         };
-        let places = Places::load(state).await?;
+        let places = state.matcher.places();
         let mut filter = CatalogueFilter::default();
 
         // Places: each given parameter is a set of municipalities; the listing covers their

@@ -367,15 +367,18 @@ pub fn conditional(req: &HttpRequest, rep: &Representation, max_age: u32) -> Htt
         .body(rep.body.clone())
 }
 
-/// What a cached listing was built from: any change to the catalogue of published offers (or a
-/// new day, since listings start from today) makes it stale. Read from memory: validating a
-/// cached listing costs no database round trip.
+/// What a cached listing was built from: any change to the catalogue of published offers or to
+/// the structure (a renamed municipality, a new cluster), or a new day (listings start from
+/// today), makes it stale. Read from memory: validating a cached listing costs no database
+/// round trip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validator {
     /// The catalogue's generation, bumped by every listing change.
     pub generation: u64,
     /// The latest change to any offer (published or not: unpublishing changes listings too).
     pub latest_change: Option<DateTime<Utc>>,
+    /// The structure version the places were loaded at.
+    pub structure: i64,
     pub today: NaiveDate,
 }
 
@@ -387,6 +390,7 @@ impl Validator {
         Self {
             generation,
             latest_change,
+            structure: state.matcher.structure_version(),
             today: Utc::now().date_naive(),
         }
     }

@@ -4,7 +4,7 @@ use broker_domain::platform::parse_key;
 use broker_store::repo::reference::{self, ClusterRecord};
 use uuid::Uuid;
 
-use super::{record, require_manages, resolve_municipalities};
+use super::{commit_structure, record, require_manages, resolve_municipalities};
 use crate::app::AppState;
 use crate::auth::{Identity, Role};
 use crate::dto::reference::{ClusterDto, ClusterInput};
@@ -122,8 +122,7 @@ pub async fn create(
         serde_json::to_value(&dto).ok(),
     )
     .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
-    reload(&state).await;
+    commit_structure(&state, txn).await?;
     Ok(HttpResponse::Created().json(dto))
 }
 
@@ -179,14 +178,6 @@ pub async fn update(
         serde_json::to_value(&dto).ok(),
     )
     .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
-    reload(&state).await;
+    commit_structure(&state, txn).await?;
     Ok(HttpResponse::Ok().json(dto))
-}
-
-/// Clusters shape matching's geography: the matcher reloads its indexes.
-async fn reload(state: &AppState) {
-    if let Err(e) = state.matcher.reload(&state.store).await {
-        tracing::warn!(error = %e, "matcher reload after a cluster change failed");
-    }
 }

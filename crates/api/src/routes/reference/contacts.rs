@@ -8,7 +8,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::{record, require_manages, resolve_municipalities, resolve_municipality};
+use super::{
+    commit_structure, record, require_manages, resolve_municipalities, resolve_municipality,
+};
 use crate::app::AppState;
 use crate::auth::Identity;
 use crate::dto::reference::{ContactDto, ContactInput};
@@ -131,11 +133,33 @@ fn person_record(
     }
 }
 
-/// Contacts are match targets: the matcher reloads its indexes after a change.
-async fn refresh_matcher(state: &AppState) {
-    if let Err(e) = state.matcher.reload(&state.store).await {
-        tracing::warn!(error = %e, "matcher reload after a contact change failed");
+/// Writes a contact (new when there is no `before`) with its audit entry in one transaction;
+/// contacts are match targets, so every active need is rematched with it. Returns the contact.
+async fn save(
+    state: &AppState,
+    who: &Identity,
+    action: &str,
+    before: Option<PersonRecord>,
+    person: PersonRecord,
+) -> Result<ContactDto, ApiError> {
+    let dto = to_dto(person.clone());
+    let txn = state.store.begin().await?;
+    match before {
+        None => reference::insert_person(&txn, &person).await?,
+        Some(_) => reference::update_person(&txn, &person).await?,
     }
+    record(
+        &txn,
+        who,
+        action,
+        "person",
+        Some(person.id),
+        before.and_then(|b| serde_json::to_value(to_dto(b)).ok()),
+        serde_json::to_value(&dto).ok(),
+    )
+    .await?;
+    commit_structure(state, txn).await?;
+    Ok(dto)
 }
 
 /// Appoints a contact person for one or more municipalities, with the areas they cover. Admins,
@@ -164,21 +188,7 @@ pub async fn appoint(
         resolve_municipalities(state.store.conn(), "municipalities", &input.municipalities).await?;
     require_manages(&state, &who, &codes, "contact persons").await?;
     let person = person_record(appointment, codes, vec![CONTACT_ROLE.to_owned()]);
-    let dto = to_dto(person.clone());
-    let txn = state.store.begin().await?;
-    reference::insert_person(&txn, &person).await?;
-    record(
-        &txn,
-        &who,
-        "contact.appoint",
-        "person",
-        Some(id),
-        None,
-        serde_json::to_value(&dto).ok(),
-    )
-    .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
-    refresh_matcher(&state).await;
+    let dto = save(&state, &who, "contact.appoint", None, person).await?;
     Ok(HttpResponse::Created().json(dto))
 }
 
@@ -217,22 +227,7 @@ pub async fn update(
         roles.push(CONTACT_ROLE.to_owned());
     }
     let person = person_record(appointment, codes, roles);
-    let before = serde_json::to_value(to_dto(current)).ok();
-    let dto = to_dto(person.clone());
-    let txn = state.store.begin().await?;
-    reference::update_person(&txn, &person).await?;
-    record(
-        &txn,
-        &who,
-        "contact.update",
-        "person",
-        Some(id),
-        before,
-        serde_json::to_value(&dto).ok(),
-    )
-    .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
-    refresh_matcher(&state).await;
+    let dto = save(&state, &who, "contact.update", Some(current), person).await?;
     Ok(HttpResponse::Ok().json(dto))
 }
 
@@ -265,22 +260,7 @@ pub async fn remove(
     let mut removed = current.clone();
     removed.roles.retain(|r| r != CONTACT_ROLE);
     removed.municipalities.clear();
-    // The feed tells the municipalities the contact covered.
-    let before = serde_json::to_value(to_dto(current)).ok();
-    let dto = to_dto(removed.clone());
-    let txn = state.store.begin().await?;
-    reference::update_person(&txn, &removed).await?;
-    record(
-        &txn,
-        &who,
-        "contact.remove",
-        "person",
-        Some(id),
-        before,
-        serde_json::to_value(&dto).ok(),
-    )
-    .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
-    refresh_matcher(&state).await;
+    // The feed tells the municipalities the contact covered (from the snapshot before).
+    let dto = save(&state, &who, "contact.remove", Some(current), removed).await?;
     Ok(HttpResponse::Ok().json(dto))
 }

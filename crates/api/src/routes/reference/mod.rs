@@ -14,7 +14,7 @@ pub mod regions;
 use broker_domain::geo::{Country, MunicipalityCode, check_not_replaced, resolve_code};
 use broker_domain::platform::{BrokerArrangement, manages_municipality};
 use broker_store::repo::{audit, reference};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -167,6 +167,16 @@ pub async fn record(
         },
     )
     .await?;
+    Ok(())
+}
+
+/// Commits a structure write with the rematch of every active need it calls for (enqueued in
+/// the same transaction); this instance serves the change at once, the others after their next
+/// change poll.
+pub async fn commit_structure(state: &AppState, txn: DatabaseTransaction) -> Result<(), ApiError> {
+    crate::matcher::enqueue_rematch(&txn).await?;
+    txn.commit().await.map_err(ApiError::internal)?;
+    state.matcher.structure_changed(&state.store).await;
     Ok(())
 }
 

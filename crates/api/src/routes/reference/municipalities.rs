@@ -5,7 +5,7 @@ use broker_store::repo::reference;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{record, require_admin, resolve_municipality};
+use super::{commit_structure, record, require_admin, resolve_municipality};
 use crate::app::AppState;
 use crate::auth::Identity;
 use crate::dto::reference::{MunicipalityDto, MunicipalityInput, MunicipalityPatch};
@@ -205,10 +205,7 @@ pub async fn create(
         snapshot(&dto),
     )
     .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
-    if let Err(e) = state.matcher.reload(&state.store).await {
-        tracing::warn!(error = %e, "matcher reload after a new municipality failed");
-    }
+    commit_structure(&state, txn).await?;
     Ok(HttpResponse::Created().json(dto))
 }
 
@@ -271,6 +268,6 @@ pub async fn update(
         snapshot(&dto),
     )
     .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
+    commit_structure(&state, txn).await?;
     Ok(HttpResponse::Ok().json(dto))
 }

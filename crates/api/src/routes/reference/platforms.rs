@@ -5,11 +5,14 @@ use broker_domain::platform::{
     parse_key,
 };
 use broker_domain::values::Name;
-use broker_store::repo::audit;
 use broker_store::repo::reference::{self, PlatformRecord, PlatformTerms};
+use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
-use super::{record, require_admin, require_manages, resolve_municipalities, with_platform_id};
+use super::{
+    commit_structure, record, require_admin, require_manages, resolve_municipalities,
+    with_platform_id,
+};
 use crate::app::AppState;
 use crate::auth::{Identity, Role};
 use crate::dto::reference::{
@@ -89,6 +92,34 @@ async fn dto_of(state: &AppState, id: Uuid) -> Result<PlatformDto, ApiError> {
     Ok(to_dto(p, terms))
 }
 
+/// Records a platform change (its set-up before and after, with `platform_id` so the platform's
+/// followers hear of it) and commits it: matching uses the new set-up from then on.
+async fn commit_change(
+    state: &AppState,
+    txn: DatabaseTransaction,
+    who: &Identity,
+    action: &str,
+    before: Option<&PlatformDto>,
+    after: &PlatformDto,
+) -> Result<(), ApiError> {
+    let snapshot = |dto: &PlatformDto| {
+        serde_json::to_value(dto)
+            .map(|s| with_platform_id(s, dto.id))
+            .ok()
+    };
+    record(
+        &txn,
+        who,
+        action,
+        "platform",
+        Some(after.id),
+        before.and_then(snapshot),
+        snapshot(after),
+    )
+    .await?;
+    commit_structure(state, txn).await
+}
+
 /// Changes a platform's matching settings: weights, `min_score`, limits and `reach` (how far
 /// from a need an on-site course may be). Admins, and brokers of the platform. Fields left out
 /// keep their value; a bad value is a 422 naming the field. The platform's needs are rematched.
@@ -128,23 +159,18 @@ pub async fn update_settings(
     let before = current.settings;
     let settings = body.apply(before).validate()?;
     let txn = state.store.begin().await?;
-    let updated = reference::update_platform_settings(&txn, id, settings).await?;
-    audit::record(
+    reference::update_platform_settings(&txn, id, settings).await?;
+    record(
         &txn,
-        audit::AuditEntry {
-            actor: who.subject().to_owned(),
-            actor_role: Some(who.role().as_str()),
-            actor_organisation: who.claims().organisation,
-            action: "platform.settings".into(),
-            entity: "platform",
-            entity_id: Some(id),
-            before: serde_json::to_value(before).ok(),
-            after: serde_json::to_value(settings).ok(),
-        },
+        &who,
+        "platform.settings",
+        "platform",
+        Some(id),
+        serde_json::to_value(before).ok(),
+        serde_json::to_value(settings).ok(),
     )
     .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
-    state.matcher.platform_changed(updated);
+    commit_structure(&state, txn).await?;
     Ok(HttpResponse::Ok().json(dto_of(&state, id).await?))
 }
 
@@ -284,28 +310,15 @@ pub async fn create(
     let txn = state.store.begin().await?;
     reference::insert_platform(&txn, &record_).await?;
     reference::set_platform_terms(&txn, id, &terms).await?;
-    let dto = to_dto(record_.clone(), terms);
-    let snapshot = serde_json::to_value(&dto)
-        .map(|s| with_platform_id(s, id))
-        .ok();
-    record(
-        &txn,
-        &who,
-        "platform.create",
-        "platform",
-        Some(id),
-        None,
-        snapshot,
-    )
-    .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
-    state.matcher.platform_changed(record_);
+    let dto = to_dto(record_, terms);
+    commit_change(&state, txn, &who, "platform.create", None, &dto).await?;
     Ok(HttpResponse::Created().json(dto))
 }
 
-/// Changes a platform's set-up: name, broker arrangement, escalation parent, cluster,
-/// municipalities, active period and matching settings. Admins; a sub-regional broker for local
-/// platforms within its sub-region. Matching uses the new set-up at once.
+/// Changes a platform's set-up: name, broker arrangement, escalation parent (`null` clears it),
+/// cluster, municipalities, active period and matching settings; absent fields keep their value.
+/// Admins; a sub-regional broker for local platforms within its sub-region. Matching uses the
+/// new set-up at once, on every instance.
 #[utoipa::path(
     operation_id = "updatePlatform",
     tag = "reference",
@@ -389,9 +402,9 @@ pub async fn update(
     if let Some(a) = arrangement.flatten() {
         next.broker_arrangement = Some(a.as_str().to_owned());
     }
-    if patch.parent_id.is_some() {
-        check_parent(&state, id, patch.parent_id).await?;
-        next.parent_id = patch.parent_id;
+    if let Some(parent) = patch.parent_id {
+        check_parent(&state, id, parent).await?;
+        next.parent_id = parent;
     }
     if patch.cluster_id.is_some() {
         check_cluster(&state, patch.cluster_id).await?;
@@ -411,23 +424,16 @@ pub async fn update(
     // Terms before settings: the record read back (and given to routing) carries the new period.
     reference::set_platform_terms(&txn, id, &terms).await?;
     let updated = reference::update_platform_settings(&txn, id, settings).await?;
-    let dto = to_dto(updated.clone(), terms);
-    record(
-        &txn,
+    let dto = to_dto(updated, terms);
+    commit_change(
+        &state,
+        txn,
         &who,
         "platform.update",
-        "platform",
-        Some(id),
-        serde_json::to_value(&before_dto)
-            .map(|s| with_platform_id(s, id))
-            .ok(),
-        serde_json::to_value(&dto)
-            .map(|s| with_platform_id(s, id))
-            .ok(),
+        Some(&before_dto),
+        &dto,
     )
     .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
-    state.matcher.platform_changed(updated);
     Ok(HttpResponse::Ok().json(dto))
 }
 
@@ -469,20 +475,6 @@ pub async fn set_mandate(
     reference::set_platform_terms(&txn, id, &terms).await?;
     let platform = reference::get_platform(&txn, id).await?;
     let dto = to_dto(platform, terms);
-    record(
-        &txn,
-        &who,
-        "platform.mandate",
-        "platform",
-        Some(id),
-        serde_json::to_value(&before)
-            .map(|s| with_platform_id(s, id))
-            .ok(),
-        serde_json::to_value(&dto)
-            .map(|s| with_platform_id(s, id))
-            .ok(),
-    )
-    .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
+    commit_change(&state, txn, &who, "platform.mandate", Some(&before), &dto).await?;
     Ok(HttpResponse::Ok().json(dto))
 }

@@ -5,7 +5,7 @@ use broker_domain::values::Name;
 use broker_store::repo::reference;
 use uuid::Uuid;
 
-use super::{record, require_admin};
+use super::{commit_structure, record, require_admin};
 use crate::app::AppState;
 use crate::auth::Identity;
 use crate::dto::reference::{RegionDto, RegionInput, RegionPatch};
@@ -81,7 +81,7 @@ pub async fn create(
         serde_json::to_value(&dto).ok(),
     )
     .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
+    commit_structure(&state, txn).await?;
     Ok(HttpResponse::Created().json(dto))
 }
 
@@ -138,6 +138,6 @@ pub async fn update(
         snapshot(&dto),
     )
     .await?;
-    txn.commit().await.map_err(ApiError::internal)?;
+    commit_structure(&state, txn).await?;
     Ok(HttpResponse::Ok().json(dto))
 }
