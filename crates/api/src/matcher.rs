@@ -9,8 +9,13 @@
 //! instances take it only if that one did not within [`FAST_PATH_GRACE`]. Changing an offer
 //! enqueues a job any instance may take, which enqueues the needs the offer could serve or is
 //! suggested to. Start-up rebuilds the indexes and enqueues one full rematch for all instances.
+//!
+//! The structure (platforms, contact persons, regions, municipalities, clusters) is held in
+//! memory too, with the stored structure version it was loaded at: the change poll reloads it
+//! when that version moved, so a change made through any instance reaches every one.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -31,6 +36,8 @@ use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
+
+use crate::routes::public::listing::Places;
 
 /// How far back each change poll rereads, for transactions that committed late.
 const CHANGE_OVERLAP: chrono::Duration = chrono::Duration::seconds(10);
@@ -57,7 +64,7 @@ enum Local {
         id: Uuid,
         done: Option<oneshot::Sender<()>>,
     },
-    /// Enqueue a rematch of every active need (platform settings or taxonomy changed).
+    /// Enqueue a rematch of every active need (the taxonomy changed).
     All,
 }
 
@@ -69,6 +76,14 @@ pub struct Matcher {
     catalogue: RwLock<Catalogue>,
     concepts: RwLock<HashMap<Uuid, taxonomy::ConceptRecord>>,
     platforms: RwLock<HashMap<Uuid, PlatformRecord>>,
+    /// Regions, municipalities and clusters, as public listings resolve and name them.
+    places: RwLock<Arc<Places>>,
+    /// The structure version `platforms` and `places` were loaded at (see
+    /// [`Matcher::reload_structure_if_changed`]).
+    structure_version: AtomicI64,
+    /// The geography and contacts the engine holds; locked while the engine is rebuilt or its
+    /// structure reloaded, so those never interleave.
+    indexed: tokio::sync::Mutex<IndexedStructure>,
     jobs: mpsc::UnboundedSender<Local>,
     /// Wakes the worker to look for due jobs (an offer job was just enqueued).
     wake: tokio::sync::Notify,
@@ -77,7 +92,7 @@ pub struct Matcher {
     /// Whether the starter taxonomy takes part in resolution and matching.
     starter_taxonomy: bool,
     /// The taxonomy version the engine was built from (see [`Matcher::reload_if_changed`]).
-    taxonomy_version: std::sync::atomic::AtomicI32,
+    taxonomy_version: AtomicI32,
     /// How far this instance has read offers written by any instance: `(updated_at, id)`.
     offers_seen: tokio::sync::Mutex<(chrono::DateTime<Utc>, Uuid)>,
     /// How far this instance has read needs written by any instance, and the version of each
@@ -85,6 +100,15 @@ pub struct Matcher {
     needs_seen: tokio::sync::Mutex<NeedsSeen>,
     /// Told the id of every need whose pooling suggestions were just written (the escalation job).
     pooling_listener: std::sync::OnceLock<mpsc::UnboundedSender<Uuid>>,
+}
+
+/// What the engine was built with besides the taxonomy, offers and needs: a structure change
+/// compares against it to rebuild only what it must.
+#[derive(Debug, Default)]
+struct IndexedStructure {
+    geography: Vec<MunicipalityGeo>,
+    /// By id, so the engine is always filled in the same order.
+    contacts: BTreeMap<Uuid, ContactDoc>,
 }
 
 /// See [`Matcher::catch_up_needs`].
@@ -334,30 +358,30 @@ impl Matcher {
     /// Loads the indexes from the store and starts the worker (which recomputes all active needs).
     pub async fn start(store: Store, starter_taxonomy: bool) -> Result<Arc<Self>, StoreError> {
         let version = taxonomy::current_version(store.conn()).await?;
+        let structure_version = reference::structure_version(store.conn()).await?;
         // Changes from this instant on are read by the change poller (with an overlap).
         let loaded_at = Utc::now();
-        let (engine, concepts, published, active) = load_engine(&store, starter_taxonomy).await?;
-        let platforms = reference::list_platforms(store.conn())
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
+        let loaded = load_engine(&store, starter_taxonomy).await?;
+        let platforms = platforms_by_id(store.conn()).await?;
         let (tx, rx) = mpsc::unbounded_channel();
         let matcher = Arc::new(Self {
-            engine: RwLock::new(engine),
-            catalogue: RwLock::new(Catalogue::new(published.iter().map(listed_offer))),
+            engine: RwLock::new(loaded.engine),
+            catalogue: RwLock::new(Catalogue::new(loaded.published.iter().map(listed_offer))),
             offers_seen: tokio::sync::Mutex::new((loaded_at, Uuid::nil())),
-            concepts: RwLock::new(concepts),
+            concepts: RwLock::new(loaded.concepts),
             platforms: RwLock::new(platforms),
+            places: RwLock::new(Arc::new(loaded.places)),
+            structure_version: AtomicI64::new(structure_version),
+            indexed: tokio::sync::Mutex::new(loaded.structure),
             needs_seen: tokio::sync::Mutex::new(NeedsSeen {
                 until: (loaded_at, Uuid::nil()),
-                indexed: active,
+                indexed: loaded.active,
             }),
             jobs: tx,
             wake: tokio::sync::Notify::new(),
             instance: format!("matcher-{}", Uuid::new_v4().simple()),
             starter_taxonomy,
-            taxonomy_version: std::sync::atomic::AtomicI32::new(version),
+            taxonomy_version: AtomicI32::new(version),
             pooling_listener: std::sync::OnceLock::new(),
         });
         // One full rematch however many instances start: the first enqueues it, whoever is free
@@ -382,13 +406,14 @@ impl Matcher {
     }
 }
 
-/// Reads offers and needs changed by any instance every `every` into this one's listings and
-/// index.
+/// Reads offers, needs and structure changed by any instance every `every` into this one's
+/// listings, index and caches.
 pub fn spawn_change_poll(store: Store, matcher: Arc<Matcher>, every: Duration) {
-    crate::periodic::spawn_every(every, "offer and need change poll", move || {
+    crate::periodic::spawn_every(every, "offer, need and structure change poll", move || {
         let store = store.clone();
         let matcher = Arc::clone(&matcher);
         async move {
+            matcher.reload_structure_if_changed(&store).await?;
             matcher.catch_up_offers(&store).await?;
             matcher.catch_up_needs(&store).await.map(|_| ())
         }
@@ -407,6 +432,13 @@ pub async fn enqueue_offer(txn: &impl ConnectionTrait, id: Uuid) -> Result<(), S
     matching_jobs::enqueue(txn, JobKind::Offer, id, chrono::Duration::zero()).await
 }
 
+/// Enqueues a rematch of every active need (the structure changed: platforms' settings and
+/// periods, contacts, geography); call inside the transaction of the write, then
+/// [`Matcher::structure_changed`] after commit.
+pub async fn enqueue_rematch(txn: &impl ConnectionTrait) -> Result<(), StoreError> {
+    matching_jobs::enqueue(txn, JobKind::All, Uuid::nil(), chrono::Duration::zero()).await
+}
+
 /// Polls the stored taxonomy version every `every` and reloads the indexes when it changed.
 pub fn spawn_taxonomy_watch(store: Store, matcher: Arc<Matcher>, every: Duration) {
     crate::periodic::spawn_every(every, "taxonomy version check", move || {
@@ -416,66 +448,94 @@ pub fn spawn_taxonomy_watch(store: Store, matcher: Arc<Matcher>, every: Duration
     });
 }
 
-/// What [`load_engine`] loaded: the engine, the concepts, the published offers and the version
-/// of each active need.
-type Loaded = (
-    Engine,
-    HashMap<Uuid, taxonomy::ConceptRecord>,
-    Vec<Offer>,
-    HashMap<Uuid, i32>,
-);
+/// What [`load_engine`] loaded.
+struct Loaded {
+    engine: Engine,
+    concepts: HashMap<Uuid, taxonomy::ConceptRecord>,
+    /// The published offers it indexed.
+    published: Vec<Offer>,
+    /// The version of each active need it indexed.
+    active: HashMap<Uuid, i32>,
+    places: Places,
+    structure: IndexedStructure,
+}
+
+/// The matching geography of the stored places.
+fn geography_of(places: &Places) -> Vec<MunicipalityGeo> {
+    places
+        .municipalities
+        .iter()
+        .map(|m| MunicipalityGeo {
+            code: m.code.clone(),
+            region: places.region_key_of(&m.code).unwrap_or_default().to_owned(),
+            clusters: places
+                .clusters
+                .iter()
+                .filter(|c| c.municipalities.contains(&m.code))
+                .map(|c| c.key.clone())
+                .collect(),
+            name: Some(m.name.clone()),
+            // The reference data has no level between cluster and region.
+            sub_region: None,
+        })
+        .collect()
+}
+
+/// The appointed contact persons, as match targets.
+async fn contacts_of(
+    conn: &impl ConnectionTrait,
+) -> Result<BTreeMap<Uuid, ContactDoc>, StoreError> {
+    Ok(reference::list_persons(conn)
+        .await?
+        .iter()
+        .filter_map(contact_doc)
+        .map(|c| (c.id, c))
+        .collect())
+}
+
+async fn platforms_by_id(
+    conn: &impl ConnectionTrait,
+) -> Result<HashMap<Uuid, PlatformRecord>, StoreError> {
+    Ok(reference::list_platforms(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect())
+}
 
 /// Builds the engine from everything stored: taxonomy, geography, published offers, contacts,
-/// active needs. Also returns the published offers and the needs it indexed.
+/// active needs.
 async fn load_engine(store: &Store, starter_taxonomy: bool) -> Result<Loaded, StoreError> {
     let conn = store.conn();
     let all_concepts = taxonomy::all(conn).await?;
     let taxonomy = Arc::new(build_taxonomy_from(&all_concepts, starter_taxonomy));
-    let regions = reference::list_regions(conn).await?;
-    let clusters = reference::list_clusters(conn).await?;
-    let geography = Geography::new(
-        reference::list_municipalities(conn, None, None)
-            .await?
-            .into_iter()
-            .map(|m| MunicipalityGeo {
-                region: regions
-                    .iter()
-                    .find(|r| r.id == m.region_id)
-                    .map(|r| r.key.clone())
-                    .unwrap_or_default(),
-                clusters: clusters
-                    .iter()
-                    .filter(|c| c.municipalities.contains(&m.code))
-                    .map(|c| c.key.clone())
-                    .collect(),
-                name: Some(m.name),
-                // The reference data has no level between cluster and region.
-                sub_region: None,
-                code: m.code,
-            })
-            .collect(),
-    );
-    let mut engine = Engine::new(taxonomy, geography);
+    let places = Places::load(conn).await?;
+    let geography = geography_of(&places);
+    let mut engine = Engine::new(taxonomy, Geography::new(geography.clone()));
     let published = offers::published(conn).await?;
     for o in &published {
         engine.upsert_offer(offer_doc(o));
     }
-    for p in reference::list_persons(conn).await? {
-        if let Some(c) = contact_doc(&p) {
-            engine.upsert_contact(c);
-        }
+    let contacts = contacts_of(conn).await?;
+    for c in contacts.values() {
+        engine.upsert_contact(c.clone());
     }
-    let mut indexed = HashMap::new();
+    let mut active = HashMap::new();
     for n in needs::active(conn).await? {
         engine.upsert_need(need_doc(&n.need));
-        indexed.insert(n.need.id, n.need.version);
+        active.insert(n.need.id, n.need.version);
     }
-    Ok((
+    Ok(Loaded {
         engine,
-        all_concepts.into_iter().map(|c| (c.id, c)).collect(),
+        concepts: all_concepts.into_iter().map(|c| (c.id, c)).collect(),
         published,
-        indexed,
-    ))
+        active,
+        places,
+        structure: IndexedStructure {
+            geography,
+            contacts,
+        },
+    })
 }
 
 impl Matcher {
@@ -502,13 +562,82 @@ impl Matcher {
             .and_then(|p| reference::home_platform(p.values(), code).cloned())
     }
 
-    /// A platform's settings changed: later matching uses them, and every active need is
-    /// recomputed (in the background).
-    pub fn platform_changed(&self, platform: PlatformRecord) {
-        if let Ok(mut p) = self.platforms.write() {
-            p.insert(platform.id, platform);
+    /// Regions, municipalities and clusters as last loaded (no database read).
+    pub fn places(&self) -> Arc<Places> {
+        match self.places.read() {
+            Ok(p) => Arc::clone(&p),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
-        let _ = self.jobs.send(Local::All);
+    }
+
+    /// The structure version the cached platforms and places were loaded at.
+    pub fn structure_version(&self) -> i64 {
+        self.structure_version.load(Ordering::SeqCst)
+    }
+
+    /// A structure write (with [`enqueue_rematch`]) committed through this instance: this
+    /// instance serves it at once, others on their change poll; the rematch runs in the
+    /// background on whichever instance takes it.
+    pub async fn structure_changed(&self, store: &Store) {
+        if let Err(e) = self.reload_structure(store).await {
+            tracing::warn!(error = %e, "reloading the structure after a change failed");
+        }
+        self.wake.notify_one();
+    }
+
+    /// Reloads the structure when the stored version differs from the one this instance loaded:
+    /// a change made through another instance reaches this one without a restart. Returns
+    /// whether it reloaded. Suggestions are recomputed by the job the writing instance enqueued
+    /// (which runs after every instance's [`Matcher::catch_up`]), so none is enqueued here.
+    pub async fn reload_structure_if_changed(&self, store: &Store) -> Result<bool, StoreError> {
+        let stored = reference::structure_version(store.conn()).await?;
+        if stored == self.structure_version() {
+            return Ok(false);
+        }
+        self.reload_structure(store).await?;
+        tracing::info!(version = stored, "structure changed; reloaded");
+        Ok(true)
+    }
+
+    /// Reloads platforms and places, and brings the engine's contacts and geography up to what
+    /// is stored. A changed geography rebuilds the whole engine (indexed offers and needs hold
+    /// their municipalities resolved against it: a start-up's cost, for a rare change); changed
+    /// contacts alone are replaced in place.
+    async fn reload_structure(&self, store: &Store) -> Result<(), StoreError> {
+        let conn = store.conn();
+        let mut indexed = self.indexed.lock().await;
+        // Read first: a write committing during the load is picked up by the next poll.
+        let version = reference::structure_version(conn).await?;
+        let places = Places::load(conn).await?;
+        let platforms = platforms_by_id(conn).await?;
+        let contacts = contacts_of(conn).await?;
+        if geography_of(&places) != indexed.geography {
+            self.rebuild(store, &mut indexed).await?;
+        } else if contacts != indexed.contacts {
+            self.with_engine_mut(|e| {
+                for gone in indexed
+                    .contacts
+                    .keys()
+                    .filter(|id| !contacts.contains_key(id))
+                {
+                    e.remove_contact(*gone);
+                }
+                for (id, c) in &contacts {
+                    if indexed.contacts.get(id) != Some(c) {
+                        e.upsert_contact(c.clone());
+                    }
+                }
+            });
+            indexed.contacts = contacts;
+        }
+        if let Ok(mut p) = self.platforms.write() {
+            *p = platforms;
+        }
+        if let Ok(mut p) = self.places.write() {
+            *p = Arc::new(places);
+        }
+        self.structure_version.store(version, Ordering::SeqCst);
+        Ok(())
     }
 
     pub fn platform(&self, id: Uuid) -> Option<PlatformRecord> {
@@ -618,19 +747,32 @@ impl Matcher {
 
     /// Rebuilds the indexes (after a taxonomy import) and recomputes everything.
     pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
+        let mut indexed = self.indexed.lock().await;
+        self.rebuild(store, &mut indexed).await?;
+        drop(indexed);
+        let _ = self.jobs.send(Local::All);
+        Ok(())
+    }
+
+    /// Rebuilds the engine from everything stored; `indexed` (held locked by the caller) is
+    /// set to what it was built with.
+    async fn rebuild(
+        &self,
+        store: &Store,
+        indexed: &mut IndexedStructure,
+    ) -> Result<(), StoreError> {
         // Read the version first: an import committing during the load is picked up next time.
         let version = taxonomy::current_version(store.conn()).await?;
         let mut seen = self.needs_seen.lock().await;
-        let (fresh, concepts, _, active) = load_engine(store, self.starter_taxonomy).await?;
-        self.taxonomy_version
-            .store(version, std::sync::atomic::Ordering::SeqCst);
-        self.with_engine_mut(|e| *e = fresh);
-        seen.indexed = active;
+        let loaded = load_engine(store, self.starter_taxonomy).await?;
+        self.taxonomy_version.store(version, Ordering::SeqCst);
+        self.with_engine_mut(|e| *e = loaded.engine);
+        seen.indexed = loaded.active;
         drop(seen);
+        *indexed = loaded.structure;
         if let Ok(mut c) = self.concepts.write() {
-            *c = concepts;
+            *c = loaded.concepts;
         }
-        let _ = self.jobs.send(Local::All);
         Ok(())
     }
 
@@ -639,11 +781,7 @@ impl Matcher {
     /// whether it reloaded.
     pub async fn reload_if_changed(&self, store: &Store) -> Result<bool, StoreError> {
         let stored = taxonomy::current_version(store.conn()).await?;
-        if stored
-            == self
-                .taxonomy_version
-                .load(std::sync::atomic::Ordering::SeqCst)
-        {
+        if stored == self.taxonomy_version.load(Ordering::SeqCst) {
             return Ok(false);
         }
         self.reload(store).await?;
@@ -715,38 +853,84 @@ impl Matcher {
                 e.suggest_pooling(&doc, &opts),
             )
         });
+        // The needs it pools with are rescored here too, in the same transaction: a new need
+        // changes only their pooling lists, and one job per partner made recomputation the
+        // bottleneck of need creation. A partner the engine does not hold gets a job instead.
+        let mut partner_ids: Vec<Uuid> = if cascade {
+            pooling_s.iter().map(|s| s.target_id).collect()
+        } else {
+            Vec::new()
+        };
+        partner_ids.sort_unstable();
+        partner_ids.dedup();
+        let partner_platforms = needs::platforms_of(store.conn(), &partner_ids).await?;
+        let mut partners: Vec<(Uuid, Uuid, Vec<matches::ComputedSuggestion>)> = Vec::new();
+        let mut unknown_partners = Vec::new();
+        for &partner in &partner_ids {
+            let Some(&platform) = partner_platforms.get(&partner) else {
+                continue;
+            };
+            let partner_opts = self.options_for_platform(platform);
+            let rows = self.with_engine(|e| {
+                e.need(partner)
+                    .map(|doc| e.suggest_pooling(doc, &partner_opts))
+            });
+            match rows {
+                Some(rows) => {
+                    partners.push((partner, platform, rows.iter().map(computed).collect()));
+                }
+                None => unknown_partners.push(partner),
+            }
+        }
+        let own: Vec<(MatchKind, Vec<matches::ComputedSuggestion>)> = [
+            (MatchKind::Offer, &offers_s),
+            (MatchKind::Contact, &contacts_s),
+            (MatchKind::Need, &pooling_s),
+        ]
+        .into_iter()
+        .map(|(kind, list)| (kind, list.iter().map(computed).collect()))
+        .collect();
+        let sets: Vec<matches::SuggestionSet<'_>> = own
+            .iter()
+            .map(|(kind, rows)| matches::SuggestionSet {
+                need_id: id,
+                platform_id: need.platform_id,
+                kind: *kind,
+                computed: rows,
+            })
+            .chain(
+                partners
+                    .iter()
+                    .map(|(partner, platform, rows)| matches::SuggestionSet {
+                        need_id: *partner,
+                        platform_id: *platform,
+                        kind: MatchKind::Need,
+                        computed: rows,
+                    }),
+            )
+            .collect();
         let txn = store.begin().await?;
         // Finished first: on SQLite a transaction that writes before it reads takes the write
         // lock waiting its turn, where one that read first fails if another instance wrote since.
         if let Some(job) = job {
             matching_jobs::finish(&txn, job).await?;
         }
-        for (kind, list) in [
-            (MatchKind::Offer, &offers_s),
-            (MatchKind::Contact, &contacts_s),
-            (MatchKind::Need, &pooling_s),
-        ] {
-            let rows: Vec<_> = list.iter().map(computed).collect();
-            matches::sync_for_need(&txn, id, need.platform_id, kind, &rows).await?;
-        }
-        if cascade {
-            for other in &pooling_s {
-                matching_jobs::enqueue(
-                    &txn,
-                    JobKind::Rescore,
-                    other.target_id,
-                    chrono::Duration::zero(),
-                )
+        matches::sync_many(&txn, &sets).await?;
+        for &partner in &unknown_partners {
+            matching_jobs::enqueue(&txn, JobKind::Rescore, partner, chrono::Duration::zero())
                 .await?;
-            }
         }
         txn.commit().await?;
-        if !pooling_s.is_empty() {
-            if cascade {
-                self.wake.notify_one();
-            }
-            if let Some(listener) = self.pooling_listener.get() {
-                let _ = listener.send(id);
+        if !unknown_partners.is_empty() {
+            self.wake.notify_one();
+        }
+        if let Some(listener) = self.pooling_listener.get() {
+            let pooled = std::iter::once((id, pooling_s.is_empty()))
+                .chain(partners.iter().map(|(p, _, rows)| (*p, rows.is_empty())));
+            for (need_id, none) in pooled {
+                if !none {
+                    let _ = listener.send(need_id);
+                }
             }
         }
         Ok(())
@@ -799,11 +983,12 @@ impl Matcher {
         Ok(applied)
     }
 
-    /// Brings the engine up to what is stored (taxonomy, offers, needs written anywhere) before
-    /// jobs from other instances run, so a job runs on the same data whichever instance takes it
-    /// and recomputations do not flap between instances.
+    /// Brings the engine up to what is stored (taxonomy, structure, offers, needs written
+    /// anywhere) before jobs from other instances run, so a job runs on the same data whichever
+    /// instance takes it and recomputations do not flap between instances.
     async fn catch_up(&self, store: &Store) -> Result<(), StoreError> {
         self.reload_if_changed(store).await?;
+        self.reload_structure_if_changed(store).await?;
         self.catch_up_offers(store).await?;
         self.catch_up_needs(store).await?;
         Ok(())

@@ -796,6 +796,10 @@ impl<T> Slots<T> {
         self.by_id.len()
     }
 
+    fn by_id(&self, id: Uuid) -> Option<&T> {
+        self.by_id.get(&id).and_then(|&slot| self.get(slot))
+    }
+
     fn insert(&mut self, id: Uuid, item: T) -> u32 {
         let slot = match self.free.pop() {
             Some(s) => s,
@@ -1571,6 +1575,12 @@ impl Engine {
         for c in must {
             insert_sorted(self.need_must.entry(c).or_default(), slot);
         }
+    }
+
+    /// An open need the engine holds, as it was last upserted.
+    #[must_use]
+    pub fn need(&self, id: Uuid) -> Option<&NeedDoc> {
+        self.needs.by_id(id).map(|entry| &entry.doc)
     }
 
     /// Removes an open need (no-op when unknown).

@@ -430,6 +430,113 @@ async fn recomputation_never_overwrites_a_decision() {
 }
 
 #[tokio::test]
+async fn syncing_many_needs_at_once_touches_only_the_needs_and_kinds_given() {
+    let f = fixture().await;
+    let conn = f.store.conn();
+    let (first, second) = (
+        insert_need(&f, "Behov ett").await,
+        insert_need(&f, "Behov två").await,
+    );
+    let (a, b, x) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let only_x = [suggestion(x, 0.5)];
+    let report = matches::sync_for_need(conn, second, f.platform, MatchKind::Offer, &only_x)
+        .await
+        .expect("sync");
+    assert_eq!(report.created, 1);
+    let pool_with_first = [matches::ComputedSuggestion {
+        kind: MatchKind::Need,
+        ..suggestion(first, 0.6)
+    }];
+    let offers_ab = [suggestion(a, 0.8), suggestion(b, 0.7)];
+    let report = matches::sync_many(
+        conn,
+        &[
+            matches::SuggestionSet {
+                need_id: first,
+                platform_id: f.platform,
+                kind: MatchKind::Offer,
+                computed: &offers_ab,
+            },
+            matches::SuggestionSet {
+                need_id: second,
+                platform_id: f.platform,
+                kind: MatchKind::Need,
+                computed: &pool_with_first,
+            },
+        ],
+    )
+    .await
+    .expect("sync many");
+    assert_eq!(
+        report,
+        matches::SyncReport {
+            created: 3,
+            updated: 0,
+            superseded: 0
+        },
+        "the second need's offer suggestion was not part of the sync"
+    );
+    // Recomputed: `b` and the pooling suggestion drop out, `a` changes its score.
+    let offer_a = [suggestion(a, 0.9)];
+    let report = matches::sync_many(
+        conn,
+        &[
+            matches::SuggestionSet {
+                need_id: first,
+                platform_id: f.platform,
+                kind: MatchKind::Offer,
+                computed: &offer_a,
+            },
+            matches::SuggestionSet {
+                need_id: second,
+                platform_id: f.platform,
+                kind: MatchKind::Need,
+                computed: &[],
+            },
+        ],
+    )
+    .await
+    .expect("sync many");
+    assert_eq!(
+        report,
+        matches::SyncReport {
+            created: 0,
+            updated: 1,
+            superseded: 2
+        }
+    );
+    let statuses = |need| async move {
+        let mut rows: Vec<(Uuid, String)> = matches::list(
+            conn,
+            &matches::MatchFilter {
+                need_id: Some(need),
+                ..Default::default()
+            },
+            matches::MatchSort::ScoreDesc,
+            10,
+            0,
+        )
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .map(|m| (m.target_id, m.status))
+        .collect();
+        rows.sort();
+        rows
+    };
+    let mut expected_first = vec![(a, "suggested".to_owned()), (b, "superseded".to_owned())];
+    expected_first.sort();
+    assert_eq!(statuses(first).await, expected_first);
+    let mut expected_second = vec![
+        (x, "suggested".to_owned()),
+        (first, "superseded".to_owned()),
+    ];
+    expected_second.sort();
+    assert_eq!(statuses(second).await, expected_second);
+}
+
+#[tokio::test]
 async fn a_failed_transaction_leaves_nothing_behind() {
     let f = fixture().await;
     let conn = f.store.conn();

@@ -51,28 +51,72 @@ pub async fn sync_for_need(
     kind: MatchKind,
     computed: &[ComputedSuggestion],
 ) -> Result<SyncReport, StoreError> {
+    sync_many(
+        conn,
+        &[SuggestionSet {
+            need_id,
+            platform_id,
+            kind,
+            computed,
+        }],
+    )
+    .await
+}
+
+/// The suggestions of one kind the engine computed for one need.
+#[derive(Debug, Clone, Copy)]
+pub struct SuggestionSet<'a> {
+    pub need_id: Uuid,
+    pub platform_id: Uuid,
+    pub kind: MatchKind,
+    pub computed: &'a [ComputedSuggestion],
+}
+
+/// [`sync_for_need`] for many needs and kinds at once, in a constant number of statements
+/// (one read, multi-row inserts, one supersede, the provider events together) plus one update
+/// per suggestion whose content changed: a new need and the needs it pools with are written in
+/// one go, where a statement per row made recomputation the bottleneck of need creation.
+pub async fn sync_many(
+    conn: &impl ConnectionTrait,
+    sets: &[SuggestionSet<'_>],
+) -> Result<SyncReport, StoreError> {
     let now = Utc::now();
-    let existing: HashMap<Uuid, MatchRow> = match_suggestion::Entity::find()
-        .filter(match_suggestion::Column::NeedId.eq(need_id))
-        .filter(match_suggestion::Column::Kind.eq(kind.as_str()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|m| (m.target_id, m))
-        .collect();
+    let mut need_ids: Vec<Uuid> = sets.iter().map(|s| s.need_id).collect();
+    need_ids.sort_unstable();
+    need_ids.dedup();
+    let mut existing: HashMap<(Uuid, MatchKind, Uuid), MatchRow> = HashMap::new();
+    for chunk in need_ids.chunks(500) {
+        for row in match_suggestion::Entity::find()
+            .filter(match_suggestion::Column::NeedId.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+        {
+            let Ok(kind) = MatchKind::parse(&row.kind) else {
+                continue;
+            };
+            existing.insert((row.need_id, kind, row.target_id), row);
+        }
+    }
+    let synced: std::collections::HashSet<(Uuid, MatchKind)> =
+        sets.iter().map(|s| (s.need_id, s.kind)).collect();
     let mut report = SyncReport::default();
     let mut seen = std::collections::HashSet::new();
-    for s in computed.iter().filter(|s| s.kind == kind) {
-        seen.insert(s.target_id);
-        match existing.get(&s.target_id) {
-            None => {
+    let mut inserts = Vec::new();
+    let mut suggested_offers = Vec::new();
+    for set in sets {
+        for s in set.computed.iter().filter(|s| s.kind == set.kind) {
+            let key = (set.need_id, set.kind, s.target_id);
+            if !seen.insert(key) {
+                continue;
+            }
+            let Some(row) = existing.get(&key) else {
                 let id = Uuid::now_v7();
-                match_suggestion::Entity::insert(match_suggestion::ActiveModel {
+                inserts.push(match_suggestion::ActiveModel {
                     id: Set(id),
-                    need_id: Set(need_id),
-                    kind: Set(kind.as_str().to_owned()),
+                    need_id: Set(set.need_id),
+                    kind: Set(set.kind.as_str().to_owned()),
                     target_id: Set(s.target_id),
-                    platform_id: Set(platform_id),
+                    platform_id: Set(set.platform_id),
                     score: Set(s.score),
                     factors: Set(s.factors.clone()),
                     evidence: Set(s.evidence.clone()),
@@ -84,90 +128,110 @@ pub async fn sync_for_need(
                     version: Set(1),
                     created_at: Set(now),
                     updated_at: Set(now),
-                })
-                .exec(conn)
-                .await?;
-                if kind == MatchKind::Offer {
-                    super::notify::offer_suggested(conn, id, need_id, s.target_id).await?;
+                });
+                if set.kind == MatchKind::Offer {
+                    suggested_offers.push(super::notify::SuggestedOffer {
+                        match_id: id,
+                        need_id: set.need_id,
+                        offer_id: s.target_id,
+                    });
                 }
                 report.created += 1;
+                continue;
+            };
+            let status =
+                MatchStatus::parse(&row.status).map_err(|e| StoreError::corrupt("match", e))?;
+            if status.is_decided() {
+                continue;
             }
-            Some(row) => {
-                let status =
-                    MatchStatus::parse(&row.status).map_err(|e| StoreError::corrupt("match", e))?;
-                if status.is_decided() {
-                    continue;
-                }
-                let revived = status == MatchStatus::Superseded;
-                let changed = (row.score - s.score).abs() > 1e-9
-                    || row.explanation != s.explanation
-                    || row.platform_id != platform_id;
-                if !changed && !revived {
-                    continue;
-                }
-                let new_status = if revived {
-                    status.transition(MatchAction::Revive)?
-                } else {
-                    status
-                };
-                match_suggestion::Entity::update_many()
-                    .col_expr(match_suggestion::Column::Score, Expr::value(s.score))
-                    .col_expr(
-                        match_suggestion::Column::Factors,
-                        Expr::value(s.factors.clone()),
-                    )
-                    .col_expr(
-                        match_suggestion::Column::Evidence,
-                        Expr::value(s.evidence.clone()),
-                    )
-                    .col_expr(
-                        match_suggestion::Column::Explanation,
-                        Expr::value(s.explanation.clone()),
-                    )
-                    .col_expr(
-                        match_suggestion::Column::PlatformId,
-                        Expr::value(platform_id),
-                    )
-                    .col_expr(
-                        match_suggestion::Column::Status,
-                        Expr::value(new_status.as_str()),
-                    )
-                    .col_expr(
-                        match_suggestion::Column::Version,
-                        Expr::value(row.version + 1),
-                    )
-                    .col_expr(match_suggestion::Column::UpdatedAt, Expr::value(now))
-                    .filter(match_suggestion::Column::Id.eq(row.id))
-                    .filter(match_suggestion::Column::Version.eq(row.version))
-                    .exec(conn)
-                    .await?;
-                report.updated += 1;
+            let revived = status == MatchStatus::Superseded;
+            let changed = (row.score - s.score).abs() > 1e-9
+                || row.explanation != s.explanation
+                || row.platform_id != set.platform_id;
+            if !changed && !revived {
+                continue;
             }
+            let new_status = if revived {
+                status.transition(MatchAction::Revive)?
+            } else {
+                status
+            };
+            match_suggestion::Entity::update_many()
+                .col_expr(match_suggestion::Column::Score, Expr::value(s.score))
+                .col_expr(
+                    match_suggestion::Column::Factors,
+                    Expr::value(s.factors.clone()),
+                )
+                .col_expr(
+                    match_suggestion::Column::Evidence,
+                    Expr::value(s.evidence.clone()),
+                )
+                .col_expr(
+                    match_suggestion::Column::Explanation,
+                    Expr::value(s.explanation.clone()),
+                )
+                .col_expr(
+                    match_suggestion::Column::PlatformId,
+                    Expr::value(set.platform_id),
+                )
+                .col_expr(
+                    match_suggestion::Column::Status,
+                    Expr::value(new_status.as_str()),
+                )
+                .col_expr(
+                    match_suggestion::Column::Version,
+                    Expr::value(row.version + 1),
+                )
+                .col_expr(match_suggestion::Column::UpdatedAt, Expr::value(now))
+                .filter(match_suggestion::Column::Id.eq(row.id))
+                .filter(match_suggestion::Column::Version.eq(row.version))
+                .exec(conn)
+                .await?;
+            report.updated += 1;
         }
     }
-    for row in existing.values().filter(|r| !seen.contains(&r.target_id)) {
-        let status =
-            MatchStatus::parse(&row.status).map_err(|e| StoreError::corrupt("match", e))?;
-        if !status.is_pending() {
+    // Pending suggestions of the synced needs and kinds that were not computed again.
+    let mut stale = Vec::new();
+    for (key, row) in &existing {
+        if !synced.contains(&(key.0, key.1)) || seen.contains(key) {
             continue;
         }
-        let after = status.transition(MatchAction::Supersede)?;
-        match_suggestion::Entity::update_many()
+        let status =
+            MatchStatus::parse(&row.status).map_err(|e| StoreError::corrupt("match", e))?;
+        if status.is_pending() {
+            // Checked here so a stored status the lifecycle forbids is an error, as one by one.
+            status.transition(MatchAction::Supersede)?;
+            stale.push(row.id);
+        }
+    }
+    for chunk in stale.chunks(500) {
+        // Guarded by status, not version: a broker deciding meanwhile keeps the decision.
+        let res = match_suggestion::Entity::update_many()
             .col_expr(
                 match_suggestion::Column::Status,
-                Expr::value(after.as_str()),
+                Expr::value(MatchStatus::Superseded.as_str()),
             )
             .col_expr(
                 match_suggestion::Column::Version,
-                Expr::value(row.version + 1),
+                Expr::col(match_suggestion::Column::Version).add(1i32),
             )
             .col_expr(match_suggestion::Column::UpdatedAt, Expr::value(now))
-            .filter(match_suggestion::Column::Id.eq(row.id))
-            .filter(match_suggestion::Column::Version.eq(row.version))
+            .filter(match_suggestion::Column::Id.is_in(chunk.iter().copied()))
+            .filter(match_suggestion::Column::Status.is_in([
+                MatchStatus::Suggested.as_str(),
+                MatchStatus::Deferred.as_str(),
+            ]))
             .exec(conn)
             .await?;
-        report.superseded += 1;
+        report.superseded += usize::try_from(res.rows_affected).unwrap_or(usize::MAX);
     }
+    // 16 columns a row: 100 rows stay far below every engine's bound on bind parameters.
+    for chunk in inserts.chunks(100) {
+        match_suggestion::Entity::insert_many(chunk.to_vec())
+            .exec(conn)
+            .await?;
+    }
+    super::notify::offers_suggested(conn, &suggested_offers).await?;
     Ok(report)
 }
 

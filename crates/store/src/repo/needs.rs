@@ -12,7 +12,8 @@ use broker_domain::values::{EqfLevel, Headcount, Label, LongText, Name};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -227,6 +228,27 @@ pub async fn get_many(
         .all(conn)
         .await?;
     with_competences(conn, rows).await
+}
+
+/// The platform each of `ids` is on (needs that do not exist are left out): one read where
+/// loading whole needs would read their competences too.
+pub async fn platforms_of(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Uuid>, StoreError> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(Uuid, Uuid)> = need::Entity::find()
+            .select_only()
+            .column(need::Column::Id)
+            .column(need::Column::PlatformId)
+            .filter(need::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// Filters for listing needs. `Some(list)` scopes restrict to the caller's reach; the other
