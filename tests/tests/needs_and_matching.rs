@@ -473,3 +473,57 @@ async fn a_need_cannot_name_a_platform_outside_its_active_period() {
     assert_eq!(not_begun.status, 422, "{}", not_begun.text);
     assert_eq!(not_begun.problem_fields(), ["platform_id"]);
 }
+
+/// Needs entered at the same moment are recomputed together: each one's pooling suggestions
+/// name every other, whichever batch each landed in, and each create answers with its own.
+#[tokio::test]
+async fn needs_entered_together_pool_with_each_other() {
+    let app = spawn_app().await;
+    let dalsland = ["1460", "1438", "1439", "1461", "1492"];
+    let app = &app;
+    let creates = dalsland.iter().map(|code| {
+        let contact = app.token_for(Role::MunicipalContact, Scope::municipality(code));
+        let mut need = welding_need();
+        need["municipality"] = json!(code);
+        need["title"] = json!(format!("Svetsare i {code}"));
+        async move { app.post("/api/v1/needs", Some(&contact), &need).await }
+    });
+    let created = futures_util::future::join_all(creates).await;
+    let mut ids = Vec::new();
+    for reply in &created {
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        ids.push(reply.body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let admin = app.admin();
+    for id in &ids {
+        let others: std::collections::BTreeSet<&str> = ids
+            .iter()
+            .map(String::as_str)
+            .filter(|other| *other != id.as_str())
+            .collect();
+        let reply = app
+            .eventually(
+                &format!("/api/v1/needs/{id}/matches?kind=need"),
+                Some(&admin),
+                |b| {
+                    let pooled: std::collections::BTreeSet<&str> = b["items"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|m| m["kind"] == "need" && m["status"] == "suggested")
+                        .filter_map(|m| m["target_id"].as_str())
+                        .collect();
+                    pooled == others
+                },
+            )
+            .await;
+        let pooled: std::collections::BTreeSet<&str> = reply.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["kind"] == "need" && m["status"] == "suggested")
+            .filter_map(|m| m["target_id"].as_str())
+            .collect();
+        assert_eq!(pooled, others, "need {id}: {}", reply.text);
+    }
+}

@@ -68,6 +68,15 @@ enum Local {
     All,
 }
 
+/// One need to recompute in a batch: with `cascade`, the needs it pools with are rescored too;
+/// a claimed `job` is finished with it.
+#[derive(Clone, Copy)]
+struct Recompute<'a> {
+    need_id: Uuid,
+    cascade: bool,
+    job: Option<&'a ClaimedJob>,
+}
+
 /// Shared handle to the engine and its worker.
 pub struct Matcher {
     engine: RwLock<Engine>,
@@ -816,9 +825,7 @@ impl Matcher {
         };
     }
 
-    /// Recomputes and stores a need's suggestions; with `cascade`, enqueues (in the same
-    /// transaction) a rescore of each need it pools with, so they suggest it back. A claimed
-    /// `job` is finished in that transaction too: done exactly when its suggestions are written.
+    /// Recomputes and stores a need's suggestions (see [`Matcher::recompute_needs`]).
     async fn recompute_need(
         &self,
         store: &Store,
@@ -826,45 +833,96 @@ impl Matcher {
         cascade: bool,
         job: Option<&ClaimedJob>,
     ) -> Result<(), StoreError> {
-        let record = match needs::get(store.conn(), id).await {
-            Ok(r) => Some(r),
-            Err(StoreError::NotFound { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        let Some(need) = record.map(|r| r.need).filter(|n| n.status.is_active()) else {
-            self.with_engine_mut(|e| e.remove_need(id));
-            self.note_indexed(id, None).await;
-            let txn = store.begin().await?;
-            if let Some(job) = job {
-                matching_jobs::finish(&txn, job).await?;
+        self.recompute_needs(
+            store,
+            &[Recompute {
+                need_id: id,
+                cascade,
+                job,
+            }],
+        )
+        .await
+    }
+
+    /// Recomputes and stores the suggestions of several needs in one transaction. With
+    /// `cascade`, the needs one pools with are rescored too, so they suggest it back: a new need
+    /// changes only their pooling lists, which are written in the same transaction (a partner
+    /// the engine does not hold gets a job instead). Claimed jobs are finished in that
+    /// transaction: done exactly when their suggestions are written. Many needs at once is
+    /// what keeps need creation fast: the statements are per batch, not per need.
+    async fn recompute_needs(
+        &self,
+        store: &Store,
+        work: &[Recompute<'_>],
+    ) -> Result<(), StoreError> {
+        let mut ids: Vec<Uuid> = work.iter().map(|w| w.need_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut active: HashMap<Uuid, Need> = needs::get_many(store.conn(), &ids)
+            .await?
+            .into_iter()
+            .map(|r| r.need)
+            .filter(|n| n.status.is_active())
+            .map(|n| (n.id, n))
+            .collect();
+        // Every need of the batch is in the engine before any is scored, so needs entered
+        // together see each other.
+        let mut gone = Vec::new();
+        for &id in &ids {
+            let version = active.get(&id).map(|n| n.version);
+            match active.get(&id) {
+                Some(need) => {
+                    let doc = need_doc(need);
+                    self.with_engine_mut(|e| e.upsert_need(doc));
+                }
+                None => {
+                    self.with_engine_mut(|e| e.remove_need(id));
+                    gone.push(id);
+                }
             }
-            matches::supersede_pending(&txn, Some(id), Some(id)).await?;
-            txn.commit().await?;
-            return Ok(());
-        };
-        let doc = need_doc(&need);
-        self.with_engine_mut(|e| e.upsert_need(doc.clone()));
-        self.note_indexed(id, Some(need.version)).await;
-        let opts = self.options_for_platform(need.platform_id);
-        let (offers_s, contacts_s, pooling_s) = self.with_engine(|e| {
-            (
-                e.suggest_offers(&doc, &opts),
-                e.suggest_contacts(&doc, &opts),
-                e.suggest_pooling(&doc, &opts),
-            )
-        });
-        // The needs it pools with are rescored here too, in the same transaction: a new need
-        // changes only their pooling lists, and one job per partner made recomputation the
-        // bottleneck of need creation. A partner the engine does not hold gets a job instead.
-        let mut partner_ids: Vec<Uuid> = if cascade {
-            pooling_s.iter().map(|s| s.target_id).collect()
-        } else {
-            Vec::new()
-        };
-        partner_ids.sort_unstable();
-        partner_ids.dedup();
+            self.note_indexed(id, version).await;
+        }
+        let mut sets: Vec<(Uuid, Uuid, MatchKind, Vec<matches::ComputedSuggestion>)> = Vec::new();
+        let mut partner_ids = BTreeSet::new();
+        let mut pooled = Vec::new();
+        for &id in &ids {
+            let Some(need) = active.remove(&id) else {
+                continue;
+            };
+            let doc = need_doc(&need);
+            let opts = self.options_for_platform(need.platform_id);
+            let (offers_s, contacts_s, pooling_s) = self.with_engine(|e| {
+                (
+                    e.suggest_offers(&doc, &opts),
+                    e.suggest_contacts(&doc, &opts),
+                    e.suggest_pooling(&doc, &opts),
+                )
+            });
+            if work.iter().any(|w| w.need_id == id && w.cascade) {
+                partner_ids.extend(pooling_s.iter().map(|s| s.target_id));
+            }
+            if !pooling_s.is_empty() {
+                pooled.push(id);
+            }
+            for (kind, list) in [
+                (MatchKind::Offer, &offers_s),
+                (MatchKind::Contact, &contacts_s),
+                (MatchKind::Need, &pooling_s),
+            ] {
+                sets.push((
+                    id,
+                    need.platform_id,
+                    kind,
+                    list.iter().map(computed).collect(),
+                ));
+            }
+        }
+        // Partners in the batch were scored above, with every need of the batch present.
+        let partner_ids: Vec<Uuid> = partner_ids
+            .into_iter()
+            .filter(|p| ids.binary_search(p).is_err())
+            .collect();
         let partner_platforms = needs::platforms_of(store.conn(), &partner_ids).await?;
-        let mut partners: Vec<(Uuid, Uuid, Vec<matches::ComputedSuggestion>)> = Vec::new();
         let mut unknown_partners = Vec::new();
         for &partner in &partner_ids {
             let Some(&platform) = partner_platforms.get(&partner) else {
@@ -877,43 +935,38 @@ impl Matcher {
             });
             match rows {
                 Some(rows) => {
-                    partners.push((partner, platform, rows.iter().map(computed).collect()));
+                    if !rows.is_empty() {
+                        pooled.push(partner);
+                    }
+                    sets.push((
+                        partner,
+                        platform,
+                        MatchKind::Need,
+                        rows.iter().map(computed).collect(),
+                    ));
                 }
                 None => unknown_partners.push(partner),
             }
         }
-        let own: Vec<(MatchKind, Vec<matches::ComputedSuggestion>)> = [
-            (MatchKind::Offer, &offers_s),
-            (MatchKind::Contact, &contacts_s),
-            (MatchKind::Need, &pooling_s),
-        ]
-        .into_iter()
-        .map(|(kind, list)| (kind, list.iter().map(computed).collect()))
-        .collect();
-        let sets: Vec<matches::SuggestionSet<'_>> = own
+        let sets: Vec<matches::SuggestionSet<'_>> = sets
             .iter()
-            .map(|(kind, rows)| matches::SuggestionSet {
-                need_id: id,
-                platform_id: need.platform_id,
-                kind: *kind,
-                computed: rows,
-            })
-            .chain(
-                partners
-                    .iter()
-                    .map(|(partner, platform, rows)| matches::SuggestionSet {
-                        need_id: *partner,
-                        platform_id: *platform,
-                        kind: MatchKind::Need,
-                        computed: rows,
-                    }),
+            .map(
+                |(need_id, platform_id, kind, rows)| matches::SuggestionSet {
+                    need_id: *need_id,
+                    platform_id: *platform_id,
+                    kind: *kind,
+                    computed: rows,
+                },
             )
             .collect();
         let txn = store.begin().await?;
         // Finished first: on SQLite a transaction that writes before it reads takes the write
         // lock waiting its turn, where one that read first fails if another instance wrote since.
-        if let Some(job) = job {
+        for job in work.iter().filter_map(|w| w.job) {
             matching_jobs::finish(&txn, job).await?;
+        }
+        for &id in &gone {
+            matches::supersede_pending(&txn, Some(id), Some(id)).await?;
         }
         matches::sync_many(&txn, &sets).await?;
         for &partner in &unknown_partners {
@@ -925,12 +978,8 @@ impl Matcher {
             self.wake.notify_one();
         }
         if let Some(listener) = self.pooling_listener.get() {
-            let pooled = std::iter::once((id, pooling_s.is_empty()))
-                .chain(partners.iter().map(|(p, _, rows)| (*p, rows.is_empty())));
-            for (need_id, none) in pooled {
-                if !none {
-                    let _ = listener.send(need_id);
-                }
+            for need_id in pooled {
+                let _ = listener.send(need_id);
             }
         }
         Ok(())
@@ -1089,13 +1138,15 @@ impl Matcher {
     /// first. Returns false when the local channel closed.
     async fn run_due(&self, store: &Store, local: &mut mpsc::UnboundedReceiver<Local>) -> bool {
         loop {
+            let mut arrived = Vec::new();
             loop {
                 match local.try_recv() {
-                    Ok(msg) => self.handle_local(store, msg).await,
+                    Ok(msg) => arrived.push(msg),
                     Err(mpsc::error::TryRecvError::Empty) => break,
                     Err(mpsc::error::TryRecvError::Disconnected) => return false,
                 }
             }
+            self.handle_locals(store, arrived).await;
             let claimed = async {
                 if !matching_jobs::any_due(store.conn()).await? {
                     return Ok(Vec::new());
@@ -1116,12 +1167,111 @@ impl Matcher {
                     return true;
                 }
             };
-            for job in jobs {
+            let (recomputations, others): (Vec<ClaimedJob>, Vec<ClaimedJob>) = jobs
+                .into_iter()
+                .partition(|j| matches!(j.kind, JobKind::Need | JobKind::Rescore));
+            self.run_claimed_recomputations(store, &recomputations)
+                .await;
+            for job in others {
                 if let Err(e) = self.run_claimed(store, &job).await {
                     tracing::warn!(error = %e, kind = job.kind.as_str(), "matching job failed");
                 }
             }
         }
+    }
+
+    /// Runs claimed need jobs as one batch. When the batch fails, each job is given back to be
+    /// retried.
+    async fn run_claimed_recomputations(&self, store: &Store, jobs: &[ClaimedJob]) {
+        if jobs.is_empty() {
+            return;
+        }
+        let work: Vec<Recompute<'_>> = jobs
+            .iter()
+            .map(|job| Recompute {
+                need_id: job.target_id,
+                cascade: job.kind == JobKind::Need,
+                job: Some(job),
+            })
+            .collect();
+        let Err(e) = self.recompute_needs(store, &work).await else {
+            return;
+        };
+        tracing::warn!(error = %e, jobs = jobs.len(), "matching jobs failed");
+        for job in jobs {
+            let released = async {
+                let txn = store.begin().await?;
+                matching_jobs::release(&txn, job, RETRY_AFTER).await?;
+                txn.commit().await?;
+                Ok::<_, StoreError>(())
+            }
+            .await;
+            if let Err(e) = released {
+                tracing::warn!(error = %e, "releasing a matching job failed");
+            }
+        }
+    }
+
+    /// Handles local work that arrived together: the changes to needs this instance committed
+    /// run as one batch (claimed in one transaction, recomputed in another); anything else in
+    /// order.
+    async fn handle_locals(&self, store: &Store, arrived: Vec<Local>) {
+        let mut own = Vec::new();
+        let mut waiting = Vec::new();
+        for msg in arrived {
+            match msg {
+                Local::Run { kind, id, done }
+                    if matches!(kind, JobKind::Need | JobKind::Rescore) =>
+                {
+                    own.push((kind, id));
+                    waiting.extend(done);
+                }
+                other => self.handle_local(store, other).await,
+            }
+        }
+        if !own.is_empty()
+            && let Err(e) = self.run_own_recomputations(store, &own).await
+        {
+            tracing::warn!(error = %e, needs = own.len(), "matching jobs failed");
+        }
+        for done in waiting {
+            let _ = done.send(());
+        }
+    }
+
+    /// [`Matcher::run_own`] for many need jobs at once.
+    async fn run_own_recomputations(
+        &self,
+        store: &Store,
+        own: &[(JobKind, Uuid)],
+    ) -> Result<(), StoreError> {
+        let txn = store.begin().await?;
+        let mut claimed = Vec::with_capacity(own.len());
+        for &(kind, id) in own {
+            claimed.push(matching_jobs::claim(&txn, kind, id, &self.instance, LEASE).await?);
+        }
+        txn.commit().await?;
+        let mut work = Vec::with_capacity(own.len());
+        for (&(kind, id), job) in own.iter().zip(&claimed) {
+            if job.is_none() && matching_jobs::exists(store.conn(), kind, id).await? {
+                // Another instance holds it.
+                continue;
+            }
+            work.push(Recompute {
+                need_id: id,
+                cascade: kind == JobKind::Need,
+                job: job.as_ref(),
+            });
+        }
+        let result = self.recompute_needs(store, &work).await;
+        if result.is_err() {
+            let txn = store.begin().await?;
+            for job in claimed.iter().flatten() {
+                matching_jobs::release(&txn, job, RETRY_AFTER).await?;
+            }
+            txn.commit().await?;
+        }
+        result
     }
 
     async fn handle_local(&self, store: &Store, msg: Local) {
@@ -1205,7 +1355,13 @@ async fn worker(matcher: Arc<Matcher>, store: Store, mut local: mpsc::UnboundedR
         tokio::select! {
             biased;
             msg = local.recv() => match msg {
-                Some(msg) => matcher.handle_local(&store, msg).await,
+                Some(msg) => {
+                    let mut arrived = vec![msg];
+                    while let Ok(more) = local.try_recv() {
+                        arrived.push(more);
+                    }
+                    matcher.handle_locals(&store, arrived).await;
+                }
                 None => return,
             },
             () = matcher.wake.notified() => {}
