@@ -99,7 +99,9 @@ pub async fn list(
         Some(_) => return Err(ApiError::field("country", "must be SE or NO")),
         None => None,
     };
-    let regions = reference::list_regions(state.store.conn()).await?;
+    // From the structure cache every instance keeps current: no database read.
+    let places = state.matcher.places();
+    let regions = &places.regions;
     let region_id = match &query.region {
         Some(key) => Some(
             regions
@@ -122,13 +124,13 @@ pub async fn list(
         ),
         None => None,
     };
-    let clusters = reference::list_clusters(state.store.conn()).await?;
-    let items: Vec<MunicipalityDto> =
-        reference::list_municipalities(state.store.conn(), country.as_deref(), region_id)
-            .await?
-            .into_iter()
-            .map(|m| to_dto(m, &regions, &clusters))
-            .collect();
+    let items: Vec<MunicipalityDto> = places
+        .municipalities
+        .iter()
+        .filter(|m| country.as_deref().is_none_or(|c| m.country == c))
+        .filter(|m| region_id.is_none_or(|r| m.region_id == r))
+        .map(|m| to_dto(m.clone(), regions, &places.clusters))
+        .collect();
     Ok(HttpResponse::Ok().json(MunicipalityList {
         total: items.len(),
         items,
