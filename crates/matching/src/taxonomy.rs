@@ -455,6 +455,40 @@ pub struct Taxonomy {
     occupation_by_id: HashMap<Uuid, usize>,
     /// Per-concept label cache for explanations: concept id -> owner index.
     concept_deprecated: Vec<bool>,
+    /// Best resolutions already computed (the taxonomy never changes once built): a need's
+    /// labels are resolved when it is indexed and again for each kind of suggestion, and many
+    /// needs share labels.
+    best_memo: ResolutionMemo,
+}
+
+/// A bounded memo of label -> best resolution (cleared when full).
+#[derive(Debug, Default)]
+struct ResolutionMemo(std::sync::Mutex<HashMap<(bool, String), Option<Resolution>>>);
+
+impl ResolutionMemo {
+    const CAPACITY: usize = 20_000;
+
+    fn get_or(
+        &self,
+        occupation: bool,
+        text: &str,
+        compute: impl FnOnce() -> Option<Resolution>,
+    ) -> Option<Resolution> {
+        let key = (occupation, text.to_owned());
+        if let Ok(memo) = self.0.lock()
+            && let Some(found) = memo.get(&key)
+        {
+            return found.clone();
+        }
+        let found = compute();
+        if let Ok(mut memo) = self.0.lock() {
+            if memo.len() >= Self::CAPACITY {
+                memo.clear();
+            }
+            memo.insert(key, found.clone());
+        }
+        found
+    }
 }
 
 impl Taxonomy {
@@ -501,6 +535,7 @@ impl Taxonomy {
             occupation_docs,
             occupation_by_id,
             concept_deprecated,
+            best_memo: ResolutionMemo::default(),
         }
     }
 
@@ -524,7 +559,8 @@ impl Taxonomy {
     /// The best resolution of a label, if any.
     #[must_use]
     pub fn resolve_best(&self, text: &str) -> Option<Resolution> {
-        self.resolve(text).into_iter().next()
+        self.best_memo
+            .get_or(false, text, || self.resolve(text).into_iter().next())
     }
 
     /// Type-ahead search: as [`Taxonomy::resolve`], with the last word possibly unfinished. At
@@ -550,11 +586,13 @@ impl Taxonomy {
     /// Resolves a text to an occupation (`concept_id` is the occupation id).
     #[must_use]
     pub fn resolve_occupation(&self, text: &str) -> Option<Resolution> {
-        self.occupations
-            .rank(text, None, false, 1)
-            .into_iter()
-            .next()
-            .filter(|r| r.confidence >= MIN_RESOLVE_CONFIDENCE)
+        self.best_memo.get_or(true, text, || {
+            self.occupations
+                .rank(text, None, false, 1)
+                .into_iter()
+                .next()
+                .filter(|r| r.confidence >= MIN_RESOLVE_CONFIDENCE)
+        })
     }
 
     /// Type-ahead search over occupations.

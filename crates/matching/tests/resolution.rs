@@ -235,3 +235,19 @@ fn parse_text_uses_stems_and_other_languages() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_remembered_resolution_is_the_one_computed() {
+    let t = taxonomy();
+    for text in [
+        "svetsning",
+        "weldnig",
+        "läsa ritningar",
+        "nothing like any label",
+        "svetsning",
+    ] {
+        let computed = t.resolve(text).into_iter().next();
+        assert_eq!(t.resolve_best(text), computed, "{text}");
+        assert_eq!(t.resolve_best(text), computed, "{text}, asked again");
+    }
+}
