@@ -441,6 +441,11 @@ pub async fn enqueue_offer(txn: &impl ConnectionTrait, id: Uuid) -> Result<(), S
     matching_jobs::enqueue(txn, JobKind::Offer, id, chrono::Duration::zero()).await
 }
 
+/// [`enqueue_offer`] for a batch of offers, in multi-row statements.
+pub async fn enqueue_offers(txn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<(), StoreError> {
+    matching_jobs::enqueue_many(txn, JobKind::Offer, ids, chrono::Duration::zero()).await
+}
+
 /// Enqueues a rematch of every active need (the structure changed: platforms' settings and
 /// periods, contacts, geography); call inside the transaction of the write, then
 /// [`Matcher::structure_changed`] after commit.
@@ -1058,24 +1063,38 @@ impl Matcher {
             JobKind::Offer => {
                 let affected = self.offer_updated(store, id).await?;
                 if !affected.is_empty() {
+                    let affected: Vec<Uuid> = affected.into_iter().collect();
                     let txn = store.begin().await?;
-                    for need in affected {
-                        matching_jobs::enqueue(
-                            &txn,
-                            JobKind::Rescore,
-                            need,
-                            chrono::Duration::zero(),
-                        )
-                        .await?;
-                    }
+                    matching_jobs::enqueue_many(
+                        &txn,
+                        JobKind::Rescore,
+                        &affected,
+                        chrono::Duration::zero(),
+                    )
+                    .await?;
                     txn.commit().await?;
                 }
                 Ok(())
             }
             JobKind::All => {
+                // In batches: every active need is recomputed, with the statements per batch.
+                const BATCH: usize = 256;
+                let ids: Vec<Uuid> = needs::active(store.conn())
+                    .await?
+                    .into_iter()
+                    .map(|n| n.need.id)
+                    .collect();
                 let mut result = Ok(());
-                for n in needs::active(store.conn()).await? {
-                    if let Err(e) = self.recompute_need(store, n.need.id, false, None).await {
+                for chunk in ids.chunks(BATCH) {
+                    let work: Vec<Recompute<'_>> = chunk
+                        .iter()
+                        .map(|&need_id| Recompute {
+                            need_id,
+                            cascade: false,
+                            job: None,
+                        })
+                        .collect();
+                    if let Err(e) = self.recompute_needs(store, &work).await {
                         result = Err(e);
                     }
                 }

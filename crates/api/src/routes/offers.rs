@@ -411,9 +411,8 @@ pub async fn batch(
             .collect(),
     )
     .await?;
-    for offer in &stored {
-        crate::matcher::enqueue_offer(&txn, offer.id).await?;
-    }
+    let ids: Vec<_> = stored.iter().map(|offer| offer.id).collect();
+    crate::matcher::enqueue_offers(&txn, &ids).await?;
     txn.commit().await.map_err(ApiError::internal)?;
     for offer in &stored {
         state.matcher.offer_changed(offer);

@@ -110,6 +110,46 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// [`enqueue`] for many targets of one kind, in multi-row statements (a batch of offers, the
+/// needs an offer's change touches).
+pub async fn enqueue_many(
+    conn: &impl ConnectionTrait,
+    kind: JobKind,
+    targets: &[Uuid],
+    delay: Duration,
+) -> Result<(), StoreError> {
+    let now = Utc::now();
+    let mut targets = targets.to_vec();
+    // One row per target: a statement that names a row twice cannot upsert it twice.
+    targets.sort_unstable();
+    targets.dedup();
+    for chunk in targets.chunks(500) {
+        matching_job::Entity::insert_many(chunk.iter().map(|&target_id| {
+            matching_job::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                kind: Set(kind.as_str().to_owned()),
+                target_id: Set(target_id),
+                run_after: Set(now + delay),
+                generation: Set(1),
+                claimed_by: Set(None),
+                claimed_until: Set(None),
+                created_at: Set(now),
+            }
+        }))
+        .on_conflict(
+            OnConflict::columns([matching_job::Column::Kind, matching_job::Column::TargetId])
+                .value(
+                    matching_job::Column::Generation,
+                    Expr::col((matching_job::Entity, matching_job::Column::Generation)).add(1i32),
+                )
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Enqueues a job unless one of its kind and target is already queued or running (start-up's
 /// full rematch: one for all instances, not one each).
 pub async fn enqueue_once(
