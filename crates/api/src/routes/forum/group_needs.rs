@@ -211,7 +211,9 @@ pub async fn gaps(
         .collect();
     let routed = routed_needs(&state, &group, active).await?;
     let ids: Vec<Uuid> = routed.iter().map(|(r, _)| r.need.id).collect();
-    let mut covered = HashSet::new();
+    // A must-have is covered by an offer suggestion whose evidence names it as taught: a course
+    // that teaches something else the need's occupation involves leaves it in the gap.
+    let mut covered: HashSet<(Uuid, Uuid)> = HashSet::new();
     for chunk in ids.chunks(READ_BATCH as usize) {
         let filter = MatchFilter {
             need_ids: Some(chunk.to_vec()),
@@ -227,10 +229,17 @@ pub async fn gaps(
             0,
         )
         .await?;
-        covered.extend(page.items.into_iter().map(|m| m.need_id));
+        for m in page.items {
+            let taught = m.evidence["covered_must"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.as_str().and_then(|c| Uuid::parse_str(c).ok()));
+            covered.extend(taught.map(|concept| (m.need_id, concept)));
+        }
     }
     let mut cells: BTreeMap<(Uuid, String), GroupGapDto> = BTreeMap::new();
-    for (record, _) in routed.iter().filter(|(r, _)| !covered.contains(&r.need.id)) {
+    for (record, _) in &routed {
         let need = &record.need;
         let area = need.spec.municipality.as_str().to_owned();
         for c in need
@@ -242,6 +251,9 @@ pub async fn gaps(
             let Some(concept) = c.concept_id else {
                 continue;
             };
+            if covered.contains(&(need.id, concept)) {
+                continue;
+            }
             let cell = cells
                 .entry((concept, area.clone()))
                 .or_insert_with(|| GroupGapDto {
