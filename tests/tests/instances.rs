@@ -845,3 +845,50 @@ async fn places_changed_on_one_instance_reach_the_others_public_listing() {
         .await;
     assert_eq!(listed.status, 200, "{}", listed.text);
 }
+
+/// On PostgreSQL another instance is woken by the change itself (`LISTEN`/`NOTIFY`), not by its
+/// poll: with the poll a minute apart, an offer published on one instance is listed by the
+/// other within [`VISIBLE_WITHIN`]. SQLite has no such channel; there its 200 ms poll does it.
+#[tokio::test]
+async fn another_instance_hears_of_a_change_without_waiting_for_its_poll() {
+    let on_postgres =
+        std::env::var("BROKER_TEST_DATABASE_URL").is_ok_and(|url| url.starts_with("postgres"));
+    let (a, b) = two_instances_with(|s| {
+        if on_postgres {
+            s.change_poll_ms = 60_000;
+        }
+    })
+    .await;
+    // Both instances have made their first catch-up; the next poll is a minute away.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let batch = a
+        .send(
+            a.client
+                .post(a.url("/api/v1/offers/batch?publish=true"))
+                .json(&json!([{
+                    "title": "Morgonkurs i hydraulik",
+                    "delivery": "on_site",
+                    "competence_labels": ["hydraulik"],
+                    "instances": [{"start": "2030-03-01", "municipality": "1438", "seats": 8}]
+                }])),
+            Some(&provider(&a).await),
+        )
+        .await;
+    assert_eq!(batch.status, 201, "{}", batch.text);
+    let offer_id = batch.body["items"][0]["id"].clone();
+    let listed = |body: &Value| {
+        body["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|o| o["id"] == offer_id))
+    };
+    let (body, took) = poll(
+        &b,
+        "/api/v1/public/offers?q=morgonkurs",
+        None,
+        VISIBLE_WITHIN,
+        listed,
+    )
+    .await;
+    assert!(listed(&body), "not listed by the other instance: {body}");
+    assert!(took <= VISIBLE_WITHIN, "took {took:?}");
+}

@@ -415,16 +415,61 @@ impl Matcher {
     }
 }
 
-/// Reads offers, needs and structure changed by any instance every `every` into this one's
-/// listings, index and caches.
+/// Reads offers, needs and structure changed by any instance into this one's listings, index
+/// and caches: every `every`, and on PostgreSQL also as soon as another instance announces a
+/// change (`LISTEN`), which wakes the job worker too.
 pub fn spawn_change_poll(store: Store, matcher: Arc<Matcher>, every: Duration) {
-    crate::periodic::spawn_every(every, "offer, need and structure change poll", move || {
-        let store = store.clone();
-        let matcher = Arc::clone(&matcher);
-        async move {
-            matcher.reload_structure_if_changed(&store).await?;
-            matcher.catch_up_offers(&store).await?;
-            matcher.catch_up_needs(&store).await.map(|_| ())
+    let announced = Arc::new(tokio::sync::Notify::new());
+    spawn_change_listener(store.clone(), Arc::clone(&matcher), Arc::clone(&announced));
+    if every.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = announced.notified() => {}
+            }
+            let caught_up = async {
+                matcher.reload_structure_if_changed(&store).await?;
+                matcher.catch_up_offers(&store).await?;
+                matcher.catch_up_needs(&store).await.map(|_| ())
+            }
+            .await;
+            if let Err(e) = caught_up {
+                tracing::warn!(error = %e, job = "change poll", "background job failed; retrying at the next interval");
+            }
+            // Under a stream of announcements, catch up at most ten times a second.
+            tokio::time::sleep(every.min(Duration::from_millis(100))).await;
+        }
+    });
+}
+
+/// Listens for changes other instances announce (PostgreSQL only) and wakes the change poll
+/// and the job worker. Reconnects after losing its connection; the poll covers the gap.
+fn spawn_change_listener(store: Store, matcher: Arc<Matcher>, announced: Arc<tokio::sync::Notify>) {
+    tokio::spawn(async move {
+        loop {
+            let mut listener = match store.listen_for_changes().await {
+                Ok(Some(listener)) => listener,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "listening for other instances' changes failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    continue;
+                }
+            };
+            loop {
+                if let Err(e) = listener.next().await {
+                    tracing::warn!(error = %e, "change announcements interrupted; listening again");
+                    break;
+                }
+                announced.notify_one();
+                matcher.wake.notify_one();
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });
 }

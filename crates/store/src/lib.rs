@@ -5,6 +5,7 @@
 //! `&impl ConnectionTrait` so callers can compose them inside one transaction; writes that belong
 //! together (a need and its competences, a decision and the need it moves) are written in one.
 
+pub mod changes;
 pub mod entity;
 mod error;
 pub mod repo;

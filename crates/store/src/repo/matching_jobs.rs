@@ -107,7 +107,7 @@ pub async fn enqueue(
     )
     .exec_without_returning(conn)
     .await?;
-    Ok(())
+    crate::changes::announce(conn).await
 }
 
 /// [`enqueue`] for many targets of one kind, in multi-row statements (a batch of offers, the
@@ -147,7 +147,10 @@ pub async fn enqueue_many(
         .exec_without_returning(conn)
         .await?;
     }
-    Ok(())
+    if targets.is_empty() {
+        return Ok(());
+    }
+    crate::changes::announce(conn).await
 }
 
 /// Enqueues a job unless one of its kind and target is already queued or running (start-up's

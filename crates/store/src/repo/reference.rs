@@ -47,7 +47,7 @@ async fn structure_written(conn: &impl ConnectionTrait) -> Result<(), StoreError
         )
         .exec(conn)
         .await?;
-    Ok(())
+    crate::changes::announce(conn).await
 }
 
 /// Loads a structure row, lets `apply` set its new values and writes it back (counting the

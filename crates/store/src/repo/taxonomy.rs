@@ -133,6 +133,7 @@ pub async fn begin_version(conn: &impl ConnectionTrait, source: &str) -> Result<
     })
     .exec(conn)
     .await?;
+    crate::changes::announce(conn).await?;
     Ok(version)
 }
 
