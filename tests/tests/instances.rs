@@ -35,6 +35,23 @@ async fn provider(app: &TestApp) -> String {
     app.new_provider("Vuxenutbildningen i test").await.1
 }
 
+/// Publishes one offer through `app` for a new provider; returns its id.
+async fn publish(app: &TestApp, offer: Value) -> String {
+    let batch = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/offers/batch?publish=true"))
+                .json(&json!([offer])),
+            Some(&provider(app).await),
+        )
+        .await;
+    assert_eq!(batch.status, 201, "{}", batch.text);
+    batch.body["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// Polls until `ready` holds, at most `within`; returns the last reply's body and the time taken.
 async fn poll(
     app: &TestApp,
@@ -71,21 +88,16 @@ async fn instances_started_together_on_an_empty_database_both_serve_the_same_ref
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offer_published_on_one_instance_is_listed_and_suggested_by_the_other() {
     let (a, b) = two_instances().await;
-    let batch = a
-        .send(
-            a.client
-                .post(a.url("/api/v1/offers/batch?publish=true"))
-                .json(&json!([{
-                    "title": "Kvällskurs i svetsning för Dals-Ed",
-                    "delivery": "on_site",
-                    "competence_labels": ["svetsning"],
-                    "instances": [{"start": "2030-02-01", "municipality": "1438", "seats": 12}]
-                }])),
-            Some(&provider(&a).await),
-        )
-        .await;
-    assert_eq!(batch.status, 201, "{}", batch.text);
-    let offer_id = batch.body["items"][0]["id"].clone();
+    let offer_id = publish(
+        &a,
+        json!({
+            "title": "Kvällskurs i svetsning för Dals-Ed",
+            "delivery": "on_site",
+            "competence_labels": ["svetsning"],
+            "instances": [{"start": "2030-02-01", "municipality": "1438", "seats": 12}]
+        }),
+    )
+    .await;
 
     let listed = |body: &Value| {
         body["items"]
@@ -286,24 +298,16 @@ async fn needs_entered_on_different_instances_pool_with_each_other() {
 
 /// Publishes a welding course in Dals-Ed through `app` and waits until `other` lists it too.
 async fn welding_course(app: &TestApp, other: &TestApp) -> String {
-    let batch = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/offers/batch?publish=true"))
-                .json(&json!([{
-                    "title": "Svetsning MIG/MAG för industrin",
-                    "delivery": "on_site",
-                    "competence_labels": ["svetsning"],
-                    "instances": [{"start": "2030-02-01", "municipality": "1438", "seats": 12}]
-                }])),
-            Some(&provider(app).await),
-        )
-        .await;
-    assert_eq!(batch.status, 201, "{}", batch.text);
-    let offer = batch.body["items"][0]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let offer = publish(
+        app,
+        json!({
+            "title": "Svetsning MIG/MAG för industrin",
+            "delivery": "on_site",
+            "competence_labels": ["svetsning"],
+            "instances": [{"start": "2030-02-01", "municipality": "1438", "seats": 12}]
+        }),
+    )
+    .await;
     let listed = |body: &Value| {
         body["items"]
             .as_array()
@@ -657,25 +661,17 @@ async fn a_platforms_settings_changed_on_one_instance_are_used_by_the_other() {
     let store = store_of(&a).await;
     // An on-site course in Halden (Norway): outside Dals-Ed's region, so not suggested for a
     // Dals-Ed need while the platform's reach is the region (the default).
-    let batch = a
-        .send(
-            a.client
-                .post(a.url("/api/v1/offers/batch?publish=true"))
-                .json(&json!([{
-                    "title": "MIG/MAG-sveising i Halden",
-                    "delivery": "on_site",
-                    "language": "nb",
-                    "competence_labels": ["MIG/MAG-svetsning"],
-                    "instances": [{"start": "2030-03-01", "municipality": "3101", "seats": 10}]
-                }])),
-            Some(&provider(&a).await),
-        )
-        .await;
-    assert_eq!(batch.status, 201, "{}", batch.text);
-    let halden = batch.body["items"][0]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let halden = publish(
+        &a,
+        json!({
+            "title": "MIG/MAG-sveising i Halden",
+            "delivery": "on_site",
+            "language": "nb",
+            "competence_labels": ["MIG/MAG-svetsning"],
+            "instances": [{"start": "2030-03-01", "municipality": "3101", "seats": 10}]
+        }),
+    )
+    .await;
     let (before, platform) = need_on(&b, "1438", &welders_in_dals_ed()).await;
     assert_eq!(platform, a.platform_id("dals-ed").to_string());
     assert!(
@@ -861,21 +857,16 @@ async fn another_instance_hears_of_a_change_without_waiting_for_its_poll() {
     .await;
     // Both instances have made their first catch-up; the next poll is a minute away.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let batch = a
-        .send(
-            a.client
-                .post(a.url("/api/v1/offers/batch?publish=true"))
-                .json(&json!([{
-                    "title": "Morgonkurs i hydraulik",
-                    "delivery": "on_site",
-                    "competence_labels": ["hydraulik"],
-                    "instances": [{"start": "2030-03-01", "municipality": "1438", "seats": 8}]
-                }])),
-            Some(&provider(&a).await),
-        )
-        .await;
-    assert_eq!(batch.status, 201, "{}", batch.text);
-    let offer_id = batch.body["items"][0]["id"].clone();
+    let offer_id = publish(
+        &a,
+        json!({
+            "title": "Morgonkurs i hydraulik",
+            "delivery": "on_site",
+            "competence_labels": ["hydraulik"],
+            "instances": [{"start": "2030-03-01", "municipality": "1438", "seats": 8}]
+        }),
+    )
+    .await;
     let listed = |body: &Value| {
         body["items"]
             .as_array()

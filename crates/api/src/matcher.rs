@@ -419,32 +419,25 @@ impl Matcher {
 /// and caches: every `every`, and on PostgreSQL also as soon as another instance announces a
 /// change (`LISTEN`), which wakes the job worker too.
 pub fn spawn_change_poll(store: Store, matcher: Arc<Matcher>, every: Duration) {
-    let announced = Arc::new(tokio::sync::Notify::new());
-    spawn_change_listener(store.clone(), Arc::clone(&matcher), Arc::clone(&announced));
     if every.is_zero() {
         return;
     }
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticks.tick() => {}
-                () = announced.notified() => {}
-            }
-            let caught_up = async {
+    let announced = Arc::new(tokio::sync::Notify::new());
+    spawn_change_listener(store.clone(), Arc::clone(&matcher), Arc::clone(&announced));
+    crate::periodic::spawn_every_or_woken(
+        every,
+        Some(announced),
+        "offer, need and structure change poll",
+        move || {
+            let store = store.clone();
+            let matcher = Arc::clone(&matcher);
+            async move {
                 matcher.reload_structure_if_changed(&store).await?;
                 matcher.catch_up_offers(&store).await?;
                 matcher.catch_up_needs(&store).await.map(|_| ())
             }
-            .await;
-            if let Err(e) = caught_up {
-                tracing::warn!(error = %e, job = "change poll", "background job failed; retrying at the next interval");
-            }
-            // Under a stream of announcements, catch up at most ten times a second.
-            tokio::time::sleep(every.min(Duration::from_millis(100))).await;
-        }
-    });
+        },
+    );
 }
 
 /// Listens for changes other instances announce (PostgreSQL only) and wakes the change poll
@@ -918,12 +911,15 @@ impl Matcher {
         // Every need of the batch is in the engine before any is scored, so needs entered
         // together see each other.
         let mut gone = Vec::new();
+        let mut to_score: Vec<(Uuid, Uuid, NeedDoc, MatchOptions)> = Vec::new();
         for &id in &ids {
             let version = active.get(&id).map(|n| n.version);
-            match active.get(&id) {
+            match active.remove(&id) {
                 Some(need) => {
-                    let doc = need_doc(need);
-                    self.with_engine_mut(|e| e.upsert_need(doc));
+                    let doc = need_doc(&need);
+                    self.with_engine_mut(|e| e.upsert_need(doc.clone()));
+                    let opts = self.options_for_platform(need.platform_id);
+                    to_score.push((id, need.platform_id, doc, opts));
                 }
                 None => {
                     self.with_engine_mut(|e| e.remove_need(id));
@@ -935,17 +931,13 @@ impl Matcher {
         let mut sets: Vec<(Uuid, Uuid, MatchKind, Vec<matches::ComputedSuggestion>)> = Vec::new();
         let mut partner_ids = BTreeSet::new();
         let mut pooled = Vec::new();
-        for &id in &ids {
-            let Some(need) = active.remove(&id) else {
-                continue;
-            };
-            let doc = need_doc(&need);
-            let opts = self.options_for_platform(need.platform_id);
+        for (id, platform_id, doc, opts) in &to_score {
+            let (id, platform_id) = (*id, *platform_id);
             let (offers_s, contacts_s, pooling_s) = self.with_engine(|e| {
                 (
-                    e.suggest_offers(&doc, &opts),
-                    e.suggest_contacts(&doc, &opts),
-                    e.suggest_pooling(&doc, &opts),
+                    e.suggest_offers(doc, opts),
+                    e.suggest_contacts(doc, opts),
+                    e.suggest_pooling(doc, opts),
                 )
             });
             if work.iter().any(|w| w.need_id == id && w.cascade) {
@@ -959,12 +951,7 @@ impl Matcher {
                 (MatchKind::Contact, &contacts_s),
                 (MatchKind::Need, &pooling_s),
             ] {
-                sets.push((
-                    id,
-                    need.platform_id,
-                    kind,
-                    list.iter().map(computed).collect(),
-                ));
+                sets.push((id, platform_id, kind, list.iter().map(computed).collect()));
             }
         }
         // Partners in the batch were scored above, with every need of the batch present.
@@ -1124,11 +1111,7 @@ impl Matcher {
             JobKind::All => {
                 // In batches: every active need is recomputed, with the statements per batch.
                 const BATCH: usize = 256;
-                let ids: Vec<Uuid> = needs::active(store.conn())
-                    .await?
-                    .into_iter()
-                    .map(|n| n.need.id)
-                    .collect();
+                let ids = needs::active_ids(store.conn()).await?;
                 let mut result = Ok(());
                 for chunk in ids.chunks(BATCH) {
                     let work: Vec<Recompute<'_>> = chunk
@@ -1262,17 +1245,8 @@ impl Matcher {
             return;
         };
         tracing::warn!(error = %e, jobs = jobs.len(), "matching jobs failed");
-        for job in jobs {
-            let released = async {
-                let txn = store.begin().await?;
-                matching_jobs::release(&txn, job, RETRY_AFTER).await?;
-                txn.commit().await?;
-                Ok::<_, StoreError>(())
-            }
-            .await;
-            if let Err(e) = released {
-                tracing::warn!(error = %e, "releasing a matching job failed");
-            }
+        if let Err(e) = give_back(store, jobs).await {
+            tracing::warn!(error = %e, "releasing matching jobs failed");
         }
     }
 
@@ -1329,11 +1303,7 @@ impl Matcher {
         }
         let result = self.recompute_needs(store, &work).await;
         if result.is_err() {
-            let txn = store.begin().await?;
-            for job in claimed.iter().flatten() {
-                matching_jobs::release(&txn, job, RETRY_AFTER).await?;
-            }
-            txn.commit().await?;
+            give_back(store, claimed.iter().flatten()).await?;
         }
         result
     }
@@ -1408,6 +1378,19 @@ impl Matcher {
         }
         Ok(affected)
     }
+}
+
+/// Gives claimed jobs back to be retried after [`RETRY_AFTER`] (their batch failed).
+async fn give_back<'a>(
+    store: &Store,
+    jobs: impl IntoIterator<Item = &'a ClaimedJob>,
+) -> Result<(), StoreError> {
+    let txn = store.begin().await?;
+    for job in jobs {
+        matching_jobs::release(&txn, job, RETRY_AFTER).await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 /// This instance's share of the matching work: its own changes at once, and due jobs from the

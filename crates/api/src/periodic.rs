@@ -2,12 +2,30 @@
 
 use std::fmt::Display;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 /// Runs `job` every `every` (not at all for a zero interval); a failed run is logged with `what`
 /// and retried at the next tick. A run that overruns delays the next one instead of piling up.
-pub fn spawn_every<F, Fut, E>(every: Duration, what: &'static str, mut job: F)
+pub fn spawn_every<F, Fut, E>(every: Duration, what: &'static str, job: F)
 where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), E>> + Send,
+    E: Display,
+{
+    spawn_every_or_woken(every, None, what, job);
+}
+
+/// [`spawn_every`], also run as soon as `woken` is notified; under a stream of wake-ups it runs
+/// at most ten times a second (or every `every`, if shorter).
+pub fn spawn_every_or_woken<F, Fut, E>(
+    every: Duration,
+    woken: Option<Arc<Notify>>,
+    what: &'static str,
+    mut job: F,
+) where
     F: FnMut() -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), E>> + Send,
     E: Display,
@@ -15,17 +33,26 @@ where
     if every.is_zero() {
         return;
     }
+    let woken = woken.unwrap_or_default();
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = woken.notified() => {
+                    tokio::time::sleep(every.min(MIN_WAKE_SPACING)).await;
+                }
+            }
             if let Err(e) = job().await {
                 tracing::warn!(error = %e, job = what, "background job failed; retrying at the next interval");
             }
         }
     });
 }
+
+/// The shortest spacing of runs that wake-ups cause.
+const MIN_WAKE_SPACING: Duration = Duration::from_millis(100);
 
 /// Advisory lock keys of the passes that run on one instance at a time.
 pub const EXPIRY_LOCK: i64 = 0x6b6d_0000_0000_0001;

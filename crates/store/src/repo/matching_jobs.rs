@@ -86,28 +86,7 @@ pub async fn enqueue(
     target_id: Uuid,
     delay: Duration,
 ) -> Result<(), StoreError> {
-    let now = Utc::now();
-    matching_job::Entity::insert(matching_job::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        kind: Set(kind.as_str().to_owned()),
-        target_id: Set(target_id),
-        run_after: Set(now + delay),
-        generation: Set(1),
-        claimed_by: Set(None),
-        claimed_until: Set(None),
-        created_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::columns([matching_job::Column::Kind, matching_job::Column::TargetId])
-            .value(
-                matching_job::Column::Generation,
-                Expr::col((matching_job::Entity, matching_job::Column::Generation)).add(1i32),
-            )
-            .to_owned(),
-    )
-    .exec_without_returning(conn)
-    .await?;
-    crate::changes::announce(conn).await
+    enqueue_many(conn, kind, &[target_id], delay).await
 }
 
 /// [`enqueue`] for many targets of one kind, in multi-row statements (a batch of offers, the

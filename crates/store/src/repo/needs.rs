@@ -336,6 +336,18 @@ pub async fn active(conn: &impl ConnectionTrait) -> Result<Vec<NeedRecord>, Stor
     with_competences(conn, rows).await
 }
 
+/// The ids of every active need (what a full rematch goes through, in batches).
+pub async fn active_ids(conn: &impl ConnectionTrait) -> Result<Vec<Uuid>, StoreError> {
+    Ok(need::Entity::find()
+        .select_only()
+        .column(need::Column::Id)
+        .filter(need::Column::Status.is_in(NeedStatus::ACTIVE.iter().map(|s| s.as_str())))
+        .order_by_asc(need::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
 /// Replaces a need's content when `expected_version` is current; bumps the version.
 pub async fn replace(
     conn: &impl ConnectionTrait,
