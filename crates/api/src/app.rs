@@ -54,7 +54,22 @@ impl Application {
         // Reference data (regions, municipalities, platforms, starter taxonomy) is real data every
         // deployment needs; it is loaded once into an empty database, by one instance at a time.
         let setup = store.lock_setup().await?;
-        let seeded = crate::demo::seed_reference(&store).await;
+        // A release that ships more of the starter taxonomy brings existing databases up to it.
+        let seeded = match crate::demo::seed_reference(&store).await {
+            Ok(_) => crate::starter_taxonomy::upgrade(&store)
+                .await
+                .map(|upgrade| {
+                    if let Some(version) = upgrade.version {
+                        tracing::info!(
+                            version,
+                            created = upgrade.created,
+                            updated = upgrade.updated,
+                            "starter taxonomy upgraded"
+                        );
+                    }
+                }),
+            Err(e) => Err(e),
+        };
         setup.release().await?;
         seeded?;
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind {

@@ -11,7 +11,7 @@ use broker_domain::need::{NeedAction, NeedDraft, NeedSpec, NeedStatus, Requireme
 use broker_domain::offer::{InstanceDraft, OfferDraft, OfferSpec, OfferStatus};
 use broker_domain::organisation::{OrgNumber, OrganisationKind};
 use broker_domain::platform::MatchingSettings;
-use broker_store::repo::{forum, needs, offers, reference, taxonomy};
+use broker_store::repo::{forum, needs, offers, reference};
 use broker_store::{Store, StoreError};
 use chrono::{Days, NaiveDate, Utc};
 use uuid::Uuid;
@@ -220,7 +220,7 @@ pub async fn seed_reference(store: &Store) -> Result<bool, SeedError> {
         reference::insert_platform(&txn, &record).await?;
     }
     seed_groups(&txn).await?;
-    seed_taxonomy(&txn).await?;
+    crate::starter_taxonomy::seed(&txn).await?;
     txn.commit().await?;
     Ok(true)
 }
@@ -307,73 +307,6 @@ async fn seed_groups(txn: &impl sea_orm::ConnectionTrait) -> Result<(), SeedErro
         )
         .await?;
     }
-    Ok(())
-}
-
-async fn seed_taxonomy(txn: &impl sea_orm::ConnectionTrait) -> Result<(), SeedError> {
-    let tax = data::taxonomy()?;
-    let version =
-        taxonomy::begin_version(txn, "starter taxonomy (crates/api/demo/taxonomy.json)").await?;
-    let labels = |l: &data::TaxonomyLabels| {
-        let mut out = Vec::new();
-        for (lang, set) in [("sv", &l.sv), ("nb", &l.nb), ("en", &l.en)] {
-            if let Some(set) = set {
-                out.push(taxonomy::LabelRecord {
-                    lang: lang.to_owned(),
-                    text: set.preferred.clone(),
-                    preferred: true,
-                });
-                out.extend(set.alternative.iter().map(|a| taxonomy::LabelRecord {
-                    lang: lang.to_owned(),
-                    text: a.clone(),
-                    preferred: false,
-                }));
-            }
-        }
-        out
-    };
-    let mut records = Vec::new();
-    for c in &tax.competences {
-        records.push(taxonomy::ConceptRecord {
-            id: stable_id("concept", &c.key),
-            kind: "competence".to_owned(),
-            esco_uri: c.esco_uri.clone(),
-            key: Some(c.key.clone()),
-            field: c.field.clone(),
-            labels: labels(&c.labels),
-            essential: Vec::new(),
-            optional: Vec::new(),
-            description: None,
-            deprecated: false,
-            replaced_by: None,
-            created_in_version: version,
-            changed_in_version: version,
-        });
-    }
-    for o in &tax.occupations {
-        records.push(taxonomy::ConceptRecord {
-            id: stable_id("concept", &o.key),
-            kind: "occupation".to_owned(),
-            esco_uri: o.esco_uri.clone(),
-            key: Some(o.key.clone()),
-            field: o.field.clone(),
-            labels: labels(&o.labels),
-            essential: o
-                .essential
-                .iter()
-                .map(|k| stable_id("concept", k))
-                .collect(),
-            optional: o.optional.iter().map(|k| stable_id("concept", k)).collect(),
-            description: None,
-            deprecated: false,
-            replaced_by: None,
-            created_in_version: version,
-            changed_in_version: version,
-        });
-    }
-    taxonomy::insert_many(txn, &records).await?;
-    taxonomy::finish_version(txn, version, serde_json::json!({"created": records.len(), "competences": tax.competences.len(), "occupations": tax.occupations.len()}))
-        .await?;
     Ok(())
 }
 

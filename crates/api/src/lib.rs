@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod periodic;
 pub mod rate_limit;
 pub mod routes;
+pub mod starter_taxonomy;
 pub mod taxonomy_import;
 pub mod telemetry;
 pub mod webhooks;

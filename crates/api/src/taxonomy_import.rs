@@ -14,6 +14,8 @@ use broker_store::repo::taxonomy::{self, ConceptRecord, LabelRecord};
 use broker_store::{Store, StoreError};
 use uuid::Uuid;
 
+use crate::starter_taxonomy;
+
 /// Why an import failed; nothing is written when it does.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -114,6 +116,16 @@ fn merge_labels(
     out
 }
 
+/// A starter concept that an import finds by its ESCO URI becomes the import's (its key goes, so
+/// it stays when the starter taxonomy is switched off); its shipped labels stay beside the
+/// imported ones, in every import after that too.
+fn adopt_starter(concept: &mut ConceptRecord, shipped: &HashMap<Uuid, Vec<LabelRecord>>) {
+    if let Some(labels) = shipped.get(&concept.id) {
+        concept.labels = starter_taxonomy::with_shipped(&concept.labels, labels);
+        concept.key = None;
+    }
+}
+
 /// Imports a `skills_<lang>.csv` file.
 pub async fn import_skills_file(
     store: &Store,
@@ -145,6 +157,7 @@ pub async fn import_skills(
     source: &str,
 ) -> Result<ImportReport, ImportError> {
     let existing = taxonomy::all(store.conn()).await?;
+    let shipped = starter_taxonomy::shipped_labels();
     let mut by_uri: HashMap<String, ConceptRecord> = existing
         .into_iter()
         .filter_map(|c| c.esco_uri.clone().map(|u| (u, c)))
@@ -169,6 +182,7 @@ pub async fn import_skills(
             Some(old) => {
                 let mut new = old.clone();
                 new.labels = merge_labels(&old.labels, lang, &s.preferred_label, alternatives);
+                adopt_starter(&mut new, &shipped);
                 if lang == "en" || new.description.is_none() {
                     new.description = s
                         .description
@@ -222,7 +236,10 @@ pub async fn import_skills(
             .collect();
         let vanished: Vec<ConceptRecord> = by_uri
             .drain()
-            .filter(|(uri, c)| c.kind == "competence" && !c.deprecated && !seen.contains(uri))
+            // A starter concept the file does not name is not the import's to retire.
+            .filter(|(uri, c)| {
+                c.kind == "competence" && c.key.is_none() && !c.deprecated && !seen.contains(uri)
+            })
             .map(|(_, c)| c)
             .collect();
         for mut c in vanished {
@@ -288,6 +305,7 @@ pub async fn import_occupations(
     source: &str,
 ) -> Result<ImportReport, ImportError> {
     let existing = taxonomy::all(store.conn()).await?;
+    let shipped = starter_taxonomy::shipped_labels();
     let skill_ids: HashMap<String, Uuid> = existing
         .iter()
         .filter(|c| c.kind == "competence")
@@ -342,6 +360,7 @@ pub async fn import_occupations(
                     &o.preferred_label,
                     o.alt_labels.iter().cloned(),
                 );
+                adopt_starter(&mut new, &shipped);
                 if !ess.is_empty() || !opt.is_empty() {
                     new.essential = ess;
                     new.optional = opt;

@@ -64,6 +64,7 @@ impl ConceptRecord {
         b.sort_by(|x, y| (&x.lang, &x.text).cmp(&(&y.lang, &y.text)));
         a == b
             && self.kind == other.kind
+            && self.key == other.key
             && self.esco_uri == other.esco_uri
             && self.field == other.field
             && self.essential == other.essential
