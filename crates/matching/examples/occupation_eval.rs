@@ -20,7 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
-    // `--dump`: one tab-separated line per query (rank, gold URI, query, top label, confidence).
+    // `--dump`: one tab-separated line per query (rank, gold URI, query, top label, confidence,
+    // then every hit as id=confidence=method=label).
     let dump = std::env::args().any(|a| a == "--dump");
     let file = std::fs::File::open(format!("{FIXTURES}/occupations_sv.csv"))?;
     let occupations = occupations_from(&[(Lang::Sv, read_occupations(file)?)], &[]);
@@ -56,7 +57,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if dump {
             let top = hits.first().map_or("", |h| h.label.as_str());
             let conf = hits.first().map_or(0.0, |h| h.confidence);
-            println!("R\t{rank:?}\t{gold_uri}\t{query}\t{top}\t{conf:.2}");
+            let all: Vec<String> = hits
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{}={:.3}={:?}={}",
+                        h.concept_id, h.confidence, h.method, h.label
+                    )
+                })
+                .collect();
+            println!(
+                "R\t{rank:?}\t{gold_uri}\t{query}\t{top}\t{conf:.2}\t{}",
+                all.join("|")
+            );
         }
         let rr = rank.map_or(0.0, |r| 1.0 / (r + 1) as f64);
         for (i, k) in [1, 5, 10].into_iter().enumerate() {
