@@ -858,6 +858,8 @@ impl Retrieval {
         };
         let mut best: FxMap<u32, Hit> = FxMap::default();
         for alternative in split_alternatives(text) {
+            let alternative = trade_first(alternative);
+            let alternative = alternative.as_ref();
             let mut slots: Vec<QuerySlot> = Vec::new();
             for (k, phrase) in alternative.split(',').enumerate() {
                 let ps = pieces(phrase);
@@ -1167,6 +1169,29 @@ fn trigrams(word: &str) -> Vec<[char; 3]> {
 
 /// Splits a query at slashes that separate alternatives ("Teckenspråkstolk/Dövblindtolk"), not at
 /// slashes inside acronyms ("MIG/MAG") or between short words.
+/// Words that name a trainee's standing rather than a trade.
+const TRAINEE_WORDS: &[&str] = &[
+    // Folded: "lärling" and "lærling".
+    "larling",
+    "praktikant",
+    "trainee",
+    "apprentice",
+    "aspirant",
+];
+
+/// "Lärling, grävmaskinförare" is an apprentice in the qualifier's trade: the trade becomes the
+/// head phrase and the trainee word its qualifier.
+fn trade_first(alternative: &str) -> std::borrow::Cow<'_, str> {
+    match alternative.split_once(',') {
+        Some((head, trade))
+            if TRAINEE_WORDS.contains(&fold(head).as_str()) && !fold(trade).is_empty() =>
+        {
+            std::borrow::Cow::Owned(format!("{}, {}", trade.trim(), head.trim()))
+        }
+        _ => std::borrow::Cow::Borrowed(alternative),
+    }
+}
+
 pub(crate) fn split_alternatives(text: &str) -> Vec<&str> {
     let parts: Vec<&str> = text.split('/').collect();
     if parts.len() < 2 {
@@ -1184,6 +1209,17 @@ pub(crate) fn split_alternatives(text: &str) -> Vec<&str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_apprentice_title_puts_the_trade_first() {
+        assert_eq!(
+            trade_first("Lärling, grävmaskinförare"),
+            "grävmaskinförare, Lärling"
+        );
+        assert_eq!(trade_first("Lærling, tømrer, bygg"), "tømrer, bygg, Lærling");
+        assert_eq!(trade_first("Maskinoperatör, kött"), "Maskinoperatör, kött");
+        assert_eq!(trade_first("Lärling,"), "Lärling,");
+    }
+
     use super::*;
 
     fn folded(text: &str) -> Vec<String> {
