@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::fx::FxMap;
 use crate::geography::{Geography, Proximity, Reach};
-use crate::normalise::{detect_lang, index_term, word_spans};
+use crate::normalise::{detect_lang, fold, index_term, is_requirement_phrasing, word_spans};
 use crate::taxonomy::{Lang, Taxonomy};
 
 mod explain;
@@ -1268,7 +1268,17 @@ impl LabelQuery {
 /// Content words of a requirement label with their stems in every language.
 fn label_words(label: &str, lang: Lang, lex: &mut LexRef<'_>) -> Vec<LabelWord> {
     let mut words: Vec<LabelWord> = Vec::new();
-    for (start, end) in word_spans(label) {
+    // "kunna engelska" asks for English: phrasing words go unless they are all there is.
+    let spans: Vec<(usize, usize)> = word_spans(label).collect();
+    let phrasing =
+        |&(start, end): &(usize, usize)| is_requirement_phrasing(&fold(&label[start..end]));
+    let keep_phrasing = spans
+        .iter()
+        .all(|s| phrasing(s) || index_term(&label[s.0..s.1], lang).is_none());
+    for (start, end) in spans {
+        if !keep_phrasing && phrasing(&(start, end)) {
+            continue;
+        }
         let raw = &label[start..end];
         let Some(stem) = index_term(raw, lang) else {
             continue;
@@ -1615,6 +1625,7 @@ impl Engine {
                 None => tax
                     .resolve_best(&r.label)
                     .filter(|res| res.confidence >= MIN_REQUIREMENT_CONFIDENCE)
+                    .or_else(|| tax.mentioned_concept(&r.label))
                     .map(|res| res.concept_id),
             };
             match concept {

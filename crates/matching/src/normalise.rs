@@ -162,6 +162,81 @@ const STOP_EN: &[&str] = &[
     "up", "out", "also", "via", "per", "etc", "who", "which", "what", "when", "where", "how",
 ];
 
+/// Words that say how a requirement is phrased ("kunna", "goda kunskaper i", "erfarenhet av",
+/// "experience with"), not what it is (folded forms). Requirement labels and taxonomy lookups
+/// leave them out, so "kunna engelska" asks for English; level words ("grundläggande",
+/// "basic") stay, they say what is asked.
+const REQUIREMENT_PHRASING: &[&str] = &[
+    // Swedish
+    "kunna",
+    "kunskap",
+    "kunskaper",
+    "kannedom",
+    "erfarenhet",
+    "erfarenheter",
+    "erfaren",
+    "van",
+    "vana",
+    "god",
+    "goda",
+    "gott",
+    "bra",
+    "koll",
+    "beharska",
+    "beharskar",
+    "formaga",
+    "jobba",
+    "arbeta",
+    "kunnig",
+    "duktig",
+    "behover",
+    "behov",
+    "sokes",
+    "kravs",
+    "onskas",
+    "meriterande",
+    // Norwegian
+    "kunne",
+    "kunnskap",
+    "kunnskaper",
+    "kjennskap",
+    "erfaring",
+    "vant",
+    "gode",
+    "godt",
+    "beherske",
+    "behersker",
+    "evne",
+    "jobbe",
+    "arbeide",
+    "dyktig",
+    "trenger",
+    "kreves",
+    "onskes",
+    // English
+    "knowledge",
+    "experience",
+    "experienced",
+    "skills",
+    "skill",
+    "ability",
+    "able",
+    "good",
+    "familiarity",
+    "familiar",
+    "proficiency",
+    "proficient",
+    "know",
+    "knows",
+    "required",
+];
+
+/// Whether a folded word only says how a requirement is phrased (see [`REQUIREMENT_PHRASING`]).
+#[must_use]
+pub fn is_requirement_phrasing(folded: &str) -> bool {
+    REQUIREMENT_PHRASING.contains(&folded)
+}
+
 fn stop_list(lang: Lang) -> &'static [&'static str] {
     match lang {
         Lang::Sv => STOP_SV,

@@ -185,7 +185,9 @@ pub(crate) fn exact_key(text: &str) -> String {
 }
 
 fn is_noise(folded: &str) -> bool {
-    is_stop_word(folded, None) || LABEL_NOISE.contains(&folded)
+    is_stop_word(folded, None)
+        || LABEL_NOISE.contains(&folded)
+        || crate::normalise::is_requirement_phrasing(folded)
 }
 
 fn stemmers() -> [Stemmer; 3] {
@@ -1215,7 +1217,10 @@ mod tests {
             trade_first("Lärling, grävmaskinförare"),
             "grävmaskinförare, Lärling"
         );
-        assert_eq!(trade_first("Lærling, tømrer, bygg"), "tømrer, bygg, Lærling");
+        assert_eq!(
+            trade_first("Lærling, tømrer, bygg"),
+            "tømrer, bygg, Lærling"
+        );
         assert_eq!(trade_first("Maskinoperatör, kött"), "Maskinoperatör, kött");
         assert_eq!(trade_first("Lärling,"), "Lärling,");
     }

@@ -463,18 +463,26 @@ pub struct Taxonomy {
 
 /// A bounded memo of label -> best resolution (cleared when full).
 #[derive(Debug, Default)]
-struct ResolutionMemo(std::sync::Mutex<HashMap<(bool, String), Option<Resolution>>>);
+struct ResolutionMemo(std::sync::Mutex<HashMap<(MemoKind, String), Option<Resolution>>>);
+
+/// What a memoised answer was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum MemoKind {
+    Concept,
+    Occupation,
+    Mentioned,
+}
 
 impl ResolutionMemo {
     const CAPACITY: usize = 20_000;
 
     fn get_or(
         &self,
-        occupation: bool,
+        kind: MemoKind,
         text: &str,
         compute: impl FnOnce() -> Option<Resolution>,
     ) -> Option<Resolution> {
-        let key = (occupation, text.to_owned());
+        let key = (kind, text.to_owned());
         if let Ok(memo) = self.0.lock()
             && let Some(found) = memo.get(&key)
         {
@@ -559,8 +567,28 @@ impl Taxonomy {
     /// The best resolution of a label, if any.
     #[must_use]
     pub fn resolve_best(&self, text: &str) -> Option<Resolution> {
-        self.best_memo
-            .get_or(false, text, || self.resolve(text).into_iter().next())
+        self.best_memo.get_or(MemoKind::Concept, text, || {
+            self.resolve(text).into_iter().next()
+        })
+    }
+
+    /// The one concept a longer label mentions among other words ("tank-ADR för chaufförer",
+    /// "drift av servrar i molnet"), found as [`Taxonomy::parse_text`] finds concepts in free
+    /// text. A label that mentions two different concepts names neither.
+    #[must_use]
+    pub fn mentioned_concept(&self, label: &str) -> Option<Resolution> {
+        self.best_memo.get_or(MemoKind::Mentioned, label, || {
+            let found = self.parse_text(label);
+            let first = found.first()?;
+            if found.iter().any(|f| f.concept_id != first.concept_id) {
+                return None;
+            }
+            let resolution = self.resolve_best(&first.matched_text)?;
+            (resolution.concept_id == first.concept_id).then_some(Resolution {
+                confidence: first.confidence,
+                ..resolution
+            })
+        })
     }
 
     /// Type-ahead search: as [`Taxonomy::resolve`], with the last word possibly unfinished. At
@@ -586,7 +614,7 @@ impl Taxonomy {
     /// Resolves a text to an occupation (`concept_id` is the occupation id).
     #[must_use]
     pub fn resolve_occupation(&self, text: &str) -> Option<Resolution> {
-        self.best_memo.get_or(true, text, || {
+        self.best_memo.get_or(MemoKind::Occupation, text, || {
             self.occupations
                 .rank(text, None, false, 1)
                 .into_iter()

@@ -251,3 +251,40 @@ fn a_remembered_resolution_is_the_one_computed() {
         assert_eq!(t.resolve_best(text), computed, "{text}, asked again");
     }
 }
+
+#[test]
+fn a_longer_label_that_mentions_one_concept_names_it() {
+    let t = taxonomy();
+    let mentioned = |label: &str| t.mentioned_concept(label).map(|r| r.concept_id);
+    assert_eq!(
+        mentioned("truckkort till lagret i Uddevalla"),
+        Some(id(FORKLIFT))
+    );
+    assert_eq!(
+        mentioned("erfarenhet av TIG-svetsning i rostfritt"),
+        Some(id(TIG))
+    );
+    // Two different concepts: the label names neither.
+    assert_eq!(mentioned("truckkort och TIG-svetsning"), None);
+    assert_eq!(mentioned("tillämpa kromatografiprogramvara"), None);
+}
+
+#[test]
+fn words_that_only_phrase_a_requirement_do_not_count() {
+    let t = taxonomy();
+    for text in [
+        "kunna svetsa",
+        "goda kunskaper i svetsning",
+        "erfaring med sveising",
+        "experience in welding",
+    ] {
+        let best = t.resolve_best(text);
+        assert_eq!(
+            best.as_ref().map(|r| r.concept_id),
+            Some(id(WELDING)),
+            "{text}"
+        );
+        // As sure as the bare word: the label is the competence, word for word.
+        assert!(best.is_some_and(|r| r.confidence >= 0.85), "{text}");
+    }
+}
