@@ -67,7 +67,47 @@ fn active_model(
     }
 }
 
-async fn write_competences(
+/// A need's competence rows as stored.
+fn competence_rows(id: Uuid, spec: &NeedSpec) -> Vec<need_competence::Model> {
+    spec.competences
+        .iter()
+        .enumerate()
+        .map(|(i, c)| need_competence::Model {
+            need_id: id,
+            position: i16::try_from(i).unwrap_or(i16::MAX),
+            concept_id: c.concept_id,
+            label: c.label.as_str().to_owned(),
+            importance: c.importance.as_str().to_owned(),
+            level: c.level.map(|l| i16::from(l.get())),
+        })
+        .collect()
+}
+
+/// Inserts a new need's competence rows (one statement) and returns them.
+async fn insert_competences(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    spec: &NeedSpec,
+) -> Result<Vec<need_competence::Model>, StoreError> {
+    let rows = competence_rows(id, spec);
+    if !rows.is_empty() {
+        need_competence::Entity::insert_many(rows.iter().map(|r| need_competence::ActiveModel {
+            need_id: Set(r.need_id),
+            position: Set(r.position),
+            concept_id: Set(r.concept_id),
+            label: Set(r.label.clone()),
+            importance: Set(r.importance.clone()),
+            level: Set(r.level),
+        }))
+        .exec(conn)
+        .await
+        .map_err(|e| StoreError::from_insert("need", "competence", e))?;
+    }
+    Ok(rows)
+}
+
+/// Replaces a changed need's competence rows.
+async fn replace_competences(
     conn: &impl ConnectionTrait,
     id: Uuid,
     spec: &NeedSpec,
@@ -76,29 +116,11 @@ async fn write_competences(
         .filter(need_competence::Column::NeedId.eq(id))
         .exec(conn)
         .await?;
-    let rows: Vec<_> = spec
-        .competences
-        .iter()
-        .enumerate()
-        .map(|(i, c)| need_competence::ActiveModel {
-            need_id: Set(id),
-            position: Set(i16::try_from(i).unwrap_or(i16::MAX)),
-            concept_id: Set(c.concept_id),
-            label: Set(c.label.as_str().to_owned()),
-            importance: Set(c.importance.as_str().to_owned()),
-            level: Set(c.level.map(|l| i16::from(l.get()))),
-        })
-        .collect();
-    if !rows.is_empty() {
-        need_competence::Entity::insert_many(rows)
-            .exec(conn)
-            .await
-            .map_err(|e| StoreError::from_insert("need", "competence", e))?;
-    }
-    Ok(())
+    insert_competences(conn, id, spec).await.map(drop)
 }
 
-/// Inserts a need and its competences. Call inside a transaction.
+/// Stores a new need and returns it as stored, without reading it back: the insert returns the
+/// row, and the competence rows are what was written.
 pub async fn insert(conn: &impl ConnectionTrait, n: &NewNeed) -> Result<NeedRecord, StoreError> {
     let now = Utc::now();
     let mut row = active_model(n.id, &n.spec, n.platform_id, n.status, n.expires_on);
@@ -107,12 +129,12 @@ pub async fn insert(conn: &impl ConnectionTrait, n: &NewNeed) -> Result<NeedReco
     row.version = Set(1);
     row.created_at = Set(now);
     row.updated_at = Set(now);
-    need::Entity::insert(row)
-        .exec(conn)
+    let stored = need::Entity::insert(row)
+        .exec_with_returning(conn)
         .await
         .map_err(|e| StoreError::from_insert("need", "a need with this id", e))?;
-    write_competences(conn, n.id, &n.spec).await?;
-    get(conn, n.id).await
+    let competences = insert_competences(conn, n.id, &n.spec).await?;
+    to_record(stored, competences)
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -371,7 +393,7 @@ pub async fn replace(
     if res.rows_affected == 0 {
         return Err(StoreError::stale("need", current.need.version));
     }
-    write_competences(conn, id, spec).await?;
+    replace_competences(conn, id, spec).await?;
     get(conn, id).await
 }
 
