@@ -123,6 +123,39 @@ impl Identity {
     }
 }
 
+impl From<Role> for broker_application::Role {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Admin => Self::Admin,
+            Role::Broker => Self::Broker,
+            Role::MunicipalContact => Self::MunicipalContact,
+            Role::Provider => Self::Provider,
+            Role::Employer => Self::Employer,
+        }
+    }
+}
+
+/// The caller as the use cases see it.
+impl From<&Identity> for broker_application::Actor {
+    fn from(who: &Identity) -> Self {
+        let claims = who.claims();
+        Self {
+            role: claims.role.into(),
+            subject: claims.sub.clone(),
+            organisation: claims.organisation,
+            municipalities: claims.municipalities.clone(),
+            platforms: claims.platforms.clone(),
+        }
+    }
+}
+
+impl Identity {
+    /// The caller as the use cases see it.
+    pub fn actor(&self) -> broker_application::Actor {
+        self.into()
+    }
+}
+
 /// How keys are looked up.
 enum KeySource {
     Shared(DecodingKey),

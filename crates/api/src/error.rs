@@ -269,6 +269,25 @@ impl From<TransitionError> for ApiError {
     }
 }
 
+impl From<broker_application::AppError> for ApiError {
+    fn from(e: broker_application::AppError) -> Self {
+        use broker_application::AppError;
+        match e {
+            AppError::NotFound(entity) => Self::NotFound(entity),
+            AppError::Forbidden(reason) => Self::Forbidden(reason),
+            AppError::Validation(errors) => Self::Validation(errors),
+            AppError::Conflict(reason) => Self::Conflict(reason),
+            AppError::Transition(t) => Self::Transition(t),
+            AppError::Store(e) => Self::from(e),
+            // An api collaborator's own error comes back as it was raised.
+            AppError::Outside(cause) => match cause.downcast::<ApiError>() {
+                Ok(api) => *api,
+                Err(other) => Self::Internal(other),
+            },
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

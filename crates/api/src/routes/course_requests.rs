@@ -8,6 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use broker_application::access::NeedAccess;
 use broker_domain::course_request::{
     Answer, AnswerDraft, AnswerResponse, CourseRequestAction, CourseRequestDraft,
     CourseRequestSpec, CourseRequestStatus, PooledNeed,
@@ -211,9 +212,10 @@ pub async fn create(
     let found = needs::get_many(conn, &input.need_ids).await?;
     let mut errors = Vec::new();
     let mut pooled = Vec::new();
+    let actor = who.actor();
     for (i, id) in input.need_ids.iter().enumerate() {
         match found.iter().find(|n| n.need.id == *id) {
-            Some(n) if crate::routes::needs::can_see(&who, n) => {
+            Some(n) if NeedAccess::may_see(&actor, &n.need) => {
                 if n.need.status.is_active() {
                     pooled.push(n);
                 } else {

@@ -1,6 +1,7 @@
 //! Escalation over HTTP: a broker moves a need up by hand; an admin runs the job for a date.
 
 use actix_web::{HttpResponse, post, web};
+use broker_application::access::NeedAccess;
 use broker_domain::escalation::{self as rule, EscalationRefused};
 use broker_domain::values::LongText;
 use broker_store::repo::needs;
@@ -40,7 +41,7 @@ pub async fn escalate(
     ValidJson(input): ValidJson<EscalateInput>,
 ) -> Result<HttpResponse, ApiError> {
     let need = needs::get(state.store.conn(), *id).await?;
-    if !crate::routes::needs::can_see(&who, &need) {
+    if !NeedAccess::may_see(&who.actor(), &need.need) {
         return Err(ApiError::NotFound("need"));
     }
     who.require(&[Role::Broker])?;

@@ -2,6 +2,7 @@
 //! without storing anything or touching the review queue.
 
 use actix_web::{HttpResponse, get, web};
+use broker_application::access::NeedAccess;
 use broker_domain::error::FieldError;
 use broker_matching::{SuggestionKind, Weights};
 use broker_store::repo::needs;
@@ -135,7 +136,7 @@ pub async fn explore(
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let record = needs::get(state.store.conn(), *id).await?;
-    if !crate::routes::needs::can_see(&who, &record) {
+    if !NeedAccess::may_see(&who.actor(), &record.need) {
         return Err(ApiError::NotFound("need"));
     }
     let base = state.matcher.options_for_platform(record.need.platform_id);

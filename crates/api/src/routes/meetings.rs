@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use broker_application::access::NeedAccess;
 use broker_domain::error::FieldError;
 use broker_domain::forum::MeetingKind;
 use broker_domain::meeting::{
@@ -118,6 +119,7 @@ async fn checked_spec(
     {
         errors.push(FieldError::new("group_id", "not a group of this platform"));
     }
+    let actor = who.actor();
     for (i, item) in draft.agenda.iter().enumerate() {
         let is_new = |kind: AgendaLinkKind, target_id: Uuid| {
             !known.contains(&AgendaLink { kind, target_id })
@@ -128,7 +130,7 @@ async fn checked_spec(
             .filter(|id| is_new(AgendaLinkKind::Need, **id))
         {
             let visible = match needs::get(conn, *id).await {
-                Ok(n) => crate::routes::needs::can_see(who, &n),
+                Ok(n) => NeedAccess::may_see(&actor, &n.need),
                 Err(_) => false,
             };
             if !visible {

@@ -4,12 +4,14 @@
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use broker_application::AppError;
+use broker_application::access::NeedAccess;
+use broker_application::needs::{self as need_cases, NeedPlacement, PlacedNeed};
 use broker_domain::error::FieldError;
-use broker_domain::need::{NeedAction, NeedDraft, NeedSpec, NeedStatus};
-use broker_domain::platform::check_named_platform;
+use broker_domain::need::{NeedAction, NeedDraft, NeedStatus};
 use broker_store::repo::needs::{self, NeedFilter, NeedRecord};
 use broker_store::repo::{audit, idempotency, matches, reference};
-use chrono::{Days, Utc};
+use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -17,7 +19,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::auth::{Identity, Role};
+use crate::auth::Identity;
 use crate::dto::matches::MatchDto;
 use crate::dto::needs::{
     BatchResult, DeliveryPreferenceDto, NeedActionInput, NeedDto, NeedInput, NeedPatch,
@@ -37,28 +39,8 @@ pub fn dto(r: &NeedRecord) -> NeedDto {
     NeedDto::from_need(&r.need, &r.escalation_level)
 }
 
-/// Whether the caller may see (and so act on) this need. Someone else's need is a 404.
-pub fn can_see(who: &Identity, r: &NeedRecord) -> bool {
-    let n = &r.need;
-    match who.role() {
-        Role::Admin => true,
-        Role::MunicipalContact => who.has_municipality(n.spec.municipality.as_str()),
-        Role::Employer => n.spec.employer_id.is_some_and(|e| who.has_organisation(e)),
-        Role::Broker => who.has_platform(n.platform_id),
-        Role::Provider => false,
-    }
-}
-
-fn must_see(who: &Identity, r: &NeedRecord) -> Result<(), ApiError> {
-    if can_see(who, r) {
-        Ok(())
-    } else {
-        Err(ApiError::NotFound("need"))
-    }
-}
-
 /// Fills in concept ids for labels the taxonomy knows, and checks named concepts exist.
-fn resolve_requirements(state: &AppState, draft: &mut NeedDraft) -> Result<(), ApiError> {
+fn resolve_requirements(state: &AppState, draft: &mut NeedDraft) -> Result<(), AppError> {
     let mut errors = Vec::new();
     state.matcher.with_engine(|e| {
         let tax = e.taxonomy();
@@ -97,114 +79,46 @@ fn resolve_requirements(state: &AppState, draft: &mut NeedDraft) -> Result<(), A
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::Validation(errors))
+        Err(AppError::Validation(errors))
     }
 }
 
-/// Validates and places a need: scope, municipality, platform, expiry. `current_platform` is
-/// the one a changed need is on: it may stay there after the platform's trial has ended.
-async fn prepare(
-    state: &AppState,
-    who: &Identity,
-    input: &NeedInput,
-    current_platform: Option<Uuid>,
-) -> Result<
-    (
-        NeedSpec,
-        reference::PlatformRecord,
-        NeedStatus,
-        chrono::NaiveDate,
-    ),
-    ApiError,
-> {
-    let today = Utc::now().date_naive();
-    let mut draft = input.to_draft();
-    if who.role() == Role::Employer {
-        match (draft.employer_id, who.claims().organisation) {
-            (Some(e), Some(own)) if e != own => {
-                return Err(ApiError::Forbidden(
-                    "employers enter needs for their own organisation only".into(),
-                ));
-            }
-            (_, Some(own)) => draft.employer_id = Some(own),
-            (_, None) => {
-                return Err(ApiError::Forbidden(
-                    "the token names no organisation".into(),
-                ));
-            }
-        }
+/// What placing a need asks of the service: the matcher's taxonomy and platform cache, and the
+/// reference routes' municipality-code lookup.
+struct Placement<'a>(&'a AppState);
+
+impl NeedPlacement for Placement<'_> {
+    fn resolve_requirements(&self, draft: &mut NeedDraft) -> Result<(), AppError> {
+        resolve_requirements(self.0, draft)
     }
-    resolve_requirements(state, &mut draft)?;
-    // `SE-1438` and unambiguous bare codes name the stored key (issue 13).
-    if let Some(key) =
-        super::reference::canonical_code(state.store.conn(), "municipality", &draft.municipality)
-            .await?
-    {
-        draft.municipality = key;
+
+    async fn canonical_municipality(&self, raw: &str) -> Result<Option<String>, AppError> {
+        // `SE-1438` and unambiguous bare codes name the stored key (issue 13).
+        super::reference::canonical_code(self.0.store.conn(), "municipality", raw)
+            .await
+            .map_err(|e| AppError::Outside(Box::new(e)))
     }
-    let spec = NeedSpec::parse(draft, today)?;
-    let code = spec.municipality.as_str();
-    match who.role() {
-        Role::Admin | Role::Employer => {}
-        Role::MunicipalContact if who.has_municipality(code) => {}
-        Role::MunicipalContact => {
-            return Err(ApiError::Forbidden(format!(
-                "your token does not cover municipality {code}"
-            )));
-        }
-        Role::Broker | Role::Provider => {
-            return Err(ApiError::Forbidden(
-                "brokers and providers do not enter needs".into(),
-            ));
-        }
+
+    fn home_platform(&self, code: &str) -> Option<reference::PlatformRecord> {
+        self.0.matcher.home_platform(code)
     }
-    let home = state.matcher.home_platform(code).ok_or_else(|| {
-        ApiError::field("municipality", "no platform serves this municipality code")
-    })?;
-    let platform = match spec.platform_id {
-        Some(p) => {
-            let chosen = reference::get_platform(state.store.conn(), p)
-                .await
-                .map_err(|_| ApiError::field("platform_id", "no such platform"))?;
-            if !chosen.municipalities.iter().any(|m| m == code) {
-                return Err(ApiError::field(
-                    "platform_id",
-                    format!("platform does not serve municipality {code}"),
-                ));
-            }
-            if current_platform != Some(chosen.id) {
-                check_named_platform(chosen.active_period(), today)?;
-            }
-            chosen
-        }
-        None => home,
-    };
-    let status = match input.status.as_deref() {
-        None | Some("open") => NeedStatus::Open,
-        Some("draft") => NeedStatus::Draft,
-        Some(other) => {
-            return Err(ApiError::field(
-                "status",
-                format!("a new need is `open` or `draft`, not `{other}`"),
-            ));
-        }
-    };
-    let expires_on = spec.expires_on.unwrap_or_else(|| {
-        today
-            .checked_add_days(Days::new(u64::from(platform.settings.need_ttl_days)))
-            .unwrap_or(today)
-    });
-    Ok((spec, platform, status, expires_on))
+
+    async fn platform(&self, id: Uuid) -> Result<reference::PlatformRecord, AppError> {
+        Ok(reference::get_platform(self.0.store.conn(), id).await?)
+    }
 }
 
 async fn insert(
     conn: &impl ConnectionTrait,
     who: &Identity,
-    spec: NeedSpec,
-    platform: &reference::PlatformRecord,
-    status: NeedStatus,
-    expires_on: chrono::NaiveDate,
+    placed: PlacedNeed,
 ) -> Result<NeedRecord, ApiError> {
+    let PlacedNeed {
+        spec,
+        platform,
+        status,
+        expires_on,
+    } = placed;
     let id = Uuid::now_v7();
     let record = needs::insert(
         conn,
@@ -219,7 +133,7 @@ async fn insert(
     )
     .await?;
     needs::add_event(conn, id, "routed", serde_json::json!({"platform_id": platform.id, "platform": platform.name, "level": "local"}), who.subject()).await?;
-    crate::routes::forum::routing::record_group_route(conn, &record, platform, who.subject())
+    crate::routes::forum::routing::record_group_route(conn, &record, &platform, who.subject())
         .await?;
     audit::record(
         conn,
@@ -327,9 +241,16 @@ pub async fn create(
     }
     crate::extract::require_json(&req)?;
     let input: NeedInput = crate::extract::decode(&body)?;
-    let (spec, platform, status, expires_on) = prepare(&state, &who, &input, None).await?;
+    let placed = need_cases::place_new(
+        &Placement(&state),
+        &who.actor(),
+        input.to_draft(),
+        input.status.as_deref(),
+        Utc::now().date_naive(),
+    )
+    .await?;
     let txn = state.store.begin().await?;
-    let record = insert(&txn, &who, spec, &platform, status, expires_on).await?;
+    let record = insert(&txn, &who, placed).await?;
     let body = serde_json::to_value(dto(&record)).map_err(ApiError::internal)?;
     if let Some(key) = &key {
         idempotency::save(
@@ -445,11 +366,22 @@ pub async fn batch(
         rows: inputs,
         mut errors,
     } = batch_body::decode(&req, &body, &BATCH_FORMAT, read_csv_row)?;
+    let placement = Placement(&state);
+    let actor = who.actor();
+    let today = Utc::now().date_naive();
     let mut prepared = Vec::new();
     for (row, input) in &inputs {
-        match prepare(&state, &who, input, None).await {
+        let placed = need_cases::place_new(
+            &placement,
+            &actor,
+            input.to_draft(),
+            input.status.as_deref(),
+            today,
+        )
+        .await;
+        match placed {
             Ok(p) => prepared.push(p),
-            Err(e) => errors.extend(super::in_row(*row, e)),
+            Err(e) => errors.extend(super::in_row(*row, e.into())),
         }
     }
     if !errors.is_empty() {
@@ -457,11 +389,8 @@ pub async fn batch(
     }
     let txn = state.store.begin().await?;
     let mut items = Vec::new();
-    for (spec, platform, status, expires_on) in prepared {
-        items.push(dto(&insert(
-            &txn, &who, spec, &platform, status, expires_on,
-        )
-        .await?));
+    for placed in prepared {
+        items.push(dto(&insert(&txn, &who, placed).await?));
     }
     let result = BatchResult {
         created: items.len(),
@@ -539,21 +468,7 @@ pub async fn list(
     if let Some(k) = &filter.purpose {
         broker_domain::need::NeedPurpose::parse(k).map_err(|e| ApiError::from(e.under("kind")))?;
     }
-    match who.role() {
-        Role::Admin => {}
-        Role::MunicipalContact => {
-            filter.scope_municipalities = Some(who.claims().municipalities.clone())
-        }
-        Role::Employer => {
-            filter.scope_employer = Some(who.claims().organisation.unwrap_or_default())
-        }
-        Role::Broker => filter.scope_platforms = Some(who.claims().platforms.clone()),
-        Role::Provider => {
-            return Err(ApiError::Forbidden(
-                "providers see demand through GET /api/v1/offers/{id}/matches".into(),
-            ));
-        }
-    }
+    NeedAccess::list_scope(&who.actor())?.restrict(&mut filter);
     let page = needs::list(state.store.conn(), &filter, limit, offset).await?;
     Ok(HttpResponse::Ok().json(Page::new(
         page.items.iter().map(dto).collect(),
@@ -573,7 +488,7 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let record = needs::get(state.store.conn(), *id).await?;
-    must_see(&who, &record)?;
+    NeedAccess::must_see(&who.actor(), &record.need)?;
     Ok(HttpResponse::Ok().json(dto(&record)))
 }
 
@@ -595,19 +510,7 @@ pub async fn update(
     ValidJson(p): ValidJson<NeedPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let current = needs::get(state.store.conn(), *id).await?;
-    must_see(&who, &current)?;
-    if who.role() == Role::Broker {
-        return Err(ApiError::Forbidden(
-            "brokers review matches; the need's owner changes it".into(),
-        ));
-    }
     let n = &current.need;
-    if n.status.is_final() {
-        return Err(ApiError::Conflict(format!(
-            "a {} need cannot be changed",
-            n.status
-        )));
-    }
     let s = &n.spec;
     let input = NeedInput {
         municipality: s.municipality.as_str().to_owned(),
@@ -654,27 +557,36 @@ pub async fn update(
             .unwrap_or_else(|| crate::dto::support::dtos(&s.support_tools)),
         status: None,
     };
-    let (spec, platform, _, expires_on) =
-        prepare(&state, &who, &input, Some(n.platform_id)).await?;
-    let status = match p.status.as_deref() {
-        None => n.status,
-        Some("open") if n.status == NeedStatus::Draft => NeedStatus::Open,
-        Some(other) if other == n.status.as_str() => n.status,
-        Some(other) => {
-            return Err(ApiError::field(
-                "status",
-                format!(
-                    "only a draft can be opened here (got `{other}`); use the action endpoints"
-                ),
-            ));
-        }
-    };
+    // Who may change the need, and how, is the use case's to check: the input above only
+    // merges the patch into the need as it stands.
+    let placed = need_cases::place_change(
+        &Placement(&state),
+        &who.actor(),
+        n,
+        input.to_draft(),
+        p.status.as_deref(),
+        Utc::now().date_naive(),
+    )
+    .await?;
     let version =
         i32::try_from(p.version).map_err(|_| ApiError::field("version", "out of range"))?;
     let txn = state.store.begin().await?;
-    let after = needs::replace(&txn, *id, version, &spec, status, expires_on).await?;
-    crate::routes::forum::routing::record_group_route(&txn, &after, &platform, who.subject())
-        .await?;
+    let after = needs::replace(
+        &txn,
+        *id,
+        version,
+        &placed.spec,
+        placed.status,
+        placed.expires_on,
+    )
+    .await?;
+    crate::routes::forum::routing::record_group_route(
+        &txn,
+        &after,
+        &placed.platform,
+        who.subject(),
+    )
+    .await?;
     audit::record(
         &txn,
         audit::AuditEntry {
@@ -740,16 +652,19 @@ async fn act(
     action: NeedAction,
     input: NeedActionInput,
 ) -> Result<HttpResponse, ApiError> {
-    let current = needs::get(state.store.conn(), id).await?;
-    must_see(who, &current)?;
-    let version =
-        i32::try_from(input.version).map_err(|_| ApiError::field("version", "out of range"))?;
     let txn = state.store.begin().await?;
-    let (before, after) = needs::transition(&txn, id, Some(version), action).await?;
-    needs::add_event(&txn, id, action.as_str(), serde_json::json!({"from": before.as_str(), "to": after.need.status.as_str(), "reason": input.reason}), who.subject()).await?;
-    if !after.need.status.is_active() && after.need.status != NeedStatus::Matched {
-        matches::supersede_pending(&txn, Some(id), Some(id)).await?;
-    }
+    let need_cases::ActedNeed {
+        before: current,
+        after,
+    } = need_cases::act(
+        &txn,
+        &who.actor(),
+        id,
+        action,
+        input.version,
+        input.reason.as_deref(),
+    )
+    .await?;
     audit::record(
         &txn,
         audit::AuditEntry {
@@ -801,7 +716,7 @@ pub async fn need_matches(
 ) -> Result<HttpResponse, ApiError> {
     let lang = crate::routes::matches::explanation_lang(&req, query.lang.as_deref())?;
     let record = needs::get(state.store.conn(), *id).await?;
-    must_see(&who, &record)?;
+    NeedAccess::must_see(&who.actor(), &record.need)?;
     let mut statuses = csv_param(query.status.as_deref());
     if statuses.is_empty() {
         statuses = vec!["suggested".into(), "deferred".into(), "accepted".into()];
@@ -854,7 +769,7 @@ pub async fn events(
     let lang = crate::routes::matches::explanation_lang(&req, query.lang.as_deref())?
         .and_then(|l| broker_domain::values::Lang::parse(l.code()).ok());
     let record = needs::get(state.store.conn(), *id).await?;
-    must_see(&who, &record)?;
+    NeedAccess::must_see(&who.actor(), &record.need)?;
     let events: Vec<_> = needs::events(state.store.conn(), *id)
         .await?
         .into_iter()

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
+use broker_application::access::NeedAccess;
 use broker_domain::forum::ProposalStatus;
 use broker_domain::platform::PilotStage;
 use broker_domain::report::{
@@ -146,10 +147,11 @@ pub async fn gap(
     }
     .resolve()?;
     let conn = state.store.conn();
+    let actor = who.actor();
     let visible: Vec<_> = needs::active(conn)
         .await?
         .into_iter()
-        .filter(|r| who.role() == Role::Provider || crate::routes::needs::can_see(&who, r))
+        .filter(|r| who.role() == Role::Provider || NeedAccess::may_see(&actor, &r.need))
         .filter(|r| query.platform.is_none_or(|p| r.need.platform_id == p))
         .collect();
     let ids: Vec<Uuid> = visible.iter().map(|r| r.need.id).collect();

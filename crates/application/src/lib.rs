@@ -1,0 +1,18 @@
+//! Kompetensmäklare's application layer: use cases that take an [`Actor`] and a domain command
+//! and answer with domain records or an [`AppError`], and the access policy they share.
+//!
+//! Handlers decode a request, call one use case and encode its answer; the rules in between
+//! (who may see, enter or change what, where a need is placed) live here, once. This crate knows
+//! nothing of HTTP: no actix, no DTOs, no status codes. What it needs from outside the database
+//! (the in-memory taxonomy and platform cache) it asks for through small traits such as
+//! [`needs::NeedPlacement`].
+//!
+//! Needs are the first slice moved here; offers, matches and course requests follow.
+
+pub mod access;
+mod actor;
+mod error;
+pub mod needs;
+
+pub use actor::{Actor, Role};
+pub use error::AppError;
