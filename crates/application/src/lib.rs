@@ -11,7 +11,9 @@
 
 pub mod access;
 mod actor;
+pub mod course_requests;
 mod error;
+pub mod matches;
 pub mod needs;
 
 pub use actor::{Actor, Role};

@@ -1,0 +1,1 @@
+//! Deciding a suggested match (moved here from the api crate's handlers).
