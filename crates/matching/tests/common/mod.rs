@@ -395,3 +395,98 @@ pub fn starter_competences() -> Vec<ConceptInput> {
     }
     out
 }
+
+/// Offers per competence in [`starter_offers`].
+pub const STARTER_OFFERS_PER_CONCEPT: usize = 16;
+
+fn preferred_label(c: &ConceptInput, lang: Lang) -> Option<&str> {
+    c.labels
+        .iter()
+        .find(|l| l.preferred && l.lang == lang)
+        .map(|l| l.text.as_str())
+}
+
+/// The id of offer `k` of the competence at index `concept` in [`starter_offers`].
+pub fn starter_offer_id(concept: usize, k: usize) -> Uuid {
+    Uuid::from_u128(1_000_000 + (concept * STARTER_OFFERS_PER_CONCEPT + k) as u128)
+}
+
+/// About 3,000 generated course offers for the starter competences: 16 per competence, titled and
+/// described in Swedish, Norwegian or English with its *preferred* labels and generic course
+/// words, starting 20 to 110 days after `today`; two in three are tagged with the competence, one in
+/// three is free text only. In the first `mentions` offers of each competence the provider also
+/// names it by one of its other names (a different one in each).
+pub fn starter_offers(
+    competences: &[ConceptInput],
+    mentions: usize,
+    today: NaiveDate,
+) -> Vec<OfferDoc> {
+    let mut out = Vec::new();
+    for (ci, c) in competences.iter().enumerate() {
+        let sv = preferred_label(c, Lang::Sv).unwrap_or_default();
+        let nb = preferred_label(c, Lang::Nb).unwrap_or(sv);
+        let en = preferred_label(c, Lang::En).unwrap_or(sv);
+        let texts = [
+            (
+                format!("Kurs i {sv}"),
+                format!(
+                    "Utbildningen ger grundläggande kunskaper i {sv}. Passar dig som vill utvecklas i arbetet."
+                ),
+            ),
+            (
+                format!("{sv} – grundkurs"),
+                format!("En kurs för nybörjare. Vi går igenom {sv} med praktiska övningar."),
+            ),
+            (
+                format!("{sv} för yrkesverksamma"),
+                "Fördjupning för dig som redan arbetar inom området. Kursen ges på distans."
+                    .to_owned(),
+            ),
+            (
+                format!("Fördjupning: {sv}"),
+                format!("Avancerad nivå. Förkunskaper: erfarenhet av {sv}."),
+            ),
+            (
+                format!("Kurs i {nb}"),
+                format!(
+                    "Kurset gir grunnleggende kunnskap om {nb}. Passer for deg som vil utvikle deg."
+                ),
+            ),
+            (
+                format!("{nb} – grunnkurs"),
+                format!("Et kurs for nybegynnere med praktiske øvelser i {nb}."),
+            ),
+            (
+                format!("Introduction to {en}"),
+                format!("A practical course in {en} for beginners."),
+            ),
+            (
+                format!("{en} for professionals"),
+                format!("Advanced training in {en} for people already working in the field."),
+            ),
+        ];
+        let alternatives: Vec<&Label> = c.labels.iter().filter(|l| !l.preferred).collect();
+        for k in 0..STARTER_OFFERS_PER_CONCEPT {
+            let (title, description) = &texts[k % texts.len()];
+            let description = match alternatives.get(k % alternatives.len().max(1)) {
+                Some(alt) if k < mentions => format!("{description} Även kallat {}.", alt.text),
+                _ => description.clone(),
+            };
+            out.push(OfferDoc {
+                id: starter_offer_id(ci, k),
+                title: title.clone(),
+                description,
+                concepts: if k % 3 == 2 { Vec::new() } else { vec![c.id] },
+                level: None,
+                delivery: Delivery::Distance,
+                instances: vec![InstanceDoc {
+                    start: today + chrono::Days::new(20 + (k as u64 * 7) % 90),
+                    municipality: None,
+                    distance: true,
+                    seats: Some(20),
+                }],
+            });
+        }
+    }
+    out
+}
