@@ -88,11 +88,14 @@ fn cases() -> Vec<Case> {
             ],
             relevant: WELDING_COURSES,
             absent: &["Barnskötare för vuxna"],
-            explains: &["teaches 1 of 1 must-have competences: MIG/MAG-svetsning"],
+            explains: &[
+                "teaches 2 of 2 must-have competences: MIG/MAG-svetsning, Ritningsläsning",
+            ],
             note: "Entered from a phone call: `svetsing mig` now resolves to MIG/MAG-svetsning \
-                   (`svetsing` is `svetsning` with one typo, `mig` the symbol's first part), so the \
-                   welding courses are found by the concept they carry; `läsa` alone (in `Du läser \
-                   pedagogik`) is no evidence of `läsa ritningar`, so the childcare course is not \
+                   (`svetsing` is `svetsning` with one typo, `mig` the symbol's first part), and \
+                   `läsa ritningar` is one of Ritningsläsning's everyday names, so the welding \
+                   courses are found by the concepts they carry; `läsa` alone (in `Du läser \
+                   pedagogik`) is no evidence of reading drawings, so the childcare course is not \
                    suggested.",
             ..Case::default()
         },
@@ -105,11 +108,12 @@ fn cases() -> Vec<Case> {
                 "Träarbetare – husbyggnad för vuxna",
             ],
             explains: &[
-                "words of “MIG/MAG sertifikat” found in the course: “mig”, “mag”",
+                "teaches 1 of 1 must-have competences: MIG/MAG-sveising",
                 "on site in Fredrikstad, the same municipality",
             ],
-            note: "`sveising` has no concept of its own in the starter taxonomy (only MIG/MAG-, \
-                   TIG- and pipe welding do), so the Norwegian course leads through its text.",
+            note: "`MIG/MAG sertifikat` names one competence among other words (`MIG/MAG`, a \
+                   name of MIG/MAG-sveising), so the Norwegian course leads by the concept it \
+                   teaches.",
             ..Case::default()
         },
         Case {
@@ -203,7 +207,7 @@ fn cases() -> Vec<Case> {
             absent: &["Truckkort A+B", "Lager och logistik för vuxna"],
             explains: &[
                 "matched on the occupation's essential competences (Truckfører)",
-                "words of “truckførerbevis T1-T4” found in the course: “t1”, “t4”",
+                "teaches 3 of 3 must-have competences: Truckkjøring",
             ],
             note: "The Swedish truck courses are on site in Fyrbodal, outside Østfold: with the \
                    platform's default reach (the region) they are not suggested to Moss.",

@@ -162,12 +162,9 @@ const STOP_EN: &[&str] = &[
     "up", "out", "also", "via", "per", "etc", "who", "which", "what", "when", "where", "how",
 ];
 
-/// Words that say how a requirement is phrased ("kunna", "goda kunskaper i", "erfarenhet av",
-/// "experience with"), not what it is (folded forms). Requirement labels and taxonomy lookups
-/// leave them out, so "kunna engelska" asks for English; level words ("grundläggande",
-/// "basic") stay, they say what is asked.
-const REQUIREMENT_PHRASING: &[&str] = &[
-    // Swedish
+/// Requirement phrasing in Swedish, Norwegian and English (folded); see
+/// [`is_requirement_phrasing`].
+const PHRASING_SV: &[&str] = &[
     "kunna",
     "kunskap",
     "kunskaper",
@@ -195,7 +192,13 @@ const REQUIREMENT_PHRASING: &[&str] = &[
     "kravs",
     "onskas",
     "meriterande",
-    // Norwegian
+    "kurs",
+    "kurser",
+    "utbildning",
+    "utbildningar",
+];
+
+const PHRASING_NB: &[&str] = &[
     "kunne",
     "kunnskap",
     "kunnskaper",
@@ -213,7 +216,11 @@ const REQUIREMENT_PHRASING: &[&str] = &[
     "trenger",
     "kreves",
     "onskes",
-    // English
+    "kurset",
+    "opplaring",
+];
+
+const PHRASING_EN: &[&str] = &[
     "knowledge",
     "experience",
     "experienced",
@@ -229,12 +236,19 @@ const REQUIREMENT_PHRASING: &[&str] = &[
     "know",
     "knows",
     "required",
+    "course",
+    "courses",
 ];
 
-/// Whether a folded word only says how a requirement is phrased (see [`REQUIREMENT_PHRASING`]).
+/// Whether a folded word only says how a requirement is phrased ("kunna", "goda kunskaper i",
+/// "erfarenhet av", "experience with", "kurs i"), not what it is. Requirement labels and taxonomy
+/// lookups leave such words out, so "kunna engelska" asks for English; level words
+/// ("grundläggande", "basic") stay, they say what is asked.
 #[must_use]
 pub fn is_requirement_phrasing(folded: &str) -> bool {
-    REQUIREMENT_PHRASING.contains(&folded)
+    [PHRASING_SV, PHRASING_NB, PHRASING_EN]
+        .iter()
+        .any(|list| list.contains(&folded))
 }
 
 fn stop_list(lang: Lang) -> &'static [&'static str] {
