@@ -23,7 +23,12 @@ pub mod taxonomy;
 pub mod webhooks;
 
 /// Registers every handler (used both by the server and by the spec generator).
+///
+/// The router tries routes in this order, matching each path pattern in turn, so the public
+/// scope (partner websites' traffic, the busiest and only anonymous part) comes first: behind
+/// 120 routes its cached listings spent a third of their time in pattern matching.
 pub fn api(cfg: &mut ServiceConfig) {
+    public::register(cfg);
     cfg.service(system::healthz::healthz)
         .service(system::readyz::readyz)
         .service(reference::regions::list)
@@ -127,7 +132,6 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(webhooks::remove)
         .service(webhooks::deliveries)
         .service(webhooks::redeliver);
-    public::register(cfg);
 }
 
 /// Plain actix registration for the server.
