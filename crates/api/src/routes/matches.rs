@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use broker_domain::matching::{
-    DecisionInput, MatchKind, MatchStatus, Outcome, need_action_on_decision,
-};
+use broker_application::AppError;
+use broker_application::access::MatchAccess;
+use broker_application::matches as match_cases;
+use broker_domain::matching::{MatchKind, MatchStatus, Outcome};
 use broker_matching::{Lang, Reason};
 use broker_store::repo::matches::{self, MatchRow};
 use broker_store::repo::{audit, needs, offers, reference};
@@ -15,7 +16,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::auth::{Identity, Role};
+use crate::auth::Identity;
 use crate::dto::matches::{DecisionRequest, MatchDto, OutcomeDto, OutcomeRequest};
 use crate::dto::{Page, Paging, csv_param};
 use crate::error::ApiError;
@@ -140,16 +141,6 @@ fn dto(r: MatchRow, labels: &HashMap<Uuid, String>) -> MatchDto {
     }
 }
 
-/// Brokers see matches on their platforms, admins all; a match elsewhere is a 404.
-fn must_review(who: &Identity, m: &MatchRow) -> Result<(), ApiError> {
-    match who.role() {
-        Role::Admin => Ok(()),
-        Role::Broker if who.has_platform(m.platform_id) => Ok(()),
-        Role::Broker => Err(ApiError::NotFound("match")),
-        _ => Err(ApiError::Forbidden("only brokers review matches".into())),
-    }
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -182,7 +173,7 @@ pub async fn queue(
     query: crate::extract::ValidQuery<QueueQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(&[Role::Admin, Role::Broker])?;
+    let scope = MatchAccess::list_scope(&who.actor())?;
     let lang = explanation_lang(&req, query.lang.as_deref())?;
     let (limit, offset) = Paging {
         limit: query.limit,
@@ -211,14 +202,14 @@ pub async fn queue(
         Some("oldest") => matches::MatchSort::Oldest,
         Some(_) => return Err(ApiError::field("sort", "must be score, newest or oldest")),
     };
-    let filter = matches::MatchFilter {
-        scope_platforms: (who.role() == Role::Broker).then(|| who.claims().platforms.clone()),
+    let mut filter = matches::MatchFilter {
         platform: query.platform,
         statuses,
         kinds,
         min_score: query.min_score,
         ..Default::default()
     };
+    scope.restrict(&mut filter);
     let page = matches::list(state.store.conn(), &filter, sort, limit, offset).await?;
     let items = to_dtos(&state, page.items, lang).await?;
     Ok(HttpResponse::Ok().json(Page::new(items, page.total, limit, offset, &req)))
@@ -236,7 +227,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let lang = explanation_lang(&req, query.lang.as_deref())?;
     let row = matches::get(state.store.conn(), *id).await?;
-    must_review(&who, &row)?;
+    MatchAccess::must_review(&who.actor(), &row)?;
     Ok(HttpResponse::Ok().json(to_dtos(&state, vec![row], lang).await?.pop()))
 }
 
@@ -261,58 +252,60 @@ pub async fn decide(
     ValidJson(body): ValidJson<DecisionRequest>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let row = matches::get(state.store.conn(), *id).await?;
-    must_review(&who, &row)?;
-    let input = DecisionInput::parse(&body.decision, body.reason.as_deref(), body.version)?;
-    let txn = state.store.begin().await?;
-    let (before, after) = matches::decide(&txn, *id, &input, who.subject()).await?;
-    let kind = MatchKind::parse(&after.kind).map_err(ApiError::internal)?;
-    // A pooling suggestion pairs two needs: both go into the pool.
-    let mut paired = vec![after.need_id];
-    if kind == MatchKind::Need {
-        paired.push(after.target_id);
-    }
-    let mut changed = Vec::new();
-    for need_id in paired {
-        let need = needs::get(&txn, need_id).await?;
-        if let Some(action) = need_action_on_decision(input.decision, kind, need.need.status) {
-            needs::transition(&txn, need_id, None, action).await?;
-            needs::add_event(&txn, need_id, action.as_str(), serde_json::json!({"match_id": after.id, "kind": after.kind, "target_id": after.target_id}), who.subject()).await?;
-            changed.push(need_id);
-        }
-    }
-    audit::record(
-        &txn,
-        audit::AuditEntry {
-            actor: who.subject().to_owned(),
-            actor_role: Some(who.role().as_str()),
-            actor_organisation: who.claims().organisation,
-            action: format!("match.{}", input.decision.as_str()),
-            entity: "match",
-            entity_id: Some(*id),
-            before: Some(serde_json::json!({"status": before.status, "version": before.version})),
-            // The need, its target and the platform tag the feed event, so followers of the
-            // need's municipality, competences, platform and employer, and the offer's provider
-            // (or the pooled need's side), hear about the decision.
-            after: Some(serde_json::json!({"status": after.status, "version": after.version, "reason": after.reason, "need_id": after.need_id, "platform_id": after.platform_id, "kind": after.kind, "target_id": after.target_id})),
-        },
+    let decided = match_cases::decide(
+        &state.store,
+        &DecisionAudit(&who),
+        &who.actor(),
+        *id,
+        &body.decision,
+        body.reason.as_deref(),
+        body.version,
     )
     .await?;
-    if !changed.contains(&after.need_id) {
-        changed.push(after.need_id);
-    }
-    for need_id in &changed {
-        crate::matcher::enqueue_need(&txn, *need_id).await?;
-    }
-    txn.commit().await.map_err(ApiError::internal)?;
-    for need_id in changed {
+    for need_id in decided.needs_to_rematch {
         state
             .matcher
             .need_changed(need_id, std::time::Duration::ZERO)
             .await;
     }
     let lang = explanation_lang(&req, None)?;
-    Ok(HttpResponse::Ok().json(to_dtos(&state, vec![after], lang).await?.pop()))
+    Ok(HttpResponse::Ok().json(to_dtos(&state, vec![decided.after], lang).await?.pop()))
+}
+
+/// A decision's audit entry and the rematch of the needs it touched, written inside the
+/// decision's transaction.
+struct DecisionAudit<'a>(&'a Identity);
+
+impl match_cases::DecisionLog for DecisionAudit<'_> {
+    async fn record(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        decided: &match_cases::DecidedMatch,
+    ) -> Result<(), AppError> {
+        let who = self.0;
+        let (before, after) = (&decided.before, &decided.after);
+        audit::record(
+            txn,
+            audit::AuditEntry {
+                actor: who.subject().to_owned(),
+                actor_role: Some(who.role().as_str()),
+                actor_organisation: who.claims().organisation,
+                action: format!("match.{}", decided.decision.as_str()),
+                entity: "match",
+                entity_id: Some(after.id),
+                before: Some(serde_json::json!({"status": before.status, "version": before.version})),
+                // The need, its target and the platform tag the feed event, so followers of the
+                // need's municipality, competences, platform and employer, and the offer's provider
+                // (or the pooled need's side), hear about the decision.
+                after: Some(serde_json::json!({"status": after.status, "version": after.version, "reason": after.reason, "need_id": after.need_id, "platform_id": after.platform_id, "kind": after.kind, "target_id": after.target_id})),
+            },
+        )
+        .await?;
+        for need_id in &decided.needs_to_rematch {
+            crate::matcher::enqueue_need(txn, *need_id).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Records what came of an accepted suggestion: people enrolled, a course commissioned.
@@ -332,7 +325,7 @@ pub async fn add_outcome(
     ValidJson(body): ValidJson<OutcomeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let row = matches::get(state.store.conn(), *id).await?;
-    must_review(&who, &row)?;
+    MatchAccess::must_review(&who.actor(), &row)?;
     if row.status != MatchStatus::Accepted.as_str() {
         return Err(ApiError::Conflict(format!(
             "outcomes are recorded on accepted suggestions; this one is {}",

@@ -2,6 +2,7 @@
 //! reads published ones; providers see the open demand an offer could serve.
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use broker_application::access::OfferAccess;
 use broker_domain::error::FieldError;
 use broker_domain::offer::{InstanceDraft, Offer, OfferAction, OfferDraft, OfferSpec, OfferStatus};
 use broker_store::repo::offers::{self, OfferFilter, OfferSort};
@@ -12,7 +13,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::auth::{Identity, Role};
+use crate::auth::Identity;
 use crate::dto::offers::{
     InstanceInput, OfferBatchResult, OfferDto, OfferInput, OfferPatch, VersionInput,
 };
@@ -29,30 +30,6 @@ pub fn dto(state: &AppState, o: &Offer) -> OfferDto {
             .map(|c| c.preferred_label(o.spec.language.code()))
             .unwrap_or_default()
     })
-}
-
-fn owns(who: &Identity, o: &Offer) -> bool {
-    who.is_admin() || (who.role() == Role::Provider && who.has_organisation(o.spec.provider_id))
-}
-
-/// Published offers are visible to every caller; drafts and archived ones only to their owner.
-fn must_see(who: &Identity, o: &Offer) -> Result<(), ApiError> {
-    if o.status == OfferStatus::Published || owns(who, o) {
-        Ok(())
-    } else {
-        Err(ApiError::NotFound("offer"))
-    }
-}
-
-fn must_own(who: &Identity, o: &Offer) -> Result<(), ApiError> {
-    must_see(who, o)?;
-    if owns(who, o) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "only the providing organisation changes an offer".into(),
-        ))
-    }
 }
 
 /// Labels the taxonomy knows become concepts; the rest stay as free-text labels.
@@ -150,27 +127,6 @@ async fn check_references(
     }
 }
 
-/// The organisation an offer by `who` is for: providers create for their own organisation only;
-/// admins name it.
-fn provider_for(who: &Identity, requested: Option<Uuid>) -> Result<Option<Uuid>, ApiError> {
-    match who.role() {
-        Role::Admin => Ok(requested),
-        Role::Provider => {
-            let own = who
-                .claims()
-                .organisation
-                .ok_or_else(|| ApiError::Forbidden("the token names no organisation".into()))?;
-            if requested.is_some_and(|p| p != own) {
-                return Err(ApiError::Forbidden(
-                    "providers create offers for their own organisation only".into(),
-                ));
-            }
-            Ok(Some(own))
-        }
-        _ => Err(ApiError::Forbidden("only providers create offers".into())),
-    }
-}
-
 /// Checks an input as a new offer: provider, labels resolved, values valid, references known.
 async fn prepare(
     state: &AppState,
@@ -178,7 +134,10 @@ async fn prepare(
     input: &OfferInput,
     checked: &mut CheckedReferences,
 ) -> Result<OfferSpec, ApiError> {
-    let mut draft = input.to_draft(provider_for(who, input.provider_id)?);
+    let mut draft = input.to_draft(OfferAccess::provider_of_new(
+        &who.actor(),
+        input.provider_id,
+    )?);
     resolve(state, &mut draft)?;
     let spec = OfferSpec::parse(draft)?;
     check_references(state, &spec, checked).await?;
@@ -362,7 +321,7 @@ pub async fn batch(
         Some(_) => return Err(ApiError::field("publish", "must be true or false")),
     };
     // Refused before reading the rows, so a consumer learns its role is wrong, not its CSV.
-    provider_for(&who, None)?;
+    OfferAccess::provider_of_new(&who.actor(), None)?;
     let mut last_ref = None;
     let BatchRows {
         rows: inputs,
@@ -464,17 +423,7 @@ pub async fn list(
         statuses: statuses.clone(),
         ..OfferFilter::default()
     };
-    let sees_unpublished = who.is_admin()
-        || (who.role() == Role::Provider
-            && query.provider.is_some_and(|p| who.has_organisation(p)));
-    if !sees_unpublished {
-        if statuses.iter().any(|s| s != "published") {
-            return Err(ApiError::Forbidden("only the provider sees its draft and archived offers; filter by your own provider id".into()));
-        }
-        filter.statuses = vec!["published".into()];
-    } else if statuses.is_empty() && !who.is_admin() {
-        filter.scope_provider = query.provider;
-    }
+    OfferAccess::list_scope(&who.actor(), query.provider, &statuses)?.restrict(&mut filter);
     let page = offers::list(
         state.store.conn(),
         &filter,
@@ -496,7 +445,7 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let offer = offers::get(state.store.conn(), *id).await?;
-    must_see(&who, &offer)?;
+    OfferAccess::must_see(&who.actor(), &offer)?;
     Ok(HttpResponse::Ok().json(dto(&state, &offer)))
 }
 
@@ -517,7 +466,7 @@ pub async fn update(
     ValidJson(p): ValidJson<OfferPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let current = offers::get(state.store.conn(), *id).await?;
-    must_own(&who, &current)?;
+    OfferAccess::must_own(&who.actor(), &current)?;
     let s = &current.spec;
     let (support_tools, support_tool_links) = crate::dto::support::patched(
         &s.support_tools,
@@ -619,7 +568,7 @@ async fn act(
     version: i64,
 ) -> Result<HttpResponse, ApiError> {
     let current = offers::get(state.store.conn(), id).await?;
-    must_own(who, &current)?;
+    OfferAccess::must_own(&who.actor(), &current)?;
     let version = i32::try_from(version).map_err(|_| ApiError::field("version", "out of range"))?;
     let txn = state.store.begin().await?;
     let (before, after) = offers::transition(&txn, id, Some(version), action).await?;
@@ -697,7 +646,7 @@ pub async fn demand(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let offer = offers::get(state.store.conn(), *id).await?;
-    must_see(&who, &offer)?;
+    OfferAccess::must_see(&who.actor(), &offer)?;
     let doc = crate::matcher::offer_doc(&offer);
     let opts = broker_matching::MatchOptions {
         max_results: 50,

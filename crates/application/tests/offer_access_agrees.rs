@@ -1,0 +1,188 @@
+//! The offer access policy checked against a real database: for every kind of actor and every
+//! way of asking, the rows a listing returns are exactly the offers its scope admits among those
+//! asked for, all of them offers `may_see` admits; and the actor's default and own-provider
+//! listings together reach every offer it may see. SQLite by default, PostgreSQL when
+//! `BROKER_TEST_DATABASE_URL` is set.
+
+#![expect(
+    clippy::expect_used,
+    reason = "test set-up failures should stop the test loudly"
+)]
+
+use std::collections::BTreeSet;
+
+use broker_application::access::OfferAccess;
+use broker_application::{Actor, Role};
+use broker_domain::offer::{InstanceDraft, Offer, OfferDraft, OfferSpec, OfferStatus};
+use broker_store::repo::offers::{self, OfferFilter, OfferSort};
+use broker_store::repo::reference;
+use broker_store::{Store, testing};
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+const BENGTSFORS: &str = "1460";
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).expect("date")
+}
+
+fn actor(role: Role) -> Actor {
+    Actor {
+        role,
+        subject: format!("{role:?}"),
+        organisation: None,
+        municipalities: Vec::new(),
+        platforms: Vec::new(),
+    }
+}
+
+async fn education_provider(store: &Store, name: &str) -> Uuid {
+    let id = Uuid::now_v7();
+    reference::insert_organisation(
+        store.conn(),
+        reference::NewOrganisation {
+            id,
+            name: name.into(),
+            kind: "education_provider".into(),
+            country: "SE".into(),
+            org_number: None,
+            municipality: Some(BENGTSFORS.into()),
+            website: None,
+        },
+    )
+    .await
+    .expect("organisation");
+    id
+}
+
+async fn offer(store: &Store, provider: Uuid, status: OfferStatus) {
+    let spec = OfferSpec::parse(OfferDraft {
+        provider_id: Some(provider),
+        title: "MIG/MAG-svetsning grundkurs".into(),
+        delivery: "on_site".into(),
+        competence_labels: vec!["MIG/MAG-svetsning".into()],
+        instances: vec![InstanceDraft {
+            start: NaiveDate::from_ymd_opt(2027, 2, 1),
+            municipality: Some(BENGTSFORS.into()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    })
+    .expect("valid offer");
+    offers::insert(store.conn(), Uuid::now_v7(), &spec, status, today())
+        .await
+        .expect("offer");
+}
+
+async fn listed(store: &Store, filter: &OfferFilter) -> BTreeSet<Uuid> {
+    offers::list(store.conn(), filter, OfferSort::StartDate, 200, 0)
+        .await
+        .expect("list")
+        .items
+        .iter()
+        .map(|o| o.id)
+        .collect()
+}
+
+fn ids<'a>(offers: impl Iterator<Item = &'a Offer>) -> BTreeSet<Uuid> {
+    offers.map(|o| o.id).collect()
+}
+
+#[tokio::test]
+async fn every_listing_returns_exactly_what_its_scope_admits_and_reaches_all_an_actor_may_see() {
+    let db = testing::fresh_database().await.expect("database");
+    let store = Store::connect(&db.url).await.expect("connect and migrate");
+    let region = Uuid::now_v7();
+    reference::insert_region(store.conn(), region, "fyrbodal", "Fyrbodal", "SE")
+        .await
+        .expect("region");
+    reference::insert_municipality(store.conn(), BENGTSFORS, "Bengtsfors", "SE", region)
+        .await
+        .expect("municipality");
+    let yrkeshogskolan = education_provider(&store, "Yrkeshögskolan").await;
+    let folkhogskolan = education_provider(&store, "Folkhögskolan").await;
+    for provider in [yrkeshogskolan, folkhogskolan] {
+        for status in [
+            OfferStatus::Draft,
+            OfferStatus::Published,
+            OfferStatus::Archived,
+        ] {
+            offer(&store, provider, status).await;
+        }
+    }
+    let everything = offers::list(
+        store.conn(),
+        &OfferFilter::default(),
+        OfferSort::StartDate,
+        200,
+        0,
+    )
+    .await
+    .expect("all offers");
+    assert_eq!(everything.items.len(), 6);
+
+    // Each actor with how many of the six offers it may see, so no agreement is an empty one by
+    // accident.
+    let actors = [
+        (actor(Role::Admin), 6),
+        (
+            Actor {
+                organisation: Some(yrkeshogskolan),
+                ..actor(Role::Provider)
+            },
+            4,
+        ),
+        (actor(Role::Provider), 2),
+        (actor(Role::Broker), 2),
+        (
+            Actor {
+                organisation: Some(yrkeshogskolan),
+                ..actor(Role::Employer)
+            },
+            2,
+        ),
+        (
+            Actor {
+                municipalities: vec![BENGTSFORS.into()],
+                ..actor(Role::MunicipalContact)
+            },
+            2,
+        ),
+    ];
+    let asked_statuses = [
+        vec![],
+        vec!["published".to_owned()],
+        vec!["draft".to_owned(), "archived".to_owned()],
+    ];
+    for (actor, expected) in &actors {
+        let seen = ids(everything
+            .items
+            .iter()
+            .filter(|o| OfferAccess::may_see(actor, o)));
+        assert_eq!(seen.len(), *expected, "{actor:?}");
+        let mut reached = BTreeSet::new();
+        for provider in [None, Some(yrkeshogskolan), Some(folkhogskolan)] {
+            for statuses in &asked_statuses {
+                let Ok(scope) = OfferAccess::list_scope(actor, provider, statuses) else {
+                    continue;
+                };
+                let mut filter = OfferFilter {
+                    provider,
+                    statuses: statuses.clone(),
+                    ..OfferFilter::default()
+                };
+                scope.clone().restrict(&mut filter);
+                let rows = listed(&store, &filter).await;
+                let admitted = ids(everything.items.iter().filter(|o| {
+                    scope.admits(o)
+                        && provider.is_none_or(|p| o.spec.provider_id == p)
+                        && (statuses.is_empty() || statuses.iter().any(|s| s == o.status.as_str()))
+                }));
+                assert_eq!(rows, admitted, "{actor:?} {provider:?} {statuses:?}");
+                assert!(rows.is_subset(&seen), "{actor:?} {provider:?} {statuses:?}");
+                reached.extend(rows);
+            }
+        }
+        assert_eq!(reached, seen, "{actor:?}");
+    }
+}
