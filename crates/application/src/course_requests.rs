@@ -18,7 +18,7 @@ use broker_domain::course_request::{
 };
 use broker_domain::error::FieldError;
 use broker_domain::lifecycle::Lifecycle;
-use broker_domain::need::{NeedAction, NeedStatus};
+use broker_domain::need::NeedStatus;
 use broker_domain::offer::OfferStatus;
 use broker_store::Page;
 use broker_store::repo::course_requests::{
@@ -549,7 +549,7 @@ pub async fn decide(
         let need = needs::get(txn, *need_id).await?;
         let detail = match &chosen {
             Some(a) => {
-                let status = if match_commissioned_need(txn, &need).await? {
+                let status = if crate::matches::match_answered_need(txn, &need).await? {
                     matched_needs.push(*need_id);
                     NeedStatus::Matched
                 } else {
@@ -580,20 +580,6 @@ pub async fn decide(
         reason,
         matched_needs,
     })
-}
-
-/// "Accept means matched", as a course commission has it: a pooled need that may still be
-/// matched becomes matched (one already matched, fulfilled or withdrawn keeps its status).
-/// Answers whether the need moved.
-async fn match_commissioned_need(
-    txn: &impl ConnectionTrait,
-    need: &NeedRecord,
-) -> Result<bool, AppError> {
-    if need.need.status.transition(NeedAction::Match).is_err() {
-        return Ok(false);
-    }
-    needs::transition(txn, need.need.id, None, NeedAction::Match).await?;
-    Ok(true)
 }
 
 /// A decision, checked against the request's status and what it names.

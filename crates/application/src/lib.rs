@@ -7,7 +7,9 @@
 //! (the in-memory taxonomy and platform cache) it asks for through small traits such as
 //! [`needs::NeedPlacement`].
 //!
-//! Needs are the first slice moved here; offers, matches and course requests follow.
+//! Moved here so far: needs (placing, changing, withdrawing), the access policies for needs,
+//! offers, suggestions and course requests, deciding a suggestion, and the course-request
+//! workflow. "Accept means matched" lives once, in [`matches::match_answered_need`].
 
 pub mod access;
 mod actor;
