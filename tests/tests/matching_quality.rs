@@ -88,9 +88,7 @@ fn cases() -> Vec<Case> {
             ],
             relevant: WELDING_COURSES,
             absent: &["Barnskötare för vuxna"],
-            explains: &[
-                "teaches 2 of 2 must-have competences: MIG/MAG-svetsning, Ritningsläsning",
-            ],
+            explains: &["teaches 2 of 2 must-have competences: MIG/MAG-svetsning, Ritningsläsning"],
             note: "Entered from a phone call: `svetsing mig` now resolves to MIG/MAG-svetsning \
                    (`svetsing` is `svetsning` with one typo, `mig` the symbol's first part), and \
                    `läsa ritningar` is one of Ritningsläsning's everyday names, so the welding \
