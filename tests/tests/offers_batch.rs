@@ -326,3 +326,50 @@ async fn a_common_word_over_a_large_catalogue_pages_counts_and_facets_every_matc
     assert_eq!(starts, sorted, "soonest first");
     assert_eq!(starts.first().copied(), Some("2030-02-01"));
 }
+
+#[tokio::test]
+async fn every_offer_of_a_batch_reaches_a_need_entered_before_it() {
+    let app = spawn_app_with(Seed::Reference, |_| {}).await;
+    let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let need = app
+        .post(
+            "/api/v1/needs",
+            Some(&contact),
+            &broker_e2e::need_body("1438", "Svetsare till verkstaden"),
+        )
+        .await;
+    assert_eq!(need.status, 201, "{}", need.text);
+    let need_id = need.body["id"].as_str().unwrap_or_default().to_owned();
+    let (_, token) = provider(&app).await;
+    // Loaded after the need: the offers' own jobs, run as one batch, must bring each to it.
+    let titles: Vec<String> = (1..=5).map(|n| format!("Svetskurs del {n}")).collect();
+    let batch: Vec<Value> = titles
+        .iter()
+        .map(|t| offer(t, "2030-03-01", "1438"))
+        .collect();
+    let loaded = post_batch(&app, &token, "?publish=true", &json!(batch)).await;
+    assert_eq!(loaded.status, 201, "{}", loaded.text);
+    let suggested_titles = |body: &Value| -> BTreeSet<String> {
+        body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["kind"] == "offer")
+            .filter_map(|m| m["target_label"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let expected: BTreeSet<String> = titles.iter().cloned().collect();
+    let reply = app
+        .eventually(
+            &format!("/api/v1/needs/{need_id}/matches?kind=offer"),
+            Some(&app.admin()),
+            |body| suggested_titles(body).is_superset(&expected),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert!(
+        suggested_titles(&reply.body).is_superset(&expected),
+        "{}",
+        reply.text
+    );
+}

@@ -1092,22 +1092,7 @@ impl Matcher {
         match kind {
             JobKind::Need => self.recompute_need(store, id, true, job).await,
             JobKind::Rescore => self.recompute_need(store, id, false, job).await,
-            JobKind::Offer => {
-                let affected = self.offer_updated(store, id).await?;
-                if !affected.is_empty() {
-                    let affected: Vec<Uuid> = affected.into_iter().collect();
-                    let txn = store.begin().await?;
-                    matching_jobs::enqueue_many(
-                        &txn,
-                        JobKind::Rescore,
-                        &affected,
-                        chrono::Duration::zero(),
-                    )
-                    .await?;
-                    txn.commit().await?;
-                }
-                Ok(())
-            }
+            JobKind::Offer => self.update_offers_and_rescore(store, &[id]).await,
             JobKind::All => {
                 // In batches: every active need is recomputed, with the statements per batch.
                 const BATCH: usize = 256;
@@ -1217,6 +1202,9 @@ impl Matcher {
             let (recomputations, others): (Vec<ClaimedJob>, Vec<ClaimedJob>) = jobs
                 .into_iter()
                 .partition(|j| matches!(j.kind, JobKind::Need | JobKind::Rescore));
+            let (offer_jobs, others): (Vec<ClaimedJob>, Vec<ClaimedJob>) =
+                others.into_iter().partition(|j| j.kind == JobKind::Offer);
+            self.run_claimed_offers(store, &offer_jobs).await;
             self.run_claimed_recomputations(store, &recomputations)
                 .await;
             for job in others {
@@ -1255,6 +1243,7 @@ impl Matcher {
     /// order.
     async fn handle_locals(&self, store: &Store, arrived: Vec<Local>) {
         let mut own = Vec::new();
+        let mut own_offers = Vec::new();
         let mut waiting = Vec::new();
         for msg in arrived {
             match msg {
@@ -1264,8 +1253,21 @@ impl Matcher {
                     own.push((kind, id));
                     waiting.extend(done);
                 }
+                Local::Run {
+                    kind: JobKind::Offer,
+                    id,
+                    done,
+                } => {
+                    own_offers.push(id);
+                    waiting.extend(done);
+                }
                 other => self.handle_local(store, other).await,
             }
+        }
+        if !own_offers.is_empty()
+            && let Err(e) = self.run_own_offers(store, &own_offers).await
+        {
+            tracing::warn!(error = %e, offers = own_offers.len(), "matching offer jobs failed");
         }
         if !own.is_empty()
             && let Err(e) = self.run_own_recomputations(store, &own).await
@@ -1338,45 +1340,133 @@ impl Matcher {
         }
     }
 
-    async fn offer_updated(&self, store: &Store, id: Uuid) -> Result<BTreeSet<Uuid>, StoreError> {
-        let offer = match offers::get(store.conn(), id).await {
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound { .. }) => None,
-            Err(e) => return Err(e),
+    /// Brings the engine up to these offers as stored (a published offer is indexed, any other
+    /// removed) and answers the needs to rescore: those any of them is suggested to, and those
+    /// they could serve under any platform's reach. Reads the offers and their suggestions
+    /// together, whatever their number.
+    async fn offers_updated(
+        &self,
+        store: &Store,
+        ids: &[Uuid],
+    ) -> Result<BTreeSet<Uuid>, StoreError> {
+        let mut stored: HashMap<Uuid, Offer> = offers::get_many(store.conn(), ids)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect();
+        let mut affected: BTreeSet<Uuid> = matches::needs_suggested_offers(store.conn(), ids)
+            .await?
+            .into_iter()
+            .collect();
+        let opts = MatchOptions {
+            min_score: 0.0,
+            max_results: 1000,
+            reach: Reach::Anywhere,
+            ..MatchOptions::new(Utc::now().date_naive())
         };
-        let mut affected = BTreeSet::new();
-        // Needs this offer is currently suggested to must drop or rescore it.
-        let current = matches::list(
-            store.conn(),
-            &matches::MatchFilter {
-                target_id: Some(id),
-                kinds: vec!["offer".into()],
-                ..Default::default()
-            },
-            matches::MatchSort::Oldest,
-            1000,
-            0,
-        )
-        .await?;
-        affected.extend(current.items.iter().map(|m| m.need_id));
-        match offer.filter(|o| o.status == OfferStatus::Published) {
-            Some(o) => {
-                let doc = offer_doc(&o);
-                self.with_engine_mut(|e| e.upsert_offer(doc.clone()));
-                // Every need the offer could serve under any platform's reach is rematched (with
-                // its own platform's settings).
-                let opts = MatchOptions {
-                    min_score: 0.0,
-                    max_results: 1000,
-                    reach: Reach::Anywhere,
-                    ..MatchOptions::new(Utc::now().date_naive())
-                };
-                let serves = self.with_engine(|e| e.suggest_needs_for_offer(&doc, &opts));
-                affected.extend(serves.iter().map(|s| s.target_id));
+        for &id in ids {
+            match stored
+                .remove(&id)
+                .filter(|o| o.status == OfferStatus::Published)
+            {
+                Some(o) => {
+                    let doc = offer_doc(&o);
+                    self.with_engine_mut(|e| e.upsert_offer(doc.clone()));
+                    let serves = self.with_engine(|e| e.suggest_needs_for_offer(&doc, &opts));
+                    affected.extend(serves.iter().map(|s| s.target_id));
+                }
+                None => self.with_engine_mut(|e| e.remove_offer(id)),
             }
-            None => self.with_engine_mut(|e| e.remove_offer(id)),
         }
         Ok(affected)
+    }
+
+    /// [`Matcher::run_own`] for many offer jobs at once: claimed together and run as one batch;
+    /// a job another instance holds is left to it, a change without a stored job runs anyway.
+    async fn run_own_offers(&self, store: &Store, ids: &[Uuid]) -> Result<(), StoreError> {
+        let txn = store.begin().await?;
+        let mut claimed = Vec::with_capacity(ids.len());
+        let mut unclaimed = Vec::new();
+        for &id in ids {
+            match matching_jobs::claim(&txn, JobKind::Offer, id, &self.instance, LEASE).await? {
+                Some(job) => claimed.push(job),
+                None => unclaimed.push(id),
+            }
+        }
+        txn.commit().await?;
+        self.run_claimed_offers(store, &claimed).await;
+        let mut without_job = Vec::new();
+        for id in unclaimed {
+            if !matching_jobs::exists(store.conn(), JobKind::Offer, id).await? {
+                without_job.push(id);
+            }
+        }
+        if without_job.is_empty() {
+            Ok(())
+        } else {
+            self.update_offers_and_rescore(store, &without_job).await
+        }
+    }
+
+    /// [`Matcher::offers_updated`] for offers with no job to finish, and the rescores it calls
+    /// for enqueued.
+    async fn update_offers_and_rescore(
+        &self,
+        store: &Store,
+        ids: &[Uuid],
+    ) -> Result<(), StoreError> {
+        let affected: Vec<Uuid> = self.offers_updated(store, ids).await?.into_iter().collect();
+        if !affected.is_empty() {
+            let txn = store.begin().await?;
+            matching_jobs::enqueue_many(
+                &txn,
+                JobKind::Rescore,
+                &affected,
+                chrono::Duration::zero(),
+            )
+            .await?;
+            txn.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Claimed offer jobs as one batch: the offers and their suggestions read together, the
+    /// rescores they call for enqueued and the jobs finished in one transaction (a bulk load
+    /// queues one job per offer). When the batch fails, each job is given back to be retried.
+    async fn run_claimed_offers(&self, store: &Store, jobs: &[ClaimedJob]) {
+        if jobs.is_empty() {
+            return;
+        }
+        let result = async {
+            let ids: Vec<Uuid> = jobs.iter().map(|j| j.target_id).collect();
+            let affected: Vec<Uuid> = self
+                .offers_updated(store, &ids)
+                .await?
+                .into_iter()
+                .collect();
+            let txn = store.begin().await?;
+            if !affected.is_empty() {
+                matching_jobs::enqueue_many(
+                    &txn,
+                    JobKind::Rescore,
+                    &affected,
+                    chrono::Duration::zero(),
+                )
+                .await?;
+            }
+            for job in jobs {
+                matching_jobs::finish(&txn, job).await?;
+            }
+            txn.commit().await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, jobs = jobs.len(), "matching offer jobs failed");
+            if let Err(e) = give_back(store, jobs).await {
+                tracing::warn!(error = %e, "giving back offer jobs failed");
+            }
+        }
     }
 }
 

@@ -437,6 +437,30 @@ pub async fn outcomes(
         .await?)
 }
 
+/// The needs any suggestion of these course offers belongs to (whatever its status): what a
+/// change to the offers may rescore.
+pub async fn needs_suggested_offers(
+    conn: &impl ConnectionTrait,
+    offer_ids: &[Uuid],
+) -> Result<Vec<Uuid>, StoreError> {
+    use sea_orm::QuerySelect;
+    let mut found = Vec::new();
+    // Chunked so the IN list stays within every engine's parameter limit.
+    for chunk in offer_ids.chunks(500) {
+        let ids: Vec<Uuid> = match_suggestion::Entity::find()
+            .select_only()
+            .column(match_suggestion::Column::NeedId)
+            .distinct()
+            .filter(match_suggestion::Column::TargetId.is_in(chunk.to_vec()))
+            .filter(match_suggestion::Column::Kind.eq(MatchKind::Offer.as_str()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        found.extend(ids);
+    }
+    Ok(found)
+}
+
 /// The needs (of `need_ids`) that have at least one course offer suggested, deferred or accepted:
 /// the gap report counts the rest as unmatched.
 pub async fn needs_with_offer_in_sight(
