@@ -3,11 +3,6 @@
 //! and the listing scope lets through exactly the requests each actor may see. SQLite by
 //! default, PostgreSQL when `BROKER_TEST_DATABASE_URL` is set.
 
-#![expect(
-    clippy::expect_used,
-    reason = "test set-up failures should stop the test loudly"
-)]
-
 use std::collections::BTreeSet;
 
 use broker_application::course_requests::{
@@ -17,30 +12,14 @@ use broker_application::{Actor, AppError, Role};
 use broker_domain::course_request::{
     AnswerDraft, AnswerStatus, CourseRequestAction, CourseRequestDraft, CourseRequestStatus,
 };
-use broker_domain::need::{NeedDraft, NeedSpec, NeedStatus, RequirementDraft};
-use broker_domain::platform::MatchingSettings;
+use broker_domain::need::NeedStatus;
 use broker_store::repo::course_requests::{self, CourseRequestFilter, CourseRequestRecord};
-use broker_store::repo::{needs, reference};
+use broker_store::repo::needs;
 use broker_store::{Store, testing};
-use chrono::NaiveDate;
 use uuid::Uuid;
 
-const DALS_ED: &str = "1438";
-const BENGTSFORS: &str = "1460";
-
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 23).expect("date")
-}
-
-fn actor(role: Role) -> Actor {
-    Actor {
-        role,
-        subject: format!("{role:?}"),
-        organisation: None,
-        municipalities: Vec::new(),
-        platforms: Vec::new(),
-    }
-}
+mod support;
+use support::{BENGTSFORS, DALS_ED, TestNeed, actor, organisation, platform, store_with, today};
 
 fn broker_of(platform: Uuid) -> Actor {
     Actor {
@@ -76,22 +55,13 @@ struct World {
 
 impl World {
     async fn new() -> Self {
-        let db = testing::fresh_database().await.expect("database");
-        let store = Store::connect(&db.url).await.expect("connect and migrate");
-        let region = Uuid::now_v7();
-        reference::insert_region(store.conn(), region, "fyrbodal", "Fyrbodal", "SE")
-            .await
-            .expect("region");
-        for (code, name) in [(DALS_ED, "Dals-Ed"), (BENGTSFORS, "Bengtsfors")] {
-            reference::insert_municipality(store.conn(), code, name, "SE", region)
-                .await
-                .expect("municipality");
-        }
+        let (db, store, region) =
+            store_with(&[(DALS_ED, "Dals-Ed"), (BENGTSFORS, "Bengtsfors")]).await;
         let dals_ed = platform(&store, region, "dals-ed", DALS_ED).await;
         let bengtsfors = platform(&store, region, "bengtsfors", BENGTSFORS).await;
         let providers = [
-            provider(&store, "Yrkeshögskolan Dal").await,
-            provider(&store, "Folkhögskolan Ed").await,
+            organisation(&store, "Yrkeshögskolan Dal", "education_provider", DALS_ED).await,
+            organisation(&store, "Folkhögskolan Ed", "education_provider", DALS_ED).await,
         ];
         Self {
             store,
@@ -148,81 +118,19 @@ impl World {
     }
 }
 
-async fn platform(store: &Store, region: Uuid, key: &str, municipality: &str) -> Uuid {
-    let id = Uuid::now_v7();
-    reference::insert_platform(
-        store.conn(),
-        &reference::PlatformRecord {
-            id,
-            key: key.into(),
-            name: key.into(),
-            model: "local_platform".into(),
-            region_id: region,
-            cluster_id: None,
-            broker_arrangement: None,
-            parent_id: None,
-            settings: MatchingSettings::default(),
-            contact_person_ids: vec![],
-            municipalities: vec![municipality.into()],
-            active_from: None,
-            active_to: None,
-        },
-    )
-    .await
-    .expect("platform");
-    id
-}
-
-async fn provider(store: &Store, name: &str) -> Uuid {
-    let id = Uuid::now_v7();
-    reference::insert_organisation(
-        store.conn(),
-        reference::NewOrganisation {
-            id,
-            name: name.into(),
-            kind: "education_provider".into(),
-            country: "SE".into(),
-            org_number: None,
-            municipality: Some(DALS_ED.into()),
-            website: None,
-        },
-    )
-    .await
-    .expect("organisation");
-    id
-}
-
-async fn need(store: &Store, municipality: &str, platform: Uuid, headcount: i64) -> Uuid {
-    let spec = NeedSpec::parse(
-        NeedDraft {
-            municipality: municipality.into(),
-            title: "Svetsare till verkstad".into(),
-            purpose: "recruitment".into(),
+/// An open welding need for `headcount` people.
+async fn need(store: &Store, municipality: &'static str, platform: Uuid, headcount: i64) -> Uuid {
+    support::need(
+        store,
+        TestNeed {
+            municipality,
+            platform,
+            employer: None,
             headcount,
-            competences: vec![RequirementDraft {
-                label: Some("MIG/MAG-svetsning".into()),
-                ..Default::default()
-            }],
-            ..Default::default()
-        },
-        today(),
-    )
-    .expect("valid need");
-    let id = Uuid::now_v7();
-    needs::insert(
-        store.conn(),
-        &needs::NewNeed {
-            id,
-            spec,
-            platform_id: platform,
-            entered_by: "test".into(),
             status: NeedStatus::Open,
-            expires_on: today(),
         },
     )
     .await
-    .expect("need");
-    id
 }
 
 fn offer_answer() -> AnswerDraft {

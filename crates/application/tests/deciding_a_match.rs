@@ -13,20 +13,15 @@ use std::sync::Mutex;
 use broker_application::matches::{self, DecidedMatch, DecisionLog};
 use broker_application::{Actor, AppError, Role};
 use broker_domain::matching::{Decision, MatchKind};
-use broker_domain::need::{NeedDraft, NeedSpec, NeedStatus, RequirementDraft};
-use broker_domain::platform::MatchingSettings;
+use broker_domain::need::NeedStatus;
 use broker_store::repo::matches::{self as match_rows, ComputedSuggestion};
-use broker_store::repo::{needs, reference};
+use broker_store::repo::needs;
 use broker_store::{Store, StoreError, testing};
-use chrono::NaiveDate;
 use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
-const DALS_ED: &str = "1438";
-
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 23).expect("date")
-}
+mod support;
+use support::{DALS_ED, TestNeed, store_with};
 
 fn broker_on(platforms: Vec<Uuid>) -> Actor {
     Actor {
@@ -68,71 +63,24 @@ struct World {
 }
 
 async fn world() -> (testing::TestDatabase, World) {
-    let db = testing::fresh_database().await.expect("database");
-    let store = Store::connect(&db.url).await.expect("connect and migrate");
-    let region = Uuid::now_v7();
-    reference::insert_region(store.conn(), region, "fyrbodal", "Fyrbodal", "SE")
-        .await
-        .expect("region");
-    reference::insert_municipality(store.conn(), DALS_ED, "Dals-Ed", "SE", region)
-        .await
-        .expect("municipality");
-    let platform = Uuid::now_v7();
-    reference::insert_platform(
-        store.conn(),
-        &reference::PlatformRecord {
-            id: platform,
-            key: "dals-ed".into(),
-            name: "Dals-Ed".into(),
-            model: "local_platform".into(),
-            region_id: region,
-            cluster_id: None,
-            broker_arrangement: None,
-            parent_id: None,
-            settings: MatchingSettings::default(),
-            contact_person_ids: vec![],
-            municipalities: vec![DALS_ED.into()],
-            active_from: None,
-            active_to: None,
-        },
-    )
-    .await
-    .expect("platform");
+    let (db, store, region) = store_with(&[(DALS_ED, "Dals-Ed")]).await;
+    let platform = support::platform(&store, region, "dals-ed", DALS_ED).await;
     (db, World { store, platform })
 }
 
 impl World {
     async fn need(&self, status: NeedStatus) -> Uuid {
-        let spec = NeedSpec::parse(
-            NeedDraft {
-                municipality: DALS_ED.into(),
-                title: "Svetsare till verkstad".into(),
-                purpose: "recruitment".into(),
+        support::need(
+            &self.store,
+            TestNeed {
+                municipality: DALS_ED,
+                platform: self.platform,
+                employer: None,
                 headcount: 1,
-                competences: vec![RequirementDraft {
-                    label: Some("MIG/MAG-svetsning".into()),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            },
-            today(),
-        )
-        .expect("valid need");
-        let id = Uuid::now_v7();
-        needs::insert(
-            self.store.conn(),
-            &needs::NewNeed {
-                id,
-                spec,
-                platform_id: self.platform,
-                entered_by: "test".into(),
                 status,
-                expires_on: today(),
             },
         )
         .await
-        .expect("need");
-        id
     }
 
     /// A pending contact suggestion for `need` (a contact needs no offer behind it).

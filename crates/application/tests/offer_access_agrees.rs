@@ -14,46 +14,13 @@ use std::collections::BTreeSet;
 use broker_application::access::OfferAccess;
 use broker_application::{Actor, Role};
 use broker_domain::offer::{InstanceDraft, Offer, OfferDraft, OfferSpec, OfferStatus};
+use broker_store::Store;
 use broker_store::repo::offers::{self, OfferFilter, OfferSort};
-use broker_store::repo::reference;
-use broker_store::{Store, testing};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-const BENGTSFORS: &str = "1460";
-
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 23).expect("date")
-}
-
-fn actor(role: Role) -> Actor {
-    Actor {
-        role,
-        subject: format!("{role:?}"),
-        organisation: None,
-        municipalities: Vec::new(),
-        platforms: Vec::new(),
-    }
-}
-
-async fn education_provider(store: &Store, name: &str) -> Uuid {
-    let id = Uuid::now_v7();
-    reference::insert_organisation(
-        store.conn(),
-        reference::NewOrganisation {
-            id,
-            name: name.into(),
-            kind: "education_provider".into(),
-            country: "SE".into(),
-            org_number: None,
-            municipality: Some(BENGTSFORS.into()),
-            website: None,
-        },
-    )
-    .await
-    .expect("organisation");
-    id
-}
+mod support;
+use support::{BENGTSFORS, actor, organisation, store_with, today};
 
 async fn offer(store: &Store, provider: Uuid, status: OfferStatus) {
     let spec = OfferSpec::parse(OfferDraft {
@@ -90,17 +57,11 @@ fn ids<'a>(offers: impl Iterator<Item = &'a Offer>) -> BTreeSet<Uuid> {
 
 #[tokio::test]
 async fn every_listing_returns_exactly_what_its_scope_admits_and_reaches_all_an_actor_may_see() {
-    let db = testing::fresh_database().await.expect("database");
-    let store = Store::connect(&db.url).await.expect("connect and migrate");
-    let region = Uuid::now_v7();
-    reference::insert_region(store.conn(), region, "fyrbodal", "Fyrbodal", "SE")
-        .await
-        .expect("region");
-    reference::insert_municipality(store.conn(), BENGTSFORS, "Bengtsfors", "SE", region)
-        .await
-        .expect("municipality");
-    let yrkeshogskolan = education_provider(&store, "Yrkeshögskolan").await;
-    let folkhogskolan = education_provider(&store, "Folkhögskolan").await;
+    let (_db, store, _) = store_with(&[(BENGTSFORS, "Bengtsfors")]).await;
+    let yrkeshogskolan =
+        organisation(&store, "Yrkeshögskolan", "education_provider", BENGTSFORS).await;
+    let folkhogskolan =
+        organisation(&store, "Folkhögskolan", "education_provider", BENGTSFORS).await;
     for provider in [yrkeshogskolan, folkhogskolan] {
         for status in [
             OfferStatus::Draft,
