@@ -809,6 +809,28 @@ async fn places_changed_on_one_instance_reach_the_others_public_listing() {
         .get("/api/v1/public/offers?cluster=ed-och-bengtsfors", None)
         .await;
     assert_eq!(unknown.status, 422, "{}", unknown.text);
+    // Reference lists are rendered once per loaded structure: both have rendered theirs.
+    let names_dals_eds = |name: &'static str| {
+        move |body: &Value| {
+            body["items"].as_array().is_some_and(|items| {
+                items
+                    .iter()
+                    .any(|m| m["code"] == "1438" && m["name"] == name)
+            })
+        }
+    };
+    let has_cluster = |body: &Value| {
+        body["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|c| c["key"] == "ed-och-bengtsfors"))
+    };
+    let municipalities = "/api/v1/municipalities?region=fyrbodal";
+    for app in [&a, &b] {
+        let listed = app.get(municipalities, None).await;
+        assert!(names_dals_eds("Dals-Ed")(&listed.body), "{}", listed.text);
+        let clusters = app.get("/api/v1/clusters", None).await;
+        assert!(!has_cluster(&clusters.body), "{}", clusters.text);
+    }
 
     let renamed = a
         .patch(
@@ -836,6 +858,25 @@ async fn places_changed_on_one_instance_reach_the_others_public_listing() {
     let (on_b, took) = poll(&b, "/api/v1/public/filters", None, STRUCTURE_WITHIN, &shown).await;
     assert!(shown(&on_b), "B: {on_b}");
     assert!(took <= STRUCTURE_WITHIN, "took {took:?}");
+    let on_a = a.get(municipalities, None).await;
+    assert!(
+        names_dals_eds("Dals-Eds kommun")(&on_a.body),
+        "A: {}",
+        on_a.text
+    );
+    let on_a = a.get("/api/v1/clusters", None).await;
+    assert!(has_cluster(&on_a.body), "A: {}", on_a.text);
+    let (on_b, _) = poll(
+        &b,
+        municipalities,
+        None,
+        STRUCTURE_WITHIN,
+        names_dals_eds("Dals-Eds kommun"),
+    )
+    .await;
+    assert!(names_dals_eds("Dals-Eds kommun")(&on_b), "B: {on_b}");
+    let (on_b, _) = poll(&b, "/api/v1/clusters", None, STRUCTURE_WITHIN, has_cluster).await;
+    assert!(has_cluster(&on_b), "B: {on_b}");
     let listed = b
         .get("/api/v1/public/offers?cluster=ed-och-bengtsfors", None)
         .await;

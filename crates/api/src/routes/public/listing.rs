@@ -167,6 +167,41 @@ pub struct Places {
     pub regions: Vec<RegionRow>,
     pub municipalities: Vec<MunicipalityRow>,
     pub clusters: Vec<ClusterRecord>,
+    /// The reference listings rendered from these places.
+    pub rendered: RenderedBodies,
+}
+
+/// JSON bodies rendered from one snapshot of the places, by what was asked: reference lists
+/// are read far more often than they change, and a reload brings a new snapshot with an empty
+/// cache, so nothing here is ever stale. Keys come from validated filters, so it stays small.
+#[derive(Debug, Default)]
+pub struct RenderedBodies(std::sync::Mutex<HashMap<String, actix_web::web::Bytes>>);
+
+impl Clone for RenderedBodies {
+    /// A copy of the places may be changed: it starts with nothing rendered.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl RenderedBodies {
+    /// The body rendered for `key`, rendering it the first time.
+    pub fn get_or_render<T: serde::Serialize>(
+        &self,
+        key: &str,
+        render: impl FnOnce() -> T,
+    ) -> Result<actix_web::web::Bytes, ApiError> {
+        let cached = |map: &HashMap<String, actix_web::web::Bytes>| map.get(key).cloned();
+        if let Some(body) = self.0.lock().ok().and_then(|map| cached(&map)) {
+            return Ok(body);
+        }
+        let body =
+            actix_web::web::Bytes::from(serde_json::to_vec(&render()).map_err(ApiError::internal)?);
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(key.to_owned(), body.clone());
+        }
+        Ok(body)
+    }
 }
 
 impl Places {
@@ -176,7 +211,19 @@ impl Places {
             regions: reference::list_regions(conn).await?,
             municipalities: reference::list_municipalities(conn, None, None).await?,
             clusters: reference::list_clusters(conn).await?,
+            rendered: RenderedBodies::default(),
         })
+    }
+
+    /// A reference listing's response, rendered once per snapshot of the places.
+    pub fn json_response<T: serde::Serialize>(
+        &self,
+        key: &str,
+        render: impl FnOnce() -> T,
+    ) -> Result<actix_web::HttpResponse, ApiError> {
+        Ok(actix_web::HttpResponse::Ok()
+            .content_type(actix_web::http::header::ContentType::json())
+            .body(self.rendered.get_or_render(key, render)?))
     }
 
     pub fn municipality(&self, code: &str) -> Option<&MunicipalityRow> {

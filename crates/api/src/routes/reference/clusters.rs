@@ -30,12 +30,11 @@ fn to_dto(c: ClusterRecord) -> ClusterDto {
 #[utoipa::path(operation_id = "listClusters", tag = "reference", responses((status = 200, body = ClusterList)))]
 #[get("/api/v1/clusters")]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let items = reference::list_clusters(state.store.conn())
-        .await?
-        .into_iter()
-        .map(to_dto)
-        .collect();
-    Ok(HttpResponse::Ok().json(ClusterList { items }))
+    // From the structure cache every instance keeps current: no database read.
+    let places = state.matcher.places();
+    places.json_response("clusters", || ClusterList {
+        items: places.clusters.iter().cloned().map(to_dto).collect(),
+    })
 }
 
 /// Validates a cluster's name and members: at least two municipalities, all of one region.

@@ -124,17 +124,20 @@ pub async fn list(
         ),
         None => None,
     };
-    let items: Vec<MunicipalityDto> = places
-        .municipalities
-        .iter()
-        .filter(|m| country.as_deref().is_none_or(|c| m.country == c))
-        .filter(|m| region_id.is_none_or(|r| m.region_id == r))
-        .map(|m| to_dto(m.clone(), regions, &places.clusters))
-        .collect();
-    Ok(HttpResponse::Ok().json(MunicipalityList {
-        total: items.len(),
-        items,
-    }))
+    let key = format!("municipalities?country={country:?}&region={region_id:?}");
+    places.json_response(&key, || {
+        let items: Vec<MunicipalityDto> = places
+            .municipalities
+            .iter()
+            .filter(|m| country.as_deref().is_none_or(|c| m.country == c))
+            .filter(|m| region_id.is_none_or(|r| m.region_id == r))
+            .map(|m| to_dto(m.clone(), regions, &places.clusters))
+            .collect();
+        MunicipalityList {
+            total: items.len(),
+            items,
+        }
+    })
 }
 
 /// Adds a municipality (admins): its official four digits (or the qualified form) in a region,

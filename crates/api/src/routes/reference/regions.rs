@@ -30,12 +30,11 @@ fn to_dto(r: reference::RegionRow) -> RegionDto {
 #[utoipa::path(operation_id = "listRegions", tag = "reference", responses((status = 200, body = RegionList)))]
 #[get("/api/v1/regions")]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let items = reference::list_regions(state.store.conn())
-        .await?
-        .into_iter()
-        .map(to_dto)
-        .collect();
-    Ok(HttpResponse::Ok().json(RegionList { items }))
+    // From the structure cache every instance keeps current: no database read.
+    let places = state.matcher.places();
+    places.json_response("regions", || RegionList {
+        items: places.regions.iter().cloned().map(to_dto).collect(),
+    })
 }
 
 /// Adds a region (e.g. a merged county for Kompetanseforum 2.0). Admins.
