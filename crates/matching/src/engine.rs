@@ -1626,6 +1626,7 @@ impl Engine {
                     .resolve_best(&r.label)
                     .filter(|res| res.confidence >= MIN_REQUIREMENT_CONFIDENCE)
                     .or_else(|| tax.mentioned_concept(&r.label))
+                    .or_else(|| tax.leading_concept(&r.label))
                     .map(|res| res.concept_id),
             };
             match concept {

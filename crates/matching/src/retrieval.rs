@@ -224,6 +224,116 @@ fn stem_folded(stemmers: &[Stemmer; 3], lang: usize, lower: &str) -> String {
     }
 }
 
+/// Weight of a word's derivational root ("svets" for "svetsning", "svetsare" and "svetsa"): a
+/// role, an activity and its verb name the same competence, but less surely than one word form.
+const ROOT_WEIGHT: f32 = 0.85;
+/// Shortest derivational root kept (in chars).
+const MIN_ROOT_CHARS: usize = 3;
+
+/// Derivational suffixes left on Snowball stems, per language slot, longest first. The stemmers
+/// remove inflection only, so "programmering", "programmera" and "programmerare" keep three
+/// stems; one suffix off (and a doubled final consonant undone) they meet at "program".
+const DERIVATIONAL_SUFFIXES: [&[&str]; 3] = [
+    &["ation", "ering", "ning", "eri", "er", "or"],
+    &["asjon", "ering", "ing", "eri", "er", "or"],
+    &["ician", "er", "or", "ri"],
+];
+
+/// The derivational root of a folded stem, when it differs from the stem.
+fn derivational_root(lang: usize, stem: &str) -> Option<String> {
+    let suffixes = DERIVATIONAL_SUFFIXES.get(lang)?;
+    let suffix = suffixes.iter().find(|s| stem.ends_with(*s))?;
+    let mut root: Vec<char> = stem[..stem.len() - suffix.len()].chars().collect();
+    if let [.., a, b] = root.as_slice()
+        && a == b
+        && !matches!(a, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')
+    {
+        root.pop();
+    }
+    (root.len() >= MIN_ROOT_CHARS).then(|| root.into_iter().collect())
+}
+
+/// Heads of compounds that say what kind of requirement a word is, not what it is about:
+/// "omvårdnadskompetens" asks for "omvårdnad", "ställningsbehörighet" for "ställning".
+const GENERIC_HEADS: &[&str] = &[
+    "kompetens",
+    "kompetanse",
+    "kunskap",
+    "kunskaper",
+    "kunnskap",
+    "kunnskaper",
+    "utbildning",
+    "utbildningar",
+    "utdanning",
+    "opplaring",
+    "kurs",
+    "kurser",
+    "behorighet",
+    "erfarenhet",
+    "erfaring",
+    "kunnande",
+    "fardighet",
+    "fardigheter",
+    "ferdighet",
+    "ferdigheter",
+];
+
+/// Heads of compounds that name a role rather than a trade: "kranbilsförare" and
+/// "ventilationsmontör" ask for the competence their modifier names, as people write roles for
+/// the competences they need.
+const ROLE_HEADS: &[&str] = &[
+    "forare",
+    "forer",
+    "chauffor",
+    "sjafor",
+    "operator",
+    "tekniker",
+    "mekaniker",
+    "montor",
+    "arbetare",
+    "arbeider",
+    "larare",
+    "larer",
+    "instruktor",
+    "ansvarig",
+    "ansvarlig",
+    "samordnare",
+    "koordinator",
+    "handlaggare",
+];
+
+/// The stems a compound with a generic head ("säkerhetsutbildning") is about, or with
+/// `with_roles` a role head ("truckförare"): its modifier, with and without a linking s. Labels
+/// keep their role heads (an occupation's label is about the role); queries read them as the
+/// competence asked for.
+fn generic_head_topics(
+    stemmers: &[Stemmer; 3],
+    lang: usize,
+    folded: &str,
+    with_roles: bool,
+) -> Vec<String> {
+    if lang == lang_slot(Lang::En) {
+        return Vec::new();
+    }
+    let roles = if with_roles { ROLE_HEADS } else { &[] };
+    let Some(modifier) = GENERIC_HEADS
+        .iter()
+        .chain(roles)
+        .filter_map(|h| folded.strip_suffix(h))
+        .find(|m| m.chars().count() >= MIN_ROOT_CHARS)
+    else {
+        return Vec::new();
+    };
+    let mut out = vec![stem_folded(stemmers, lang, modifier)];
+    if let Some(trimmed) = modifier
+        .strip_suffix('s')
+        .filter(|m| m.chars().count() >= MIN_ROOT_CHARS)
+    {
+        out.push(stem_folded(stemmers, lang, trimmed));
+    }
+    out
+}
+
 /// How a label was found: which kind of evidence carried most of the score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Evidence {
@@ -246,6 +356,9 @@ pub(crate) struct Hit {
     pub score: f32,
     /// The word evidence alone in 0..=1 (1 when every word on both sides matched by its stem).
     pub words: f32,
+    /// Share (by rarity, in 0..=1) of the query's content words that the label matches in any
+    /// form (word, root, compound part, correction), however weakly.
+    pub explained: f32,
     /// The kind of evidence behind it.
     pub evidence: Evidence,
 }
@@ -375,8 +488,18 @@ impl Retrieval {
                     if let Some(joined) = this.suspended_compound(ps, pi, l, &stemmers, &known) {
                         terms.push((term_key(l, &joined), 1.0));
                     }
+                    let stem = stem_folded(&stemmers, l, &p.lower);
+                    if let Some(root) = derivational_root(l, &stem) {
+                        terms.push((term_key(l, &root), ROOT_WEIGHT));
+                    }
+                    for topic in generic_head_topics(&stemmers, l, &p.folded, false) {
+                        terms.push((term_key(l, &topic), 1.0));
+                    }
                     if let Some(split) = this.split_compound(&p.folded, l, &stemmers, &known) {
                         terms.push((term_key(l, &split.head), HEAD_WEIGHT));
+                        if let Some(root) = derivational_root(l, &split.head) {
+                            terms.push((term_key(l, &root), HEAD_WEIGHT * ROOT_WEIGHT));
+                        }
                         if let Some(m) = split.modifier {
                             terms.push((term_key(l, &m), MODIFIER_WEIGHT));
                         }
@@ -593,7 +716,13 @@ impl Retrieval {
         for cut in MIN_MODIFIER_CHARS + 1..=chars.len() - MIN_HEAD_CHARS {
             let head: String = chars[cut..].iter().collect();
             let head_stem = stem_of(&head);
-            if !(self.vocab[lang].contains(&head) || known_stem(&head_stem)) {
+            // A head known only by its root needs a root long enough not to be a chance spelling
+            // ("glasblåsare" holds "läsare", whose root "läs" is that of "läsning").
+            let known_root = || {
+                derivational_root(lang, &head_stem)
+                    .is_some_and(|r| r.chars().count() > MIN_ROOT_CHARS && known_stem(&r))
+            };
+            if !(self.vocab[lang].contains(&head) || known_stem(&head_stem) || known_root()) {
                 continue;
             }
             let modifier: String = chars[..cut].iter().collect();
@@ -746,12 +875,23 @@ impl Retrieval {
                 }
             } else {
                 let mut known = false;
+                let mut root_idf: f32 = 0.0;
                 for &(l, lw) in langs {
                     let stem = stem_folded(stemmers, l, &p.lower);
                     if let Some(t) = self.term(l, &stem) {
                         known = true;
                         reference_idf = reference_idf.max(self.idf_of(t) * lw);
                         push(&mut alternatives, t, lw, Evidence::Words);
+                    }
+                    if let Some(t) = derivational_root(l, &stem).and_then(|r| self.term(l, &r)) {
+                        push(&mut alternatives, t, lw * ROOT_WEIGHT, Evidence::Words);
+                        root_idf = root_idf.max(self.idf_of(t) * lw);
+                    }
+                    for topic in generic_head_topics(stemmers, l, &p.folded, true) {
+                        if let Some(t) = self.term(l, &topic) {
+                            push(&mut alternatives, t, lw, Evidence::Words);
+                            root_idf = root_idf.max(self.idf_of(t) * lw);
+                        }
                     }
                     if p.hyphen_joined
                         && *i > 0
@@ -764,7 +904,12 @@ impl Retrieval {
                     }
                 }
                 if !known {
-                    reference_idf = self.unseen_idf;
+                    // A word known only by its root (or its topic) is judged against that.
+                    reference_idf = if root_idf > 0.0 {
+                        root_idf
+                    } else {
+                        self.unseen_idf
+                    };
                 }
                 let mut corrected_idf: Option<f32> = None;
                 for &(l, lw) in langs {
@@ -777,6 +922,12 @@ impl Retrieval {
                     if let Some(split) = self.split_compound(&p.folded, l, stemmers, &known_stem) {
                         if let Some(t) = self.term(l, &split.head) {
                             push(&mut alternatives, t, lw * HEAD_WEIGHT, Evidence::Compound);
+                        }
+                        if let Some(t) =
+                            derivational_root(l, &split.head).and_then(|r| self.term(l, &r))
+                        {
+                            let weight = lw * HEAD_WEIGHT * ROOT_WEIGHT;
+                            push(&mut alternatives, t, weight, Evidence::Compound);
                         }
                         if let Some(m) = split.modifier
                             && let Some(t) = self.term(l, &m)
@@ -897,6 +1048,7 @@ impl Retrieval {
                     label,
                     score: 0.0,
                     words: 0.0,
+                    explained: 0.0,
                     evidence: Evidence::Typo,
                 });
                 // Shared character n-grams can lift a label, never pull strong word evidence down.
@@ -1079,6 +1231,15 @@ impl Retrieval {
                 .map(|(i, s)| s.weight * a.query[i])
                 .sum();
             let query_coverage = (gained / total).min(1.0);
+            // Each word the label matches in any form counts whole: a compound part or a root
+            // earns little score but still says the label is about that word.
+            let explained: f32 = slots
+                .iter()
+                .zip(&a.query)
+                .filter(|(_, g)| **g > 0.0)
+                .map(|(s, _)| s.weight * s.reference_idf)
+                .sum::<f32>()
+                / total;
             let slot_idf = self.slot_idf.get(label as usize);
             let label_total: f32 = slot_idf.map(|v| v.iter().sum()).unwrap_or(0.0);
             let label_gained: f32 = slot_idf
@@ -1111,6 +1272,7 @@ impl Retrieval {
                 label,
                 score,
                 words: score,
+                explained: explained.min(1.0),
                 evidence,
             });
         }

@@ -175,6 +175,19 @@ const MIN_PHRASE_CONFIDENCE: f64 = 0.85;
 const MIN_TYPO_PHRASE_CONFIDENCE: f64 = 0.6;
 /// [`Taxonomy::resolve`] leaves out weaker candidates (search lists them, ranked).
 const MIN_RESOLVE_CONFIDENCE: f64 = 0.5;
+/// How much more of a label one mentioned concept must explain than another for the label to
+/// name it rather than neither.
+const MENTION_MARGIN: f64 = 0.05;
+/// [`Taxonomy::leading_concept`] takes a concept this sure ...
+const MIN_LEADING_CONFIDENCE: f64 = 0.25;
+/// ... that is this many times as sure as the next one ...
+const LEADING_RATIO: f64 = 1.15;
+/// ... and whose label matches, in some form, at least this share (by rarity) of the label's
+/// content words. A guess that leaves most of what is asked unexplained reads one common word
+/// and ignores the rest ("machine learning with deep neural networks" is no CNC machining,
+/// "programmering av industrirobotar i livsmedelsindustrin" no CNC programming); a need no
+/// course teaches should then get none.
+const MIN_LEADING_EXPLAINED: f64 = 0.3;
 /// Results of [`Taxonomy::resolve`].
 const RESOLVE_LIMIT: usize = 20;
 /// Labels retrieved per requested result (several labels of one concept often match).
@@ -338,6 +351,21 @@ impl LabelIndex {
         complete_last: bool,
         limit: usize,
     ) -> Vec<Resolution> {
+        self.rank_explained(text, lang, complete_last, limit)
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect()
+    }
+
+    /// As [`LabelIndex::rank`], each with the share (by rarity) of the text's content words that
+    /// its label explains (1 for an exact match).
+    fn rank_explained(
+        &self,
+        text: &str,
+        lang: Option<Lang>,
+        complete_last: bool,
+        limit: usize,
+    ) -> Vec<(Resolution, f64)> {
         if limit == 0 {
             return Vec::new();
         }
@@ -345,7 +373,7 @@ impl LabelIndex {
         if key.is_empty() {
             return Vec::new();
         }
-        let mut found: Vec<Resolution> = Vec::new();
+        let mut found: Vec<(Resolution, f64)> = Vec::new();
         let alternatives = split_alternatives(text);
         let keys = std::iter::once(key).chain(
             alternatives
@@ -361,7 +389,7 @@ impl LabelIndex {
                 } else {
                     conf * CONF_STEMMED
                 };
-                found.extend(self.make(li, conf, method));
+                found.extend(self.make(li, conf, method).map(|r| (r, 1.0)));
             }
         }
         let hits = self.retrieval.query(
@@ -381,7 +409,8 @@ impl LabelIndex {
                 RetrievalEvidence::Typo => (ResolutionMethod::Fuzzy, score * PARTIAL_SCALE),
                 RetrievalEvidence::Prefix => (ResolutionMethod::Prefix, score * PARTIAL_SCALE),
             };
-            found.extend(self.make(hit.label, conf, method));
+            let explained = f64::from(hit.explained);
+            found.extend(self.make(hit.label, conf, method).map(|r| (r, explained)));
         }
         self.rank_and_dedup(found, limit)
     }
@@ -389,7 +418,11 @@ impl LabelIndex {
     /// Best first, one result per concept. A starter-taxonomy concept ranks as if its
     /// confidence were a little lower (it keeps its real confidence), so an imported concept
     /// with the same label comes first.
-    fn rank_and_dedup(&self, mut found: Vec<Resolution>, limit: usize) -> Vec<Resolution> {
+    fn rank_and_dedup(
+        &self,
+        mut found: Vec<(Resolution, f64)>,
+        limit: usize,
+    ) -> Vec<(Resolution, f64)> {
         let ranking = |r: &Resolution| {
             let starter = self
                 .by_id
@@ -403,7 +436,7 @@ impl LabelIndex {
                 r.confidence
             }
         };
-        found.sort_by(|a, b| {
+        found.sort_by(|(a, _), (b, _)| {
             ranking(b)
                 .total_cmp(&ranking(a))
                 .then(a.method.cmp(&b.method))
@@ -411,7 +444,7 @@ impl LabelIndex {
                 .then(a.label.cmp(&b.label))
         });
         let mut seen = std::collections::HashSet::new();
-        found.retain(|r| seen.insert(r.concept_id));
+        found.retain(|(r, _)| seen.insert(r.concept_id));
         found.truncate(limit);
         found
     }
@@ -471,6 +504,7 @@ enum MemoKind {
     Concept,
     Occupation,
     Mentioned,
+    Leading,
 }
 
 impl ResolutionMemo {
@@ -580,14 +614,73 @@ impl Taxonomy {
         self.best_memo.get_or(MemoKind::Mentioned, label, || {
             let found = self.parse_text(label);
             let first = found.first()?;
-            if found.iter().any(|f| f.concept_id != first.concept_id) {
-                return None;
-            }
-            let resolution = self.resolve_best(&first.matched_text)?;
-            (resolution.concept_id == first.concept_id).then_some(Resolution {
-                confidence: first.confidence,
+            let named = if found.iter().any(|f| f.concept_id != first.concept_id) {
+                self.dominant_mention(label, &found)?
+            } else {
+                first
+            };
+            let resolution = self.resolve_best(&named.matched_text)?;
+            (resolution.concept_id == named.concept_id).then_some(Resolution {
+                confidence: named.confidence,
                 ..resolution
             })
+        })
+    }
+
+    /// Of several concepts a label mentions, the one whose labels explain clearly more of the
+    /// whole label than any other's: "programmera i Python" is about Python (a label "Programmering
+    /// i Python" covers both words), "truckkort och TIG-svetsning" about neither.
+    fn dominant_mention<'a>(
+        &self,
+        label: &str,
+        found: &'a [FoundConcept],
+    ) -> Option<&'a FoundConcept> {
+        let whole = self.concepts.rank(label, None, false, RESOLVE_LIMIT * 2);
+        let explained = |f: &FoundConcept| {
+            whole
+                .iter()
+                .find(|r| r.concept_id == f.concept_id)
+                .map_or(0.0, |r| r.confidence)
+        };
+        let best = found
+            .iter()
+            .max_by(|a, b| explained(a).total_cmp(&explained(b)))?;
+        let runner_up = found
+            .iter()
+            .filter(|f| f.concept_id != best.concept_id)
+            .map(explained)
+            .fold(0.0, f64::max);
+        let listed = found
+            .iter()
+            .filter(|f| f.concept_id != best.concept_id)
+            .any(|f| {
+                let (a, b) = if f.start < best.start {
+                    (f, best)
+                } else {
+                    (best, f)
+                };
+                label.get(a.end..b.start).is_some_and(only_joins)
+            });
+        (!listed && explained(best) - runner_up >= MENTION_MARGIN).then_some(best)
+    }
+
+    /// The concept a label in someone's own words most likely asks for when no label matches it
+    /// well: words of theirs that no label has ("murare till nybygge") keep every confidence
+    /// low, but when one concept explains clearly more of the label than any other, it is the
+    /// one meant. `None` when the best is weak, has a close rival or leaves most of the label's
+    /// words unexplained.
+    #[must_use]
+    pub fn leading_concept(&self, label: &str) -> Option<Resolution> {
+        self.best_memo.get_or(MemoKind::Leading, label, || {
+            let ranked = self.concepts.rank_explained(label, None, false, 2);
+            let (best, explained) = ranked.first()?;
+            let runner_up = ranked.get(1).map_or(0.0, |(r, _)| r.confidence);
+            // Shared letters alone ("hovslagning", "matlagning") are no reading of the words.
+            (best.method != ResolutionMethod::Fuzzy
+                && best.confidence >= MIN_LEADING_CONFIDENCE
+                && *explained >= MIN_LEADING_EXPLAINED
+                && best.confidence >= LEADING_RATIO * runner_up)
+                .then(|| best.clone())
         })
     }
 
@@ -763,6 +856,22 @@ impl Taxonomy {
         let &o = self.occupations.by_id.get(&id)?;
         self.occupations.label_of(o, lang)
     }
+}
+
+/// Words that join the items of a list: concepts listed side by side are asked for alike.
+const LIST_JOINS: &[&str] = &["och", "og", "and", "samt", "eller", "or"];
+
+/// Whether the text between two mentions only joins them as items of a list ("X och Y", "X, Y").
+fn only_joins(between: &str) -> bool {
+    let words: Vec<&str> = between
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .collect();
+    (words.is_empty() && between.contains(','))
+        || (words.len() == 1
+            && words
+                .iter()
+                .all(|w| *w == "&" || LIST_JOINS.contains(&fold(w).as_str())))
 }
 
 /// Extends a phrase's end over a trailing symbol suffix ("C++", "C#") that the word tokenizer

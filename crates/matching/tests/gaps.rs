@@ -414,8 +414,15 @@ fn needs_no_course_teaches_get_no_course_suggestion() {
         }
     }
     let share = 1.0 - suggested.len() as f64 / needs.len() as f64;
+    println!(
+        "gap needs: n={} no course fits {share:.3}\n{}",
+        needs.len(),
+        suggested.join("\n")
+    );
+    // Just below the 0.972 measured on 2026-11-29 (35 of 36; the product target is 0.90 on a
+    // held-out set): the best-guess concept of a label must explain enough of its words.
     assert!(
-        share >= 0.9,
+        share >= 0.95,
         "only {share:.2} of gap needs got no course:\n{}",
         suggested.join("\n")
     );

@@ -10,6 +10,10 @@
 //! picked). A need succeeds when one of its first five course suggestions is an offer about the
 //! line's competence. A line is "far" when it shares no word stem with any preferred label of its
 //! competence: only the taxonomy's other names, or something beyond words, can connect it.
+//!
+//! Engine changes are tuned on the even data lines and checked on the odd ones: both halves are
+//! printed, and a gain that shows only on the tuning half is not kept. "Wrong first" counts
+//! needs whose first suggestion is about another competence.
 
 mod common;
 
@@ -42,6 +46,8 @@ fn starter_keys() -> Vec<String> {
 
 /// One line of the set.
 struct OwnWordsNeed {
+    /// 1-based position among the data lines: even lines are the tuning half, odd the check half.
+    line: usize,
     competence: usize,
     lang: Lang,
     text: String,
@@ -76,7 +82,8 @@ fn own_words_needs(
         .collect();
     let mut needs = Vec::new();
     let mut errors = Vec::new();
-    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+    let data_lines = text.lines().skip(1).filter(|l| !l.trim().is_empty());
+    for (position, line) in (1..).zip(data_lines) {
         let fields: Vec<&str> = line.split('\t').collect();
         let (Some(&key), Some(&code), Some(&need_text)) =
             (fields.first(), fields.get(1), fields.get(2))
@@ -104,6 +111,7 @@ fn own_words_needs(
             .flat_map(|l| stems(&l.text, l.lang))
             .collect();
         needs.push(OwnWordsNeed {
+            line: position,
             competence: ci,
             lang,
             text: need_text.trim().to_owned(),
@@ -211,9 +219,25 @@ fn needs_in_own_words_find_their_courses() {
     let (far, far_n) = share(&results, |n| n.far, found);
     let (near, near_n) = share(&results, |n| !n.far, found);
     let (nothing, _) = share(&results, |_| true, |o| o.suggested_nothing);
+    // Engine changes are tuned on the even lines; the odd ones show whether a gain generalises.
+    let (tuning, tuning_n) = share(&results, |n| n.line % 2 == 0, found);
+    let (check, check_n) = share(&results, |n| n.line % 2 == 1, found);
+    let wrong_first = |missed_only: bool| {
+        results
+            .iter()
+            .filter(|(need, o)| {
+                (!missed_only || !o.found)
+                    && o.first_competence.is_some_and(|ci| ci != need.competence)
+            })
+            .count()
+    };
+    let (wrong_first_missed, wrong_first_any) = (wrong_first(true), wrong_first(false));
     println!(
         "own-words needs vs {} offers: n={total} top5 {overall:.3}; sv n={sv_n} {sv:.3}, nb n={nb_n} {nb:.3}, en n={en_n} {en:.3}; far n={far_n} {far:.3}, near n={near_n} {near:.3}; no suggestion {nothing:.3}",
         offers.len()
+    );
+    println!(
+        "  tuning half (even lines) n={tuning_n} {tuning:.3}; check half (odd lines) n={check_n} {check:.3}; wrong first: {wrong_first_any} ({wrong_first_missed} of them misses)"
     );
     // What the taxonomy's other names contribute: the same needs with only preferred labels.
     let preferred_only: Vec<ConceptInput> = competences
@@ -233,10 +257,21 @@ fn needs_in_own_words_find_their_courses() {
     };
     let misses: Vec<&(&OwnWordsNeed, Outcome)> = results.iter().filter(|(_, o)| !o.found).collect();
     // Every k-th miss, so the sample spans all fields rather than the first few competences.
-    let step = misses.len().div_ceil(MISSES_SHOWN).max(1);
+    // OWN_WORDS_ALL_MISSES=1 lists every miss, for classifying them.
+    let step = if std::env::var_os("OWN_WORDS_ALL_MISSES").is_some() {
+        1
+    } else {
+        misses.len().div_ceil(MISSES_SHOWN).max(1)
+    };
     for (need, o) in misses.iter().step_by(step) {
         println!(
-            "  miss [{}{}] {:?}: expected {}, first {}",
+            "  miss [{}{}{}{}] {:?}: expected {}, first {}",
+            need.line,
+            if need.line % 2 == 0 {
+                " tune "
+            } else {
+                " check "
+            },
             need.lang.code(),
             if need.far { ", far" } else { "" },
             need.text,
@@ -245,16 +280,22 @@ fn needs_in_own_words_find_their_courses() {
         );
     }
 
-    // Floors a few points below the figures measured on 2026-11-29 with the enriched starter
-    // taxonomy and the requirement resolver that spots one named competence in a longer label:
-    // overall 0.717, sv 0.661, nb 0.718, en 0.833, far 0.663, no suggestion at all 0.243 (the
-    // starter taxonomy as it was before: overall 0.182, far 0.081). Issue 11 asks for 0.85
+    // Floors just below the figures measured on 2026-11-29 after derivational roots ("murare" /
+    // "murning"), compounds read by their topic ("omvårdnadskompetens", "truckförare"), the
+    // dominant one of several mentioned concepts and the clearly leading concept of a label no
+    // label matches well, when it explains enough of the label's words: overall 0.849, sv 0.804,
+    // nb 0.855, en 0.935, far 0.822, no suggestion 0.091; tuning half 0.859, check half 0.840
+    // (without the "enough of its words" rule 0.853 and 0.842, but gaps.rs fell to 0.917; before
+    // them all: overall 0.717, far 0.663, no suggestion 0.243, tuning 0.724, check 0.709; the
+    // starter taxonomy as it was before that: overall 0.182, far 0.081). Issue 11 asks for 0.85
     // overall and 0.60 far.
     assert!(far_n > 100, "far lines: {far_n}");
-    assert!(overall >= 0.68, "overall: {overall:.3}");
-    assert!(sv >= 0.62, "sv: {sv:.3}");
-    assert!(nb >= 0.68, "nb: {nb:.3}");
-    assert!(en >= 0.79, "en: {en:.3}");
-    assert!(far >= 0.62, "far: {far:.3}");
-    assert!(nothing <= 0.28, "no suggestion: {nothing:.3}");
+    assert!(overall >= 0.84, "overall: {overall:.3}");
+    assert!(sv >= 0.79, "sv: {sv:.3}");
+    assert!(nb >= 0.84, "nb: {nb:.3}");
+    assert!(en >= 0.92, "en: {en:.3}");
+    assert!(far >= 0.81, "far: {far:.3}");
+    assert!(nothing <= 0.10, "no suggestion: {nothing:.3}");
+    assert!(tuning >= 0.85, "tuning half: {tuning:.3}");
+    assert!(check >= 0.83, "check half: {check:.3}");
 }
