@@ -2329,12 +2329,39 @@ impl Engine {
     /// exists.
     #[must_use]
     pub fn suggest_contacts(&self, need: &NeedDoc, opts: &MatchOptions) -> Vec<Suggestion> {
-        let w = &opts.weights;
         let probe = MatchOptions {
             max_results: 1,
             ..opts.clone()
         };
         let no_offer_fits = self.suggest_offers(need, &probe).is_empty();
+        self.contacts_for(need, opts, no_offer_fits)
+    }
+
+    /// [`Engine::suggest_offers`] and [`Engine::suggest_contacts`] together: whether an offer
+    /// fits is read off the offers' ranking instead of ranking them again (with many offers
+    /// teaching a need's competence, ranking is most of a recomputation's time).
+    #[must_use]
+    pub fn suggest_offers_and_contacts(
+        &self,
+        need: &NeedDoc,
+        opts: &MatchOptions,
+    ) -> (Vec<Suggestion>, Vec<Suggestion>) {
+        if opts.max_results == 0 {
+            return (Vec::new(), self.suggest_contacts(need, opts));
+        }
+        let offers = self.suggest_offers(need, opts);
+        let contacts = self.contacts_for(need, opts, offers.is_empty());
+        (offers, contacts)
+    }
+
+    /// [`Engine::suggest_contacts`], told whether any offer fits the need.
+    fn contacts_for(
+        &self,
+        need: &NeedDoc,
+        opts: &MatchOptions,
+        no_offer_fits: bool,
+    ) -> Vec<Suggestion> {
+        let w = &opts.weights;
         let profile = self.profile(need, &mut LexRef::Lookup(&self.lexicon));
         let n = self.contacts.len();
         let query = Query::new(&profile.terms, &self.contact_postings, n);

@@ -493,6 +493,44 @@ fn contacts_cover_competence_and_place() {
 }
 
 #[test]
+fn offers_and_contacts_ranked_together_are_those_ranked_apart() {
+    let mut e = engine();
+    e.upsert_contact(ContactDoc {
+        id: id(301),
+        municipalities: vec!["1480".into()],
+        concepts: vec![id(WELDING)],
+        area_text: vec!["svetsning".into()],
+    });
+    e.upsert_contact(ContactDoc {
+        id: id(302),
+        municipalities: vec!["1480".into()],
+        concepts: vec![],
+        area_text: vec!["vård och omsorg".into()],
+    });
+    // One need offers fit, one no offer fits (its place's contact is the fallback).
+    let needs = [
+        need(1, "Svetsare", "1480", vec![must("MIG/MAG-svetsning")]),
+        need(
+            2,
+            "Hovslagare",
+            "1480",
+            vec![must("hovslagning av islandshästar")],
+        ),
+    ];
+    let mut fallback_seen = false;
+    for n in &needs {
+        let (offers, contacts) = e.suggest_offers_and_contacts(n, &opts());
+        assert_eq!(offers, e.suggest_offers(n, &opts()), "{:?}", n.title);
+        assert_eq!(contacts, e.suggest_contacts(n, &opts()), "{:?}", n.title);
+        fallback_seen |= offers.is_empty() && !contacts.is_empty();
+    }
+    assert!(
+        fallback_seen,
+        "the second need exercises the no-offer fallback"
+    );
+}
+
+#[test]
 fn remove_and_upsert_offers_update_the_index() {
     let mut e = engine();
     assert_eq!(e.offer_count(), 16);
