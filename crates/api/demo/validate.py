@@ -219,6 +219,9 @@ def main():
         if len(occs) < 32:
             err(f"taxonomy: {len(occs)} occupations < 32")
         seen = {lang: {} for lang in ("sv", "nb", "en")}
+        # An ESCO import adopts the starter concept carrying a URI: two carrying one would make
+        # which of them is adopted depend on file order.
+        uri_owner = {}
         for kind, items in (("competence", comps), ("occupation", occs)):
             for c in items:
                 k = c["key"]
@@ -229,6 +232,10 @@ def main():
                 uri = c.get("esco_uri")
                 if uri is not None and not uri.startswith("http://data.europa.eu/esco/"):
                     err(f"{kind} {k}: esco_uri {uri!r} is not an ESCO URI")
+                if uri is not None:
+                    if uri in uri_owner:
+                        err(f"{kind} {k}: esco_uri {uri!r} is already {uri_owner[uri]}'s")
+                    uri_owner.setdefault(uri, k)
                 for lang in ("sv", "nb", "en"):
                     lab = c["labels"].get(lang)
                     if not lab:
