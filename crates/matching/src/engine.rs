@@ -1609,6 +1609,50 @@ impl Engine {
         }
     }
 
+    /// Whether one offer's text holds every content word of `label` as written: the catalogue
+    /// then knows what the words ask for ("translation memory software"), and a best guess at a
+    /// concept from one of them ("memory" of memory care) would only hide the course that does.
+    fn an_offer_holds_every_word(&self, label: &str, lex: &mut LexRef<'_>) -> bool {
+        let lang = detect_lang(label).unwrap_or(Lang::Sv);
+        let words = label_words(label, lang, lex);
+        // Each word's terms in the offers' vocabulary (its stem in any language).
+        let mut word_terms: Vec<Vec<u32>> = Vec::with_capacity(words.len());
+        for w in &words {
+            let terms: Vec<u32> = w
+                .stems
+                .iter()
+                .enumerate()
+                .filter_map(|(i, stem)| {
+                    let term = if i == 0 { w.term } else { None };
+                    term.or_else(|| self.lexicon.ids.get(stem).copied())
+                })
+                .filter(|&t| self.offer_postings.df(t) > 0)
+                .collect();
+            if terms.is_empty() {
+                return false;
+            }
+            word_terms.push(terms);
+        }
+        // The offers holding the rarest word are the only ones that can hold them all.
+        let Some(rarest) = word_terms.iter().min_by_key(|terms| {
+            terms
+                .iter()
+                .map(|&t| self.offer_postings.df(t))
+                .sum::<usize>()
+        }) else {
+            return false;
+        };
+        rarest
+            .iter()
+            .flat_map(|&t| self.offer_postings.term(t))
+            .filter_map(|&slot| self.offers.get(slot))
+            .any(|o| {
+                word_terms
+                    .iter()
+                    .all(|terms| terms.iter().any(|&t| o.terms.contains(t)))
+            })
+    }
+
     /// Resolves a need's requirements and occupation into concept sets.
     fn profile(&self, need: &NeedDoc, lex: &mut LexRef<'_>) -> NeedProfile {
         let tax = &*self.taxonomy;
@@ -1626,7 +1670,10 @@ impl Engine {
                     .resolve_best(&r.label)
                     .filter(|res| res.confidence >= MIN_REQUIREMENT_CONFIDENCE)
                     .or_else(|| tax.mentioned_concept(&r.label))
-                    .or_else(|| tax.leading_concept(&r.label))
+                    .or_else(|| {
+                        tax.leading_concept(&r.label)
+                            .filter(|_| !self.an_offer_holds_every_word(&r.label, lex))
+                    })
                     .map(|res| res.concept_id),
             };
             match concept {
