@@ -226,19 +226,11 @@ pub async fn claim(
 /// A job ran: deletes it, unless it was enqueued again meanwhile, in which case it is released
 /// to run once more.
 pub async fn finish(conn: &impl ConnectionTrait, job: &ClaimedJob) -> Result<(), StoreError> {
-    let deleted = matching_job::Entity::delete_many()
-        .filter(matching_job::Column::Id.eq(job.id))
-        .filter(matching_job::Column::Generation.eq(job.generation))
-        .exec(conn)
-        .await?;
-    if deleted.rows_affected == 0 {
-        release(conn, job, Duration::zero()).await?;
-    }
-    Ok(())
+    finish_many(conn, std::slice::from_ref(job)).await
 }
 
-/// [`finish`] for many jobs, in a constant number of statements per 256 jobs (a batch of offer
-/// jobs after a bulk load finishes hundreds at once).
+/// [`finish`] for many jobs, in two statements per 256 jobs (a batch of offer jobs after a bulk
+/// load finishes hundreds at once).
 pub async fn finish_many(
     conn: &impl ConnectionTrait,
     jobs: &[ClaimedJob],
@@ -256,19 +248,7 @@ pub async fn finish_many(
             .exec(conn)
             .await?;
         // What is left of the chunk was enqueued again while it ran: released to run once more.
-        matching_job::Entity::update_many()
-            .col_expr(
-                matching_job::Column::ClaimedBy,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                matching_job::Column::ClaimedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(matching_job::Column::RunAfter, Expr::value(Utc::now()))
-            .filter(matching_job::Column::Id.is_in(chunk.iter().map(|job| job.id)))
-            .exec(conn)
-            .await?;
+        release_ids(conn, chunk.iter().map(|job| job.id), Utc::now()).await?;
     }
     Ok(())
 }
@@ -279,6 +259,15 @@ pub async fn release(
     job: &ClaimedJob,
     retry_in: Duration,
 ) -> Result<(), StoreError> {
+    release_ids(conn, [job.id], Utc::now() + retry_in).await
+}
+
+/// Clears the claim on the jobs `ids`, due again at `run_after`.
+async fn release_ids(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+    run_after: DateTime<Utc>,
+) -> Result<(), StoreError> {
     matching_job::Entity::update_many()
         .col_expr(
             matching_job::Column::ClaimedBy,
@@ -288,11 +277,8 @@ pub async fn release(
             matching_job::Column::ClaimedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .col_expr(
-            matching_job::Column::RunAfter,
-            Expr::value(Utc::now() + retry_in),
-        )
-        .filter(matching_job::Column::Id.eq(job.id))
+        .col_expr(matching_job::Column::RunAfter, Expr::value(run_after))
+        .filter(matching_job::Column::Id.is_in(ids))
         .exec(conn)
         .await?;
     Ok(())
