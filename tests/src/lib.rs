@@ -186,6 +186,20 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// Enters a [`need_body`] need as a municipal contact of `municipality`; returns its id.
+    pub async fn enter_welding_need(&self, municipality: &str, title: &str) -> String {
+        let contact = self.token_for(Role::MunicipalContact, Scope::municipality(municipality));
+        let need = self
+            .post(
+                "/api/v1/needs",
+                Some(&contact),
+                &need_body(municipality, title),
+            )
+            .await;
+        assert_eq!(need.status, 201, "{}", need.text);
+        need.body["id"].as_str().unwrap_or_default().to_owned()
+    }
+
     /// A signed token for `role` with `scope`, valid for an hour.
     #[expect(clippy::expect_used, reason = "minting with a fixed key cannot fail")]
     pub fn token_for(&self, role: Role, scope: Scope) -> String {

@@ -116,16 +116,9 @@ async fn an_offer_published_on_one_instance_is_listed_and_suggested_by_the_other
     assert!(took <= VISIBLE_WITHIN, "took {took:?}");
 
     // A need entered on the other instance gets the course.
-    let contact = b.token_for(Role::MunicipalContact, Scope::municipality("1438"));
-    let need = b
-        .post(
-            "/api/v1/needs",
-            Some(&contact),
-            &broker_e2e::need_body("1438", "Svetsare till verkstaden"),
-        )
+    let need_id = b
+        .enter_welding_need("1438", "Svetsare till verkstaden")
         .await;
-    assert_eq!(need.status, 201, "{}", need.text);
-    let need_id = need.body["id"].as_str().unwrap_or_default().to_owned();
     let suggested = |body: &Value| {
         body["items"]
             .as_array()
@@ -384,16 +377,9 @@ async fn a_need_is_matched_once_and_its_suggestions_do_not_flap_between_instance
         .await
         .expect("store");
     let offer = welding_course(&a, &b).await;
-    let contact = a.token_for(Role::MunicipalContact, Scope::municipality("1438"));
     let need = a
-        .post(
-            "/api/v1/needs",
-            Some(&contact),
-            &broker_e2e::need_body("1438", "Svetsare till verkstaden"),
-        )
+        .enter_welding_need("1438", "Svetsare till verkstaden")
         .await;
-    assert_eq!(need.status, 201, "{}", need.text);
-    let need = id_of(&need);
     let path = format!("/api/v1/needs/{need}/matches");
     let first = a
         .eventually(&path, Some(&a.admin()), suggests(&offer))
@@ -445,16 +431,7 @@ async fn a_job_left_by_a_stopped_instance_is_done_by_another_once_its_lease_runs
         .await
         .expect("store");
     let offer = welding_course(&a, &b).await;
-    let contact = a.token_for(Role::MunicipalContact, Scope::municipality("1438"));
-    let need = a
-        .post(
-            "/api/v1/needs",
-            Some(&contact),
-            &broker_e2e::need_body("1438", "Svetsare till Dals-Ed"),
-        )
-        .await;
-    assert_eq!(need.status, 201, "{}", need.text);
-    let need_id = id_of(&need);
+    let need_id = a.enter_welding_need("1438", "Svetsare till Dals-Ed").await;
     let path = format!("/api/v1/needs/{need_id}/matches");
     let first = a
         .eventually(&path, Some(&a.admin()), suggests(&offer))

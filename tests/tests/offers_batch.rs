@@ -330,16 +330,9 @@ async fn a_common_word_over_a_large_catalogue_pages_counts_and_facets_every_matc
 #[tokio::test]
 async fn every_offer_of_a_batch_reaches_a_need_entered_before_it() {
     let app = spawn_app_with(Seed::Reference, |_| {}).await;
-    let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
-    let need = app
-        .post(
-            "/api/v1/needs",
-            Some(&contact),
-            &broker_e2e::need_body("1438", "Svetsare till verkstaden"),
-        )
+    let need_id = app
+        .enter_welding_need("1438", "Svetsare till verkstaden")
         .await;
-    assert_eq!(need.status, 201, "{}", need.text);
-    let need_id = need.body["id"].as_str().unwrap_or_default().to_owned();
     let (_, token) = provider(&app).await;
     // Loaded after the need: the offers' own jobs, run as one batch, must bring each to it.
     let titles: Vec<String> = (1..=5).map(|n| format!("Svetskurs del {n}")).collect();

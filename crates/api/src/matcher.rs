@@ -1471,9 +1471,23 @@ impl Matcher {
         store: &Store,
         ids: &[Uuid],
     ) -> Result<(), StoreError> {
+        self.update_offers_and_finish(store, ids, &[]).await
+    }
+
+    /// [`Matcher::offers_updated`] for `ids`, then in one transaction the rescores it calls for
+    /// enqueued and `jobs` finished.
+    async fn update_offers_and_finish(
+        &self,
+        store: &Store,
+        ids: &[Uuid],
+        jobs: &[ClaimedJob],
+    ) -> Result<(), StoreError> {
         let affected: Vec<Uuid> = self.offers_updated(store, ids).await?.into_iter().collect();
+        if affected.is_empty() && jobs.is_empty() {
+            return Ok(());
+        }
+        let txn = store.begin().await?;
         if !affected.is_empty() {
-            let txn = store.begin().await?;
             matching_jobs::enqueue_many(
                 &txn,
                 JobKind::Rescore,
@@ -1481,8 +1495,9 @@ impl Matcher {
                 chrono::Duration::zero(),
             )
             .await?;
-            txn.commit().await?;
         }
+        matching_jobs::finish_many(&txn, jobs).await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -1493,28 +1508,8 @@ impl Matcher {
         if jobs.is_empty() {
             return;
         }
-        let result = async {
-            let ids: Vec<Uuid> = jobs.iter().map(|j| j.target_id).collect();
-            let affected: Vec<Uuid> = self
-                .offers_updated(store, &ids)
-                .await?
-                .into_iter()
-                .collect();
-            let txn = store.begin().await?;
-            if !affected.is_empty() {
-                matching_jobs::enqueue_many(
-                    &txn,
-                    JobKind::Rescore,
-                    &affected,
-                    chrono::Duration::zero(),
-                )
-                .await?;
-            }
-            matching_jobs::finish_many(&txn, jobs).await?;
-            txn.commit().await?;
-            Ok::<_, StoreError>(())
-        }
-        .await;
+        let ids: Vec<Uuid> = jobs.iter().map(|j| j.target_id).collect();
+        let result = self.update_offers_and_finish(store, &ids, jobs).await;
         if let Err(e) = result {
             tracing::warn!(error = %e, jobs = jobs.len(), "matching offer jobs failed");
             if let Err(e) = give_back(store, jobs).await {
