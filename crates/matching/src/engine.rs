@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -1199,6 +1199,114 @@ impl OfferEntry {
     }
 }
 
+/// Where a run of an offer takes place, resolved once when the offer is indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunPlace {
+    /// Given remotely ([`runs_remotely`]).
+    Remote,
+    /// On site in a municipality the geography knows (dense id).
+    Known(u32),
+    /// On site in a municipality the geography does not know (judged by its code).
+    Unknown,
+    /// On site, place not given.
+    Unplaced,
+}
+
+/// A run of an offer as the ranking's first pass reads it.
+#[derive(Debug, Clone, Copy)]
+struct RunSummary {
+    /// First day, as days from the common era (cheaper to compare and subtract than dates).
+    start: i32,
+    place: RunPlace,
+    seats: Option<u32>,
+}
+
+impl RunSummary {
+    const NONE: Self = Self {
+        start: i32::MIN,
+        place: RunPlace::Unplaced,
+        seats: None,
+    };
+
+    fn of(offer: &OfferDoc, inst: &InstanceDoc, muni: Option<u32>) -> Self {
+        let place = if runs_remotely(offer, inst) {
+            RunPlace::Remote
+        } else if inst.municipality.is_none() {
+            RunPlace::Unplaced
+        } else {
+            muni.map_or(RunPlace::Unknown, RunPlace::Known)
+        };
+        Self {
+            start: inst.start.num_days_from_ce(),
+            place,
+            seats: inst.seats,
+        }
+    }
+}
+
+/// Runs kept in an offer's [`ServeSummary`]; an offer with more is bounded from its document.
+const SUMMARY_RUNS: usize = 2;
+
+/// The bit of a term in a [`ServeSummary`]'s term signature.
+fn term_bit(term: u32) -> u64 {
+    1 << (u64::from(term).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
+}
+
+/// A dense copy of what bounds an offer's score besides its competences: level, delivery, runs
+/// and a signature of its text. When many offers teach a need's competence, the ranking bounds
+/// every one of them from these (one cache line per offer, read in slot order) and reads the
+/// full entries only of those whose bound can still reach the top.
+#[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
+struct ServeSummary {
+    /// [`term_bit`] of every term of the text: a query word none of whose terms' bits are set
+    /// is not in it.
+    term_bits: u64,
+    /// Length of the text in words, and the highest count of a term in it (for BM25's bound).
+    len: f32,
+    max_tf: f32,
+    level: Option<u8>,
+    delivery: Delivery,
+    /// Number of runs (all of them, saturating; more than [`SUMMARY_RUNS`] are not copied).
+    run_count: u8,
+    runs: [RunSummary; SUMMARY_RUNS],
+}
+
+const _: () = assert!(std::mem::size_of::<ServeSummary>() == 64);
+
+impl ServeSummary {
+    const EMPTY: Self = Self {
+        term_bits: 0,
+        len: 0.0,
+        max_tf: 0.0,
+        level: None,
+        delivery: Delivery::OnSite,
+        run_count: 0,
+        runs: [RunSummary::NONE; SUMMARY_RUNS],
+    };
+
+    fn of(entry: &OfferEntry) -> Self {
+        let doc = &entry.doc;
+        let mut runs = [RunSummary::NONE; SUMMARY_RUNS];
+        for (i, (slot, inst)) in runs.iter_mut().zip(&doc.instances).enumerate() {
+            *slot = RunSummary::of(doc, inst, entry.instance_munis.get(i).copied().flatten());
+        }
+        Self {
+            term_bits: entry
+                .terms
+                .known
+                .iter()
+                .fold(0, |bits, &(t, _)| bits | term_bit(t)),
+            len: entry.terms.len,
+            max_tf: entry.terms.known.iter().map(|e| e.1).fold(0.0, f32::max),
+            level: doc.level,
+            delivery: doc.delivery,
+            run_count: u8::try_from(doc.instances.len()).unwrap_or(u8::MAX),
+            runs,
+        }
+    }
+}
+
 /// A requirement label that did not resolve to a concept.
 #[derive(Debug, Clone)]
 struct Unresolved {
@@ -1414,6 +1522,8 @@ pub struct Engine {
     geography: Geography,
     lexicon: Lexicon,
     offers: Slots<OfferEntry>,
+    /// By offer slot.
+    offer_summaries: Vec<ServeSummary>,
     offer_postings: Postings,
     needs: Slots<NeedEntry>,
     need_postings: Postings,
@@ -1442,6 +1552,7 @@ impl Engine {
             geography,
             lexicon: Lexicon::default(),
             offers: Slots::default(),
+            offer_summaries: Vec::new(),
             offer_postings: Postings::default(),
             needs: Slots::default(),
             need_postings: Postings::default(),
@@ -1520,7 +1631,15 @@ impl Engine {
         self.lexicon = lexicon;
         let id = entry.doc.id;
         let (concepts, terms) = (entry.concepts.clone(), entry.terms.clone());
+        let summary = ServeSummary::of(&entry);
         let slot = self.offers.insert(id, entry);
+        let at = slot as usize;
+        if self.offer_summaries.len() <= at {
+            self.offer_summaries.resize(at + 1, ServeSummary::EMPTY);
+        }
+        if let Some(cell) = self.offer_summaries.get_mut(at) {
+            *cell = summary;
+        }
         self.offer_postings.add(slot, &concepts, &terms);
     }
 
@@ -1529,6 +1648,9 @@ impl Engine {
         if let Some((slot, entry)) = self.offers.take(id) {
             self.offer_postings
                 .remove(slot, &entry.concepts, &entry.terms);
+            if let Some(cell) = self.offer_summaries.get_mut(slot as usize) {
+                *cell = ServeSummary::EMPTY;
+            }
         }
     }
 
@@ -1818,9 +1940,8 @@ impl Engine {
         offer: &OfferDoc,
         reach: Reach,
     ) -> Option<(f64, Option<Proximity>)> {
-        let prefers_distance = need.delivery.is_some_and(|d| d.distance);
-        if inst.distance || (offer.delivery == Delivery::Distance && inst.municipality.is_none()) {
-            return Some((if prefers_distance { 1.0 } else { 0.9 }, None));
+        if runs_remotely(offer, inst) {
+            return Some((remote_geography(need), None));
         }
         match &inst.municipality {
             Some(m) => {
@@ -1835,16 +1956,10 @@ impl Engine {
                     (Some(a), Some(b)) => self.geography.proximity_ids(a, b),
                     _ => self.geography.proximity(&need.municipality, m),
                 };
-                let s = match p {
-                    Proximity::Same => 1.0,
-                    Proximity::Cluster => 0.8,
-                    Proximity::Region => 0.6,
-                    Proximity::Far => 0.1,
-                };
-                Some((s, Some(p)))
+                Some((proximity_score(p), Some(p)))
             }
             // On site, place not given: it cannot be ruled out, nor counted as near.
-            None => Some((0.3, None)),
+            None => Some((UNPLACED_GEOGRAPHY, None)),
         }
     }
 
@@ -1858,19 +1973,17 @@ impl Engine {
         let offer = &entry.doc;
         let w = &opts.weights;
         if offer.instances.is_empty() {
-            let distance = offer.delivery == Delivery::Distance;
-            let prefers_distance = need.delivery.is_some_and(|d| d.distance);
-            let geography = if distance {
-                if prefers_distance { 1.0 } else { 0.9 }
+            let geography = if offer.delivery == Delivery::Distance {
+                remote_geography(need)
             } else {
-                0.3
+                UNPLACED_GEOGRAPHY
             };
             return Some(InstanceFit {
                 instance: None,
                 geography,
                 proximity: None,
-                timing: 0.5,
-                capacity: 0.6,
+                timing: UNSCHEDULED_TIMING,
+                capacity: UNSCHEDULED_CAPACITY,
             });
         }
         let mut best: Option<(f64, InstanceFit<'a>)> = None;
@@ -1884,20 +1997,8 @@ impl Engine {
             else {
                 continue;
             };
-            let timing = match need.needed_by {
-                Some(by) if inst.start <= by => 1.0,
-                Some(by) => {
-                    let late = (inst.start - by).num_days() as f64;
-                    0.8 * 0.5f64.powf(late / 30.0)
-                }
-                None => 0.7,
-            };
-            let capacity = match inst.seats {
-                Some(_) if need.headcount == 0 => 1.0,
-                Some(s) if s >= need.headcount => 1.0,
-                Some(s) => f64::from(s) / f64::from(need.headcount),
-                None => 0.6,
-            };
+            let timing = timing_fit(need.needed_by, inst.start);
+            let capacity = capacity_fit(inst.seats, need.headcount);
             let value = w.geography * geography + w.timing * timing + w.capacity * capacity;
             let fit = InstanceFit {
                 instance: Some(inst),
@@ -1921,11 +2022,11 @@ impl Engine {
         best.map(|b| b.1)
     }
 
-    fn delivery_fit(need: &NeedDoc, offer: &OfferDoc) -> f64 {
+    fn delivery_fit(need: &NeedDoc, delivery: Delivery) -> f64 {
         let Some(pref) = need.delivery.filter(|p| p.on_site || p.distance) else {
             return 1.0;
         };
-        match offer.delivery {
+        match delivery {
             Delivery::OnSite => {
                 if pref.on_site {
                     1.0
@@ -2021,7 +2122,7 @@ impl Engine {
         }
         let fit = self.best_instance(need, profile.muni, offer, opts)?;
         let competence = if total > 0.0 { got / total } else { 0.0 };
-        let w = &opts.weights;
+        let weights = offer_weights(profile, opts);
         let scores = [
             competence,
             0.0,
@@ -2029,20 +2130,7 @@ impl Engine {
             fit.timing,
             Self::level_fit(profile.wanted_level, offer.doc.level),
             fit.capacity,
-            Self::delivery_fit(need, &offer.doc),
-        ];
-        let weights = [
-            if profile.has_requirements() {
-                w.competence
-            } else {
-                0.0
-            },
-            w.text,
-            w.geography,
-            w.timing,
-            w.level,
-            w.capacity,
-            w.delivery,
+            Self::delivery_fit(need, offer.doc.delivery),
         ];
         Some(OfferParts {
             offer,
@@ -2052,18 +2140,87 @@ impl Engine {
         })
     }
 
+    /// Per-need constants of [`OfferBounds`].
+    fn offer_bounds<'n>(
+        &self,
+        need: &'n NeedDoc,
+        profile: &NeedProfile,
+        query: &NeedQuery,
+        opts: &MatchOptions,
+    ) -> OfferBounds<'n> {
+        // The same total and label credit as `offer_parts`, every label's words all found.
+        let mut total = profile.must.len() as f64 + NICE_WEIGHT * profile.nice.len() as f64;
+        let mut label_credit = 0.0;
+        for u in &profile.unresolved {
+            let weight = if u.must { 1.0 } else { NICE_WEIGHT };
+            total += weight;
+            label_credit += weight * UNRESOLVED_CREDIT;
+        }
+        for (_, u) in &profile.concept_labels {
+            let weight = if u.must { 1.0 } else { NICE_WEIGHT };
+            label_credit += weight * UNRESOLVED_CREDIT;
+        }
+        let geography = &self.geography;
+        let reach = profile.muni.map_or_else(Vec::new, |a| {
+            (0..as_u32(geography.len()))
+                .map(|b| {
+                    geography
+                        .within_reach_ids(a, b, opts.reach)
+                        .then(|| proximity_score(geography.proximity_ids(a, b)))
+                })
+                .collect()
+        });
+        let bm25 = &query.bm25;
+        let text_words = bm25
+            .words
+            .iter()
+            .filter(|w| !w.terms.is_empty())
+            .map(|w| {
+                let mask = w.terms.iter().fold(0, |bits, &(t, _)| bits | term_bit(t));
+                let weight = w.terms.iter().map(|e| e.1).fold(0.0, f32::max);
+                (mask, f64::from(w.idf) * f64::from(weight))
+            })
+            .collect();
+        let weights = offer_weights(profile, opts).map(|w| w.max(0.0));
+        OfferBounds {
+            need,
+            today: opts.today.num_days_from_ce(),
+            needed_by: need.needed_by.map(|d| d.num_days_from_ce()),
+            relevance_weight: weights[0] + weights[1],
+            logistics_weight: weights[2..].iter().sum(),
+            text_words,
+            text_ideal: f64::from(bm25.ideal),
+            avg_len: bm25.avg_len,
+            weights,
+            total,
+            label_credit,
+            wanted_level: profile.wanted_level,
+            reach,
+            remote: remote_geography(need),
+        }
+    }
+
     /// Scores candidate offers for a need and returns the explained top `opts.max_results`.
     ///
-    /// Two passes keep this cheap: every candidate gets the factors that need no text
-    /// similarity; the text factor (BM25, the costly part) is then computed only for candidates
-    /// whose upper bound (text = 1) can still reach the current top-k lower bound and
-    /// `min_score`. Explanations are built for the final top-k only.
+    /// Candidates come with an upper bound of their score ([`OfferBounds`]) and are scored
+    /// exactly in descending order of it: the cheap factors first ([`Engine::offer_parts`]), the
+    /// text factor (BM25, the costly part) only when the score with text 1 can still enter the
+    /// top-k found so far and reach `min_score`. Once a bound falls below the k-th score (or
+    /// `min_score`), no candidate left can enter, so with thousands of offers teaching a
+    /// need's competence only the few near the top are read at all. Explanations are built for
+    /// the final top-k only. `resolve` gives a candidate's entry, target id and concept weight
+    /// (when retrieval summed it) by its key.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "internal; the need, its queries, the candidates and how to read them"
+    )]
     fn rank_offers<'a>(
         &self,
         need: &NeedDoc,
         profile: &NeedProfile,
         query: &NeedQuery,
-        candidates: impl Iterator<Item = (&'a OfferEntry, Uuid, Option<f64>)>,
+        pending: Vec<Pending>,
+        resolve: impl Fn(u32) -> Option<(&'a OfferEntry, Uuid, Option<f64>)>,
         opts: &MatchOptions,
         kind: SuggestionKind,
     ) -> Vec<Suggestion> {
@@ -2071,30 +2228,28 @@ impl Engine {
         if k == 0 {
             return Vec::new();
         }
-        let mut parts: Vec<(OfferParts<'a>, Uuid, f64, f64)> = Vec::new();
-        for (offer, target, concept_weight) in candidates {
-            if let Some(p) = self.offer_parts(need, profile, query, offer, concept_weight, opts) {
-                let lower = combine_offer(&p.scores, &p.weights);
-                let mut with_text = p.scores;
-                with_text[1] = 1.0;
-                let upper = combine_offer(&with_text, &p.weights);
-                parts.push((p, target, lower, upper));
+        let mut pending = std::collections::BinaryHeap::from(pending);
+        // The best k so far; its top is the worst of them.
+        let mut top: std::collections::BinaryHeap<Ranked<'a>> =
+            std::collections::BinaryHeap::with_capacity(k.min(pending.len()));
+        while let Some(candidate) = pending.pop() {
+            let threshold = match top.peek() {
+                Some(worst) if top.len() >= k => worst.score.max(opts.min_score),
+                _ => opts.min_score,
+            };
+            if candidate.bound + BOUND_SLACK < threshold {
+                break;
             }
-        }
-        // k-th best lower bound among candidates that cannot be dropped by the text gate.
-        let mut safe_lower: Vec<f64> = parts
-            .iter()
-            .filter(|p| p.0.scores[0] > 0.0)
-            .map(|p| p.2)
-            .collect();
-        let mut threshold = opts.min_score;
-        if safe_lower.len() >= k {
-            let (_, kth, _) = safe_lower.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
-            threshold = threshold.max(*kth);
-        }
-        let mut scored: Vec<(f64, Uuid, OfferParts<'a>)> = Vec::new();
-        for (mut p, target, _, upper) in parts {
-            if upper + 1e-12 < threshold {
+            let Some((offer, target, concept_weight)) = resolve(candidate.key) else {
+                continue;
+            };
+            let Some(mut p) = self.offer_parts(need, profile, query, offer, concept_weight, opts)
+            else {
+                continue;
+            };
+            let mut with_text = p.scores;
+            with_text[1] = 1.0;
+            if combine_offer(&with_text, &p.weights) + 1e-12 < threshold {
                 continue;
             }
             let text = query.bm25.score(&p.offer.terms);
@@ -2103,16 +2258,28 @@ impl Engine {
             }
             p.scores[1] = text;
             let score = combine_offer(&p.scores, &p.weights);
-            if score > 0.0 && score >= opts.min_score {
-                scored.push((score, target, p));
+            if !(score > 0.0 && score >= opts.min_score) {
+                continue;
+            }
+            let ranked = Ranked {
+                score,
+                target,
+                parts: p,
+            };
+            if top.len() < k {
+                top.push(ranked);
+            } else if let Some(mut worst) = top.peek_mut()
+                && ranked < *worst
+            {
+                *worst = ranked;
             }
         }
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored.truncate(k);
-        scored
+        top.into_sorted_vec()
             .into_iter()
-            .map(|(score, target, p)| {
-                self.explain_offer(need, profile, query, &p, score, kind, target, opts.lang)
+            .map(|r| {
+                self.explain_offer(
+                    need, profile, query, &r.parts, r.score, kind, r.target, opts.lang,
+                )
             })
             .collect()
     }
@@ -2299,10 +2466,54 @@ impl Engine {
         let candidates =
             self.offer_postings
                 .weighted_candidates(&weighted, &retrieval_terms, &label_terms, n);
-        let iter = candidates
-            .into_iter()
-            .filter_map(|(slot, w)| self.offers.get(slot).map(|o| (o, o.doc.id, Some(w))));
-        self.rank_offers(need, &profile, &query, iter, opts, SuggestionKind::Offer)
+        let bounds = self.offer_bounds(need, &profile, &query, opts);
+        let mut pending: Vec<Pending> = Vec::with_capacity(candidates.len());
+        // Summaries are copied a batch at a time: the copies do not wait for one another, so
+        // their cache misses overlap instead of coming one per candidate.
+        const BATCH: usize = 16;
+        let mut batch = [None; BATCH];
+        for (chunk_at, chunk) in candidates.chunks(BATCH).enumerate() {
+            for (cell, &(slot, _)) in batch.iter_mut().zip(chunk) {
+                *cell = self.offer_summaries.get(slot as usize).copied();
+            }
+            for (i, (summary, &(slot, w))) in batch.iter().zip(chunk).enumerate() {
+                let bound = match summary {
+                    Some(summary) if summary.run_count as usize <= SUMMARY_RUNS => {
+                        let runs = summary.runs.iter().take(summary.run_count as usize);
+                        bounds.bound(summary, w, runs.copied())
+                    }
+                    // Too many runs to copy: read them from the entry.
+                    Some(summary) => self.offers.get(slot).and_then(|entry| {
+                        let runs = entry.doc.instances.iter().enumerate().map(|(i, inst)| {
+                            let muni = entry.instance_munis.get(i).copied().flatten();
+                            RunSummary::of(&entry.doc, inst, muni)
+                        });
+                        bounds.bound(summary, w, runs)
+                    }),
+                    None => Some(f64::INFINITY),
+                };
+                if let Some(bound) = bound
+                    && bound + BOUND_SLACK >= opts.min_score
+                {
+                    pending.push(Pending {
+                        bound,
+                        key: as_u32(chunk_at * BATCH + i),
+                    });
+                }
+            }
+        }
+        self.rank_offers(
+            need,
+            &profile,
+            &query,
+            pending,
+            |i| {
+                let &(slot, w) = candidates.get(i as usize)?;
+                self.offers.get(slot).map(|o| (o, o.doc.id, Some(w)))
+            },
+            opts,
+            SuggestionKind::Offer,
+        )
     }
 
     /// Open needs that an offer could serve, ranked as [`Engine::suggest_offers`] would rank
@@ -2326,13 +2537,26 @@ impl Engine {
             let Some(need) = self.needs.get(slot) else {
                 continue;
             };
+            // An offer none of whose runs can serve the need (past, or on site beyond reach) is
+            // no suggestion: its query over the offers need not be built.
+            if self
+                .best_instance(&need.doc, need.profile.muni, &entry, opts)
+                .is_none()
+            {
+                continue;
+            }
             // The text factor compares the need with the offers, as when the need asks.
             let query = self.need_query(&need.profile, &self.offer_postings, self.offers.len());
+            let only = Pending {
+                bound: f64::INFINITY,
+                key: 0,
+            };
             out.extend(self.rank_offers(
                 &need.doc,
                 &need.profile,
                 &query,
-                std::iter::once((&entry, need.doc.id, None)),
+                vec![only],
+                |_| Some((&entry, need.doc.id, None)),
                 &one,
                 SuggestionKind::Need,
             ));
@@ -2776,6 +3000,223 @@ struct OfferParts<'a> {
     weights: [f64; 7],
 }
 
+/// Factor weights of an offer for a need, in [`FACTOR_NAMES`] order: competence counts only
+/// when the need states requirements.
+fn offer_weights(profile: &NeedProfile, opts: &MatchOptions) -> [f64; 7] {
+    let w = &opts.weights;
+    [
+        if profile.has_requirements() {
+            w.competence
+        } else {
+            0.0
+        },
+        w.text,
+        w.geography,
+        w.timing,
+        w.level,
+        w.capacity,
+        w.delivery,
+    ]
+}
+
+/// Room left between an offer's bound and the score it is compared with: the bound adds the
+/// same terms as the exact score in another order, so it may differ from it by rounding.
+const BOUND_SLACK: f64 = 1e-9;
+
+/// A candidate offer waiting to be scored, with an upper bound of its score; ordered by bound
+/// (ties: smaller key first out of a max-heap).
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    bound: f64,
+    /// What the ranking's `resolve` reads the candidate by.
+    key: u32,
+}
+
+impl Ord for Pending {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.bound
+            .total_cmp(&other.bound)
+            .then(other.key.cmp(&self.key))
+    }
+}
+
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Pending {}
+
+/// A scored offer; ordered as suggestions are ranked (higher score first, then smaller id), so
+/// the top of a max-heap of them is the one ranked last.
+#[derive(Debug, Clone, Copy)]
+struct Ranked<'a> {
+    score: f64,
+    target: Uuid,
+    parts: OfferParts<'a>,
+}
+
+impl Ord for Ranked<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .score
+            .total_cmp(&self.score)
+            .then(self.target.cmp(&other.target))
+    }
+}
+
+impl PartialOrd for Ranked<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ranked<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Ranked<'_> {}
+
+/// An upper bound of any candidate offer's score for one need, read from the offer's
+/// [`ServeSummary`] and the weight of the need's concepts it teaches: text as BM25 would score
+/// every query word the signature may hold at the text's highest term count, every
+/// requirement label's words as all found, the relevance gates as passed; geography, timing,
+/// capacity, level and delivery are exact (the best run's). `None` exactly when
+/// [`Engine::offer_parts`] finds no run that can serve (all past, or on site beyond reach).
+struct OfferBounds<'n> {
+    need: &'n NeedDoc,
+    /// Today and the need's date, as days from the common era.
+    today: i32,
+    needed_by: Option<i32>,
+    /// [`combine_offer`]'s weights, clamped, and their sums.
+    relevance_weight: f64,
+    logistics_weight: f64,
+    /// Per BM25 query word with terms: the [`term_bit`]s of its terms, and its idf times the
+    /// highest weight of its terms.
+    text_words: Vec<(u64, f64)>,
+    text_ideal: f64,
+    avg_len: f32,
+    weights: [f64; 7],
+    /// The need's competence weight, as `offer_parts` sums it.
+    total: f64,
+    /// Competence credit requirement labels can add at most.
+    label_credit: f64,
+    wanted_level: Option<u8>,
+    /// Geography of an on-site run by municipality id, `None` beyond reach; empty when the
+    /// need's municipality is unknown (runs are then judged by code, so none is ruled out).
+    reach: Vec<Option<f64>>,
+    remote: f64,
+}
+
+/// Added to the text bound: it sums in `f64` what BM25 sums in `f32`.
+const TEXT_BOUND_SLACK: f64 = 1e-4;
+
+impl OfferBounds<'_> {
+    /// At least [`Bm25::score`] of the offer's text.
+    fn text_bound(&self, offer: &ServeSummary) -> f64 {
+        if self.text_ideal <= 0.0 {
+            return 0.0;
+        }
+        // A word's BM25 term grows with its count: the text's highest count bounds them all.
+        let norm = BM25_K1 * (1.0 - BM25_B + BM25_B * offer.len / self.avg_len);
+        let tf = offer.max_tf;
+        let saturated = f64::from(tf * (BM25_K1 + 1.0) / (tf + norm));
+        let sum: f64 = self
+            .text_words
+            .iter()
+            .filter(|(bits, _)| offer.term_bits & bits != 0)
+            .map(|(_, weight)| weight * saturated)
+            .sum();
+        (sum / self.text_ideal + TEXT_BOUND_SLACK).min(1.0)
+    }
+
+    /// [`combine_offer`] of an offer's factors, given its logistics as the weighted sum of
+    /// their scores (equal up to rounding: sums and quotients are taken in another order).
+    fn combine(&self, competence: f64, text: f64, logistics_sum: f64) -> f64 {
+        let w = &self.weights;
+        let (competence, text) = (competence.clamp(0.0, 1.0).sqrt(), text.clamp(0.0, 1.0));
+        let relevance = if self.relevance_weight > 0.0 {
+            (w[0] * competence + w[1] * text) / self.relevance_weight
+        } else {
+            f64::midpoint(competence, text)
+        };
+        let total = self.relevance_weight + self.logistics_weight;
+        if self.logistics_weight <= 0.0 || total <= 0.0 {
+            return relevance.clamp(0.0, 1.0);
+        }
+        let lambda = self.logistics_weight / total;
+        let logistics = logistics_sum / self.logistics_weight;
+        (relevance * (1.0 - lambda + lambda * logistics)).clamp(0.0, 1.0)
+    }
+
+    /// [`timing_fit`] of a run starting on `start` (days from the common era), up to rounding.
+    fn timing(&self, start: i32) -> f64 {
+        match self.needed_by {
+            Some(by) if start <= by => 1.0,
+            Some(by) => 0.8 * (-f64::from(start - by) / 30.0).exp2(),
+            None => 0.7,
+        }
+    }
+
+    fn bound(
+        &self,
+        offer: &ServeSummary,
+        concept_weight: f64,
+        runs: impl Iterator<Item = RunSummary>,
+    ) -> Option<f64> {
+        let w = &self.weights;
+        let competence = if self.total > 0.0 {
+            (concept_weight + self.label_credit) / self.total
+        } else {
+            0.0
+        };
+        let fixed = w[4] * Engine::level_fit(self.wanted_level, offer.level)
+            + w[6] * Engine::delivery_fit(self.need, offer.delivery);
+        let best_run = if offer.run_count == 0 {
+            let geography = if offer.delivery == Delivery::Distance {
+                self.remote
+            } else {
+                UNPLACED_GEOGRAPHY
+            };
+            w[2] * geography + w[3] * UNSCHEDULED_TIMING + w[5] * UNSCHEDULED_CAPACITY
+        } else {
+            let mut best: Option<f64> = None;
+            for run in runs {
+                if run.start < self.today {
+                    continue;
+                }
+                let geography = match run.place {
+                    RunPlace::Remote => self.remote,
+                    RunPlace::Known(id) if !self.reach.is_empty() => {
+                        match self.reach.get(id as usize) {
+                            Some(Some(g)) => *g,
+                            Some(None) => continue,
+                            None => 1.0,
+                        }
+                    }
+                    RunPlace::Known(_) | RunPlace::Unknown => 1.0,
+                    RunPlace::Unplaced => UNPLACED_GEOGRAPHY,
+                };
+                let value = w[2] * geography
+                    + w[3] * self.timing(run.start)
+                    + w[5] * capacity_fit(run.seats, self.need.headcount);
+                best = Some(best.map_or(value, |b: f64| b.max(value)));
+            }
+            best?
+        };
+        Some(self.combine(competence, self.text_bound(offer), best_run + fixed))
+    }
+}
+
 /// An offer's relevance from its factors in [`FACTOR_NAMES`] order: the weighted mean of the
 /// square root of the competence factor and the text factor (their plain mean when both weights
 /// are 0). The square root lets a course teaching part of what is asked count: a quarter of
@@ -2838,6 +3279,61 @@ pub fn offer_score(factors: &[Factor]) -> f64 {
 pub fn offer_relevance(factors: &[Factor]) -> f64 {
     let (scores, weights) = factor_arrays(factors);
     relevance_of(&scores, &weights)
+}
+
+/// Geography of an on-site run whose place is not given (and of an offer with no run that is
+/// not a distance offer): it cannot be ruled out, nor counted as near.
+const UNPLACED_GEOGRAPHY: f64 = 0.3;
+/// Timing of an offer with no scheduled run.
+const UNSCHEDULED_TIMING: f64 = 0.5;
+/// Capacity of an offer with no scheduled run.
+const UNSCHEDULED_CAPACITY: f64 = 0.6;
+
+/// Whether a run is given remotely: it says so, or it is a distance offer's run without a place.
+fn runs_remotely(offer: &OfferDoc, inst: &InstanceDoc) -> bool {
+    inst.distance || (offer.delivery == Delivery::Distance && inst.municipality.is_none())
+}
+
+/// Geography of a remote run: full when the need prefers distance training.
+fn remote_geography(need: &NeedDoc) -> f64 {
+    if need.delivery.is_some_and(|d| d.distance) {
+        1.0
+    } else {
+        0.9
+    }
+}
+
+/// Geography of an on-site run within reach, by how close it is.
+const fn proximity_score(p: Proximity) -> f64 {
+    match p {
+        Proximity::Same => 1.0,
+        Proximity::Cluster => 0.8,
+        Proximity::Region => 0.6,
+        Proximity::Far => 0.1,
+    }
+}
+
+/// Timing of a run starting on `start`: 1 when it starts by `needed_by`, else 0.8 halving every
+/// 30 days late; 0.7 when the need has no date.
+fn timing_fit(needed_by: Option<NaiveDate>, start: NaiveDate) -> f64 {
+    match needed_by {
+        Some(by) if start <= by => 1.0,
+        Some(by) => {
+            let late = (start - by).num_days() as f64;
+            0.8 * 0.5f64.powf(late / 30.0)
+        }
+        None => 0.7,
+    }
+}
+
+/// Capacity of a run: the share of the head count its seats take (0.6 when seats are unknown).
+fn capacity_fit(seats: Option<u32>, headcount: u32) -> f64 {
+    match seats {
+        Some(_) if headcount == 0 => 1.0,
+        Some(s) if s >= headcount => 1.0,
+        Some(s) => f64::from(s) / f64::from(headcount),
+        None => 0.6,
+    }
 }
 
 /// Weighted mean of the factors (0 when all weights are zero).
@@ -3023,3 +3519,9 @@ mod tests {
         }
     }
 }
+
+/// The bounded ranking against a straightforward one on a catalogue where thousands of offers
+/// teach each competence (the scale run's shape), with every kind of run, reach, option and
+/// requirement the bound has to get right.
+#[cfg(test)]
+mod bounded_ranking_tests;

@@ -7,8 +7,8 @@
 )]
 
 use broker_matching::{
-    ConceptInput, ConceptSource, Delivery, DeliveryPreference, Geography, InstanceDoc, Label, Lang,
-    MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc, Requirement, Taxonomy,
+    ConceptInput, ConceptSource, ContactDoc, Delivery, DeliveryPreference, Geography, InstanceDoc,
+    Label, Lang, MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc, Requirement, Taxonomy,
 };
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -255,6 +255,111 @@ pub fn needs(words: &[String], n: usize) -> Vec<NeedDoc> {
                     part_time: false,
                 }),
             }
+        })
+        .collect()
+}
+
+/// Competences of the skewed catalogue ([`skewed_offers`]): few, so that each is taught by
+/// about a seventh of the offers, as in the service's scale run (`bench/scale.py`).
+pub const SKEWED_COMPETENCES: usize = 15;
+/// Words of the skewed catalogue's titles and descriptions: a short list shared by all offers.
+const SKEWED_WORDS: usize = 24;
+
+/// The municipalities of one region of [`geography`] (14 of them, 3 clusters).
+pub fn region_municipalities(region: usize) -> Vec<usize> {
+    (region * 14..(region * 14 + 14).min(MUNICIPALITIES)).collect()
+}
+
+fn skewed_text(rng: &mut Rng, words: &[String], n: usize) -> String {
+    (0..n)
+        .map(|_| words[rng.below(SKEWED_WORDS.min(words.len()))].as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Offers shaped like the scale run's: each teaches 1–3 of [`SKEWED_COMPETENCES`], has one
+/// run, 85 % on site in one of `places` (municipality indexes), 15 % at a distance; titles and
+/// descriptions from a couple of dozen shared words.
+pub fn skewed_offers(words: &[String], n: usize, places: &[usize]) -> Vec<OfferDoc> {
+    let mut rng = Rng::new(19);
+    (0..n)
+        .map(|i| {
+            let distance = rng.chance(15);
+            let delivery = if distance {
+                Delivery::Distance
+            } else if rng.chance(50) {
+                Delivery::OnSite
+            } else {
+                Delivery::Blended
+            };
+            let mut concepts: Vec<Uuid> = Vec::new();
+            for _ in 0..1 + rng.below(3) {
+                let c = concept_id(rng.below(SKEWED_COMPETENCES));
+                if !concepts.contains(&c) {
+                    concepts.push(c);
+                }
+            }
+            let instance = InstanceDoc {
+                start: day(rng.below(900))
+                    .checked_sub_days(chrono::Days::new(20))
+                    .unwrap_or_default(),
+                municipality: (!distance).then(|| municipality(places[rng.below(places.len())])),
+                distance,
+                seats: Some(if distance {
+                    20
+                } else {
+                    8 + rng.below(23) as u32
+                }),
+            };
+            OfferDoc {
+                id: Uuid::from_u128(0x5000_0000 + i as u128),
+                title: skewed_text(&mut rng, words, 3),
+                description: skewed_text(&mut rng, words, 7),
+                concepts,
+                level: Some(2 + rng.below(5) as u8),
+                delivery,
+                instances: vec![instance],
+            }
+        })
+        .collect()
+}
+
+/// Needs for the skewed catalogue: one must-have competence of [`SKEWED_COMPETENCES`] (with a
+/// label from the shared words, as a requester would write it), in one of `places`.
+pub fn skewed_needs(words: &[String], n: usize, places: &[usize]) -> Vec<NeedDoc> {
+    let mut rng = Rng::new(23);
+    (0..n)
+        .map(|i| NeedDoc {
+            id: Uuid::from_u128(0x6000_0000 + i as u128),
+            title: skewed_text(&mut rng, words, 3),
+            description: String::new(),
+            municipality: municipality(places[rng.below(places.len())]),
+            requirements: vec![Requirement {
+                concept_id: Some(concept_id(rng.below(SKEWED_COMPETENCES))),
+                label: words[rng.below(SKEWED_WORDS.min(words.len()))].clone(),
+                must_have: true,
+                level: None,
+            }],
+            occupation: None,
+            headcount: 1 + rng.below(5) as u32,
+            needed_by: rng.chance(50).then(|| day(30 + rng.below(300))),
+            wanted_level: rng.chance(50).then(|| 2 + rng.below(5) as u8),
+            delivery: None,
+        })
+        .collect()
+}
+
+/// One contact per municipality, covering 1–3 of [`SKEWED_COMPETENCES`].
+pub fn skewed_contacts(words: &[String]) -> Vec<ContactDoc> {
+    let mut rng = Rng::new(29);
+    (0..MUNICIPALITIES)
+        .map(|i| ContactDoc {
+            id: Uuid::from_u128(0x7000_0000 + i as u128),
+            municipalities: vec![municipality(i)],
+            concepts: (0..1 + rng.below(3))
+                .map(|_| concept_id(rng.below(SKEWED_COMPETENCES)))
+                .collect(),
+            area_text: vec![skewed_text(&mut rng, words, 2)],
         })
         .collect()
 }
