@@ -68,6 +68,9 @@ const MIN_MODIFIER_CHARS: usize = 2;
 const MAX_SLOTS: usize = 16;
 /// At most this many completions of a typed prefix.
 const MAX_COMPLETIONS: usize = 60;
+/// Score factor of a label whose comma qualifier goes unmatched when the query's does too
+/// ("serviceingenjör, textil" for "Serviceingenjör, kemiteknik").
+const FIELD_CONFLICT_FACTOR: f32 = 0.7;
 
 /// A token of a text: a word (letters and digits) or a symbol token ("c++", ".net").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +86,10 @@ struct Piece {
     /// Followed by a hyphen and a space: the first part of a suspended compound ("hotell-" in
     /// "hotell- och kontorsstädare").
     dangling_hyphen: bool,
+    /// A comma stands between the previous piece and this one.
+    after_comma: bool,
+    /// Inside parentheses ("Poliser (utom inspektörer och kommissarier)").
+    parenthesised: bool,
 }
 
 fn is_word_char(c: char) -> bool {
@@ -95,6 +102,7 @@ fn pieces(text: &str) -> Vec<Piece> {
     let mut out: Vec<Piece> = Vec::new();
     let mut i = 0;
     let mut last_end: Option<usize> = None;
+    let mut paren_depth = 0i32;
     while i < lower.len() {
         let c = lower[i];
         let at_word_start = i == 0 || !is_word_char(lower[i - 1]);
@@ -141,6 +149,15 @@ fn pieces(text: &str) -> Vec<Piece> {
         i = end;
         let raw: String = lower[start..end].iter().collect();
         let hyphen_joined = last_end.is_some_and(|e| e + 1 == start && lower[e] == '-');
+        let gap = &lower[last_end.unwrap_or(0)..start];
+        let after_comma = last_end.is_some() && gap.contains(&',');
+        for c in gap {
+            match c {
+                '(' => paren_depth += 1,
+                ')' => paren_depth -= 1,
+                _ => {}
+            }
+        }
         let dangling_hyphen = lower.get(end) == Some(&'-')
             && lower
                 .get(end + 1)
@@ -167,6 +184,8 @@ fn pieces(text: &str) -> Vec<Piece> {
                 symbol,
                 hyphen_joined,
                 dangling_hyphen,
+                after_comma,
+                parenthesised: paren_depth > 0,
             });
         }
         last_end = Some(end);
@@ -378,6 +397,8 @@ pub(crate) struct Retrieval {
     postings: Vec<Vec<Posting>>,
     /// Label -> IDF of each of its word slots (the primary term's).
     slot_idf: Vec<Vec<f32>>,
+    /// Label -> its slots after a comma ("textil" in "serviceingenjör, textil"), as a bit set.
+    qualifier_slots: Vec<u16>,
     /// Per language: folded vocabulary word -> the word as written (lowercase), for
     /// decompounding, typo correction and completion.
     vocab: [BTreeSet<String>; 3],
@@ -465,6 +486,8 @@ impl Retrieval {
             let mut slot: u8 = 0;
             let mut prev: Option<&Piece> = None;
             let known = |stem: &str| stems[l].contains(stem);
+            let first_comma = ps.iter().position(|p| p.after_comma && !p.parenthesised);
+            let mut qualifiers: u16 = 0;
             for (pi, p) in ps.iter().enumerate() {
                 if usize::from(slot) >= MAX_SLOTS {
                     break;
@@ -535,10 +558,14 @@ impl Retrieval {
                     }
                 }
                 primaries.push(primary);
+                if first_comma.is_some_and(|c| pi >= c) {
+                    qualifiers |= 1 << slot;
+                }
                 slot += 1;
                 prev = Some(p);
             }
             label_slot_terms.push(primaries);
+            this.qualifier_slots.push(qualifiers);
         }
         let n = parsed.len().max(1) as f32;
         this.idf = df
@@ -1255,7 +1282,23 @@ impl Retrieval {
             } else {
                 0.0
             };
-            let score = query_coverage * label_coverage.powf(LABEL_COVERAGE_EXPONENT);
+            // "Serviceingenjör, kemiteknik" and "serviceingenjör, textil" name two fields: a
+            // label whose own qualifier goes unmatched while the query's does too is about
+            // something else, more surely than one that names no field.
+            let query_field_unmatched = slots
+                .iter()
+                .zip(&a.query)
+                .any(|(s, g)| s.weight < 1.0 && *g <= 0.0);
+            let label_field_unmatched = self
+                .qualifier_slots
+                .get(label as usize)
+                .is_some_and(|m| (0..MAX_SLOTS).any(|ls| m & (1 << ls) != 0 && a.label[ls] <= 0.0));
+            let conflict = if query_field_unmatched && label_field_unmatched {
+                FIELD_CONFLICT_FACTOR
+            } else {
+                1.0
+            };
+            let score = conflict * query_coverage * label_coverage.powf(LABEL_COVERAGE_EXPONENT);
             if score <= 0.0 {
                 continue;
             }
@@ -1469,6 +1512,16 @@ mod tests {
         let hits = r.query("Statistikkontorist", Some(Lang::Sv), false, 3);
         assert_eq!(hits.first().map(|h| h.label), Some(0));
         assert!(hits[0].score > 0.9, "{hits:?}");
+    }
+
+    #[test]
+    fn two_fields_do_not_meet() {
+        let r = index(&[
+            (Lang::Sv, "serviceingenjör, textil"),
+            (Lang::Sv, "serviceingenjör"),
+        ]);
+        let hits = r.query("Serviceingenjör, kemiteknik", Some(Lang::Sv), false, 3);
+        assert_eq!(hits.first().map(|h| h.label), Some(1), "{hits:?}");
     }
 
     #[test]

@@ -188,6 +188,8 @@ const LEADING_RATIO: f64 = 1.15;
 /// "programmering av industrirobotar i livsmedelsindustrin" no CNC programming); a need no
 /// course teaches should then get none.
 const MIN_LEADING_EXPLAINED: f64 = 0.3;
+/// First words of a residual class ("Övriga jurister", "Other engineers"), folded.
+const RESIDUAL_WORDS: &[&str] = &["ovriga", "ovrig", "ovrigt", "ovrige", "other"];
 /// Results of [`Taxonomy::resolve`].
 const RESOLVE_LIMIT: usize = 20;
 /// Labels retrieved per requested result (several labels of one concept often match).
@@ -436,10 +438,35 @@ impl LabelIndex {
                 r.confidence
             }
         };
+        // Among equals: on a partial match a residual class ("Övriga jurister") goes first,
+        // being where a kind of jurist that no label names belongs; on an exact one the
+        // owner with more names (a described occupation rather than a bare heading) does.
+        let tie_breaks = |r: &Resolution| {
+            let exact = matches!(
+                r.method,
+                ResolutionMethod::Preferred | ResolutionMethod::Alternative
+            );
+            if exact {
+                let names = self
+                    .by_id
+                    .get(&r.concept_id)
+                    .and_then(|&o| self.owner_labels.get(o as usize))
+                    .map_or(0, Vec::len);
+                (false, names)
+            } else {
+                let residual = fold(&r.label)
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(|w| RESIDUAL_WORDS.contains(&w));
+                (residual, 0)
+            }
+        };
+        // Ties are rare: their keys are worked out only when two results tie.
         found.sort_by(|(a, _), (b, _)| {
             ranking(b)
                 .total_cmp(&ranking(a))
                 .then(a.method.cmp(&b.method))
+                .then_with(|| tie_breaks(b).cmp(&tie_breaks(a)))
                 .then(a.concept_id.cmp(&b.concept_id))
                 .then(a.label.cmp(&b.label))
         });

@@ -66,10 +66,11 @@ fn swedish_occupation_titles() -> Result<(), Box<dyn std::error::Error>> {
         ranks.success(10)
     );
     assert_eq!(ranks.0.len(), 920);
-    // Measured 0.386 / 0.455 at this commit; the baseline was 0.23 / 0.24.
-    assert!(ranks.mrr() >= 0.37, "MRR {:.3}", ranks.mrr());
+    // Measured 0.391 / 0.460 with the tie-breaks and the field-conflict factor (0.388 / 0.455
+    // before); the baseline was 0.23 / 0.24.
+    assert!(ranks.mrr() >= 0.388, "MRR {:.3}", ranks.mrr());
     assert!(
-        ranks.success(5) >= 0.43,
+        ranks.success(5) >= 0.45,
         "success@5 {:.3}",
         ranks.success(5)
     );
