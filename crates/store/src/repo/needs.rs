@@ -10,10 +10,10 @@ use broker_domain::need::{
 };
 use broker_domain::values::{EqfLevel, Headcount, Label, LongText, Name};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
-    IdenStatic, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -341,82 +341,12 @@ pub async fn list(
         .filter(cond)
         .order_by_desc(need::Column::CreatedAt)
         .order_by_asc(need::Column::Id);
-    page_with_competences(conn, select, limit, offset).await
-}
-
-/// A page of needs, their competences and the filtered total in one statement: the page (with
-/// `count(*) OVER ()`, counted before the limit applies) joined to its competences. Listing is
-/// the hottest authenticated read, and three statements cost three round trips (on SQLite, three
-/// hops to the connection's thread) where one will do. A page past the end has no row to carry
-/// the total, so only then is it counted apart.
-async fn page_with_competences(
-    conn: &impl ConnectionTrait,
-    select: sea_orm::Select<need::Entity>,
-    limit: u64,
-    offset: u64,
-) -> Result<Page<NeedRecord>, StoreError> {
-    const TOTAL: &str = "total_rows";
-    let page_alias = Alias::new("page");
-    let mut page = select.clone().limit(limit).offset(offset).into_query();
-    page.expr_as(Expr::cust("count(*) OVER ()"), Alias::new(TOTAL));
-    let mut joined = Query::select();
-    for c in need::Column::iter() {
-        joined.expr_as(
-            Expr::col((page_alias.clone(), c)),
-            Alias::new(format!("{NEED_PREFIX}{}", c.as_str())),
-        );
-    }
-    for c in need_competence::Column::iter() {
-        joined.expr_as(
-            Expr::col((need_competence::Entity, c)),
-            Alias::new(format!("{COMPETENCE_PREFIX}{}", c.as_str())),
-        );
-    }
-    joined
-        .column((page_alias.clone(), Alias::new(TOTAL)))
-        .from_subquery(page, page_alias.clone())
-        .join(
-            JoinType::LeftJoin,
-            need_competence::Entity,
-            Expr::col((need_competence::Entity, need_competence::Column::NeedId))
-                .equals((page_alias.clone(), need::Column::Id)),
-        )
-        .order_by((page_alias.clone(), need::Column::CreatedAt), Order::Desc)
-        .order_by((page_alias, need::Column::Id), Order::Asc)
-        .order_by(
-            (need_competence::Entity, need_competence::Column::Position),
-            Order::Asc,
-        );
-    let rows = conn.query_all(&joined).await?;
-    let mut total = None;
-    let mut needs: Vec<(need::Model, Vec<need_competence::Model>)> = Vec::new();
-    for row in &rows {
-        total.get_or_insert(row.try_get::<i64>("", TOTAL)?);
-        let need = need::Model::from_query_result(row, NEED_PREFIX)?;
-        let competence =
-            need_competence::Model::from_query_result_optional(row, COMPETENCE_PREFIX)?;
-        match needs.last_mut() {
-            Some((last, competences)) if last.id == need.id => competences.extend(competence),
-            _ => needs.push((need, competence.into_iter().collect())),
-        }
-    }
-    let total = match total {
-        Some(t) => u64::try_from(t).unwrap_or(0),
-        None if offset == 0 => 0,
-        None => select.count(conn).await?,
-    };
+    let page = super::paginate(conn, select, limit, offset).await?;
     Ok(Page {
-        items: needs
-            .into_iter()
-            .map(|(need, competences)| to_record(need, competences))
-            .collect::<Result<_, _>>()?,
-        total,
+        items: with_competences(conn, page.items).await?,
+        total: page.total,
     })
 }
-
-/// Column prefixes of [`page_with_competences`]'s joined rows (as sea-orm's own joins use).
-const NEED_PREFIX: &str = "n_";
-const COMPETENCE_PREFIX: &str = "c_";
 
 /// Needs still waiting for an answer (open, in review or pooled), for the matching engine.
 pub async fn active(conn: &impl ConnectionTrait) -> Result<Vec<NeedRecord>, StoreError> {
