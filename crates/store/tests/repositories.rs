@@ -222,6 +222,53 @@ async fn a_need_round_trips_with_its_competences() {
 }
 
 #[tokio::test]
+async fn a_page_of_needs_carries_each_needs_competences_in_order_and_the_whole_total() {
+    let f = fixture().await;
+    let mut ids = Vec::new();
+    for title in ["Första behovet", "Andra behovet", "Tredje behovet"] {
+        ids.push(insert_need(&f, title).await);
+    }
+    let filter = needs::NeedFilter::default();
+    let list = |limit, offset| needs::list(f.store.conn(), &filter, limit, offset);
+    let first = list(2, 0).await.expect("first page");
+    assert_eq!(first.total, 3);
+    // Newest first: ids are UUIDv7, so the last inserted is newest.
+    let titles: Vec<&str> = first
+        .items
+        .iter()
+        .map(|r| r.need.spec.title.as_str())
+        .collect();
+    assert_eq!(titles, ["Tredje behovet", "Andra behovet"]);
+    for record in &first.items {
+        let labels: Vec<&str> = record
+            .need
+            .spec
+            .competences
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            ["omvårdnad", "demensvård"],
+            "competences of {}",
+            record.need.spec.title.as_str()
+        );
+        let alone = needs::get(f.store.conn(), record.need.id)
+            .await
+            .expect("get");
+        assert_eq!(
+            (&record.need, &record.escalation_level),
+            (&alone.need, &alone.escalation_level)
+        );
+    }
+    let last = list(2, 2).await.expect("last page");
+    assert_eq!((last.total, last.items.len()), (3, 1));
+    assert_eq!(last.items[0].need.id, ids[0]);
+    let past_the_end = list(2, 10).await.expect("a page past the end");
+    assert_eq!((past_the_end.total, past_the_end.items.len()), (3, 0));
+}
+
+#[tokio::test]
 async fn a_stale_version_changes_nothing() {
     let f = fixture().await;
     let id = insert_need(&f, "Första titeln").await;
