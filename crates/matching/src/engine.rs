@@ -2453,19 +2453,8 @@ impl Engine {
     #[must_use]
     pub fn suggest_offers(&self, need: &NeedDoc, opts: &MatchOptions) -> Vec<Suggestion> {
         let profile = self.profile(need, &mut LexRef::Lookup(&self.lexicon));
-        let n = self.offers.len();
-        let query = self.need_query(&profile, &self.offer_postings, n);
-        let retrieval_terms = query.bm25.ids();
-        let label_terms = query.label_ids();
-        let weighted: Vec<(Uuid, f64)> = profile
-            .must
-            .iter()
-            .map(|&c| (c, 1.0))
-            .chain(profile.nice.iter().map(|&c| (c, NICE_WEIGHT)))
-            .collect();
-        let candidates =
-            self.offer_postings
-                .weighted_candidates(&weighted, &retrieval_terms, &label_terms, n);
+        let query = self.need_query(&profile, &self.offer_postings, self.offers.len());
+        let candidates = self.offer_candidates(&profile, &query);
         let bounds = self.offer_bounds(need, &profile, &query, opts);
         let mut pending: Vec<Pending> = Vec::with_capacity(candidates.len());
         // Summaries are copied a batch at a time: the copies do not wait for one another, so
@@ -2513,6 +2502,23 @@ impl Engine {
             },
             opts,
             SuggestionKind::Offer,
+        )
+    }
+
+    /// The offers that may suggest themselves for a need: those carrying its concepts (with
+    /// their summed weight, nice-to-haves weighing [`NICE_WEIGHT`]) or its rarer words.
+    fn offer_candidates(&self, profile: &NeedProfile, query: &NeedQuery) -> Vec<(u32, f64)> {
+        let weighted: Vec<(Uuid, f64)> = profile
+            .must
+            .iter()
+            .map(|&c| (c, 1.0))
+            .chain(profile.nice.iter().map(|&c| (c, NICE_WEIGHT)))
+            .collect();
+        self.offer_postings.weighted_candidates(
+            &weighted,
+            &query.bm25.ids(),
+            &query.label_ids(),
+            self.offers.len(),
         )
     }
 

@@ -261,18 +261,7 @@ impl Engine {
         let profile = self.profile(need, &mut LexRef::Lookup(&self.lexicon));
         let n = self.offers.len();
         let query = self.need_query(&profile, &self.offer_postings, n);
-        let weighted: Vec<(Uuid, f64)> = profile
-            .must
-            .iter()
-            .map(|&c| (c, 1.0))
-            .chain(profile.nice.iter().map(|&c| (c, NICE_WEIGHT)))
-            .collect();
-        let candidates = self.offer_postings.weighted_candidates(
-            &weighted,
-            &query.bm25.ids(),
-            &query.label_ids(),
-            n,
-        );
+        let candidates = self.offer_candidates(&profile, &query);
         let mut scored = Vec::new();
         for (slot, weight) in candidates {
             let Some(offer) = self.offers.get(slot) else {
