@@ -3164,15 +3164,6 @@ impl OfferBounds<'_> {
         (relevance * (1.0 - lambda + lambda * logistics)).clamp(0.0, 1.0)
     }
 
-    /// [`timing_fit`] of a run starting on `start` (days from the common era), up to rounding.
-    fn timing(&self, start: i32) -> f64 {
-        match self.needed_by {
-            Some(by) if start <= by => 1.0,
-            Some(by) => 0.8 * (-f64::from(start - by) / 30.0).exp2(),
-            None => 0.7,
-        }
-    }
-
     fn bound(
         &self,
         offer: &ServeSummary,
@@ -3213,7 +3204,7 @@ impl OfferBounds<'_> {
                     RunPlace::Unplaced => UNPLACED_GEOGRAPHY,
                 };
                 let value = w[2] * geography
-                    + w[3] * self.timing(run.start)
+                    + w[3] * timing_fit_days(self.needed_by, run.start)
                     + w[5] * capacity_fit(run.seats, self.need.headcount);
                 best = Some(best.map_or(value, |b: f64| b.max(value)));
             }
@@ -3322,12 +3313,17 @@ const fn proximity_score(p: Proximity) -> f64 {
 /// Timing of a run starting on `start`: 1 when it starts by `needed_by`, else 0.8 halving every
 /// 30 days late; 0.7 when the need has no date.
 fn timing_fit(needed_by: Option<NaiveDate>, start: NaiveDate) -> f64 {
+    timing_fit_days(
+        needed_by.map(|d| d.num_days_from_ce()),
+        start.num_days_from_ce(),
+    )
+}
+
+/// [`timing_fit`] with dates as days from the common era (as the offers' summaries hold them).
+fn timing_fit_days(needed_by: Option<i32>, start: i32) -> f64 {
     match needed_by {
         Some(by) if start <= by => 1.0,
-        Some(by) => {
-            let late = (start - by).num_days() as f64;
-            0.8 * 0.5f64.powf(late / 30.0)
-        }
+        Some(by) => 0.8 * 0.5f64.powf(f64::from(start - by) / 30.0),
         None => 0.7,
     }
 }
