@@ -39,7 +39,9 @@ use uuid::Uuid;
 
 use crate::routes::public::listing::Places;
 
-/// How far back each change poll rereads, for transactions that committed late.
+/// How far back from its own start the next change poll reads, for transactions that commit
+/// after a poll although stamped before it (timestamps come from the writers' clocks before
+/// commit): the longest write transaction plus clock skew between instances.
 const CHANGE_OVERLAP: chrono::Duration = chrono::Duration::seconds(10);
 
 /// How long other instances leave a need's job to the instance whose request enqueued it
@@ -104,8 +106,9 @@ pub struct Matcher {
     starter_taxonomy: bool,
     /// The taxonomy version the engine was built from (see [`Matcher::reload_if_changed`]).
     taxonomy_version: AtomicI32,
-    /// How far this instance has read offers written by any instance: `(updated_at, id)`.
-    offers_seen: tokio::sync::Mutex<(chrono::DateTime<Utc>, Uuid)>,
+    /// Where the next poll for offers written by any instance starts (see
+    /// [`Matcher::catch_up_offers`]).
+    offers_from: tokio::sync::Mutex<chrono::DateTime<Utc>>,
     /// How far this instance has read needs written by any instance, and the version of each
     /// need in the engine (active ones only).
     needs_seen: tokio::sync::Mutex<NeedsSeen>,
@@ -125,7 +128,8 @@ struct IndexedStructure {
 /// See [`Matcher::catch_up_needs`].
 #[derive(Debug, Default)]
 struct NeedsSeen {
-    until: (chrono::DateTime<Utc>, Uuid),
+    /// Where the next poll starts, as for offers.
+    from: chrono::DateTime<Utc>,
     indexed: HashMap<Uuid, i32>,
 }
 
@@ -370,22 +374,22 @@ impl Matcher {
     pub async fn start(store: Store, starter_taxonomy: bool) -> Result<Arc<Self>, StoreError> {
         let version = taxonomy::current_version(store.conn()).await?;
         let structure_version = reference::structure_version(store.conn()).await?;
-        // Changes from this instant on are read by the change poller (with an overlap).
-        let loaded_at = Utc::now();
+        // Changes committed after the load are read by the change poller.
+        let poll_from = Utc::now() - CHANGE_OVERLAP;
         let loaded = load_engine(&store, starter_taxonomy, true).await?;
         let platforms = platforms_by_id(store.conn()).await?;
         let (tx, rx) = mpsc::unbounded_channel();
         let matcher = Arc::new(Self {
             engine: RwLock::new(loaded.engine),
             catalogue: RwLock::new(loaded.catalogue.unwrap_or_default()),
-            offers_seen: tokio::sync::Mutex::new((loaded_at, Uuid::nil())),
+            offers_from: tokio::sync::Mutex::new(poll_from),
             concepts: RwLock::new(loaded.concepts),
             platforms: RwLock::new(platforms),
             places: RwLock::new(Arc::new(loaded.places)),
             structure_version: AtomicI64::new(structure_version),
             indexed: tokio::sync::Mutex::new(loaded.structure),
             needs_seen: tokio::sync::Mutex::new(NeedsSeen {
-                until: (loaded_at, Uuid::nil()),
+                from: poll_from,
                 indexed: loaded.active,
             }),
             jobs: tx,
@@ -798,19 +802,19 @@ impl Matcher {
     /// skipped, so a change this instance wrote costs one small row. Returns how many changed.
     ///
     /// Timestamps come from the writers' clocks before commit, so a slower transaction can
-    /// commit a change stamped before one already read: each poll starts `CHANGE_OVERLAP` back.
+    /// commit a change stamped before one already read: the next poll starts `CHANGE_OVERLAP`
+    /// before this one started. It is counted from the poll, not from the last change read, so
+    /// an idle instance does not reread the end of the last bulk load on every poll.
     pub async fn catch_up_offers(&self, store: &Store) -> Result<usize, StoreError> {
         const PAGE: u64 = 2000;
-        let mut seen = self.offers_seen.lock().await;
-        let (mut since, mut after) = (seen.0 - CHANGE_OVERLAP, Uuid::nil());
+        let mut from = self.offers_from.lock().await;
+        let started = Utc::now();
+        let (mut since, mut after) = (*from, Uuid::nil());
         let mut applied = 0;
         loop {
             let changes = offers::changes_since(store.conn(), since, after, PAGE).await?;
             let Some(last) = changes.last() else { break };
             (since, after) = (last.updated_at, last.id);
-            if (last.updated_at, last.id) > *seen {
-                *seen = (last.updated_at, last.id);
-            }
             let stale: Vec<Uuid> = self.with_catalogue(|c| {
                 changes
                     .iter()
@@ -830,6 +834,7 @@ impl Matcher {
                 break;
             }
         }
+        *from = started - CHANGE_OVERLAP;
         Ok(applied)
     }
 
@@ -1071,16 +1076,14 @@ impl Matcher {
     pub async fn catch_up_needs(&self, store: &Store) -> Result<usize, StoreError> {
         const PAGE: u64 = 2000;
         let mut seen = self.needs_seen.lock().await;
-        let (mut since, mut after) = (seen.until.0 - CHANGE_OVERLAP, Uuid::nil());
+        let started = Utc::now();
+        let (mut since, mut after) = (seen.from, Uuid::nil());
         let mut applied = 0;
         loop {
             let changes =
                 matching_jobs::need_changes_since(store.conn(), since, after, PAGE).await?;
             let Some(last) = changes.last() else { break };
             (since, after) = (last.updated_at, last.id);
-            if (last.updated_at, last.id) > seen.until {
-                seen.until = (last.updated_at, last.id);
-            }
             let mut stale = Vec::new();
             for ch in &changes {
                 match (ch.active, seen.indexed.get(&ch.id)) {
@@ -1108,6 +1111,7 @@ impl Matcher {
                 break;
             }
         }
+        seen.from = started - CHANGE_OVERLAP;
         Ok(applied)
     }
 
