@@ -82,8 +82,10 @@ class Server:
 
     def start(self):
         started = time.time()
+        # SERVER_LOG=path keeps the server's log (its stderr) for a look after the run.
+        log = open(os.environ.get("SERVER_LOG", os.devnull), "w")
         self.proc = subprocess.Popen([self.binary, "serve"], env=self.env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=log)
         deadline = started + 300
         while time.time() < deadline:
             try:
