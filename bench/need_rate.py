@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Need creation throughput with `wrk` (64 connections, 2 threads): loads OFFERS published offers
+through the batch endpoint, waits until the load's matching jobs are done (or --settle seconds),
+then posts needs for --seconds, --runs times. Each create answers 201 only after its suggestions
+are stored (or after its 2 s wait), so requests/s is the rate of needs entered *with* suggestions.
+Python clients (as in scale.py) cap the rate themselves; wrk does not.
+
+    python3 bench/need_rate.py --binary target/release/broker --offers 100000
+    python3 bench/need_rate.py --engine postgres --database-url postgres://postgres@127.0.0.1:5432/x
+
+Uses scale.py's helpers (server start, tokens, the synthetic catalogue). Needs wrk.
+"""
+import argparse
+import os
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import time
+
+import scale
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def jobs_left(engine, url, tmp):
+    if engine == "postgres":
+        out = subprocess.run(["psql", url, "-Atc", "SELECT count(*) FROM matching_jobs"],
+                             check=True, capture_output=True, text=True).stdout
+        return int(out.strip())
+    with sqlite3.connect(f"{tmp}/need-rate.db") as db:
+        return db.execute("SELECT count(*) FROM matching_jobs").fetchone()[0]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--database-url")
+    ap.add_argument("--binary", default="target/release/broker")
+    ap.add_argument("--offers", type=int, default=3000)
+    ap.add_argument("--settle", type=float, default=120.0,
+                    help="longest wait for the load's matching jobs")
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--connections", type=int, default=64)
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed (apt-get install wrk)")
+    tmp = tempfile.mkdtemp(prefix="broker-need-rate-")
+    url = args.database_url or (
+        f"sqlite://{tmp}/need-rate.db?mode=rwc" if args.engine == "sqlite" else None)
+    if url is None:
+        raise SystemExit("--database-url is required for postgres")
+    env = dict(os.environ, BROKER_DATABASE_URL=url, BROKER_JWT_SECRET=scale.SECRET,
+               BROKER_BIND=f"127.0.0.1:{scale.free_port()}", BROKER_PUBLIC_RATE_LIMIT="0",
+               RUST_LOG="warn")
+    server = scale.Server(args.binary, env)
+    server.start()
+    base = server.base
+    admin = scale.token(args.binary, env, "admin")
+    status, org, _ = scale.request(base, "POST", "/api/v1/organisations", admin,
+                                   {"name": "Kursgivaren", "kind": "education_provider",
+                                    "country": "SE"})
+    if status != 201:
+        raise SystemExit(f"could not register a provider: {status} {org}")
+    provider = scale.token(args.binary, env, "provider", "--organisation", org["id"])
+    _, munis, _ = scale.request(base, "GET", "/api/v1/municipalities", admin)
+    codes = [m["code"] for m in (munis["items"] if isinstance(munis, dict) else munis)]
+    rng = random.Random(15)
+    started, loaded = time.time(), 0
+    while loaded < args.offers:
+        n = min(1000, args.offers - loaded)
+        status, body, _ = scale.request(base, "POST", "/api/v1/offers/batch?publish=true",
+                                        provider, scale.offers_batch(rng, org["id"], n, codes))
+        if status != 201:
+            raise SystemExit(f"batch failed: {status} {str(body)[:400]}")
+        loaded += n
+    print(f"loaded {args.offers} offers in {time.time() - started:.1f} s", flush=True)
+    if args.engine == "postgres":
+        subprocess.run(["psql", url, "-qc", "ANALYZE"], check=True)
+    # The load queues a matching job per offer: measured once they are done, read from the
+    # database itself (no endpoint shows the queue).
+    deadline = time.time() + args.settle
+    while time.time() < deadline and jobs_left(args.engine, url, tmp) > 0:
+        time.sleep(1)
+    print(f"matching jobs done {time.time() - started:.1f} s after the load began "
+          f"({jobs_left(args.engine, url, tmp)} left)", flush=True)
+    contact = scale.token(args.binary, env, "municipal_contact", "--municipality", "1438")
+    for run in range(args.runs):
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency",
+             "-s", os.path.join(HERE, "need_rate.lua"), base + "/api/v1/needs"],
+            env=dict(os.environ, NEED_TOKEN=contact), capture_output=True, text=True,
+            check=True).stdout
+        rate = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
+        p50 = re.search(r"50%\s+(\S+)", out).group(1)
+        p99 = re.search(r"99%\s+(\S+)", out).group(1)
+        failed = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+        print(f"run {run + 1}: {rate} needs/s, p50 {p50}, p99 {p99}, "
+              f"non-2xx {failed.group(1) if failed else 0}", flush=True)
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()
