@@ -17,6 +17,7 @@ mod m20261129_000011_structure_admin;
 mod m20261129_000012_matching_jobs;
 mod m20261129_000013_feed_commit_order;
 mod m20261129_000014_structure_version;
+mod m20261129_000015_needs_newest_first;
 mod support;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_matching_jobs::Migration),
             Box::new(m20261129_000013_feed_commit_order::Migration),
             Box::new(m20261129_000014_structure_version::Migration),
+            Box::new(m20261129_000015_needs_newest_first::Migration),
         ]
     }
 }
