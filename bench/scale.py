@@ -9,7 +9,8 @@
   4. with `wrk` (32 connections, 2 threads), requests/s of /healthz, a cached listing (200 and
      304), reference data and an authenticated GET /needs, as ratios to /healthz;
   5. need creation: CLIENTS threads create needs for SECONDS; rate, latency and whether each
-     need's suggestions are visible right after its 201;
+     need's suggestions are visible right after its 201; then GET /needs again, as a ratio to
+     /healthz, with the needs just created stored (step 4 sees one);
   6. with --second-instance, a change on one instance until visible on the other (p99).
 
 Usage (from the workspace root; builds nothing itself):
@@ -311,6 +312,14 @@ def main():
         "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "p99_ms": round(percentile(latencies, 99), 1) if latencies else None,
         "suggestions_visible_at_201": round(sum(visible) / max(1, len(visible)), 3),
+    }
+    # The needs listing again, now that thousands of needs are stored (step 4 saw one).
+    healthz_now, _ = wrk(base + "/healthz", args.wrk_seconds)
+    needs_now, _ = wrk(base + "/api/v1/needs?limit=20", args.wrk_seconds, [auth])
+    report["needs_authenticated_after_creation"] = {
+        "needs_stored": len(latencies) + 1,
+        "per_second": round(needs_now),
+        "ratio_to_healthz": round(needs_now / healthz_now, 3),
     }
 
     # 6. A second instance over the same database.
