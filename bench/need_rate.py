@@ -60,23 +60,10 @@ def main():
     server.start()
     base = server.base
     admin = scale.token(args.binary, env, "admin")
-    status, org, _ = scale.request(base, "POST", "/api/v1/organisations", admin,
-                                   {"name": "Kursgivaren", "kind": "education_provider",
-                                    "country": "SE"})
-    if status != 201:
-        raise SystemExit(f"could not register a provider: {status} {org}")
-    provider = scale.token(args.binary, env, "provider", "--organisation", org["id"])
-    _, munis, _ = scale.request(base, "GET", "/api/v1/municipalities", admin)
-    codes = [m["code"] for m in (munis["items"] if isinstance(munis, dict) else munis)]
-    rng = random.Random(15)
-    started, loaded = time.time(), 0
-    while loaded < args.offers:
-        n = min(1000, args.offers - loaded)
-        status, body, _ = scale.request(base, "POST", "/api/v1/offers/batch?publish=true",
-                                        provider, scale.offers_batch(rng, org["id"], n, codes))
-        if status != 201:
-            raise SystemExit(f"batch failed: {status} {str(body)[:400]}")
-        loaded += n
+    provider_id, provider = scale.register_provider(args.binary, env, base, admin, "Kursgivaren")
+    codes = scale.municipality_codes(base, admin)
+    started = time.time()
+    scale.load_offers(base, provider, provider_id, args.offers, codes, random.Random(15))
     print(f"loaded {args.offers} offers in {time.time() - started:.1f} s", flush=True)
     if args.engine == "postgres":
         subprocess.run(["psql", url, "-qc", "ANALYZE"], check=True)

@@ -159,6 +159,32 @@ def offers_batch(rng, provider_id, n, municipalities):
     return batch
 
 
+def register_provider(binary, env, base, admin, name):
+    """Registers an education provider; returns its id and a provider token for it."""
+    status, org, _ = request(base, "POST", "/api/v1/organisations", admin,
+                             {"name": name, "kind": "education_provider", "country": "SE"})
+    if status != 201:
+        raise SystemExit(f"could not register a provider: {status} {org}")
+    return org["id"], token(binary, env, "provider", "--organisation", org["id"])
+
+
+def municipality_codes(base, admin):
+    _, munis, _ = request(base, "GET", "/api/v1/municipalities", admin)
+    return [m["code"] for m in (munis["items"] if isinstance(munis, dict) else munis)]
+
+
+def load_offers(base, provider, provider_id, n, codes, rng):
+    """Publishes n synthetic offers through the batch endpoint, 1,000 a request."""
+    loaded = 0
+    while loaded < n:
+        size = min(1000, n - loaded)
+        status, body, _ = request(base, "POST", "/api/v1/offers/batch?publish=true", provider,
+                                  offers_batch(rng, provider_id, size, codes))
+        if status != 201:
+            raise SystemExit(f"batch failed: {status} {str(body)[:400]}")
+        loaded += size
+
+
 def wrk(url, seconds, headers=()):
     args = ["wrk", "-t2", "-c32", f"-d{seconds}s"]
     for h in headers:
@@ -198,27 +224,13 @@ def main():
     server.start()
     base = server.base
     admin = token(args.binary, env, "admin")
-    status, org, _ = request(base, "POST", "/api/v1/organisations", admin,
-                             {"name": "Skalningsskolan", "kind": "education_provider",
-                              "country": "SE"})
-    if status != 201:
-        raise SystemExit(f"could not register a provider: {status} {org}")
-    provider_id = org["id"]
-    provider = token(args.binary, env, "provider", "--organisation", provider_id)
-    _, munis, _ = request(base, "GET", "/api/v1/municipalities", admin)
-    codes = [m["code"] for m in (munis["items"] if isinstance(munis, dict) else munis)]
+    provider_id, provider = register_provider(args.binary, env, base, admin, "Skalningsskolan")
+    codes = municipality_codes(base, admin)
 
     # 1. Load.
     rng = random.Random(15)
     started = time.time()
-    loaded = 0
-    while loaded < args.offers:
-        n = min(1000, args.offers - loaded)
-        status, body, _ = request(base, "POST", "/api/v1/offers/batch?publish=true", provider,
-                                  offers_batch(rng, provider_id, n, codes))
-        if status != 201:
-            raise SystemExit(f"batch failed: {status} {str(body)[:400]}")
-        loaded += n
+    load_offers(base, provider, provider_id, args.offers, codes, rng)
     report["load_seconds"] = round(time.time() - started, 1)
     report["load_offers_per_second"] = round(args.offers / (time.time() - started))
     if args.engine == "postgres":
