@@ -49,13 +49,7 @@ def main():
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (apt-get install wrk)")
     tmp = tempfile.mkdtemp(prefix="broker-need-rate-")
-    url = args.database_url or (
-        f"sqlite://{tmp}/need-rate.db?mode=rwc" if args.engine == "sqlite" else None)
-    if url is None:
-        raise SystemExit("--database-url is required for postgres")
-    env = dict(os.environ, BROKER_DATABASE_URL=url, BROKER_JWT_SECRET=scale.SECRET,
-               BROKER_BIND=f"127.0.0.1:{scale.free_port()}", BROKER_PUBLIC_RATE_LIMIT="0",
-               RUST_LOG="warn")
+    url, env = scale.server_env(args.engine, args.database_url, f"{tmp}/need-rate.db")
     server = scale.Server(args.binary, env)
     server.start()
     base = server.base

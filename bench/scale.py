@@ -159,6 +159,19 @@ def offers_batch(rng, provider_id, n, municipalities):
     return batch
 
 
+def server_env(engine, database_url, sqlite_path, **settings):
+    """The environment of a benchmark server: `database_url`, or for SQLite a fresh file at
+    `sqlite_path`; the scale run's JWT secret, a free port, public rate limit off, `settings`."""
+    url = database_url or (f"sqlite://{sqlite_path}?mode=rwc" if engine == "sqlite" else None)
+    if url is None:
+        raise SystemExit("--database-url is required for postgres")
+    env = dict(os.environ, BROKER_DATABASE_URL=url, BROKER_JWT_SECRET=SECRET,
+               BROKER_BIND=f"127.0.0.1:{free_port()}", BROKER_PUBLIC_RATE_LIMIT="0",
+               RUST_LOG="warn")
+    env.update(settings)
+    return url, env
+
+
 def register_provider(binary, env, base, admin, name):
     """Registers an education provider; returns its id and a provider token for it."""
     status, org, _ = request(base, "POST", "/api/v1/organisations", admin,
@@ -211,14 +224,8 @@ def main():
         raise SystemExit("wrk is needed (apt-get install wrk)")
 
     tmp = tempfile.mkdtemp(prefix="broker-scale-")
-    url = args.database_url or (
-        f"sqlite://{tmp}/scale.db?mode=rwc" if args.engine == "sqlite" else None)
-    if url is None:
-        raise SystemExit("--database-url is required for postgres")
-    env = dict(os.environ, BROKER_DATABASE_URL=url, BROKER_JWT_SECRET=SECRET,
-               BROKER_BIND=f"127.0.0.1:{free_port()}", BROKER_LOG_FORMAT="json",
-               BROKER_PUBLIC_RATE_LIMIT="0", BROKER_PUBLIC_CACHE_SECONDS="0",
-               RUST_LOG="warn")
+    url, env = server_env(args.engine, args.database_url, f"{tmp}/scale.db",
+                          BROKER_LOG_FORMAT="json", BROKER_PUBLIC_CACHE_SECONDS="0")
     report = {"engine": args.engine, "offers": args.offers}
     server = Server(args.binary, env)
     server.start()
