@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::fx::FxMap;
 use crate::geography::{Geography, Proximity, Reach};
 use crate::normalise::{detect_lang, fold, index_term, is_requirement_phrasing, word_spans};
+use crate::sorted::{insert_sorted, remove_sorted};
 use crate::taxonomy::{Lang, Taxonomy};
 
 mod explain;
@@ -507,23 +508,6 @@ const MAX_RETRIEVAL_TERMS_WITH_CONCEPTS: usize = 4;
 /// Labels listed in explanations before "…".
 const MAX_LISTED: usize = 5;
 
-fn insert_sorted(list: &mut Vec<u32>, id: u32) {
-    // Fast path: new dense ids are usually the largest (bulk loads append).
-    if list.last().is_none_or(|&last| last < id) {
-        list.push(id);
-        return;
-    }
-    if let Err(pos) = list.binary_search(&id) {
-        list.insert(pos, id);
-    }
-}
-
-fn remove_sorted(list: &mut Vec<u32>, id: u32) {
-    if let Ok(pos) = list.binary_search(&id) {
-        list.remove(pos);
-    }
-}
-
 fn as_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -773,6 +757,9 @@ impl TermVec {
 #[derive(Debug)]
 struct Slots<T> {
     items: Vec<Option<T>>,
+    /// The id in each slot (nil when free), apart from the items so that turning many slots
+    /// into ids does not touch every item.
+    ids: Vec<Uuid>,
     by_id: HashMap<Uuid, u32>,
     free: Vec<u32>,
 }
@@ -781,6 +768,7 @@ impl<T> Default for Slots<T> {
     fn default() -> Self {
         Self {
             items: Vec::new(),
+            ids: Vec::new(),
             by_id: HashMap::new(),
             free: Vec::new(),
         }
@@ -790,6 +778,19 @@ impl<T> Default for Slots<T> {
 impl<T> Slots<T> {
     fn get(&self, slot: u32) -> Option<&T> {
         self.items.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// The id in `slot`, if it is taken.
+    fn id_of(&self, slot: u32) -> Option<Uuid> {
+        self.ids
+            .get(slot as usize)
+            .copied()
+            .filter(|id| !id.is_nil())
+    }
+
+    /// One past the highest slot ever used.
+    fn capacity(&self) -> usize {
+        self.items.len()
     }
 
     fn len(&self) -> usize {
@@ -805,11 +806,15 @@ impl<T> Slots<T> {
             Some(s) => s,
             None => {
                 self.items.push(None);
+                self.ids.push(Uuid::nil());
                 as_u32(self.items.len() - 1)
             }
         };
         if let Some(cell) = self.items.get_mut(slot as usize) {
             *cell = Some(item);
+        }
+        if let Some(cell) = self.ids.get_mut(slot as usize) {
+            *cell = id;
         }
         self.by_id.insert(id, slot);
         slot
@@ -817,6 +822,9 @@ impl<T> Slots<T> {
 
     fn take(&mut self, id: Uuid) -> Option<(u32, T)> {
         let slot = self.by_id.remove(&id)?;
+        if let Some(cell) = self.ids.get_mut(slot as usize) {
+            *cell = Uuid::nil();
+        }
         let item = self.items.get_mut(slot as usize)?.take()?;
         self.free.push(slot);
         Some((slot, item))
@@ -2969,15 +2977,21 @@ impl Engine {
         }
         needs.sort_unstable();
         needs.dedup();
+        // By dense ids: an offer can have thousands of needs to check.
+        let wanted_region = region.map(|r| self.geography.region_id(r));
         let mut demand = Demand::default();
         for slot in needs {
             let Some(need) = self.needs.get(slot) else {
                 continue;
             };
-            if let Some(r) = region
-                && self.geography.region_of(&need.doc.municipality) != Some(r)
-            {
-                continue;
+            if let Some(wanted) = wanted_region {
+                let need_region = need
+                    .profile
+                    .muni
+                    .and_then(|m| self.geography.region_id_of(m));
+                if wanted.is_none() || need_region != wanted {
+                    continue;
+                }
             }
             demand.open_needs += 1;
             demand.headcount = demand.headcount.saturating_add(need.doc.headcount);

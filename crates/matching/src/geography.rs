@@ -95,6 +95,8 @@ pub struct Geography {
     by_code: HashMap<String, MunicipalityGeo>,
     /// Dense ids for the engine's hot path: code -> id, id -> region id, id -> sorted cluster ids.
     ids: FxMap<String, u32>,
+    /// Region key -> region id.
+    region_ids: FxMap<String, u32>,
     region_of_id: Vec<u32>,
     clusters_of_id: Vec<Vec<u32>>,
     /// id -> sub-region id, when the municipality has one.
@@ -144,9 +146,14 @@ impl Geography {
             cs.dedup();
             clusters_of_id.push(cs);
         }
+        let region_ids = regions
+            .iter()
+            .map(|(key, id)| ((*key).to_owned(), *id))
+            .collect();
         Self {
             by_code,
             ids,
+            region_ids,
             region_of_id,
             clusters_of_id,
             sub_region_of_id,
@@ -195,6 +202,16 @@ impl Geography {
     /// Dense id of a known municipality.
     pub(crate) fn id_of(&self, code: &str) -> Option<u32> {
         self.ids.get(code.trim()).copied()
+    }
+
+    /// The id of a region (by key).
+    pub(crate) fn region_id(&self, key: &str) -> Option<u32> {
+        self.region_ids.get(key).copied()
+    }
+
+    /// The region id of a municipality (by dense id).
+    pub(crate) fn region_id_of(&self, id: u32) -> Option<u32> {
+        self.region_of_id.get(id as usize).copied()
     }
 
     /// Proximity of two municipalities by dense id.

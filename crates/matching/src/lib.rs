@@ -12,6 +12,7 @@ mod fx;
 pub mod geography;
 pub mod normalise;
 mod retrieval;
+mod sorted;
 pub mod taxonomy;
 
 pub use catalogue::{

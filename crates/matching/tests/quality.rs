@@ -448,6 +448,10 @@ fn pooling_ranks_cluster_before_region_and_excludes_self_and_far() {
     assert_eq!((d.open_needs, d.headcount), (5, 5));
     let d = e.demand_for_offer(id(101), Some("14"));
     assert_eq!(d.open_needs, 4);
+    assert_eq!(
+        e.demand_for_offer(id(101), Some("no-such-region")),
+        broker_matching::Demand::default()
+    );
     e.remove_need(id(205));
     assert_eq!(e.demand_for_offer(id(101), None).open_needs, 4);
 }

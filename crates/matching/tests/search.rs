@@ -75,3 +75,23 @@ fn removed_offers_are_not_found() {
     e.remove_offer(id(501));
     assert!(e.search_offers("truckkort", &[]).is_empty());
 }
+
+#[test]
+fn scores_are_the_shares_of_concepts_taught_and_words_used() {
+    let e = engine();
+    let score_of = |hits: &[broker_matching::OfferHit], n: u128| {
+        hits.iter().find(|h| h.offer_id == id(n)).map(|h| h.score)
+    };
+    // `hydraulik` is also a concept, so 0.6 of the score is the share of concepts taught and
+    // 0.4 the share of words used (each once however many of its stems match): 502 has all,
+    // 500 only `verkstad`, twice of three words.
+    let hits = e.search_offers("verkstad hydraulik verkstad", &[]);
+    assert_eq!(score_of(&hits, 502), Some(1.0), "{hits:?}");
+    let words_only = score_of(&hits, 500).unwrap_or_default();
+    assert!((words_only - 0.4 * 2.0 / 3.0).abs() < 1e-9, "{hits:?}");
+    let hits = e.search_offers_unranked("hydraulik", &[id(FORKLIFT), id(HYDRAULICS)]);
+    let mixed = score_of(&hits, 502).unwrap_or_default();
+    assert!((mixed - (0.6 * 0.5 + 0.4)).abs() < 1e-9, "{hits:?}");
+    let forklift = score_of(&hits, 501).unwrap_or_default();
+    assert!((forklift - 0.6 * 0.5).abs() < 1e-9, "{hits:?}");
+}

@@ -33,6 +33,19 @@ impl Engine {
     /// score ranks offers that match more of the query higher.
     #[must_use]
     pub fn search_offers(&self, text: &str, concepts: &[Uuid]) -> Vec<OfferHit> {
+        let mut hits = self.search_offers_unranked(text, concepts);
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.offer_id.cmp(&b.offer_id))
+        });
+        hits
+    }
+
+    /// [`Engine::search_offers`]'s hits in no particular order, for callers that order (and
+    /// page) them themselves: sorting tens of thousands of hits of a common word is wasted there.
+    #[must_use]
+    pub fn search_offers_unranked(&self, text: &str, concepts: &[Uuid]) -> Vec<OfferHit> {
         let mut wanted: Vec<Uuid> = concepts.to_vec();
         if let Some(r) = self
             .taxonomy
@@ -73,33 +86,46 @@ impl Engine {
         if wanted.is_empty() && words.is_empty() {
             return Vec::new();
         }
+        // Score by counting, per slot, the query's concepts and words whose posting lists hold
+        // it: the same shares as checking each offer, without reading the offers.
         let postings = &self.offer_postings;
-        let mut slots: Vec<u32> = Vec::new();
+        let capacity = self.offers.capacity();
+        let mut taught = vec![0u32; capacity];
+        let mut found = vec![0u32; capacity];
+        // The last word (numbered from 1) that counted a slot: a word's stems count it once.
+        let mut counted_for = vec![0u32; capacity];
+        let mut touched: Vec<u32> = Vec::new();
         for c in &wanted {
-            slots.extend_from_slice(postings.concept(c));
-        }
-        for ids in &words {
-            for &t in ids {
-                slots.extend_from_slice(postings.term(t));
+            for &slot in postings.concept(c) {
+                let s = slot as usize;
+                if taught[s] == 0 && found[s] == 0 {
+                    touched.push(slot);
+                }
+                taught[s] += 1;
             }
         }
-        slots.sort_unstable();
-        slots.dedup();
-        let mut hits: Vec<OfferHit> = slots
+        for (word, ids) in (1u32..).zip(&words) {
+            for &t in ids {
+                for &slot in postings.term(t) {
+                    let s = slot as usize;
+                    if counted_for[s] == word {
+                        continue;
+                    }
+                    counted_for[s] = word;
+                    if taught[s] == 0 && found[s] == 0 {
+                        touched.push(slot);
+                    }
+                    found[s] += 1;
+                }
+            }
+        }
+        touched
             .into_iter()
             .filter_map(|slot| {
-                let offer = self.offers.get(slot)?;
-                let concept_share = (!wanted.is_empty()).then(|| {
-                    let taught = wanted.iter().filter(|c| offer.teaches(c)).count();
-                    share(taught, wanted.len())
-                });
-                let word_share = (!words.is_empty()).then(|| {
-                    let found = words
-                        .iter()
-                        .filter(|ids| ids.iter().any(|&t| offer.terms.contains(t)))
-                        .count();
-                    share(found, words.len())
-                });
+                let s = slot as usize;
+                let concept_share =
+                    (!wanted.is_empty()).then(|| share(taught[s] as usize, wanted.len()));
+                let word_share = (!words.is_empty()).then(|| share(found[s] as usize, words.len()));
                 let score = match (concept_share, word_share) {
                     (Some(c), Some(w)) => CONCEPT_SHARE * c + (1.0 - CONCEPT_SHARE) * w,
                     (Some(c), None) => c,
@@ -107,17 +133,11 @@ impl Engine {
                     (None, None) => 0.0,
                 };
                 (score > 0.0).then_some(OfferHit {
-                    offer_id: offer.doc.id,
+                    offer_id: self.offers.id_of(slot)?,
                     score,
                 })
             })
-            .collect();
-        hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then(a.offer_id.cmp(&b.offer_id))
-        });
-        hits
+            .collect()
     }
 }
 

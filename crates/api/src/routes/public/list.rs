@@ -43,9 +43,9 @@ pub async fn list(
         return Ok(conditional(&req, &rep, max_age));
     }
     let listing = Listing::parse(&state, &query, &req).await?;
-    let (items, total) = listing.public_page(&state).await?;
     let rep = match media {
         Media::Json => {
+            let (items, total, facets) = listing.public_page_and_facets(&state).await?;
             let page: Page<PublicOffer> =
                 Page::new(items, total, listing.limit, listing.offset, &req);
             let body = PublicOfferPage {
@@ -56,7 +56,7 @@ pub async fn list(
                 next: page.next,
                 sort: listing.sort.as_str().to_owned(),
                 resolved_competences: listing.resolved_competences(&state),
-                facets: listing.facets(&state).await?,
+                facets,
             };
             Representation::json(
                 &body,
@@ -66,6 +66,7 @@ pub async fn list(
             )?
         }
         Media::JsonLd => {
+            let (items, total) = listing.public_page(&state).await?;
             let base = state.settings.public_base_url.trim_end_matches('/');
             let self_url = match req.query_string() {
                 "" => format!("{base}{}", req.path()),

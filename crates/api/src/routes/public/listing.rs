@@ -1,13 +1,13 @@
 //! The listing query shared by the JSON, JSON-LD and Atom forms: every parameter parsed with a
 //! problem that names it, places and competences resolved, offers mapped to public DTOs.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
 use broker_domain::error::FieldError;
 use broker_domain::offer::{Delivery, Offer};
-use broker_matching::{CatalogueFacets, CatalogueFilter, CatalogueOrder};
+use broker_matching::{CatalogueFacets, CatalogueFilter, CatalogueOrder, CataloguePage};
 use broker_store::StoreError;
 use broker_store::repo::offers;
 use broker_store::repo::reference::{self, ClusterRecord, MunicipalityRow, RegionRow};
@@ -264,7 +264,7 @@ pub struct Listing {
     pub filter: CatalogueFilter,
     pub sort: ListingSort,
     /// Relevance of each offer the query or competences ranked.
-    pub scores: HashMap<Uuid, f64>,
+    pub scores: Vec<(Uuid, f64)>,
     pub limit: u64,
     pub offset: u64,
     pub lang: &'static str,
@@ -416,7 +416,7 @@ impl Listing {
             }
             if area.is_empty() {
                 // Places that do not overlap: nothing can match.
-                filter.only = Some(HashSet::new());
+                filter.only = Some(Vec::new());
             }
             filter.municipalities = area.into_iter().collect();
         }
@@ -459,13 +459,13 @@ impl Listing {
                     },
                 }
             }
-            let query_hits = q.as_deref().map(|q| e.search_offers(q, &[]));
-            let scores: HashMap<Uuid, f64> = match (&query_hits, resolved.is_empty()) {
+            let query_hits = q.as_deref().map(|q| e.search_offers_unranked(q, &[]));
+            let scores: Vec<(Uuid, f64)> = match (&query_hits, resolved.is_empty()) {
                 // Text alone: its hits are the scores (one search over the catalogue, not two).
                 (Some(hits), true) => hits.iter().map(|h| (h.offer_id, h.score)).collect(),
-                (None, true) => HashMap::new(),
+                (None, true) => Vec::new(),
                 (_, false) => e
-                    .search_offers(q.as_deref().unwrap_or_default(), &resolved)
+                    .search_offers_unranked(q.as_deref().unwrap_or_default(), &resolved)
                     .into_iter()
                     .map(|h| (h.offer_id, h.score))
                     .collect(),
@@ -475,12 +475,11 @@ impl Listing {
         resolved.sort();
         resolved.dedup();
         filter.concepts.clone_from(&resolved);
-        if let Some(hits) = query_hits {
-            let ids: HashSet<Uuid> = hits.iter().map(|h| h.offer_id).collect();
-            filter.only = Some(match filter.only.take() {
-                Some(existing) => existing.into_iter().filter(|i| ids.contains(i)).collect(),
-                None => ids,
-            });
+        // Places that do not overlap already match nothing; otherwise only the text's hits.
+        if let Some(hits) = query_hits
+            && filter.only.is_none()
+        {
+            filter.only = Some(hits.iter().map(|h| h.offer_id).collect());
         }
 
         for d in list_param(query.delivery.as_deref()) {
@@ -595,48 +594,64 @@ impl Listing {
         })
     }
 
-    /// The offers of the requested page, in order, and how many match in all pages. The
-    /// in-memory catalogue chooses the page; only its offers are read from the store.
-    pub async fn page(&self, state: &AppState) -> Result<(Vec<Offer>, u64), ApiError> {
+    /// The requested page and, with `with_facets`, the facet counts over all pages, from one
+    /// pass over the in-memory catalogue.
+    fn select(
+        &self,
+        state: &AppState,
+        with_facets: bool,
+    ) -> (CataloguePage, Option<CatalogueFacets>) {
         let order = match self.sort {
             ListingSort::StartDate | ListingSort::Relevance => CatalogueOrder::StartDate,
             ListingSort::Updated => CatalogueOrder::Updated,
             ListingSort::Published => CatalogueOrder::Published,
         };
         // Relevance: by score, equally relevant offers soonest first.
-        let scores = (self.sort == ListingSort::Relevance).then_some(&self.scores);
-        let page = state.matcher.with_catalogue(|c| {
-            c.page(
-                &self.filter,
-                order,
-                scores,
-                usize::try_from(self.limit).unwrap_or(usize::MAX),
-                usize::try_from(self.offset).unwrap_or(usize::MAX),
-            )
-        });
-        let mut found = offers::get_many(state.store.conn(), &page.ids).await?;
-        found.sort_by_key(|o| page.ids.iter().position(|id| *id == o.id));
-        Ok((found, page.total))
+        let scores = (self.sort == ListingSort::Relevance).then_some(self.scores.as_slice());
+        let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
+        let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
+        state.matcher.with_catalogue(|c| {
+            if with_facets {
+                let (page, facets) = c.page_and_facets(&self.filter, order, scores, limit, offset);
+                (page, Some(facets))
+            } else {
+                (c.page(&self.filter, order, scores, limit, offset), None)
+            }
+        })
     }
 
-    /// Facet counts over all pages.
-    /// This page of offers in their public form, and the total over all pages.
-    pub async fn public_page(&self, state: &AppState) -> Result<(Vec<PublicOffer>, u64), ApiError> {
-        let (offers, total) = self.page(state).await?;
-        let items = public_offers(
+    /// The page's offers in their public form, in order. Only they are read from the store.
+    async fn public_offers(
+        &self,
+        state: &AppState,
+        page: &CataloguePage,
+    ) -> Result<Vec<PublicOffer>, ApiError> {
+        let mut found = offers::get_many(state.store.conn(), &page.ids).await?;
+        found.sort_by_key(|o| page.ids.iter().position(|id| *id == o.id));
+        public_offers(
             state,
-            &offers,
+            &found,
             &self.places,
             self.lang,
             self.demand_region.as_deref(),
         )
-        .await?;
-        Ok((items, total))
+        .await
     }
 
-    pub async fn facets(&self, state: &AppState) -> Result<PublicFacets, ApiError> {
-        let counts = state.matcher.with_catalogue(|c| c.facets(&self.filter));
-        Ok(facets_dto(state, &counts, &self.places, self.lang))
+    /// This page of offers in their public form, and the total over all pages.
+    pub async fn public_page(&self, state: &AppState) -> Result<(Vec<PublicOffer>, u64), ApiError> {
+        let (page, _) = self.select(state, false);
+        Ok((self.public_offers(state, &page).await?, page.total))
+    }
+
+    /// [`Listing::public_page`] and the facet counts over all pages.
+    pub async fn public_page_and_facets(
+        &self,
+        state: &AppState,
+    ) -> Result<(Vec<PublicOffer>, u64, PublicFacets), ApiError> {
+        let (page, facets) = self.select(state, true);
+        let facets = facets_dto(state, &facets.unwrap_or_default(), &self.places, self.lang);
+        Ok((self.public_offers(state, &page).await?, page.total, facets))
     }
 
     pub fn resolved_competences(&self, state: &AppState) -> Vec<PublicCompetence> {
