@@ -15,7 +15,6 @@ import os
 import random
 import re
 import shutil
-import sqlite3
 import subprocess
 import tempfile
 import time
@@ -23,15 +22,6 @@ import time
 import scale
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def jobs_left(engine, url, tmp):
-    if engine == "postgres":
-        out = subprocess.run(["psql", url, "-Atc", "SELECT count(*) FROM matching_jobs"],
-                             check=True, capture_output=True, text=True).stdout
-        return int(out.strip())
-    with sqlite3.connect(f"{tmp}/need-rate.db") as db:
-        return db.execute("SELECT count(*) FROM matching_jobs").fetchone()[0]
 
 
 def main():
@@ -64,10 +54,11 @@ def main():
     # The load queues a matching job per offer: measured once they are done, read from the
     # database itself (no endpoint shows the queue).
     deadline = time.time() + args.settle
-    while time.time() < deadline and jobs_left(args.engine, url, tmp) > 0:
+    db_path = f"{tmp}/need-rate.db"
+    while time.time() < deadline and scale.jobs_left(args.engine, url, db_path) > 0:
         time.sleep(1)
     print(f"matching jobs done {time.time() - started:.1f} s after the load began "
-          f"({jobs_left(args.engine, url, tmp)} left)", flush=True)
+          f"({scale.jobs_left(args.engine, url, db_path)} left)", flush=True)
     contact = scale.token(args.binary, env, "municipal_contact", "--municipality", "1438")
     for run in range(args.runs):
         out = subprocess.run(
