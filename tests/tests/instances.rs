@@ -901,3 +901,41 @@ async fn another_instance_hears_of_a_change_without_waiting_for_its_poll() {
     assert!(listed(&body), "not listed by the other instance: {body}");
     assert!(took <= VISIBLE_WITHIN, "took {took:?}");
 }
+
+/// A needs listing one instance keeps in memory follows needs written on the other: a new need
+/// and a change to it show within the change poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_needs_listing_on_one_instance_follows_needs_written_on_the_other() {
+    let (a, b) = two_instances().await;
+    let admin = b.admin();
+    let (empty, _) = poll(&b, "/api/v1/needs", Some(&admin), Duration::ZERO, |_| true).await;
+    assert_eq!(empty["total"], 0, "{empty}");
+    let (id, _) = need_on(&a, "1438", &welders_in_dals_ed()).await;
+    let (listed, took) = poll(&b, "/api/v1/needs", Some(&admin), VISIBLE_WITHIN, |body| {
+        body["total"] == 1
+    })
+    .await;
+    assert_eq!(
+        listed["items"][0]["id"],
+        id.as_str(),
+        "after {took:?}: {listed}"
+    );
+
+    let contact = a.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let withdrawn = a
+        .post(
+            &format!("/api/v1/needs/{id}/withdraw"),
+            Some(&contact),
+            &json!({"version": listed["items"][0]["version"]}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.text);
+    let (closed, took) = poll(&b, "/api/v1/needs", Some(&admin), VISIBLE_WITHIN, |body| {
+        body["items"][0]["status"] == "withdrawn"
+    })
+    .await;
+    assert_eq!(
+        closed["items"][0]["status"], "withdrawn",
+        "after {took:?}: {closed}"
+    );
+}

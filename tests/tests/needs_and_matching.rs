@@ -527,3 +527,79 @@ async fn needs_entered_together_pool_with_each_other() {
         assert_eq!(pooled, others, "need {id}: {}", reply.text);
     }
 }
+
+/// `GET /api/v1/needs` answers from memory while no need changes: each write shows in the
+/// very next listing on the instance that made it, and one scope's listing is never served to
+/// another's.
+#[tokio::test]
+async fn a_needs_listing_shows_each_write_at_once_and_never_crosses_scopes() {
+    let app = spawn_app().await;
+    let dals_ed = app.token_for(Role::MunicipalContact, Scope::municipality("1438"));
+    let bengtsfors = app.token_for(Role::MunicipalContact, Scope::municipality("1460"));
+    let listed = |reply: &broker_e2e::Reply| -> Vec<(String, String)> {
+        reply.body["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|n| {
+                        let field = |k: &str| n[k].as_str().unwrap_or_default().to_owned();
+                        (field("title"), field("status"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Listed (and so kept) before the need exists.
+    let before = app.get("/api/v1/needs?limit=5", Some(&dals_ed)).await;
+    assert_eq!(before.status, 200, "{}", before.text);
+    assert!(listed(&before).is_empty(), "{}", before.text);
+
+    let created = app
+        .post("/api/v1/needs", Some(&dals_ed), &welding_need())
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap_or_default().to_owned();
+    let after = app.get("/api/v1/needs?limit=5", Some(&dals_ed)).await;
+    assert_eq!(
+        listed(&after),
+        [("Svetsare till verkstad".to_owned(), "open".to_owned())]
+    );
+    // The same query in another municipality's scope: not the body just kept.
+    let elsewhere = app.get("/api/v1/needs?limit=5", Some(&bengtsfors)).await;
+    assert_eq!(elsewhere.status, 200, "{}", elsewhere.text);
+    assert!(listed(&elsewhere).is_empty(), "{}", elsewhere.text);
+
+    let patched = app
+        .patch(
+            &format!("/api/v1/needs/{id}"),
+            Some(&dals_ed),
+            &json!({"version": created.body["version"], "title": "Svetsare, skiftgång"}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    let renamed = app.get("/api/v1/needs?limit=5", Some(&dals_ed)).await;
+    assert_eq!(
+        listed(&renamed),
+        [("Svetsare, skiftgång".to_owned(), "open".to_owned())]
+    );
+
+    let withdrawn = app
+        .post(
+            &format!("/api/v1/needs/{id}/withdraw"),
+            Some(&dals_ed),
+            &json!({"version": patched.body["version"]}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.text);
+    let closed = app.get("/api/v1/needs?limit=5", Some(&dals_ed)).await;
+    assert_eq!(
+        listed(&closed),
+        [("Svetsare, skiftgång".to_owned(), "withdrawn".to_owned())]
+    );
+    // Filters are part of what is kept: the open needs are none now.
+    let open = app
+        .get("/api/v1/needs?limit=5&status=open", Some(&dals_ed))
+        .await;
+    assert!(listed(&open).is_empty(), "{}", open.text);
+}

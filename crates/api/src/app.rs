@@ -18,6 +18,7 @@ pub struct AppState {
     pub settings: Settings,
     pub matcher: Arc<crate::matcher::Matcher>,
     pub escalator: Arc<crate::escalation::Escalator>,
+    pub need_lists: crate::routes::needs::NeedListCache,
 }
 
 /// Why the service could not start.
@@ -125,6 +126,7 @@ impl Application {
             settings,
             matcher,
             escalator,
+            need_lists: crate::routes::needs::NeedListCache::default(),
         });
         let server = run(listener, state, verifier).map_err(|source| StartError::Bind {
             addr: "listener".to_owned(),
@@ -154,6 +156,7 @@ fn run(
     let body_limit = state.settings.body_limit_bytes;
     let server = HttpServer::new(move || {
         App::new()
+            .wrap_fn(needs_may_have_changed)
             .wrap_fn(echo_request_id)
             .wrap(TracingLogger::default())
             .app_data(state.clone())
@@ -172,6 +175,37 @@ fn run(
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// After any request that may write (every method but GET, HEAD and OPTIONS, whatever its
+/// answer), some need may have changed: cached needs listings are not served again. Handlers
+/// commit before they answer, so this runs after the commit. Writes without a request (jobs)
+/// and on other instances reach the listings through the change poll.
+fn needs_may_have_changed<S, B>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>>
++ use<S, B>
+where
+    S: actix_web::dev::Service<
+            actix_web::dev::ServiceRequest,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+{
+    use actix_web::http::Method;
+    let writes = ![Method::GET, Method::HEAD, Method::OPTIONS].contains(req.method());
+    let state = writes
+        .then(|| req.app_data::<web::Data<AppState>>().cloned())
+        .flatten();
+    let fut = srv.call(req);
+    async move {
+        let res = fut.await;
+        if let Some(state) = state {
+            state.matcher.needs_written();
+        }
+        res
+    }
 }
 
 /// Returns the request id the tracing span carries as `x-request-id`, so a client can quote it.

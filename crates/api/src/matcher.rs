@@ -15,7 +15,7 @@
 //! when that version moved, so a change made through any instance reaches every one.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -114,6 +114,8 @@ pub struct Matcher {
     needs_seen: tokio::sync::Mutex<NeedsSeen>,
     /// Told the id of every need whose pooling suggestions were just written (the escalation job).
     pooling_listener: std::sync::OnceLock<mpsc::UnboundedSender<Uuid>>,
+    /// Bumped after any need may have changed (see [`Matcher::needs_generation`]).
+    needs_generation: AtomicU64,
 }
 
 /// What the engine was built with besides the taxonomy, offers and needs: a structure change
@@ -131,6 +133,9 @@ struct NeedsSeen {
     /// Where the next poll starts, as for offers.
     from: chrono::DateTime<Utc>,
     indexed: HashMap<Uuid, i32>,
+    /// The version of every need (open or closed) the poll has read, so that a change is
+    /// announced once however many polls overlap it.
+    polled: HashMap<Uuid, i32>,
 }
 
 impl std::fmt::Debug for Matcher {
@@ -391,6 +396,7 @@ impl Matcher {
             needs_seen: tokio::sync::Mutex::new(NeedsSeen {
                 from: poll_from,
                 indexed: loaded.active,
+                polled: HashMap::new(),
             }),
             jobs: tx,
             wake: tokio::sync::Notify::new(),
@@ -398,6 +404,7 @@ impl Matcher {
             starter_taxonomy,
             taxonomy_version: AtomicI32::new(version),
             pooling_listener: std::sync::OnceLock::new(),
+            needs_generation: AtomicU64::new(0),
         });
         // One full rematch however many instances start: the first enqueues it, whoever is free
         // runs it. With no active need there is nothing to rematch (and nothing to write).
@@ -744,9 +751,22 @@ impl Matcher {
         self.platforms.read().ok().and_then(|p| p.get(&id).cloned())
     }
 
+    /// Changes whenever a need may have changed: after a write on this instance commits, and
+    /// when the change poll reads one written anywhere. What was read from the database under
+    /// one generation may be served again while it holds.
+    pub fn needs_generation(&self) -> u64 {
+        self.needs_generation.load(Ordering::Acquire)
+    }
+
+    /// Some need may have changed (call after the write commits).
+    pub fn needs_written(&self) {
+        self.needs_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// A need's write (with [`enqueue_need`]) committed: runs its job here at once, waiting at
     /// most `wait` for its suggestions.
     pub async fn need_changed(&self, id: Uuid, wait: Duration) {
+        self.needs_written();
         let (done, finished) = oneshot::channel();
         if self
             .jobs
@@ -1085,7 +1105,11 @@ impl Matcher {
             let Some(last) = changes.last() else { break };
             (since, after) = (last.updated_at, last.id);
             let mut stale = Vec::new();
+            let mut announced = false;
             for ch in &changes {
+                if seen.polled.insert(ch.id, ch.version) != Some(ch.version) {
+                    announced = true;
+                }
                 match (ch.active, seen.indexed.get(&ch.id)) {
                     (true, Some(v)) if *v >= ch.version => {}
                     (true, _) => stale.push(ch.id),
@@ -1096,6 +1120,9 @@ impl Matcher {
                     }
                     (false, None) => {}
                 }
+            }
+            if announced {
+                self.needs_written();
             }
             for record in needs::get_many(store.conn(), &stale).await? {
                 let need = record.need;

@@ -468,15 +468,73 @@ pub async fn list(
     if let Some(k) = &filter.purpose {
         broker_domain::need::NeedPurpose::parse(k).map_err(|e| ApiError::from(e.under("kind")))?;
     }
-    NeedAccess::list_scope(&who.actor())?.restrict(&mut filter);
+    let scope = NeedAccess::list_scope(&who.actor())?;
+    // The same scope and query give the same body until some need changes.
+    let key = format!("{scope:?}\n{}", req.query_string());
+    let generation = state.matcher.needs_generation();
+    if let Some(body) = state.need_lists.get(&key, generation) {
+        return Ok(json_body(body));
+    }
+    scope.restrict(&mut filter);
     let page = needs::list(state.store.conn(), &filter, limit, offset).await?;
-    Ok(HttpResponse::Ok().json(Page::new(
-        page.items.iter().map(dto).collect(),
+    let body = serde_json::to_vec(&Page::new(
+        page.items.iter().map(dto).collect::<Vec<NeedDto>>(),
         page.total,
         limit,
         offset,
         &req,
-    )))
+    ))
+    .map_err(ApiError::internal)?;
+    let body = web::Bytes::from(body);
+    state.need_lists.put(key, generation, body.clone());
+    Ok(json_body(body))
+}
+
+fn json_body(body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body)
+}
+
+/// `GET /api/v1/needs` bodies by the caller's scope and query, read under one needs generation
+/// ([`crate::matcher::Matcher::needs_generation`]): a listing repeated while no need changes is
+/// served without the database.
+#[derive(Debug, Default)]
+pub struct NeedListCache(std::sync::Mutex<CachedNeedLists>);
+
+#[derive(Debug, Default)]
+struct CachedNeedLists {
+    generation: u64,
+    bodies: std::collections::HashMap<String, web::Bytes>,
+}
+
+impl NeedListCache {
+    /// Bodies kept for one generation; more (many distinct queries) start the cache afresh.
+    const MAX_BODIES: usize = 4096;
+
+    fn get(&self, key: &str, generation: u64) -> Option<web::Bytes> {
+        let cached = self.0.lock().ok()?;
+        if cached.generation != generation {
+            return None;
+        }
+        cached.bodies.get(key).cloned()
+    }
+
+    /// Keeps `body`, read from the database under `generation` (taken before the read, so a
+    /// write committing meanwhile has moved the generation past it).
+    fn put(&self, key: String, generation: u64, body: web::Bytes) {
+        let Ok(mut cached) = self.0.lock() else {
+            return;
+        };
+        if generation < cached.generation {
+            return;
+        }
+        if generation > cached.generation || cached.bodies.len() >= Self::MAX_BODIES {
+            cached.generation = generation;
+            cached.bodies.clear();
+        }
+        cached.bodies.insert(key, body);
+    }
 }
 
 /// One need.
