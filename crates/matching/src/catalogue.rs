@@ -559,35 +559,25 @@ impl Hits<'_> {
         });
         // Each hit's sort key computed once, so that ordering compares integers and never goes
         // back to the entries.
-        let mut keys: Vec<SortKey> = self
-            .entries()
-            .map(|(slot, e)| {
-                visit(e);
-                let score = score_by_slot
-                    .as_ref()
-                    .and_then(|s| s.get(slot as usize))
-                    .copied()
-                    .unwrap_or(0.0);
-                SortKey::of(e, score, order, f)
-            })
-            .collect();
-        let total = keys.len() as u64;
-        let end = offset.saturating_add(limit).min(keys.len());
-        if offset >= end {
-            return CataloguePage {
-                ids: Vec::new(),
-                total,
-            };
-        }
-        // Only the first `end` need ordering: select them in linear time, then sort those.
-        if end < keys.len() {
-            keys.select_nth_unstable(end);
-            keys.truncate(end);
-        }
-        keys.sort_unstable();
+        let keys = self.entries().map(|(slot, e)| {
+            visit(e);
+            let score = score_by_slot
+                .as_ref()
+                .and_then(|s| s.get(slot as usize))
+                .copied()
+                .unwrap_or(0.0);
+            SortKey::of(e, score, order, f)
+        });
+        let end = offset.saturating_add(limit);
+        let (first, total) = if end <= MAX_HEAP_PAGE_END {
+            first_by_heap(keys, end)
+        } else {
+            first_by_selection(keys, end)
+        };
         CataloguePage {
-            ids: keys[offset..end]
+            ids: first
                 .iter()
+                .skip(offset)
                 .map(|k| Uuid::from_u128(k.id))
                 .collect(),
             total,
@@ -601,6 +591,41 @@ impl Hits<'_> {
         }
         counts.finish()
     }
+}
+
+/// Pages ending at most this far down keep only their first keys while the hits stream by;
+/// deeper ones collect every key and select.
+const MAX_HEAP_PAGE_END: usize = 10_000;
+
+/// The `end` smallest keys in order, and how many keys there were, keeping at most `end` at a
+/// time (no allocation per hit for the usual first pages).
+fn first_by_heap(keys: impl Iterator<Item = SortKey>, end: usize) -> (Vec<SortKey>, u64) {
+    let mut kept: std::collections::BinaryHeap<SortKey> =
+        std::collections::BinaryHeap::with_capacity(end.saturating_add(1));
+    let mut total = 0u64;
+    for key in keys {
+        total += 1;
+        if kept.len() < end {
+            kept.push(key);
+        } else if let Some(mut largest) = kept.peek_mut()
+            && key < *largest
+        {
+            *largest = key;
+        }
+    }
+    (kept.into_sorted_vec(), total)
+}
+
+/// As [`first_by_heap`], by collecting every key and selecting the first `end` in linear time.
+fn first_by_selection(keys: impl Iterator<Item = SortKey>, end: usize) -> (Vec<SortKey>, u64) {
+    let mut all: Vec<SortKey> = keys.collect();
+    let total = all.len() as u64;
+    if end < all.len() {
+        all.select_nth_unstable(end);
+        all.truncate(end);
+    }
+    all.sort_unstable();
+    (all, total)
 }
 
 /// A hit's place in a listing, compared field by field: score (highest first), then the
@@ -1049,6 +1074,22 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Keeping the first keys while they stream by and selecting among all of them agree.
+        #[test]
+        fn both_ways_of_finding_the_first_keys_agree(
+            keys in proptest::collection::vec((0u64..4, 0u64..4, 0u128..8), 0..60),
+            end in 0usize..70,
+        ) {
+            let keys: Vec<SortKey> = keys
+                .into_iter()
+                .map(|(score, order, id)| SortKey { score, order: (order, 0), id })
+                .collect();
+            proptest::prop_assert_eq!(
+                first_by_heap(keys.iter().copied(), end),
+                first_by_selection(keys.iter().copied(), end)
+            );
+        }
+
         /// Every order, with and without relevance, pages exactly as the spelled-out order.
         #[test]
         fn pages_follow_the_spelled_out_order(
