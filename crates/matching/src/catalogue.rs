@@ -594,8 +594,8 @@ impl Hits<'_> {
 }
 
 /// Pages ending at most this far down keep only their first keys while the hits stream by;
-/// deeper ones collect every key and select.
-const MAX_HEAP_PAGE_END: usize = 10_000;
+/// deeper ones collect every key and select (a heap of thousands costs more than the selection).
+const MAX_HEAP_PAGE_END: usize = 1_000;
 
 /// The `end` smallest keys in order, and how many keys there were, keeping at most `end` at a
 /// time (no allocation per hit for the usual first pages).
