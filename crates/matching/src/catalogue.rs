@@ -194,6 +194,9 @@ fn marked(bits: &[bool], id: u32) -> bool {
 /// A filter against the interned ids and slots of one catalogue.
 struct Compiled<'a> {
     filter: &'a CatalogueFilter,
+    /// The interned ids of the filter's places and concepts (unknown ones have none).
+    place_ids: Vec<u32>,
+    concept_ids: Vec<u32>,
     places: Option<Vec<bool>>,
     concepts: Option<Vec<bool>>,
     /// By slot: the offers of `filter.only`.
@@ -237,6 +240,7 @@ impl Compiled<'_> {
 /// The offers a filter matches, by slot (ascending), from one pass over the catalogue.
 struct Hits<'a> {
     catalogue: &'a Catalogue,
+    filter: &'a CatalogueFilter,
     slots: Vec<u32>,
 }
 
@@ -399,17 +403,17 @@ impl Catalogue {
 
     /// The slots a filter can match at most: the union of its smallest set of posting lists
     /// (text hits, places, concepts or provider), or `None` when nothing narrows it.
-    fn candidates(&self, f: &CatalogueFilter, only: Option<&[u32]>) -> Option<Vec<u32>> {
+    fn candidates(&self, compiled: &Compiled<'_>, only: Option<&[u32]>) -> Option<Vec<u32>> {
+        let f = compiled.filter;
         let mut choices: Vec<Vec<&[u32]>> = Vec::new();
         if let Some(only) = only {
             choices.push(vec![only]);
         }
         if !f.municipalities.is_empty() {
-            let mut lists: Vec<&[u32]> = self
-                .places
-                .ids_of(&f.municipalities)
-                .into_iter()
-                .filter_map(|p| self.by_place.get(p as usize).map(Vec::as_slice))
+            let mut lists: Vec<&[u32]> = compiled
+                .place_ids
+                .iter()
+                .filter_map(|p| self.by_place.get(*p as usize).map(Vec::as_slice))
                 .collect();
             if f.include_distance {
                 lists.push(&self.distance);
@@ -418,10 +422,10 @@ impl Catalogue {
         }
         if !f.concepts.is_empty() {
             choices.push(
-                self.concepts
-                    .ids_of(&f.concepts)
-                    .into_iter()
-                    .filter_map(|c| self.by_concept.get(c as usize).map(Vec::as_slice))
+                compiled
+                    .concept_ids
+                    .iter()
+                    .filter_map(|c| self.by_concept.get(*c as usize).map(Vec::as_slice))
                     .collect(),
             );
         }
@@ -451,20 +455,16 @@ impl Catalogue {
     }
 
     fn compile<'a>(&self, f: &'a CatalogueFilter, only: Option<&[u32]>) -> Compiled<'a> {
+        let place_ids = self.places.ids_of(&f.municipalities);
+        let concept_ids = self.concepts.ids_of(&f.concepts);
         Compiled {
             filter: f,
-            places: (!f.municipalities.is_empty()).then(|| {
-                bitmap(
-                    self.places.values.len(),
-                    &self.places.ids_of(&f.municipalities),
-                )
-            }),
-            concepts: (!f.concepts.is_empty()).then(|| {
-                bitmap(
-                    self.concepts.values.len(),
-                    &self.concepts.ids_of(&f.concepts),
-                )
-            }),
+            places: (!f.municipalities.is_empty())
+                .then(|| bitmap(self.places.values.len(), &place_ids)),
+            concepts: (!f.concepts.is_empty())
+                .then(|| bitmap(self.concepts.values.len(), &concept_ids)),
+            place_ids,
+            concept_ids,
             only: only.map(|slots| bitmap(self.slots.len(), slots)),
             language: f
                 .language
@@ -474,19 +474,20 @@ impl Catalogue {
     }
 
     /// Every listed offer the filter matches.
-    fn hits(&self, f: &CatalogueFilter) -> Hits<'_> {
+    fn hits<'a>(&'a self, f: &'a CatalogueFilter) -> Hits<'a> {
         let only = f.only.as_deref().map(|ids| self.slots_of(ids));
         let compiled = self.compile(f, only.as_deref());
         let keep = |slot: &u32| {
             self.entry(*slot)
                 .is_some_and(|e| compiled.matches(*slot, e))
         };
-        let slots = match self.candidates(f, only.as_deref()) {
+        let slots = match self.candidates(&compiled, only.as_deref()) {
             Some(candidates) => candidates.into_iter().filter(keep).collect(),
             None => (0..as_u32(self.slots.len())).filter(keep).collect(),
         };
         Hits {
             catalogue: self,
+            filter: f,
             slots,
         }
     }
@@ -501,7 +502,7 @@ impl Catalogue {
         limit: usize,
         offset: usize,
     ) -> CataloguePage {
-        self.hits(f).page(f, order, scores, limit, offset, |_| {})
+        self.hits(f).page(order, scores, limit, offset, |_| {})
     }
 
     /// Facet counts over every offer the filter matches.
@@ -521,7 +522,7 @@ impl Catalogue {
         let mut facets = FacetCounts::new(self);
         let page = self
             .hits(f)
-            .page(f, order, scores, limit, offset, |e| facets.add(e));
+            .page(order, scores, limit, offset, |e| facets.add(e));
         (page, facets.finish())
     }
 }
@@ -536,7 +537,6 @@ impl Hits<'_> {
     /// The page; `visit` sees every hit on the way (facets count in the same pass).
     fn page(
         &self,
-        f: &CatalogueFilter,
         order: CatalogueOrder,
         scores: Option<&[(Uuid, f64)]>,
         limit: usize,
@@ -566,7 +566,7 @@ impl Hits<'_> {
                 .and_then(|s| s.get(slot as usize))
                 .copied()
                 .unwrap_or(0.0);
-            SortKey::of(e, score, order, f)
+            SortKey::of(e, score, order, self.filter)
         });
         let end = offset.saturating_add(limit);
         let (first, total) = if end <= MAX_HEAP_PAGE_END {
