@@ -452,6 +452,15 @@ fn pooling_ranks_cluster_before_region_and_excludes_self_and_far() {
         e.demand_for_offer(id(101), Some("no-such-region")),
         broker_matching::Demand::default()
     );
+    // A need in a municipality the geography does not know lies in no region, known or not.
+    e.upsert_need(pooled_need(207, "9999"));
+    assert_eq!(e.demand_for_offer(id(101), None).open_needs, 6);
+    assert_eq!(e.demand_for_offer(id(101), Some("14")).open_needs, 4);
+    assert_eq!(
+        e.demand_for_offer(id(101), Some("no-such-region")),
+        broker_matching::Demand::default()
+    );
+    e.remove_need(id(207));
     e.remove_need(id(205));
     assert_eq!(e.demand_for_offer(id(101), None).open_needs, 4);
 }
