@@ -289,7 +289,7 @@ impl Escalator {
             },
         )
         .await?;
-        crate::matcher::enqueue_need(&txn, need.need.id).await?;
+        broker_store::repo::matching_jobs::enqueue_need(&txn, need.need.id).await?;
         txn.commit().await?;
         self.matcher
             .need_changed(need.need.id, Duration::ZERO)

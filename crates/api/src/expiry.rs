@@ -63,7 +63,7 @@ pub async fn expire_due(
             },
         )
         .await?;
-        crate::matcher::enqueue_need(&txn, id).await?;
+        broker_store::repo::matching_jobs::enqueue_need(&txn, id).await?;
         txn.commit().await?;
         matcher.need_changed(id, Duration::ZERO).await;
         expired.push(id);

@@ -6,7 +6,7 @@
 //! a write enqueues its job in its own transaction, so a crash after commit loses nothing.
 //! Creating or changing a need enqueues that need, and the instance that took the request runs
 //! it at once (the request waits a short while for its own suggestions, never for others); other
-//! instances take it only if that one did not within [`FAST_PATH_GRACE`]. Changing an offer
+//! instances take it only if that one did not within [`matching_jobs::FAST_PATH_GRACE`]. Changing an offer
 //! enqueues a job any instance may take, which enqueues the needs the offer could serve or is
 //! suggested to. Start-up rebuilds the indexes and enqueues one full rematch for all instances.
 //!
@@ -44,9 +44,6 @@ use crate::routes::public::listing::Places;
 /// commit): the longest write transaction plus clock skew between instances.
 const CHANGE_OVERLAP: chrono::Duration = chrono::Duration::seconds(10);
 
-/// How long other instances leave a need's job to the instance whose request enqueued it
-/// (which runs it right after commit); after that, anyone takes it (that instance died).
-pub const FAST_PATH_GRACE: chrono::Duration = chrono::Duration::seconds(2);
 /// How long a claimed job stays with its claimer before another instance may take it over.
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// How long a failed job waits before it is tried again.
@@ -480,12 +477,6 @@ fn spawn_change_listener(store: Store, matcher: Arc<Matcher>, announced: Arc<tok
     });
 }
 
-/// Enqueues a need's recomputation (and its pooling partners'); call inside the transaction of
-/// the write, then [`Matcher::need_changed`] after commit.
-pub async fn enqueue_need(txn: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
-    matching_jobs::enqueue(txn, JobKind::Need, id, FAST_PATH_GRACE).await
-}
-
 /// Enqueues the rematch an offer's change calls for; call inside the transaction of the write,
 /// then [`Matcher::offer_changed`] after commit.
 pub async fn enqueue_offer(txn: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
@@ -763,7 +754,7 @@ impl Matcher {
         self.needs_generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// A need's write (with [`enqueue_need`]) committed: runs its job here at once, waiting at
+    /// A need's write (with [`matching_jobs::enqueue_need`]) committed: runs its job here at once, waiting at
     /// most `wait` for its suggestions.
     pub async fn need_changed(&self, id: Uuid, wait: Duration) {
         self.needs_written();

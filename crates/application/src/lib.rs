@@ -7,7 +7,8 @@
 //! (the in-memory taxonomy and platform cache) it asks for through small traits such as
 //! [`needs::NeedPlacement`].
 //!
-//! Moved here so far: needs (placing, changing, withdrawing), the access policies for needs,
+//! Moved here so far: needs (placing, storing, changing, withdrawing; routing a forum's needs to
+//! a competence group), the access policies for needs,
 //! offers, suggestions and course requests, deciding a suggestion, and the course-request
 //! workflow. "Accept means matched" lives once, in [`matches::match_answered_need`].
 
@@ -15,6 +16,7 @@ pub mod access;
 mod actor;
 pub mod course_requests;
 mod error;
+pub mod forum_routing;
 pub mod matches;
 pub mod needs;
 

@@ -5,14 +5,15 @@ use std::future::Future;
 
 use broker_domain::need::{Need, NeedAction, NeedDraft, NeedSpec, NeedStatus};
 use broker_domain::platform::check_named_platform;
-use broker_store::repo::matches;
 use broker_store::repo::needs::{self, NeedRecord};
 use broker_store::repo::reference::PlatformRecord;
+use broker_store::repo::{matches, matching_jobs};
 use chrono::{Days, NaiveDate};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::access::NeedAccess;
+use crate::forum_routing;
 use crate::{Actor, AppError, Role};
 
 /// What placing a need asks of the world beyond the database: the service's in-memory taxonomy
@@ -108,6 +109,71 @@ pub async fn place_change(
     Ok(finish(spec, platform, status, today))
 }
 
+/// Stores a need placed by [`place_new`] inside the caller's transaction `txn`: the need, the
+/// platform it was routed to, the competence group a forum platform routes it to, and its
+/// matching job (run by this instance after commit, by any instance if that one dies).
+pub async fn create(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    placed: PlacedNeed,
+    today: NaiveDate,
+) -> Result<NeedRecord, AppError> {
+    let PlacedNeed {
+        spec,
+        platform,
+        status,
+        expires_on,
+    } = placed;
+    let id = Uuid::now_v7();
+    let record = needs::insert(
+        txn,
+        &needs::NewNeed {
+            id,
+            spec,
+            platform_id: platform.id,
+            entered_by: actor.subject.clone(),
+            status,
+            expires_on,
+        },
+    )
+    .await?;
+    let routed = serde_json::json!({
+        "platform_id": platform.id,
+        "platform": platform.name,
+        "level": "local",
+    });
+    needs::add_event(txn, id, "routed", routed, &actor.subject).await?;
+    forum_routing::record_group_route(txn, &record, &platform, &actor.subject, today).await?;
+    matching_jobs::enqueue_need(txn, id).await?;
+    Ok(record)
+}
+
+/// Stores a change placed by [`place_change`] inside the caller's transaction `txn`, if
+/// `version` is still current: the need as changed, its competence group when that moved, and
+/// its matching job.
+pub async fn change(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    version: i64,
+    placed: PlacedNeed,
+    today: NaiveDate,
+) -> Result<NeedRecord, AppError> {
+    let version = i32::try_from(version).map_err(|_| AppError::field("version", "out of range"))?;
+    let after = needs::replace(
+        txn,
+        id,
+        version,
+        &placed.spec,
+        placed.status,
+        placed.expires_on,
+    )
+    .await?;
+    forum_routing::record_group_route(txn, &after, &placed.platform, &actor.subject, today).await?;
+    matching_jobs::enqueue_need(txn, id).await?;
+    Ok(after)
+}
+
 /// A need before and after an action.
 #[derive(Debug, Clone)]
 pub struct ActedNeed {
@@ -116,8 +182,8 @@ pub struct ActedNeed {
 }
 
 /// Withdraws or fulfils need `id` inside the caller's transaction `txn`: checks the actor may
-/// see it and that `version` is current, records the step in the need's history, and supersedes
-/// its pending suggestions once it has left the queues unmatched.
+/// see it and that `version` is current, records the step in the need's history, supersedes
+/// its pending suggestions once it has left the queues unmatched, and enqueues its matching job.
 pub async fn act(
     txn: &impl ConnectionTrait,
     actor: &Actor,
@@ -139,6 +205,7 @@ pub async fn act(
     if !after.need.status.is_active() && after.need.status != NeedStatus::Matched {
         matches::supersede_pending(txn, Some(id), Some(id)).await?;
     }
+    matching_jobs::enqueue_need(txn, id).await?;
     Ok(ActedNeed { before, after })
 }
 

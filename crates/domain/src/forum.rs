@@ -519,6 +519,30 @@ impl RouteReason {
     }
 }
 
+/// The detail of a `routed_to_group` need event: the group `route` chose (named `group_name`)
+/// and why, or `group_id: null` when no group fits. Explanations are stored in English and
+/// read back in any language by [`routed_explanation`].
+pub fn routed_detail(route: Option<(&GroupRoute, &str)>) -> serde_json::Value {
+    let Some((route, group_name)) = route else {
+        return serde_json::json!({
+            "group_id": null,
+            "explanation": no_route_explanation(Lang::En),
+        });
+    };
+    let (by, industry, focus_area) = match &route.reason {
+        RouteReason::Industry { industry } => ("industry", Some(industry.as_str()), None),
+        RouteReason::FocusArea { focus_area } => ("focus_area", None, Some(focus_area.as_str())),
+    };
+    serde_json::json!({
+        "group_id": route.group_id,
+        "group_name": group_name,
+        "by": by,
+        "industry": industry,
+        "focus_area": focus_area,
+        "explanation": route.reason.explain(Lang::En),
+    })
+}
+
 /// The explanation of a stored `routed_to_group` need event (detail `by` with `industry` or
 /// `focus_area`, or `group_id: null` when no group fits) in `lang`. The history keeps English;
 /// `None` when the detail is not one routing wrote, so the caller keeps the stored text.
@@ -909,11 +933,21 @@ mod tests {
     #[test]
     fn a_stored_routing_event_reads_in_every_language() {
         // The detail as routing stores it (English explanation, the reason's parts beside it).
-        let routed = serde_json::json!({
-            "group_id": Uuid::nil(), "group_name": "Livslang læring", "by": "focus_area",
-            "industry": null, "focus_area": "lifelong_learning",
-            "explanation": "the need falls under focus area `lifelong_learning`"
-        });
+        let route = GroupRoute {
+            group_id: Uuid::nil(),
+            reason: RouteReason::FocusArea {
+                focus_area: FocusArea::LifelongLearning,
+            },
+        };
+        let routed = routed_detail(Some((&route, "Livslang læring")));
+        assert_eq!(
+            routed,
+            serde_json::json!({
+                "group_id": Uuid::nil(), "group_name": "Livslang læring", "by": "focus_area",
+                "industry": null, "focus_area": "lifelong_learning",
+                "explanation": "the need falls under focus area `lifelong_learning`"
+            })
+        );
         assert_eq!(
             routed_explanation(&routed, Lang::Nb).as_deref(),
             Some("behovet hører til innsatsområdet livslang læring")
@@ -931,7 +965,11 @@ mod tests {
             routed_explanation(&by_industry, Lang::Sv).as_deref(),
             Some("gruppen arbetar med branschen `health_care`")
         );
-        let unrouted = serde_json::json!({"group_id": null, "explanation": "..."});
+        let unrouted = routed_detail(None);
+        assert_eq!(
+            unrouted["explanation"].as_str(),
+            Some(no_route_explanation(Lang::En))
+        );
         assert_eq!(
             routed_explanation(&unrouted, Lang::Sv).as_deref(),
             Some(no_route_explanation(Lang::Sv))

@@ -499,7 +499,7 @@ pub async fn decide(
     let names = municipality_names(&txn).await?;
     let body = to_dto(&txn, &after, CourseRequestView::Broker, &names).await?;
     for need_id in &matched_needs {
-        crate::matcher::enqueue_need(&txn, *need_id).await?;
+        broker_store::repo::matching_jobs::enqueue_need(&txn, *need_id).await?;
     }
     txn.commit().await.map_err(ApiError::internal)?;
     for need_id in matched_needs {

@@ -302,7 +302,7 @@ impl match_cases::DecisionLog for DecisionAudit<'_> {
         )
         .await?;
         for need_id in &decided.needs_to_rematch {
-            crate::matcher::enqueue_need(txn, *need_id).await?;
+            broker_store::repo::matching_jobs::enqueue_need(txn, *need_id).await?;
         }
         Ok(())
     }

@@ -108,47 +108,40 @@ impl NeedPlacement for Placement<'_> {
     }
 }
 
-async fn insert(
+/// Records a change to a need in the audit trail, as the API shows the need before and after.
+async fn audit_need(
     conn: &impl ConnectionTrait,
     who: &Identity,
-    placed: PlacedNeed,
-) -> Result<NeedRecord, ApiError> {
-    let PlacedNeed {
-        spec,
-        platform,
-        status,
-        expires_on,
-    } = placed;
-    let id = Uuid::now_v7();
-    let record = needs::insert(
-        conn,
-        &needs::NewNeed {
-            id,
-            spec,
-            platform_id: platform.id,
-            entered_by: who.subject().to_owned(),
-            status,
-            expires_on,
-        },
-    )
-    .await?;
-    needs::add_event(conn, id, "routed", serde_json::json!({"platform_id": platform.id, "platform": platform.name, "level": "local"}), who.subject()).await?;
-    crate::routes::forum::routing::record_group_route(conn, &record, &platform, who.subject())
-        .await?;
+    action: String,
+    before: Option<&NeedRecord>,
+    after: &NeedRecord,
+) -> Result<(), ApiError> {
     audit::record(
         conn,
         audit::AuditEntry {
             actor: who.subject().to_owned(),
             actor_role: Some(who.role().as_str()),
             actor_organisation: who.claims().organisation,
-            action: "need.create".into(),
+            action,
             entity: "need",
-            entity_id: Some(id),
-            before: None,
-            after: serde_json::to_value(dto(&record)).ok(),
+            entity_id: Some(after.need.id),
+            before: before.and_then(|b| serde_json::to_value(dto(b)).ok()),
+            after: serde_json::to_value(dto(after)).ok(),
         },
     )
     .await?;
+    Ok(())
+}
+
+/// Stores a placed need with its audit entry, inside the caller's transaction.
+async fn insert(
+    conn: &impl ConnectionTrait,
+    who: &Identity,
+    placed: PlacedNeed,
+    today: chrono::NaiveDate,
+) -> Result<NeedRecord, ApiError> {
+    let record = need_cases::create(conn, &who.actor(), placed, today).await?;
+    audit_need(conn, who, "need.create".into(), None, &record).await?;
     Ok(record)
 }
 
@@ -241,16 +234,17 @@ pub async fn create(
     }
     crate::extract::require_json(&req)?;
     let input: NeedInput = crate::extract::decode(&body)?;
+    let today = Utc::now().date_naive();
     let placed = need_cases::place_new(
         &Placement(&state),
         &who.actor(),
         input.to_draft(),
         input.status.as_deref(),
-        Utc::now().date_naive(),
+        today,
     )
     .await?;
     let txn = state.store.begin().await?;
-    let record = insert(&txn, &who, placed).await?;
+    let record = insert(&txn, &who, placed, today).await?;
     let body = serde_json::to_value(dto(&record)).map_err(ApiError::internal)?;
     if let Some(key) = &key {
         idempotency::save(
@@ -265,7 +259,6 @@ pub async fn create(
         )
         .await?;
     }
-    crate::matcher::enqueue_need(&txn, record.need.id).await?;
     txn.commit().await.map_err(ApiError::internal)?;
     state.matcher.need_changed(record.need.id, MATCH_WAIT).await;
     Ok(HttpResponse::Created()
@@ -390,7 +383,7 @@ pub async fn batch(
     let txn = state.store.begin().await?;
     let mut items = Vec::new();
     for placed in prepared {
-        items.push(dto(&insert(&txn, &who, placed).await?));
+        items.push(dto(&insert(&txn, &who, placed, today).await?));
     }
     let result = BatchResult {
         created: items.len(),
@@ -409,9 +402,6 @@ pub async fn batch(
             },
         )
         .await?;
-    }
-    for n in &result.items {
-        crate::matcher::enqueue_need(&txn, n.id).await?;
     }
     txn.commit().await.map_err(ApiError::internal)?;
     for n in &result.items {
@@ -617,49 +607,19 @@ pub async fn update(
     };
     // Who may change the need, and how, is the use case's to check: the input above only
     // merges the patch into the need as it stands.
+    let today = Utc::now().date_naive();
     let placed = need_cases::place_change(
         &Placement(&state),
         &who.actor(),
         n,
         input.to_draft(),
         p.status.as_deref(),
-        Utc::now().date_naive(),
+        today,
     )
     .await?;
-    let version =
-        i32::try_from(p.version).map_err(|_| ApiError::field("version", "out of range"))?;
     let txn = state.store.begin().await?;
-    let after = needs::replace(
-        &txn,
-        *id,
-        version,
-        &placed.spec,
-        placed.status,
-        placed.expires_on,
-    )
-    .await?;
-    crate::routes::forum::routing::record_group_route(
-        &txn,
-        &after,
-        &placed.platform,
-        who.subject(),
-    )
-    .await?;
-    audit::record(
-        &txn,
-        audit::AuditEntry {
-            actor: who.subject().to_owned(),
-            actor_role: Some(who.role().as_str()),
-            actor_organisation: who.claims().organisation,
-            action: "need.update".into(),
-            entity: "need",
-            entity_id: Some(*id),
-            before: serde_json::to_value(dto(&current)).ok(),
-            after: serde_json::to_value(dto(&after)).ok(),
-        },
-    )
-    .await?;
-    crate::matcher::enqueue_need(&txn, *id).await?;
+    let after = need_cases::change(&txn, &who.actor(), *id, p.version, placed, today).await?;
+    audit_need(&txn, &who, "need.update".into(), Some(&current), &after).await?;
     txn.commit().await.map_err(ApiError::internal)?;
     state.matcher.need_changed(*id, MATCH_WAIT).await;
     Ok(HttpResponse::Ok().json(dto(&after)))
@@ -723,21 +683,14 @@ async fn act(
         input.reason.as_deref(),
     )
     .await?;
-    audit::record(
+    audit_need(
         &txn,
-        audit::AuditEntry {
-            actor: who.subject().to_owned(),
-            actor_role: Some(who.role().as_str()),
-            actor_organisation: who.claims().organisation,
-            action: format!("need.{}", action.as_str()),
-            entity: "need",
-            entity_id: Some(id),
-            before: serde_json::to_value(dto(&current)).ok(),
-            after: serde_json::to_value(dto(&after)).ok(),
-        },
+        who,
+        format!("need.{}", action.as_str()),
+        Some(&current),
+        &after,
     )
     .await?;
-    crate::matcher::enqueue_need(&txn, id).await?;
     txn.commit().await.map_err(ApiError::internal)?;
     state.matcher.need_changed(id, Duration::ZERO).await;
     Ok(HttpResponse::Ok().json(dto(&after)))
@@ -850,7 +803,7 @@ pub async fn events(
 /// Puts an event's sentence in `lang`; the history keeps it in English.
 fn read_in(kind: &str, detail: &mut serde_json::Value, lang: broker_domain::values::Lang) {
     let (field, text) = match kind {
-        crate::routes::forum::routing::ROUTED_TO_GROUP => (
+        broker_application::forum_routing::ROUTED_TO_GROUP => (
             "explanation",
             broker_domain::forum::routed_explanation(detail, lang),
         ),

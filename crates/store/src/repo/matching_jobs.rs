@@ -89,6 +89,17 @@ pub async fn enqueue(
     enqueue_many(conn, kind, &[target_id], delay).await
 }
 
+/// How long other instances leave a need's job to the instance whose request enqueued it
+/// (which runs it right after commit); after that, anyone takes it (that instance died).
+pub const FAST_PATH_GRACE: Duration = Duration::seconds(2);
+
+/// Enqueues a need's recomputation (and its pooling partners'), due to other instances after
+/// [`FAST_PATH_GRACE`]. Call inside the transaction of the need's write; the instance that
+/// wrote it runs the job at once after commit.
+pub async fn enqueue_need(conn: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
+    enqueue(conn, JobKind::Need, id, FAST_PATH_GRACE).await
+}
+
 /// [`enqueue`] for many targets of one kind, in multi-row statements (a batch of offers, the
 /// needs an offer's change touches).
 pub async fn enqueue_many(

@@ -18,12 +18,12 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::groups::readable_group;
-use super::routing;
 use crate::app::AppState;
 use crate::auth::Identity;
 use crate::dto::forum::{GroupGapDto, GroupGaps, RouteDto, RoutedNeedDto};
 use crate::dto::{Page, Paging, csv_param};
 use crate::error::ApiError;
+use broker_application::forum_routing;
 
 /// Needs are read from the store in pages of this size while routing them.
 const READ_BATCH: u64 = 500;
@@ -72,7 +72,8 @@ async fn routed_needs(
         let page = needs::list(conn, &filter, READ_BATCH, offset).await?;
         let read = page.items.len() as u64;
         for record in page.items {
-            let route = routing::route(&record.need, &groups, |id| state.matcher.concept(id));
+            let route =
+                forum_routing::route(&record.need, &groups, |id| state.matcher.concept(id), today);
             let keep = group.kind == GroupKind::CoordinationTeam
                 || route.as_ref().is_some_and(|r| r.group_id == group.id);
             if keep {

@@ -12,5 +12,4 @@ pub mod groups;
 pub mod memberships;
 pub mod proposals;
 pub mod recommendations;
-pub mod routing;
 pub mod workshops;

@@ -1,23 +1,24 @@
 //! Routing needs to the competence group whose focus area or industry fits (the rule is
-//! `broker_domain::forum::route_need`); this module gathers the facts it reads and records the
-//! result on the need as a `routed_to_group` event.
+//! [`broker_domain::forum::route_need`]): this module gathers the facts the rule reads and
+//! records its result on the need as a `routed_to_group` event.
 
 use std::collections::HashMap;
 
-use broker_domain::forum::{GroupRoute, RoutingFacts, no_route_explanation, route_need};
+use broker_domain::forum::{GroupRoute, RoutingFacts, route_need, routed_detail};
 use broker_domain::need::{Importance, Need};
 use broker_domain::platform::{Group, GroupKind, PlatformModel};
-use broker_domain::values::Lang;
 use broker_store::repo::forum;
 use broker_store::repo::needs::{self, NeedRecord};
 use broker_store::repo::reference::PlatformRecord;
 use broker_store::repo::taxonomy::{self, ConceptRecord};
-use chrono::Utc;
+use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::dto::forum::RouteDto;
-use crate::error::ApiError;
+use crate::AppError;
+
+/// The need event kind that records the competence group a need went to.
+pub const ROUTED_TO_GROUP: &str = broker_store::repo::notify::ROUTED_TO_GROUP;
 
 /// What the routing rule reads from a need, with concepts looked up by `concept`.
 pub fn facts(need: &Need, concept: impl Fn(Uuid) -> Option<ConceptRecord>) -> RoutingFacts {
@@ -59,13 +60,14 @@ pub fn concept_ids(need: &Need) -> Vec<Uuid> {
         .collect()
 }
 
-/// Routes `need` among `groups` today.
+/// Routes `need` among `groups` on `today`.
 pub fn route(
     need: &Need,
     groups: &[Group],
     concept: impl Fn(Uuid) -> Option<ConceptRecord>,
+    today: NaiveDate,
 ) -> Option<GroupRoute> {
-    route_need(&facts(need, concept), groups, Utc::now().date_naive())
+    route_need(&facts(need, concept), groups, today)
 }
 
 /// Records on a need entered through a forum platform which competence group it went to, when
@@ -75,7 +77,8 @@ pub async fn record_group_route(
     record: &NeedRecord,
     platform: &PlatformRecord,
     actor: &str,
-) -> Result<(), ApiError> {
+    today: NaiveDate,
+) -> Result<(), AppError> {
     if platform.model != PlatformModel::Forum.as_str() {
         return Ok(());
     }
@@ -89,10 +92,10 @@ pub async fn record_group_route(
         conn,
         Some(&[platform.id]),
         Some(GroupKind::CompetenceGroup),
-        Some(Utc::now().date_naive()),
+        Some(today),
     )
     .await?;
-    let routed = route(need, &groups, |id| concepts.get(&id).cloned());
+    let routed = route(need, &groups, |id| concepts.get(&id).cloned(), today);
     let last = needs::events(conn, need.id)
         .await?
         .into_iter()
@@ -107,24 +110,13 @@ pub async fn record_group_route(
     if last == routed.as_ref().map(|r| r.group_id) {
         return Ok(());
     }
-    let detail = match &routed {
-        Some(r) => {
-            let name = groups
-                .iter()
-                .find(|g| g.id == r.group_id)
-                .map(|g| g.name.as_str().to_owned())
-                .unwrap_or_default();
-            serde_json::to_value(RouteDto::new(r.group_id, &name, &r.reason, Lang::En))
-                .map_err(ApiError::internal)?
-        }
-        None => serde_json::json!({
-            "group_id": null,
-            "explanation": no_route_explanation(Lang::En),
-        }),
-    };
+    let detail = routed_detail(routed.as_ref().map(|r| {
+        let name = groups
+            .iter()
+            .find(|g| g.id == r.group_id)
+            .map_or("", |g| g.name.as_str());
+        (r, name)
+    }));
     needs::add_event(conn, need.id, ROUTED_TO_GROUP, detail, actor).await?;
     Ok(())
 }
-
-/// The need event kind that records the competence group a need went to.
-pub const ROUTED_TO_GROUP: &str = broker_store::repo::notify::ROUTED_TO_GROUP;
