@@ -14,7 +14,7 @@
 //! memory too, with the stored structure version it was loaded at: the change poll reloads it
 //! when that version moved, so a change made through any instance reaches every one.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -1364,13 +1364,30 @@ impl Matcher {
         own: &[(JobKind, Uuid)],
     ) -> Result<(), StoreError> {
         let txn = store.begin().await?;
-        let mut claimed = Vec::with_capacity(own.len());
-        for &(kind, id) in own {
-            claimed.push(matching_jobs::claim(&txn, kind, id, &self.instance, LEASE).await?);
+        let mut claimed: HashMap<(JobKind, Uuid), ClaimedJob> = HashMap::new();
+        for kind in [JobKind::Need, JobKind::Rescore] {
+            let targets: Vec<Uuid> = own
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|&(_, id)| id)
+                .collect();
+            if targets.is_empty() {
+                continue;
+            }
+            for job in
+                matching_jobs::claim_many(&txn, kind, &targets, &self.instance, LEASE).await?
+            {
+                claimed.insert((job.kind, job.target_id), job);
+            }
         }
         txn.commit().await?;
         let mut work = Vec::with_capacity(own.len());
-        for (&(kind, id), job) in own.iter().zip(&claimed) {
+        let mut listed = HashSet::new();
+        for &(kind, id) in own {
+            if !listed.insert((kind, id)) {
+                continue;
+            }
+            let job = claimed.get(&(kind, id));
             if job.is_none() && matching_jobs::exists(store.conn(), kind, id).await? {
                 // Another instance holds it.
                 continue;
@@ -1378,12 +1395,12 @@ impl Matcher {
             work.push(Recompute {
                 need_id: id,
                 cascade: kind == JobKind::Need,
-                job: job.as_ref(),
+                job,
             });
         }
         let result = self.recompute_needs(store, &work).await;
         if result.is_err() {
-            give_back(store, claimed.iter().flatten()).await?;
+            give_back(store, claimed.values()).await?;
         }
         result
     }

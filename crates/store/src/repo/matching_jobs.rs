@@ -234,6 +234,31 @@ pub async fn claim(
     Ok(claimed(rows)?.pop())
 }
 
+/// [`claim`] for many jobs, in one statement per kind and 500 targets: the jobs claimed (a
+/// target another instance holds, or whose job is gone, is left out).
+pub async fn claim_many(
+    conn: &impl ConnectionTrait,
+    kind: JobKind,
+    targets: &[Uuid],
+    instance: &str,
+    lease: Duration,
+) -> Result<Vec<ClaimedJob>, StoreError> {
+    let now = Utc::now();
+    let mut out = Vec::with_capacity(targets.len());
+    for chunk in targets.chunks(500) {
+        let rows = matching_job::Entity::update_many()
+            .col_expr(matching_job::Column::ClaimedBy, Expr::value(instance))
+            .col_expr(matching_job::Column::ClaimedUntil, Expr::value(now + lease))
+            .filter(matching_job::Column::Kind.eq(kind.as_str()))
+            .filter(matching_job::Column::TargetId.is_in(chunk.iter().copied()))
+            .filter(unclaimed(now))
+            .exec_with_returning(conn)
+            .await?;
+        out.extend(claimed(rows)?);
+    }
+    Ok(out)
+}
+
 /// A job ran: deletes it, unless it was enqueued again meanwhile, in which case it is released
 /// to run once more.
 pub async fn finish(conn: &impl ConnectionTrait, job: &ClaimedJob) -> Result<(), StoreError> {
