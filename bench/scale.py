@@ -94,10 +94,11 @@ class Server:
 
     def start(self):
         started = time.time()
-        # SERVER_LOG=path keeps the server's log (its stderr) for a look after the run.
+        # SERVER_LOG=path keeps the server's stderr for a look after the run; with
+        # SERVER_LOG_STDOUT=1 its stdout (the tracing log) goes there too.
         log = open(os.environ.get("SERVER_LOG", os.devnull), "w")
         self.proc = subprocess.Popen([self.binary, "serve"], env=self.env,
-                                     stdout=subprocess.DEVNULL, stderr=log)
+                                     stdout=log if os.environ.get("SERVER_LOG_STDOUT") else subprocess.DEVNULL, stderr=log)
         deadline = started + 300
         while time.time() < deadline:
             try:

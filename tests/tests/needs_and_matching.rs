@@ -61,6 +61,65 @@ async fn a_contact_enters_a_need_and_a_retry_creates_nothing_new() {
     assert_eq!(different.status, 409);
 }
 
+/// Creates sent at once (which the server may store in one group commit; the grouping itself
+/// is checked by `need_writer`'s unit tests) each come out as if sent alone: its own need with
+/// its own suggestions, and one need for two requests that share an Idempotency-Key.
+#[tokio::test]
+async fn needs_entered_at_the_same_moment_are_each_stored_once_with_their_suggestions() {
+    let app = spawn_app_with(Seed::Demo, |_| {}).await;
+    let contact = app.token_for(Role::MunicipalContact, Scope::municipality("1488"));
+    let before = app.get("/api/v1/needs", Some(&contact)).await;
+    let stored_before = before.body["total"].as_u64().unwrap_or(u64::MAX);
+    let request = |i: usize| {
+        let mut need = json!({"municipality": "1488", "title": format!("MIG/MAG-svetsare {i}"),
+            "purpose": "recruitment", "headcount": 2, "competences": [{"label": "svetsning MIG/MAG"}]});
+        let mut req = app.client.post(app.url("/api/v1/needs"));
+        if i >= 20 {
+            // The last two are one request sent twice under one key.
+            need["title"] = json!("MIG/MAG-svetsare med nyckel");
+            req = req.header("Idempotency-Key", "together-1");
+        }
+        req.json(&need)
+    };
+    let replies =
+        futures_util::future::join_all((0..22).map(|i| app.send(request(i), Some(&contact)))).await;
+    for (i, reply) in replies.iter().enumerate().take(20) {
+        assert_eq!(reply.status, 201, "need {i}: {}", reply.text);
+        assert_eq!(reply.body["title"], format!("MIG/MAG-svetsare {i}"));
+    }
+    let keyed: Vec<u16> = replies[20..].iter().map(|r| r.status).collect();
+    assert!(keyed.contains(&201), "{keyed:?}");
+    assert!(keyed.iter().all(|s| *s == 201 || *s == 409), "{keyed:?}");
+    let mut ids: Vec<String> = replies
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| r.body["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 21, "twenty needs and one for the shared key");
+    let after = app.get("/api/v1/needs", Some(&contact)).await;
+    assert_eq!(after.body["total"], stored_before + 21, "{}", after.text);
+    for id in &ids {
+        let matches = app
+            .eventually(
+                &format!("/api/v1/needs/{id}/matches?kind=offer"),
+                Some(&contact),
+                |b| b["items"].as_array().is_some_and(|i| !i.is_empty()),
+            )
+            .await;
+        assert!(
+            matches.body["items"][0]["target_label"]
+                .as_str()
+                .unwrap_or_default()
+                .to_lowercase()
+                .contains("svets"),
+            "need {id}: {}",
+            matches.text
+        );
+    }
+}
+
 #[tokio::test]
 async fn bad_needs_get_specific_field_errors() {
     let app = spawn_app().await;

@@ -19,6 +19,7 @@ pub struct AppState {
     pub matcher: Arc<crate::matcher::Matcher>,
     pub escalator: Arc<crate::escalation::Escalator>,
     pub need_lists: crate::routes::needs::NeedListCache,
+    pub need_writer: crate::need_writer::NeedWriter,
 }
 
 /// Why the service could not start.
@@ -121,7 +122,9 @@ impl Application {
                 settings.webhook_interval_ms,
             ));
         }
+        let need_writer = crate::need_writer::need_writer(store.clone());
         let state = web::Data::new(AppState {
+            need_writer,
             store,
             settings,
             matcher,

@@ -16,6 +16,7 @@ pub mod escalation;
 pub mod expiry;
 pub mod extract;
 pub mod matcher;
+pub mod need_writer;
 pub mod openapi;
 pub mod periodic;
 pub mod rate_limit;

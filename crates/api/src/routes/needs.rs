@@ -133,6 +133,47 @@ async fn audit_need(
     Ok(())
 }
 
+/// A new need as the create handler prepared it, for [`crate::need_writer::NeedWriter`].
+#[derive(Debug, Clone)]
+pub struct NeedToStore {
+    pub who: Identity,
+    pub placed: PlacedNeed,
+    pub today: chrono::NaiveDate,
+    /// Where the response is kept for retries: the key's scope, the key and the request's hash.
+    pub idempotency: Option<(String, String, String)>,
+}
+
+/// A stored need and the body its 201 carries.
+#[derive(Debug)]
+pub struct StoredNeed {
+    pub record: NeedRecord,
+    pub body: serde_json::Value,
+}
+
+/// Stores a new need, its audit entry and its idempotency record inside the caller's
+/// transaction.
+pub async fn store_new(
+    conn: &impl ConnectionTrait,
+    need: &NeedToStore,
+) -> Result<StoredNeed, ApiError> {
+    let record = insert(conn, &need.who, need.placed.clone(), need.today).await?;
+    let body = serde_json::to_value(dto(&record)).map_err(ApiError::internal)?;
+    if let Some((scope, key, hash)) = &need.idempotency {
+        idempotency::save(
+            conn,
+            scope,
+            key,
+            &idempotency::StoredResponse {
+                request_hash: hash.clone(),
+                status: 201,
+                body: body.clone(),
+            },
+        )
+        .await?;
+    }
+    Ok(StoredNeed { record, body })
+}
+
 /// Stores a placed need with its audit entry, inside the caller's transaction.
 async fn insert(
     conn: &impl ConnectionTrait,
@@ -243,23 +284,15 @@ pub async fn create(
         today,
     )
     .await?;
-    let txn = state.store.begin().await?;
-    let record = insert(&txn, &who, placed, today).await?;
-    let body = serde_json::to_value(dto(&record)).map_err(ApiError::internal)?;
-    if let Some(key) = &key {
-        idempotency::save(
-            &txn,
-            &idempotency_scope(&who, CREATE_ROUTE),
-            key,
-            &idempotency::StoredResponse {
-                request_hash: hash,
-                status: 201,
-                body: body.clone(),
-            },
-        )
+    let StoredNeed { record, body } = state
+        .need_writer
+        .store(NeedToStore {
+            idempotency: key.map(|key| (idempotency_scope(&who, CREATE_ROUTE), key, hash)),
+            who,
+            placed,
+            today,
+        })
         .await?;
-    }
-    txn.commit().await.map_err(ApiError::internal)?;
     state.matcher.need_changed(record.need.id, MATCH_WAIT).await;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/needs/{}", record.need.id)))
