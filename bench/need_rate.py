@@ -67,8 +67,8 @@ def main():
             env=dict(os.environ, NEED_TOKEN=contact), capture_output=True, text=True,
             check=True).stdout
         rate = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
-        p50 = re.search(r"50%\s+(\S+)", out).group(1)
-        p99 = re.search(r"99%\s+(\S+)", out).group(1)
+        p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
+        p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
         failed = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
         print(f"run {run + 1}: {rate} needs/s, p50 {p50}, p99 {p99}, "
               f"non-2xx {failed.group(1) if failed else 0}", flush=True)

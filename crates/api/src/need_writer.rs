@@ -16,9 +16,6 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use crate::error::ApiError;
 use crate::routes::needs::{NeedToStore, StoredNeed, store_new};
 
-/// The most items stored in one transaction.
-const MAX_GROUP: usize = 64;
-
 type Reply<R> = oneshot::Sender<Result<R, ApiError>>;
 type Queue<T, R> = Arc<Mutex<mpsc::UnboundedReceiver<(T, Reply<R>)>>>;
 
@@ -41,9 +38,10 @@ where
     T: Clone + Send + 'static,
     R: Send + 'static,
 {
-    /// Starts `writers` tasks that take groups from one queue and store each with
-    /// `store_group`, which stores all of a group or none and answers in the group's order.
-    pub fn start<F, Fut>(writers: usize, store_group: F) -> Self
+    /// Starts `writers` tasks that take groups of up to `max_group` items from one queue and
+    /// store each with `store_group`, which stores all of a group or none and answers in the
+    /// group's order.
+    pub fn start<F, Fut>(writers: usize, max_group: usize, store_group: F) -> Self
     where
         F: Fn(Vec<T>) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<Vec<R>, ApiError>> + Send + 'static,
@@ -51,7 +49,11 @@ where
         let (queue, arrived) = mpsc::unbounded_channel();
         let arrived: Queue<T, R> = Arc::new(Mutex::new(arrived));
         for _ in 0..writers.max(1) {
-            tokio::spawn(write_groups(arrived.clone(), store_group.clone()));
+            tokio::spawn(write_groups(
+                arrived.clone(),
+                max_group.max(1),
+                store_group.clone(),
+            ));
         }
         Self { queue }
     }
@@ -68,7 +70,7 @@ where
     }
 }
 
-async fn write_groups<T, R, F, Fut>(arrived: Queue<T, R>, store_group: F)
+async fn write_groups<T, R, F, Fut>(arrived: Queue<T, R>, max_group: usize, store_group: F)
 where
     T: Clone,
     F: Fn(Vec<T>) -> Fut,
@@ -81,7 +83,7 @@ where
                 return;
             };
             let mut group = vec![first];
-            while group.len() < MAX_GROUP {
+            while group.len() < max_group {
                 match arrived.try_recv() {
                     Ok(next) => group.push(next),
                     Err(_) => break,
@@ -125,11 +127,17 @@ fn only<R>(mut stored: Vec<R>) -> Result<R, ApiError> {
 /// Stores new needs in groups.
 pub type NeedWriter = GroupCommit<NeedToStore, StoredNeed>;
 
-/// Starts the need writer: one task on SQLite (there is one writer connection), a few on
-/// PostgreSQL so groups commit side by side.
+/// Starts the need writer. On SQLite one task stores groups of up to 64 (there is one writer
+/// connection to wait for). On PostgreSQL each create keeps a transaction of its own and eight
+/// run side by side: there the cost is round trips, which pooled connections overlap, and
+/// grouping measured slower (bench/README.md).
 pub fn need_writer(store: Store) -> NeedWriter {
-    let writers = if store.backend() == "sqlite" { 1 } else { 4 };
-    GroupCommit::start(writers, move |needs: Vec<NeedToStore>| {
+    let (writers, max_group) = if store.backend() == "sqlite" {
+        (1, 64)
+    } else {
+        (8, 1)
+    };
+    GroupCommit::start(writers, max_group, move |needs: Vec<NeedToStore>| {
         let store = store.clone();
         async move {
             let txn = store.begin().await?;
@@ -152,7 +160,7 @@ mod tests {
     /// A store that records the groups it was given and refuses any group holding a negative
     /// number, as a transaction with one failing need fails.
     fn refusing_negatives(seen: Arc<StdMutex<Vec<Vec<i32>>>>) -> GroupCommit<i32, i32> {
-        GroupCommit::start(1, move |items: Vec<i32>| {
+        GroupCommit::start(1, 64, move |items: Vec<i32>| {
             let seen = seen.clone();
             async move {
                 if let Ok(mut seen) = seen.lock() {
