@@ -1537,6 +1537,8 @@ pub struct Engine {
     need_postings: Postings,
     /// Must-have (incl. occupation-essential) concept -> needs, for demand.
     need_must: FxMap<Uuid, Vec<u32>>,
+    /// Municipality code (trimmed) -> needs, ascending: pooling reads only nearby ones.
+    needs_by_municipality: FxMap<String, Vec<u32>>,
     contacts: Slots<ContactEntry>,
     contact_postings: Postings,
 }
@@ -1565,6 +1567,7 @@ impl Engine {
             needs: Slots::default(),
             need_postings: Postings::default(),
             need_must: FxMap::default(),
+            needs_by_municipality: FxMap::default(),
             contacts: Slots::default(),
             contact_postings: Postings::default(),
         }
@@ -1703,6 +1706,7 @@ impl Engine {
         let id = need.id;
         let must = profile.must.clone();
         let terms = profile.terms.clone();
+        let municipality = need.municipality.trim().to_owned();
         let slot = self.needs.insert(
             id,
             NeedEntry {
@@ -1715,6 +1719,10 @@ impl Engine {
         for c in must {
             insert_sorted(self.need_must.entry(c).or_default(), slot);
         }
+        insert_sorted(
+            self.needs_by_municipality.entry(municipality).or_default(),
+            slot,
+        );
     }
 
     /// An open need the engine holds, as it was last upserted.
@@ -1736,7 +1744,53 @@ impl Engine {
                     }
                 }
             }
+            let municipality = entry.doc.municipality.trim();
+            if let Some(list) = self.needs_by_municipality.get_mut(municipality) {
+                remove_sorted(list, slot);
+                if list.is_empty() {
+                    self.needs_by_municipality.remove(municipality);
+                }
+            }
         }
+    }
+
+    /// The needs `need` may pool with before scoring: those sharing a concept or one of the
+    /// rarer query terms, in a municipality of its cluster or region (never its own). When the
+    /// nearby municipalities hold fewer needs than the shared concepts and terms list, they are
+    /// read instead and checked against those lists: thousands of needs for one competence in
+    /// one municipality are not enumerated for each new need there. Ascending.
+    fn pooling_candidates(&self, need: &NeedDoc, concepts: &[Uuid], terms: &[u32]) -> Vec<u32> {
+        let n = self.needs.len();
+        let own = need.municipality.trim();
+        let mut lists: Vec<&[u32]> = concepts
+            .iter()
+            .map(|c| self.need_postings.concept(c))
+            .collect();
+        for t in self
+            .need_postings
+            .retrieval_terms(terms, n, !concepts.is_empty())
+        {
+            lists.push(self.need_postings.term(t));
+        }
+        let shared: usize = lists.iter().map(|l| l.len()).sum();
+        let mut nearby: Vec<u32> = Vec::new();
+        for (municipality, slots) in &self.needs_by_municipality {
+            if municipality != own
+                && matches!(
+                    self.geography.proximity(own, municipality),
+                    Proximity::Cluster | Proximity::Region
+                )
+            {
+                nearby.extend_from_slice(slots);
+                if nearby.len() >= shared {
+                    return self.need_postings.candidates(concepts, terms, n);
+                }
+            }
+        }
+        // Each slot is in one municipality's list, so the union has no duplicates.
+        nearby.sort_unstable();
+        nearby.retain(|slot| lists.iter().any(|l| l.binary_search(slot).is_ok()));
+        nearby
     }
 
     /// Whether one offer's text holds every content word of `label` as written: the catalogue
@@ -2812,9 +2866,7 @@ impl Engine {
         let n = self.needs.len();
         let query = Query::new(&profile.terms, &self.need_postings, n);
         let mine = weighted_set(&profile);
-        let candidates = self
-            .need_postings
-            .candidates(&profile.all_concepts(), &query.ids(), n);
+        let candidates = self.pooling_candidates(need, &profile.all_concepts(), &query.ids());
         let mut out: Vec<(Proximity, Suggestion)> = Vec::new();
         for slot in candidates {
             let Some(other) = self.needs.get(slot) else {

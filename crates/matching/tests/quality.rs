@@ -465,6 +465,35 @@ fn pooling_ranks_cluster_before_region_and_excludes_self_and_far() {
     assert_eq!(e.demand_for_offer(id(101), None).open_needs, 4);
 }
 
+/// Pooling reads the needs of nearby municipalities when they are fewer than the needs sharing
+/// a competence, and the shared postings otherwise; both must find the same partners, and a
+/// need that moves or goes leaves the municipality it was in.
+#[test]
+fn pooling_finds_the_same_partners_whichever_list_it_reads() {
+    let mut e = engine();
+    let me = pooled_need(301, "1480");
+    e.upsert_need(me.clone());
+    // Many welders in my own municipality: more needs share the competence than live nearby.
+    for n in 0..40 {
+        e.upsert_need(pooled_need(400 + n, "1480"));
+    }
+    e.upsert_need(pooled_need(302, "1481"));
+    e.upsert_need(pooled_need(303, "1490"));
+    e.upsert_need(pooled_need(304, "0180"));
+    assert_eq!(ids(&e.suggest_pooling(&me, &opts())), vec![302, 303]);
+    // Many cooks nearby: now more needs live nearby than share the competence.
+    for n in 0..1000 {
+        e.upsert_need(need(1000 + n, "Kockar", "1481", vec![must_id(COOKING)]));
+    }
+    assert_eq!(ids(&e.suggest_pooling(&me, &opts())), vec![302, 303]);
+    // A partner that moves far away, and one that goes, are no longer found.
+    e.upsert_need(pooled_need(302, "0180"));
+    e.remove_need(id(303));
+    assert!(e.suggest_pooling(&me, &opts()).is_empty());
+    e.upsert_need(pooled_need(303, "1490"));
+    assert_eq!(ids(&e.suggest_pooling(&me, &opts())), vec![303]);
+}
+
 #[test]
 fn contacts_cover_competence_and_place() {
     let mut e = engine();
