@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use broker_domain::need::{NeedAction, NeedDraft, NeedSpec, NeedStatus, RequirementDraft};
 use broker_domain::offer::{InstanceDraft, OfferDraft, OfferSpec, OfferStatus};
 use broker_domain::organisation::{OrgNumber, OrganisationKind};
-use broker_domain::platform::MatchingSettings;
+use broker_domain::platform::{MatchingSettings, PlatformModel};
 use broker_store::repo::{forum, needs, offers, reference};
 use broker_store::{Store, StoreError};
 use chrono::{Days, NaiveDate, Utc};
@@ -73,7 +73,7 @@ pub mod platforms {
 type PlatformSeed<'a> = (
     &'a str,
     &'a str,
-    &'a str,
+    PlatformModel,
     Uuid,
     Option<&'a str>,
     Option<&'a str>,
@@ -133,7 +133,7 @@ pub async fn seed_reference(store: &Store) -> Result<bool, SeedError> {
         (
             platforms::FYRBODAL,
             "Fyrbodal – delregional kompetensplattform",
-            "local_platform",
+            PlatformModel::LocalPlatform,
             fyrbodal,
             None,
             Some("subregional"),
@@ -143,7 +143,7 @@ pub async fn seed_reference(store: &Store) -> Result<bool, SeedError> {
         (
             platforms::OSTFOLD_FORUM,
             "Kompetanseforum Østfold",
-            "forum",
+            PlatformModel::Forum,
             ostfold,
             None,
             None,
@@ -153,7 +153,7 @@ pub async fn seed_reference(store: &Store) -> Result<bool, SeedError> {
         (
             platforms::DALSLAND,
             "Dalslands kompetensplattform",
-            "local_platform",
+            PlatformModel::LocalPlatform,
             fyrbodal,
             Some("dalsland"),
             Some("cluster"),
@@ -163,7 +163,7 @@ pub async fn seed_reference(store: &Store) -> Result<bool, SeedError> {
         (
             platforms::UDDEVALLA,
             "Lokal kompetensplattform Uddevalla",
-            "local_platform",
+            PlatformModel::LocalPlatform,
             fyrbodal,
             None,
             Some("municipal"),
@@ -173,7 +173,7 @@ pub async fn seed_reference(store: &Store) -> Result<bool, SeedError> {
         (
             platforms::TANUM,
             "Lokal kompetensplattform Tanum",
-            "local_platform",
+            PlatformModel::LocalPlatform,
             fyrbodal,
             None,
             Some("municipal"),
@@ -183,7 +183,7 @@ pub async fn seed_reference(store: &Store) -> Result<bool, SeedError> {
         (
             platforms::DALS_ED,
             "Lokal kompetensplattform Dals-Ed",
-            "local_platform",
+            PlatformModel::LocalPlatform,
             fyrbodal,
             None,
             Some("cluster"),
@@ -193,7 +193,7 @@ pub async fn seed_reference(store: &Store) -> Result<bool, SeedError> {
         (
             platforms::BENGTSFORS,
             "Lokal kompetensplattform Bengtsfors",
-            "local_platform",
+            PlatformModel::LocalPlatform,
             fyrbodal,
             None,
             Some("cluster"),
@@ -206,7 +206,7 @@ pub async fn seed_reference(store: &Store) -> Result<bool, SeedError> {
             id: platform_id(key),
             key: key.to_owned(),
             name: name.to_owned(),
-            model: model.to_owned(),
+            model,
             region_id: region,
             cluster_id: cluster.map(|c| stable_id("cluster", c)),
             broker_arrangement: arrangement.map(str::to_owned),

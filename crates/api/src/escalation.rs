@@ -50,7 +50,7 @@ impl std::fmt::Debug for Escalator {
 pub fn step(p: &PlatformRecord) -> PlatformStep {
     let parent_id = p
         .parent_id
-        .filter(|_| p.model == PlatformModel::LocalPlatform.as_str());
+        .filter(|_| p.model == PlatformModel::LocalPlatform);
     PlatformStep {
         id: p.id,
         name: p.name.clone(),

@@ -79,7 +79,7 @@ pub async fn record_group_route(
     actor: &str,
     today: NaiveDate,
 ) -> Result<(), AppError> {
-    if platform.model != PlatformModel::Forum.as_str() {
+    if platform.model != PlatformModel::Forum {
         return Ok(());
     }
     let need = &record.need;

@@ -365,7 +365,7 @@ pub(crate) mod tests {
             id: Uuid::from_u128(id),
             key: format!("platform-{id}"),
             name: format!("Platform {id}"),
-            model: "local".into(),
+            model: broker_domain::platform::PlatformModel::LocalPlatform,
             region_id: Uuid::from_u128(0x500),
             cluster_id: None,
             broker_arrangement: None,

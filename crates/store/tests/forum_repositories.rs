@@ -45,7 +45,7 @@ async fn forum() -> Forum {
             id: platform,
             key: "ostfold-forum".into(),
             name: "Kompetanseforum Østfold".into(),
-            model: "forum".into(),
+            model: broker_domain::platform::PlatformModel::Forum,
             region_id: region,
             cluster_id: None,
             broker_arrangement: None,

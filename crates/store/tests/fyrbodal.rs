@@ -57,7 +57,7 @@ async fn fixture() -> Fixture {
                 id,
                 key: key.into(),
                 name: key.into(),
-                model: "local_platform".into(),
+                model: broker_domain::platform::PlatformModel::LocalPlatform,
                 region_id: region,
                 cluster_id: None,
                 broker_arrangement: Some("cluster".into()),

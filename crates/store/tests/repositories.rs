@@ -49,7 +49,7 @@ async fn fixture() -> Fixture {
             id: platform,
             key: "dals-ed".into(),
             name: "Dals-Ed".into(),
-            model: "local_platform".into(),
+            model: broker_domain::platform::PlatformModel::LocalPlatform,
             region_id: region,
             cluster_id: None,
             broker_arrangement: Some("cluster".into()),

@@ -33,7 +33,7 @@ async fn structure_writes_count_the_version_up_when_they_commit() {
         id: Uuid::now_v7(),
         key: "dals-ed".into(),
         name: "Dals-Ed".into(),
-        model: "local_platform".into(),
+        model: broker_domain::platform::PlatformModel::LocalPlatform,
         region_id: region,
         cluster_id: None,
         broker_arrangement: None,

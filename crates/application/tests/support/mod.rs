@@ -62,7 +62,7 @@ pub async fn platform(store: &Store, region: Uuid, key: &str, municipality: &str
             id,
             key: key.into(),
             name: key.into(),
-            model: "local_platform".into(),
+            model: broker_domain::platform::PlatformModel::LocalPlatform,
             region_id: region,
             cluster_id: None,
             broker_arrangement: None,

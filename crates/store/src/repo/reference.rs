@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use broker_domain::platform::{
-    ActivePeriod, MatchingSettings, RoutingCandidate, choose_home_platform,
+    ActivePeriod, MatchingSettings, PlatformModel, RoutingCandidate, choose_home_platform,
 };
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -395,7 +395,7 @@ pub struct PlatformRecord {
     pub id: Uuid,
     pub key: String,
     pub name: String,
-    pub model: String,
+    pub model: PlatformModel,
     pub region_id: Uuid,
     pub cluster_id: Option<Uuid>,
     pub broker_arrangement: Option<String>,
@@ -428,7 +428,7 @@ pub async fn insert_platform(
         id: Set(p.id),
         key: Set(p.key.clone()),
         name: Set(p.name.clone()),
-        model: Set(p.model.clone()),
+        model: Set(p.model.as_str().to_owned()),
         region_id: Set(p.region_id),
         cluster_id: Set(p.cluster_id),
         broker_arrangement: Set(p.broker_arrangement.clone()),
@@ -481,7 +481,8 @@ fn platform_record(
         id: p.id,
         key: p.key,
         name: p.name,
-        model: p.model,
+        model: PlatformModel::parse(&p.model)
+            .map_err(|e| StoreError::corrupt("platform model", e))?,
         region_id: p.region_id,
         cluster_id: p.cluster_id,
         broker_arrangement: p.broker_arrangement,
@@ -762,7 +763,7 @@ pub async fn update_platform(
 ) -> Result<(), StoreError> {
     change::<platform::Entity>(conn, p.id, "platform", |row| {
         row.name = Set(p.name.clone());
-        row.model = Set(p.model.clone());
+        row.model = Set(p.model.as_str().to_owned());
         row.cluster_id = Set(p.cluster_id);
         row.broker_arrangement = Set(p.broker_arrangement.clone());
         row.parent_id = Set(p.parent_id);

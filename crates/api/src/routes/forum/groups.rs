@@ -4,7 +4,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use broker_domain::forum::GroupScope;
-use broker_domain::platform::{Group, GroupKind, PlatformModel};
+use broker_domain::platform::{Group, GroupKind};
 use broker_store::repo::{audit, forum, reference};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
@@ -130,7 +130,7 @@ pub async fn create(
     let platform = reference::get_platform(state.store.conn(), input.platform_id)
         .await
         .map_err(|_| ApiError::field("platform_id", "no such platform"))?;
-    let model = PlatformModel::parse(&platform.model).map_err(ApiError::internal)?;
+    let model = platform.model;
     let access = Access::of(state.store.conn(), &who, platform.id)
         .await?
         .with_group_scope(state.store.conn(), &who, platform.id)

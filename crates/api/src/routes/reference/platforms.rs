@@ -40,7 +40,7 @@ pub fn to_dto(p: PlatformRecord, terms: PlatformTerms) -> PlatformDto {
         id: p.id,
         key: p.key,
         name: p.name,
-        model: p.model,
+        model: p.model.as_str().to_owned(),
         region_id: p.region_id,
         cluster_id: p.cluster_id,
         broker_arrangement: p.broker_arrangement,
@@ -291,7 +291,7 @@ pub async fn create(
         id,
         key,
         name: name.into_inner(),
-        model: model.as_str().to_owned(),
+        model,
         region_id: region.id,
         cluster_id: input.cluster_id,
         broker_arrangement: arrangement.map(|a| a.as_str().to_owned()),
@@ -349,7 +349,7 @@ pub async fn update(
     let conn = state.store.conn();
     let current = reference::get_platform(conn, id).await?;
     let before_dto = dto_of(&state, id).await?;
-    let model = PlatformModel::parse(&current.model)?;
+    let model = current.model;
     if model == PlatformModel::Forum {
         require_admin(&who, "forums")?;
     } else {
