@@ -351,8 +351,8 @@ pub async fn seed_demo(store: &Store, today: NaiveDate) -> Result<bool, SeedErro
             reference::NewOrganisation {
                 id,
                 name: o.name.clone(),
-                kind: kind.as_str().to_owned(),
-                country: country.code().to_owned(),
+                kind,
+                country,
                 org_number: number.map(|n| n.digits().to_owned()),
                 municipality: o.municipality.clone(),
                 website: o.website.clone(),

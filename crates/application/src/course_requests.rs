@@ -20,6 +20,7 @@ use broker_domain::error::FieldError;
 use broker_domain::lifecycle::Lifecycle;
 use broker_domain::need::NeedStatus;
 use broker_domain::offer::OfferStatus;
+use broker_domain::organisation::OrganisationKind;
 use broker_store::Page;
 use broker_store::repo::course_requests::{
     self, AnswerRecord, CourseRequestEvent, CourseRequestFilter, CourseRequestRecord,
@@ -236,7 +237,7 @@ pub async fn create(
     }
     for (i, organisation) in draft.provider_ids.iter().enumerate() {
         match reference::get_organisation(txn, *organisation).await {
-            Ok(o) if o.kind == "education_provider" => {}
+            Ok(o) if o.kind == OrganisationKind::EducationProvider => {}
             Ok(_) => errors.push(FieldError::new(
                 format!("provider_ids[{i}]"),
                 "the organisation is not an education provider",

@@ -3,6 +3,7 @@
 //! and the listing scope lets through exactly the requests each actor may see. SQLite by
 //! default, PostgreSQL when `BROKER_TEST_DATABASE_URL` is set.
 
+use broker_domain::organisation::OrganisationKind;
 use std::collections::BTreeSet;
 
 use broker_application::course_requests::{
@@ -60,8 +61,20 @@ impl World {
         let dals_ed = platform(&store, region, "dals-ed", DALS_ED).await;
         let bengtsfors = platform(&store, region, "bengtsfors", BENGTSFORS).await;
         let providers = [
-            organisation(&store, "Yrkeshögskolan Dal", "education_provider", DALS_ED).await,
-            organisation(&store, "Folkhögskolan Ed", "education_provider", DALS_ED).await,
+            organisation(
+                &store,
+                "Yrkeshögskolan Dal",
+                OrganisationKind::EducationProvider,
+                DALS_ED,
+            )
+            .await,
+            organisation(
+                &store,
+                "Folkhögskolan Ed",
+                OrganisationKind::EducationProvider,
+                DALS_ED,
+            )
+            .await,
         ];
         Self {
             store,

@@ -7,6 +7,7 @@
     reason = "test set-up failures should stop the test loudly"
 )]
 
+use broker_domain::organisation::OrganisationKind;
 use std::collections::BTreeSet;
 
 use broker_application::access::NeedAccess;
@@ -24,8 +25,8 @@ async fn the_list_scope_lets_through_exactly_the_needs_each_actor_may_see() {
         store_with(&[(DALS_ED, "Dals-Ed"), (BENGTSFORS, "Bengtsfors")]).await;
     let dals_ed = platform(&store, region, "dals-ed", DALS_ED).await;
     let bengtsfors = platform(&store, region, "bengtsfors", BENGTSFORS).await;
-    let verkstad = organisation(&store, "Verkstad AB", "employer", DALS_ED).await;
-    let sagverk = organisation(&store, "Sågverk AB", "employer", DALS_ED).await;
+    let verkstad = organisation(&store, "Verkstad AB", OrganisationKind::Employer, DALS_ED).await;
+    let sagverk = organisation(&store, "Sågverk AB", OrganisationKind::Employer, DALS_ED).await;
     for (code, on) in [(DALS_ED, dals_ed), (BENGTSFORS, bengtsfors)] {
         for by in [None, Some(verkstad), Some(sagverk)] {
             let placed = TestNeed {

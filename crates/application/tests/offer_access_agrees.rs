@@ -9,6 +9,7 @@
     reason = "test set-up failures should stop the test loudly"
 )]
 
+use broker_domain::organisation::OrganisationKind;
 use std::collections::BTreeSet;
 
 use broker_application::access::OfferAccess;
@@ -58,10 +59,20 @@ fn ids<'a>(offers: impl Iterator<Item = &'a Offer>) -> BTreeSet<Uuid> {
 #[tokio::test]
 async fn every_listing_returns_exactly_what_its_scope_admits_and_reaches_all_an_actor_may_see() {
     let (_db, store, _) = store_with(&[(BENGTSFORS, "Bengtsfors")]).await;
-    let yrkeshogskolan =
-        organisation(&store, "Yrkeshögskolan", "education_provider", BENGTSFORS).await;
-    let folkhogskolan =
-        organisation(&store, "Folkhögskolan", "education_provider", BENGTSFORS).await;
+    let yrkeshogskolan = organisation(
+        &store,
+        "Yrkeshögskolan",
+        OrganisationKind::EducationProvider,
+        BENGTSFORS,
+    )
+    .await;
+    let folkhogskolan = organisation(
+        &store,
+        "Folkhögskolan",
+        OrganisationKind::EducationProvider,
+        BENGTSFORS,
+    )
+    .await;
     for provider in [yrkeshogskolan, folkhogskolan] {
         for status in [
             OfferStatus::Draft,

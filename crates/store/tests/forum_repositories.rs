@@ -271,8 +271,8 @@ async fn recommendations_follow_up_once_per_version_and_memberships_end_once() {
         reference::NewOrganisation {
             id: org,
             name: "NAV Østfold".into(),
-            kind: "public_agency".into(),
-            country: "NO".into(),
+            kind: broker_domain::organisation::OrganisationKind::PublicAgency,
+            country: broker_domain::geo::Country::No,
             org_number: None,
             municipality: None,
             website: None,

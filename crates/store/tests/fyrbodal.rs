@@ -80,8 +80,8 @@ async fn fixture() -> Fixture {
             reference::NewOrganisation {
                 id: providers[i],
                 name: name.into(),
-                kind: "education_provider".into(),
-                country: "SE".into(),
+                kind: broker_domain::organisation::OrganisationKind::EducationProvider,
+                country: broker_domain::geo::Country::Se,
                 org_number: None,
                 municipality: None,
                 website: None,

@@ -69,8 +69,8 @@ async fn fixture() -> Fixture {
         reference::NewOrganisation {
             id: provider,
             name: "Vux Dalsland".into(),
-            kind: "education_provider".into(),
-            country: "SE".into(),
+            kind: broker_domain::organisation::OrganisationKind::EducationProvider,
+            country: broker_domain::geo::Country::Se,
             org_number: Some("5560125790".into()),
             municipality: Some("1460".into()),
             website: None,
@@ -266,6 +266,44 @@ async fn a_page_of_needs_carries_each_needs_competences_in_order_and_the_whole_t
     assert_eq!(last.items[0].need.id, ids[0]);
     let past_the_end = list(2, 10).await.expect("a page past the end");
     assert_eq!((past_the_end.total, past_the_end.items.len()), (3, 0));
+}
+
+#[tokio::test]
+async fn an_organisation_reads_back_typed_and_a_kind_nobody_wrote_is_reported_corrupt() {
+    let f = fixture().await;
+    let read = reference::get_organisation(f.store.conn(), f.provider)
+        .await
+        .expect("organisation");
+    assert_eq!(
+        read.kind,
+        broker_domain::organisation::OrganisationKind::EducationProvider
+    );
+    assert_eq!(read.country, broker_domain::geo::Country::Se);
+    assert_eq!(read.org_number.as_deref(), Some("5560125790"));
+    // A value the domain does not know, as a hand edit of the database could leave.
+    let txn = f.store.begin().await.expect("begin");
+    {
+        use broker_store::entity::organisation;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        organisation::Entity::update_many()
+            .col_expr(organisation::Column::Kind, Expr::value("spaceship"))
+            .filter(organisation::Column::Id.eq(f.provider))
+            .exec(&txn)
+            .await
+            .expect("tamper");
+    }
+    txn.commit().await.expect("commit");
+    let tampered = reference::get_organisation(f.store.conn(), f.provider).await;
+    assert!(
+        matches!(
+            tampered,
+            Err(StoreError::Corrupt {
+                entity: "organisation kind",
+                ..
+            })
+        ),
+        "{tampered:?}"
+    );
 }
 
 #[tokio::test]
@@ -667,8 +705,8 @@ async fn duplicate_organisation_numbers_are_conflicts() {
         reference::NewOrganisation {
             id: Uuid::now_v7(),
             name: "Annan AB".into(),
-            kind: "employer".into(),
-            country: "SE".into(),
+            kind: broker_domain::organisation::OrganisationKind::Employer,
+            country: broker_domain::geo::Country::Se,
             org_number: Some("5560125790".into()),
             municipality: None,
             website: None,

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use broker_application::access::OfferAccess;
 use broker_domain::error::FieldError;
 use broker_domain::offer::{InstanceDraft, Offer, OfferAction, OfferDraft, OfferSpec, OfferStatus};
+use broker_domain::organisation::OrganisationKind;
 use broker_store::repo::offers::{self, OfferFilter, OfferSort};
 use broker_store::repo::{audit, needs, reference};
 use chrono::Utc;
@@ -83,7 +84,7 @@ async fn check_references(
             let kind = reference::get_organisation(state.store.conn(), spec.provider_id)
                 .await
                 .ok()
-                .map(|org| org.kind == "education_provider");
+                .map(|org| org.kind == OrganisationKind::EducationProvider);
             checked.providers.insert(spec.provider_id, kind);
             kind
         }

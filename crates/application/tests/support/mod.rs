@@ -79,16 +79,21 @@ pub async fn platform(store: &Store, region: Uuid, key: &str, municipality: &str
     id
 }
 
-/// A Swedish organisation of `kind` (`employer`, `education_provider`) in `municipality`.
-pub async fn organisation(store: &Store, name: &str, kind: &str, municipality: &str) -> Uuid {
+/// A Swedish organisation of `kind` in `municipality`.
+pub async fn organisation(
+    store: &Store,
+    name: &str,
+    kind: broker_domain::organisation::OrganisationKind,
+    municipality: &str,
+) -> Uuid {
     let id = Uuid::now_v7();
     reference::insert_organisation(
         store.conn(),
         reference::NewOrganisation {
             id,
             name: name.into(),
-            kind: kind.into(),
-            country: "SE".into(),
+            kind,
+            country: broker_domain::geo::Country::Se,
             org_number: None,
             municipality: Some(municipality.into()),
             website: None,

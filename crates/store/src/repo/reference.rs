@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use broker_domain::geo::Country;
+use broker_domain::organisation::OrganisationKind;
 use broker_domain::platform::{
     ActivePeriod, MatchingSettings, PlatformModel, RoutingCandidate, choose_home_platform,
 };
@@ -21,7 +23,6 @@ use crate::entity::{
 use crate::{Page, StoreError};
 
 pub use crate::entity::municipality::Model as MunicipalityRow;
-pub use crate::entity::organisation::Model as OrganisationRow;
 pub use crate::entity::pilot_status::Model as PilotStatusRow;
 pub use crate::entity::region::Model as RegionRow;
 
@@ -232,13 +233,40 @@ pub async fn list_clusters(conn: &impl ConnectionTrait) -> Result<Vec<ClusterRec
 
 // ---------- organisations ----------
 
+/// A registered organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganisationRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: OrganisationKind,
+    pub country: Country,
+    /// Digits only, valid for `country`.
+    pub org_number: Option<String>,
+    pub municipality: Option<String>,
+    pub website: Option<String>,
+}
+
+fn organisation_record(o: organisation::Model) -> Result<OrganisationRecord, StoreError> {
+    Ok(OrganisationRecord {
+        kind: OrganisationKind::parse(&o.kind)
+            .map_err(|e| StoreError::corrupt("organisation kind", e))?,
+        country: Country::parse(&o.country)
+            .map_err(|e| StoreError::corrupt("organisation country", e))?,
+        id: o.id,
+        name: o.name,
+        org_number: o.org_number,
+        municipality: o.municipality_code,
+        website: o.website,
+    })
+}
+
 /// An organisation to register; `org_number` is already validated (digits only).
 #[derive(Debug, Clone)]
 pub struct NewOrganisation {
     pub id: Uuid,
     pub name: String,
-    pub kind: String,
-    pub country: String,
+    pub kind: OrganisationKind,
+    pub country: Country,
     pub org_number: Option<String>,
     pub municipality: Option<String>,
     pub website: Option<String>,
@@ -247,12 +275,12 @@ pub struct NewOrganisation {
 pub async fn insert_organisation(
     conn: &impl ConnectionTrait,
     o: NewOrganisation,
-) -> Result<OrganisationRow, StoreError> {
+) -> Result<OrganisationRecord, StoreError> {
     let row = organisation::ActiveModel {
         id: Set(o.id),
         name: Set(o.name),
-        kind: Set(o.kind),
-        country: Set(o.country),
+        kind: Set(o.kind.as_str().to_owned()),
+        country: Set(o.country.code().to_owned()),
         org_number: Set(o.org_number),
         municipality_code: Set(o.municipality),
         website: Set(o.website),
@@ -268,16 +296,18 @@ pub async fn insert_organisation(
                 e,
             )
         })
+        .and_then(organisation_record)
 }
 
 pub async fn get_organisation(
     conn: &impl ConnectionTrait,
     id: Uuid,
-) -> Result<OrganisationRow, StoreError> {
+) -> Result<OrganisationRecord, StoreError> {
     organisation::Entity::find_by_id(id)
         .one(conn)
         .await?
         .ok_or(StoreError::not_found("organisation"))
+        .and_then(organisation_record)
 }
 
 /// Organisations by name, optionally of one kind or matching a name fragment.
@@ -287,7 +317,7 @@ pub async fn list_organisations(
     name_contains: Option<&str>,
     limit: u64,
     offset: u64,
-) -> Result<Page<OrganisationRow>, StoreError> {
+) -> Result<Page<OrganisationRecord>, StoreError> {
     let mut q = organisation::Entity::find()
         .order_by_asc(organisation::Column::Name)
         .order_by_asc(organisation::Column::Id);
@@ -297,20 +327,31 @@ pub async fn list_organisations(
     if let Some(n) = name_contains.filter(|n| !n.trim().is_empty()) {
         q = q.filter(organisation::Column::Name.contains(n.trim()));
     }
-    paginate(conn, q, limit, offset).await
+    let page = paginate(conn, q, limit, offset).await?;
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(organisation_record)
+            .collect::<Result<_, _>>()?,
+        total: page.total,
+    })
 }
 
 pub async fn organisations_by_ids(
     conn: &impl ConnectionTrait,
     ids: &[Uuid],
-) -> Result<Vec<OrganisationRow>, StoreError> {
+) -> Result<Vec<OrganisationRecord>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(organisation::Entity::find()
+    organisation::Entity::find()
         .filter(organisation::Column::Id.is_in(ids.iter().copied()))
         .all(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(organisation_record)
+        .collect()
 }
 
 // ---------- people ----------

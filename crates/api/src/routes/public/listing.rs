@@ -743,7 +743,7 @@ pub async fn public_offers(
     demand_region: Option<&str>,
 ) -> Result<Vec<PublicOffer>, ApiError> {
     let provider_ids: Vec<Uuid> = list.iter().map(|o| o.spec.provider_id).collect();
-    let providers: HashMap<Uuid, reference::OrganisationRow> =
+    let providers: HashMap<Uuid, reference::OrganisationRecord> =
         reference::organisations_by_ids(state.store.conn(), &provider_ids)
             .await?
             .into_iter()

@@ -16,24 +16,20 @@ use crate::dto::{Page, Paging};
 use crate::error::ApiError;
 use crate::extract::ValidJson;
 
-pub fn to_dto(o: reference::OrganisationRow) -> OrganisationDto {
+pub fn to_dto(o: reference::OrganisationRecord) -> OrganisationDto {
     let formatted = o
         .org_number
         .as_deref()
-        .and_then(|n| {
-            Country::parse(&o.country)
-                .ok()
-                .and_then(|c| OrgNumber::parse(c, n).ok())
-        })
+        .and_then(|n| OrgNumber::parse(o.country, n).ok())
         .map(|n| n.formatted());
     OrganisationDto {
         id: o.id,
         name: o.name,
-        kind: o.kind,
-        country: o.country,
+        kind: o.kind.as_str().to_owned(),
+        country: o.country.code().to_owned(),
         org_number: o.org_number,
         org_number_formatted: formatted,
-        municipality: o.municipality_code,
+        municipality: o.municipality,
         website: o.website,
     }
 }
@@ -176,8 +172,8 @@ pub async fn create(
         reference::NewOrganisation {
             id: Uuid::now_v7(),
             name: name.into_inner(),
-            kind: kind.as_str().to_owned(),
-            country: country.code().to_owned(),
+            kind,
+            country,
             org_number: number.map(|n| n.digits().to_owned()),
             municipality,
             website: website.map(|w| w.as_str().to_owned()),
