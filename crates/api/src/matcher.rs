@@ -14,6 +14,7 @@
 //! memory too, with the stored structure version it was loaded at: the change poll reloads it
 //! when that version moved, so a change made through any instance reaches every one.
 
+use broker_domain::taxonomy::ConceptKind;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -187,7 +188,7 @@ pub fn build_taxonomy_from(concepts: &[taxonomy::ConceptRecord], starter: bool) 
     let competences = concepts
         .iter()
         .copied()
-        .filter(|c| c.kind == "competence")
+        .filter(|c| c.kind == ConceptKind::Competence)
         .map(|c| ConceptInput {
             id: c.id,
             labels: labels(c),
@@ -199,7 +200,7 @@ pub fn build_taxonomy_from(concepts: &[taxonomy::ConceptRecord], starter: bool) 
     let occupations = concepts
         .iter()
         .copied()
-        .filter(|c| c.kind == "occupation")
+        .filter(|c| c.kind == ConceptKind::Occupation)
         .map(|c| OccupationInput {
             id: c.id,
             labels: labels(c),

@@ -7,6 +7,7 @@
 //! upgrade then only adds shipped labels it lacks, and the import keeps them too (see
 //! [`shipped_labels`]), so neither undoes the other.
 
+use broker_domain::taxonomy::ConceptKind;
 use std::collections::{HashMap, HashSet};
 
 use broker_store::Store;
@@ -42,27 +43,29 @@ fn labels(l: &TaxonomyLabels) -> Vec<LabelRecord> {
 /// The shipped concepts as records of taxonomy version `version`.
 pub fn records(version: i32) -> Result<Vec<ConceptRecord>, SeedError> {
     let tax = data::taxonomy()?;
-    let concept =
-        |kind: &str, key: &str, esco_uri: &Option<String>, field: &Option<String>| ConceptRecord {
-            id: stable_id("concept", key),
-            kind: kind.to_owned(),
-            esco_uri: esco_uri.clone(),
-            key: Some(key.to_owned()),
-            field: field.clone(),
-            labels: Vec::new(),
-            essential: Vec::new(),
-            optional: Vec::new(),
-            description: None,
-            deprecated: false,
-            replaced_by: None,
-            created_in_version: version,
-            changed_in_version: version,
-        };
+    let concept = |kind: ConceptKind,
+                   key: &str,
+                   esco_uri: &Option<String>,
+                   field: &Option<String>| ConceptRecord {
+        id: stable_id("concept", key),
+        kind,
+        esco_uri: esco_uri.clone(),
+        key: Some(key.to_owned()),
+        field: field.clone(),
+        labels: Vec::new(),
+        essential: Vec::new(),
+        optional: Vec::new(),
+        description: None,
+        deprecated: false,
+        replaced_by: None,
+        created_in_version: version,
+        changed_in_version: version,
+    };
     let mut out = Vec::new();
     for c in &tax.competences {
         out.push(ConceptRecord {
             labels: labels(&c.labels),
-            ..concept("competence", &c.key, &c.esco_uri, &c.field)
+            ..concept(ConceptKind::Competence, &c.key, &c.esco_uri, &c.field)
         });
     }
     for o in &tax.occupations {
@@ -71,7 +74,7 @@ pub fn records(version: i32) -> Result<Vec<ConceptRecord>, SeedError> {
             labels: labels(&o.labels),
             essential: ids(&o.essential),
             optional: ids(&o.optional),
-            ..concept("occupation", &o.key, &o.esco_uri, &o.field)
+            ..concept(ConceptKind::Occupation, &o.key, &o.esco_uri, &o.field)
         });
     }
     Ok(out)
@@ -81,7 +84,10 @@ pub fn records(version: i32) -> Result<Vec<ConceptRecord>, SeedError> {
 pub async fn seed(txn: &impl ConnectionTrait) -> Result<(), SeedError> {
     let version = taxonomy::begin_version(txn, SOURCE).await?;
     let records = records(version)?;
-    let competences = records.iter().filter(|r| r.kind == "competence").count();
+    let competences = records
+        .iter()
+        .filter(|r| r.kind == ConceptKind::Competence)
+        .count();
     taxonomy::insert_many(txn, &records).await?;
     taxonomy::finish_version(
         txn,

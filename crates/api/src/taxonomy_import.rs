@@ -5,6 +5,7 @@
 //! deprecated (still resolvable), linking a replacement when a new concept took over the old
 //! preferred label. Each import is a new taxonomy version; clients ask what changed since one.
 
+use broker_domain::taxonomy::ConceptKind;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
@@ -205,7 +206,7 @@ pub async fn import_skills(
             None => {
                 created.push(ConceptRecord {
                     id: esco::uri_to_uuid(&s.uri),
-                    kind: "competence".to_owned(),
+                    kind: ConceptKind::Competence,
                     esco_uri: Some(s.uri.clone()),
                     key: None,
                     field: None,
@@ -238,7 +239,10 @@ pub async fn import_skills(
             .drain()
             // A starter concept the file does not name is not the import's to retire.
             .filter(|(uri, c)| {
-                c.kind == "competence" && c.key.is_none() && !c.deprecated && !seen.contains(uri)
+                c.kind == ConceptKind::Competence
+                    && c.key.is_none()
+                    && !c.deprecated
+                    && !seen.contains(uri)
             })
             .map(|(_, c)| c)
             .collect();
@@ -308,12 +312,12 @@ pub async fn import_occupations(
     let shipped = starter_taxonomy::shipped_labels();
     let skill_ids: HashMap<String, Uuid> = existing
         .iter()
-        .filter(|c| c.kind == "competence")
+        .filter(|c| c.kind == ConceptKind::Competence)
         .filter_map(|c| c.esco_uri.clone().map(|u| (u, c.id)))
         .collect();
     let by_uri: HashMap<String, ConceptRecord> = existing
         .into_iter()
-        .filter(|c| c.kind == "occupation")
+        .filter(|c| c.kind == ConceptKind::Occupation)
         .filter_map(|c| c.esco_uri.clone().map(|u| (u, c)))
         .collect();
     let mut essential: HashMap<&str, Vec<Uuid>> = HashMap::new();
@@ -375,7 +379,7 @@ pub async fn import_occupations(
             }
             None => created.push(ConceptRecord {
                 id: esco::uri_to_uuid(&o.uri),
-                kind: "occupation".to_owned(),
+                kind: ConceptKind::Occupation,
                 esco_uri: Some(o.uri.clone()),
                 key: None,
                 field: None,

@@ -28,7 +28,7 @@ fn richest_shipped_competence() -> ConceptRecord {
     starter_taxonomy::records(0)
         .expect("shipped file")
         .into_iter()
-        .filter(|c| c.kind == "competence")
+        .filter(|c| c.kind == broker_domain::taxonomy::ConceptKind::Competence)
         .max_by_key(|c| (c.labels.len(), c.key.clone()))
         .expect("a competence")
 }

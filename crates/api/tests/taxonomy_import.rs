@@ -103,7 +103,7 @@ async fn two_languages_merge_into_one_concept_per_uri() {
         mig.esco_uri.as_deref(),
         Some("http://data.europa.eu/esco/skill/0000-a2")
     );
-    assert_eq!(mig.kind, "competence");
+    assert_eq!(mig.kind, broker_domain::taxonomy::ConceptKind::Competence);
     assert_eq!(
         labels(&mig, "sv"),
         vec![
@@ -276,7 +276,10 @@ async fn occupations_link_their_essential_and_optional_skills() {
         "{report}"
     );
     let welder = concept(&store, occupation(1)).await;
-    assert_eq!(welder.kind, "occupation");
+    assert_eq!(
+        welder.kind,
+        broker_domain::taxonomy::ConceptKind::Occupation
+    );
     assert!(labels(&welder, "en").contains(&label("welder", true)));
     let mut essential = vec![skill(1), skill(2), skill(4)];
     essential.sort();
@@ -425,7 +428,7 @@ async fn a_write_failure_half_way_rolls_the_whole_import_back() {
     let new_uri = "http://data.europa.eu/esco/skill/0000-a99";
     let squatter = ConceptRecord {
         id: uri_to_uuid(new_uri),
-        kind: "competence".to_owned(),
+        kind: broker_domain::taxonomy::ConceptKind::Competence,
         esco_uri: None,
         key: Some("local-squatter".to_owned()),
         field: None,

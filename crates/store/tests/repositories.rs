@@ -86,7 +86,7 @@ async fn fixture() -> Fixture {
         conn,
         &[taxonomy::ConceptRecord {
             id: concept,
-            kind: "competence".into(),
+            kind: broker_domain::taxonomy::ConceptKind::Competence,
             esco_uri: None,
             key: Some("omvardnad".into()),
             field: None,

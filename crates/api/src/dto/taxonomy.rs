@@ -38,7 +38,7 @@ impl ConceptDto {
     pub fn from_record(c: &ConceptRecord, lang: &str) -> Self {
         Self {
             id: c.id,
-            kind: c.kind.clone(),
+            kind: c.kind.as_str().to_owned(),
             label: c.preferred_label(lang),
             esco_uri: c.esco_uri.clone(),
             description: c.description.clone(),

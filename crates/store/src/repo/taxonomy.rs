@@ -1,5 +1,6 @@
 //! The competence and occupation taxonomy, versioned per import.
 
+use broker_domain::taxonomy::ConceptKind;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -26,8 +27,7 @@ pub struct LabelRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConceptRecord {
     pub id: Uuid,
-    /// `competence` or `occupation`.
-    pub kind: String,
+    pub kind: ConceptKind,
     pub esco_uri: Option<String>,
     pub key: Option<String>,
     pub field: Option<String>,
@@ -82,7 +82,7 @@ fn to_record(m: concept::Model) -> Result<ConceptRecord, StoreError> {
         essential: uuid_list(&m.essential),
         optional: uuid_list(&m.optional),
         id: m.id,
-        kind: m.kind,
+        kind: ConceptKind::parse(&m.kind).map_err(|e| StoreError::corrupt("concept kind", e))?,
         esco_uri: m.esco_uri,
         key: m.key,
         field: m.field,
@@ -97,7 +97,7 @@ fn to_record(m: concept::Model) -> Result<ConceptRecord, StoreError> {
 fn to_active(c: &ConceptRecord) -> concept::ActiveModel {
     concept::ActiveModel {
         id: Set(c.id),
-        kind: Set(c.kind.clone()),
+        kind: Set(c.kind.as_str().to_owned()),
         esco_uri: Set(c.esco_uri.clone()),
         key: Set(c.key.clone()),
         field: Set(c.field.clone()),

@@ -9,6 +9,7 @@ use broker_domain::error::Validator;
 use broker_domain::forum::{ProposalAction, ProposalActionDetail, ProposalSpec};
 use broker_domain::lifecycle::Lifecycle;
 use broker_domain::platform::GroupKind;
+use broker_domain::taxonomy::ConceptKind;
 use broker_domain::values::{LongText, Name, optional_long_text};
 use broker_store::StoreError;
 use broker_store::repo::forum::{self, NewProposal, ProposalFilter, ProposalRecord};
@@ -86,7 +87,7 @@ async fn check_gap_entries(
         if state
             .matcher
             .concept(g.competence_id)
-            .is_none_or(|c| c.kind != "competence")
+            .is_none_or(|c| c.kind != ConceptKind::Competence)
         {
             v.fail(
                 format!("gap_entries[{i}].competence_id"),
