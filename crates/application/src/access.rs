@@ -3,7 +3,7 @@
 
 use broker_domain::need::Need;
 use broker_domain::offer::{Offer, OfferStatus};
-use broker_store::repo::matches::{MatchFilter, MatchRow};
+use broker_store::repo::matches::{MatchFilter, MatchRecord};
 use broker_store::repo::needs::NeedFilter;
 use broker_store::repo::offers::OfferFilter;
 use uuid::Uuid;
@@ -223,7 +223,7 @@ pub enum MatchScope {
 
 impl MatchScope {
     /// Whether `suggestion` lies in the scope.
-    pub fn admits(&self, suggestion: &MatchRow) -> bool {
+    pub fn admits(&self, suggestion: &MatchRecord) -> bool {
         match self {
             Self::Everything => true,
             Self::Platforms(platforms) => platforms.contains(&suggestion.platform_id),
@@ -256,7 +256,7 @@ impl MatchAccess {
 
     /// Whether `actor` may review `suggestion`: one elsewhere is not found for a broker; anyone
     /// but a broker or an admin is refused outright.
-    pub fn must_review(actor: &Actor, suggestion: &MatchRow) -> Result<(), AppError> {
+    pub fn must_review(actor: &Actor, suggestion: &MatchRecord) -> Result<(), AppError> {
         match Self::list_scope(actor) {
             Ok(scope) if scope.admits(suggestion) => Ok(()),
             Ok(_) => Err(AppError::NotFound("match")),
@@ -605,18 +605,18 @@ mod tests {
     mod suggestions {
         use super::*;
 
-        fn suggestion_on(platform: Uuid) -> MatchRow {
-            MatchRow {
+        fn suggestion_on(platform: Uuid) -> MatchRecord {
+            MatchRecord {
                 id: Uuid::from_u128(0x97),
                 need_id: Uuid::from_u128(0x99),
-                kind: "offer".into(),
+                kind: broker_domain::matching::MatchKind::Offer,
                 target_id: Uuid::from_u128(0x98),
                 platform_id: platform,
                 score: 0.8,
                 factors: serde_json::Value::Null,
                 evidence: serde_json::Value::Null,
                 explanation: String::new(),
-                status: "suggested".into(),
+                status: broker_domain::matching::MatchStatus::Suggested,
                 reason: None,
                 decided_by: None,
                 decided_at: None,

@@ -6,7 +6,7 @@ use std::future::Future;
 use broker_domain::matching::{Decision, DecisionInput, MatchKind, need_action_on_decision};
 use broker_domain::need::NeedAction;
 use broker_store::Store;
-use broker_store::repo::matches::{self, MatchRow};
+use broker_store::repo::matches::{self, MatchRecord};
 use broker_store::repo::needs::{self, NeedRecord};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use uuid::Uuid;
@@ -28,8 +28,8 @@ pub trait DecisionLog {
 #[derive(Debug, Clone)]
 pub struct DecidedMatch {
     pub decision: Decision,
-    pub before: MatchRow,
-    pub after: MatchRow,
+    pub before: MatchRecord,
+    pub after: MatchRecord,
     /// The needs the decision moved, then the suggestion's own need if it did not move.
     pub needs_to_rematch: Vec<Uuid>,
 }
@@ -53,7 +53,7 @@ pub async fn decide(
     let input = DecisionInput::parse(decision, reason, version)?;
     let txn = store.begin().await?;
     let (before, after) = matches::decide(&txn, id, &input, &actor.subject).await?;
-    let kind = MatchKind::parse(&after.kind).map_err(|e| AppError::Outside(Box::new(e)))?;
+    let kind = after.kind;
     // A pooling suggestion pairs two needs: both go into the pool.
     let mut paired = vec![after.need_id];
     if kind == MatchKind::Need {
@@ -65,7 +65,7 @@ pub async fn decide(
         if let Some(action) = move_need(&txn, &need, input.decision, kind).await? {
             let detail = serde_json::json!({
                 "match_id": after.id,
-                "kind": after.kind,
+                "kind": after.kind.as_str(),
                 "target_id": after.target_id,
             });
             needs::add_event(&txn, need_id, action.as_str(), detail, &actor.subject).await?;

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use broker_application::matches::{self, DecidedMatch, DecisionLog};
 use broker_application::{Actor, AppError, Role};
-use broker_domain::matching::{Decision, MatchKind};
+use broker_domain::matching::{Decision, MatchKind, MatchStatus};
 use broker_domain::need::NeedStatus;
 use broker_store::repo::matches::{self as match_rows, ComputedSuggestion};
 use broker_store::repo::needs;
@@ -162,7 +162,7 @@ async fn accepting_a_contact_matches_the_need_and_logs_inside_the_decision() {
         .await
         .expect("accepted");
     assert_eq!(decided.decision, Decision::Accept);
-    assert_eq!(decided.after.status, "accepted");
+    assert_eq!(decided.after.status, MatchStatus::Accepted);
     assert_eq!(decided.after.decided_by.as_deref(), Some("broker"));
     assert_eq!(world.status_of(need).await, NeedStatus::Matched);
     let events = needs::events(world.store.conn(), need)
@@ -219,7 +219,7 @@ async fn a_decision_whose_log_fails_leaves_nothing_behind() {
     let row = match_rows::get(world.store.conn(), suggestion)
         .await
         .expect("suggestion");
-    assert_eq!(row.status, "suggested");
+    assert_eq!(row.status, MatchStatus::Suggested);
     assert_eq!(row.version, 1);
     assert_eq!(world.status_of(need).await, NeedStatus::Open);
 }

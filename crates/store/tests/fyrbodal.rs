@@ -243,7 +243,7 @@ async fn an_escalation_moves_the_need_and_its_pending_suggestions_but_not_decisi
     .await
     .expect("list");
     for m in &all.items {
-        let expected = if m.status == MatchStatus::Rejected.as_str() {
+        let expected = if m.status == MatchStatus::Rejected {
             f.dals_ed
         } else {
             f.dalsland

@@ -486,7 +486,7 @@ async fn recomputation_never_overwrites_a_decision() {
         .expect("sync");
     assert_eq!(report.superseded, 1);
     let accepted = matches::get(conn, first.id).await.expect("get");
-    assert_eq!(accepted.status, MatchStatus::Accepted.as_str());
+    assert_eq!(accepted.status, MatchStatus::Accepted);
     let all = matches::list(
         conn,
         &matches::MatchFilter {
@@ -605,7 +605,7 @@ async fn syncing_many_needs_at_once_touches_only_the_needs_and_kinds_given() {
         .expect("list")
         .items
         .into_iter()
-        .map(|m| (m.target_id, m.status))
+        .map(|m| (m.target_id, m.status.as_str().to_owned()))
         .collect();
         rows.sort();
         rows

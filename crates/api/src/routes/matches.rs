@@ -9,7 +9,7 @@ use broker_application::access::MatchAccess;
 use broker_application::matches as match_cases;
 use broker_domain::matching::{MatchKind, MatchStatus, Outcome};
 use broker_matching::{Lang, Reason};
-use broker_store::repo::matches::{self, MatchRow};
+use broker_store::repo::matches::{self, MatchRecord};
 use broker_store::repo::{audit, needs, offers, reference};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -27,7 +27,7 @@ use crate::extract::ValidJson;
 /// one, or for rows stored before reasons were kept, the stored explanation is returned.
 pub async fn to_dtos(
     state: &AppState,
-    rows: Vec<MatchRow>,
+    rows: Vec<MatchRecord>,
     lang: Option<Lang>,
 ) -> Result<Vec<MatchDto>, ApiError> {
     let labels = target_labels(state, rows.iter().map(|r| (r.kind.as_str(), r.target_id))).await?;
@@ -119,19 +119,19 @@ pub async fn target_labels<'a>(
     Ok(labels)
 }
 
-fn dto(r: MatchRow, labels: &HashMap<Uuid, String>) -> MatchDto {
+fn dto(r: MatchRecord, labels: &HashMap<Uuid, String>) -> MatchDto {
     MatchDto {
         target_label: labels.get(&r.target_id).cloned(),
         id: r.id,
         need_id: r.need_id,
-        kind: r.kind,
+        kind: r.kind.as_str().to_owned(),
         target_id: r.target_id,
         platform_id: r.platform_id,
         score: r.score,
         factors: r.factors,
         explanation: r.explanation,
         evidence: r.evidence,
-        status: r.status,
+        status: r.status.as_str().to_owned(),
         version: r.version,
         decided_by: r.decided_by,
         decided_at: r.decided_at,
@@ -293,11 +293,11 @@ impl match_cases::DecisionLog for DecisionAudit<'_> {
                 action: format!("match.{}", decided.decision.as_str()),
                 entity: "match",
                 entity_id: Some(after.id),
-                before: Some(serde_json::json!({"status": before.status, "version": before.version})),
+                before: Some(serde_json::json!({"status": before.status.as_str(), "version": before.version})),
                 // The need, its target and the platform tag the feed event, so followers of the
                 // need's municipality, competences, platform and employer, and the offer's provider
                 // (or the pooled need's side), hear about the decision.
-                after: Some(serde_json::json!({"status": after.status, "version": after.version, "reason": after.reason, "need_id": after.need_id, "platform_id": after.platform_id, "kind": after.kind, "target_id": after.target_id})),
+                after: Some(serde_json::json!({"status": after.status.as_str(), "version": after.version, "reason": after.reason, "need_id": after.need_id, "platform_id": after.platform_id, "kind": after.kind.as_str(), "target_id": after.target_id})),
             },
         )
         .await?;
@@ -326,7 +326,7 @@ pub async fn add_outcome(
 ) -> Result<HttpResponse, ApiError> {
     let row = matches::get(state.store.conn(), *id).await?;
     MatchAccess::must_review(&who.actor(), &row)?;
-    if row.status != MatchStatus::Accepted.as_str() {
+    if row.status != MatchStatus::Accepted {
         return Err(ApiError::Conflict(format!(
             "outcomes are recorded on accepted suggestions; this one is {}",
             row.status

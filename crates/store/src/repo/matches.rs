@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use broker_domain::lifecycle::Lifecycle;
 use broker_domain::matching::{DecisionInput, MatchAction, MatchKind, MatchStatus};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -18,7 +18,50 @@ use crate::entity::{match_outcome, match_suggestion};
 use crate::{Page, StoreError};
 
 pub use crate::entity::match_outcome::Model as OutcomeRow;
-pub use crate::entity::match_suggestion::Model as MatchRow;
+
+/// A stored suggestion: an offer, a contact or another need for a need, with its score, its
+/// explanation and where a broker's review of it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchRecord {
+    pub id: Uuid,
+    pub need_id: Uuid,
+    pub kind: MatchKind,
+    pub target_id: Uuid,
+    pub platform_id: Uuid,
+    pub score: f64,
+    pub factors: serde_json::Value,
+    pub evidence: serde_json::Value,
+    pub explanation: String,
+    pub status: MatchStatus,
+    pub reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn match_record(m: match_suggestion::Model) -> Result<MatchRecord, StoreError> {
+    Ok(MatchRecord {
+        kind: MatchKind::parse(&m.kind).map_err(|e| StoreError::corrupt("match kind", e))?,
+        status: MatchStatus::parse(&m.status)
+            .map_err(|e| StoreError::corrupt("match status", e))?,
+        id: m.id,
+        need_id: m.need_id,
+        target_id: m.target_id,
+        platform_id: m.platform_id,
+        score: m.score,
+        factors: m.factors,
+        evidence: m.evidence,
+        explanation: m.explanation,
+        reason: m.reason,
+        decided_by: m.decided_by,
+        decided_at: m.decided_at,
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
 
 /// One suggestion as computed by the engine.
 #[derive(Debug, Clone)]
@@ -84,7 +127,7 @@ pub async fn sync_many(
     let mut need_ids: Vec<Uuid> = sets.iter().map(|s| s.need_id).collect();
     need_ids.sort_unstable();
     need_ids.dedup();
-    let mut existing: HashMap<(Uuid, MatchKind, Uuid), MatchRow> = HashMap::new();
+    let mut existing: HashMap<(Uuid, MatchKind, Uuid), match_suggestion::Model> = HashMap::new();
     for chunk in need_ids.chunks(500) {
         for row in match_suggestion::Entity::find()
             .filter(match_suggestion::Column::NeedId.is_in(chunk.iter().copied()))
@@ -300,7 +343,7 @@ pub async fn list(
     sort: MatchSort,
     limit: u64,
     offset: u64,
-) -> Result<Page<MatchRow>, StoreError> {
+) -> Result<Page<MatchRecord>, StoreError> {
     let mut cond = Condition::all();
     if let Some(p) = &f.scope_platforms {
         cond = cond.add(match_suggestion::Column::PlatformId.is_in(p.clone()));
@@ -332,20 +375,29 @@ pub async fn list(
         MatchSort::Newest => select.order_by_desc(match_suggestion::Column::CreatedAt),
         MatchSort::Oldest => select.order_by_asc(match_suggestion::Column::CreatedAt),
     };
-    super::paginate(
+    let page = super::paginate(
         conn,
         select.order_by_asc(match_suggestion::Column::Id),
         limit,
         offset,
     )
-    .await
+    .await?;
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(match_record)
+            .collect::<Result<_, _>>()?,
+        total: page.total,
+    })
 }
 
-pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<MatchRow, StoreError> {
+pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<MatchRecord, StoreError> {
     match_suggestion::Entity::find_by_id(id)
         .one(conn)
         .await?
         .ok_or(StoreError::not_found("match"))
+        .and_then(match_record)
 }
 
 /// Records a broker's decision when `input.seen_version` is still current. Returns the row
@@ -355,7 +407,7 @@ pub async fn decide(
     id: Uuid,
     input: &DecisionInput,
     actor: &str,
-) -> Result<(MatchRow, MatchRow), StoreError> {
+) -> Result<(MatchRecord, MatchRecord), StoreError> {
     let before = get(conn, id).await?;
     if before.version != input.seen_version {
         return Err(StoreError::Conflict {
@@ -366,8 +418,9 @@ pub async fn decide(
             ),
         });
     }
-    let status = MatchStatus::parse(&before.status).map_err(|e| StoreError::corrupt("match", e))?;
-    let after = status.transition(MatchAction::from(input.decision))?;
+    let after = before
+        .status
+        .transition(MatchAction::from(input.decision))?;
     let now = Utc::now();
     let res = match_suggestion::Entity::update_many()
         .col_expr(
