@@ -1,9 +1,10 @@
 //! The access policy: one answer to "may this actor see this object" and "which rows may this
 //! actor list", so the check on one object and the filter on a listing cannot drift apart.
 
+use broker_domain::matching::MatchSuggestion;
 use broker_domain::need::Need;
 use broker_domain::offer::{Offer, OfferStatus};
-use broker_store::repo::matches::{MatchFilter, MatchRecord};
+use broker_store::repo::matches::MatchFilter;
 use broker_store::repo::needs::NeedFilter;
 use broker_store::repo::offers::OfferFilter;
 use uuid::Uuid;
@@ -223,7 +224,7 @@ pub enum MatchScope {
 
 impl MatchScope {
     /// Whether `suggestion` lies in the scope.
-    pub fn admits(&self, suggestion: &MatchRecord) -> bool {
+    pub fn admits(&self, suggestion: &MatchSuggestion) -> bool {
         match self {
             Self::Everything => true,
             Self::Platforms(platforms) => platforms.contains(&suggestion.platform_id),
@@ -256,7 +257,7 @@ impl MatchAccess {
 
     /// Whether `actor` may review `suggestion`: one elsewhere is not found for a broker; anyone
     /// but a broker or an admin is refused outright.
-    pub fn must_review(actor: &Actor, suggestion: &MatchRecord) -> Result<(), AppError> {
+    pub fn must_review(actor: &Actor, suggestion: &MatchSuggestion) -> Result<(), AppError> {
         match Self::list_scope(actor) {
             Ok(scope) if scope.admits(suggestion) => Ok(()),
             Ok(_) => Err(AppError::NotFound("match")),
@@ -605,8 +606,8 @@ mod tests {
     mod suggestions {
         use super::*;
 
-        fn suggestion_on(platform: Uuid) -> MatchRecord {
-            MatchRecord {
+        fn suggestion_on(platform: Uuid) -> MatchSuggestion {
+            MatchSuggestion {
                 id: Uuid::from_u128(0x97),
                 need_id: Uuid::from_u128(0x99),
                 kind: broker_domain::matching::MatchKind::Offer,

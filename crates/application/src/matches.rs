@@ -3,10 +3,12 @@
 
 use std::future::Future;
 
-use broker_domain::matching::{Decision, DecisionInput, MatchKind, need_action_on_decision};
+use broker_domain::matching::{
+    Decision, DecisionInput, MatchKind, MatchSuggestion, need_action_on_decision,
+};
 use broker_domain::need::NeedAction;
 use broker_store::Store;
-use broker_store::repo::matches::{self, MatchRecord};
+use broker_store::repo::matches;
 use broker_store::repo::needs::{self, NeedRecord};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use uuid::Uuid;
@@ -28,8 +30,8 @@ pub trait DecisionLog {
 #[derive(Debug, Clone)]
 pub struct DecidedMatch {
     pub decision: Decision,
-    pub before: MatchRecord,
-    pub after: MatchRecord,
+    pub before: MatchSuggestion,
+    pub after: MatchSuggestion,
     /// The needs the decision moved, then the suggestion's own need if it did not move.
     pub needs_to_rematch: Vec<Uuid>,
 }

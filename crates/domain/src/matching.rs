@@ -188,7 +188,8 @@ impl Outcome {
     }
 }
 
-/// A match suggestion as stored.
+/// A stored suggestion: an offer, a contact or another need for a need, with its score, its
+/// explanation and where a broker's review of it stands.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MatchSuggestion {
     pub id: Uuid,
@@ -197,8 +198,19 @@ pub struct MatchSuggestion {
     pub target_id: Uuid,
     pub platform_id: Uuid,
     pub score: f64,
+    /// Each factor's name, score and weight, as the engine gave them.
+    pub factors: serde_json::Value,
+    /// What matched (concepts, words, places), from which explanations are rendered.
+    pub evidence: serde_json::Value,
+    /// The explanation in English, as stored.
+    pub explanation: String,
     pub status: MatchStatus,
+    pub reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
     pub version: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// One line of the gap report: demand no offer covers.

@@ -7,9 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use broker_application::AppError;
 use broker_application::access::MatchAccess;
 use broker_application::matches as match_cases;
-use broker_domain::matching::{MatchKind, MatchStatus, Outcome};
+use broker_domain::matching::{MatchKind, MatchStatus, MatchSuggestion, Outcome};
 use broker_matching::{Lang, Reason};
-use broker_store::repo::matches::{self, MatchRecord};
+use broker_store::repo::matches;
 use broker_store::repo::{audit, needs, offers, reference};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -27,7 +27,7 @@ use crate::extract::ValidJson;
 /// one, or for rows stored before reasons were kept, the stored explanation is returned.
 pub async fn to_dtos(
     state: &AppState,
-    rows: Vec<MatchRecord>,
+    rows: Vec<MatchSuggestion>,
     lang: Option<Lang>,
 ) -> Result<Vec<MatchDto>, ApiError> {
     let labels = target_labels(state, rows.iter().map(|r| (r.kind.as_str(), r.target_id))).await?;
@@ -119,7 +119,7 @@ pub async fn target_labels<'a>(
     Ok(labels)
 }
 
-fn dto(r: MatchRecord, labels: &HashMap<Uuid, String>) -> MatchDto {
+fn dto(r: MatchSuggestion, labels: &HashMap<Uuid, String>) -> MatchDto {
     MatchDto {
         target_label: labels.get(&r.target_id).cloned(),
         id: r.id,

@@ -6,8 +6,10 @@
 use std::collections::HashMap;
 
 use broker_domain::lifecycle::Lifecycle;
-use broker_domain::matching::{DecisionInput, MatchAction, MatchKind, MatchStatus};
-use chrono::{DateTime, Utc};
+use broker_domain::matching::{
+    DecisionInput, MatchAction, MatchKind, MatchStatus, MatchSuggestion,
+};
+use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -19,30 +21,8 @@ use crate::{Page, StoreError};
 
 pub use crate::entity::match_outcome::Model as OutcomeRow;
 
-/// A stored suggestion: an offer, a contact or another need for a need, with its score, its
-/// explanation and where a broker's review of it stands.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MatchRecord {
-    pub id: Uuid,
-    pub need_id: Uuid,
-    pub kind: MatchKind,
-    pub target_id: Uuid,
-    pub platform_id: Uuid,
-    pub score: f64,
-    pub factors: serde_json::Value,
-    pub evidence: serde_json::Value,
-    pub explanation: String,
-    pub status: MatchStatus,
-    pub reason: Option<String>,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-fn match_record(m: match_suggestion::Model) -> Result<MatchRecord, StoreError> {
-    Ok(MatchRecord {
+fn match_record(m: match_suggestion::Model) -> Result<MatchSuggestion, StoreError> {
+    Ok(MatchSuggestion {
         kind: MatchKind::parse(&m.kind).map_err(|e| StoreError::corrupt("match kind", e))?,
         status: MatchStatus::parse(&m.status)
             .map_err(|e| StoreError::corrupt("match status", e))?,
@@ -343,7 +323,7 @@ pub async fn list(
     sort: MatchSort,
     limit: u64,
     offset: u64,
-) -> Result<Page<MatchRecord>, StoreError> {
+) -> Result<Page<MatchSuggestion>, StoreError> {
     let mut cond = Condition::all();
     if let Some(p) = &f.scope_platforms {
         cond = cond.add(match_suggestion::Column::PlatformId.is_in(p.clone()));
@@ -392,7 +372,7 @@ pub async fn list(
     })
 }
 
-pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<MatchRecord, StoreError> {
+pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<MatchSuggestion, StoreError> {
     match_suggestion::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -407,7 +387,7 @@ pub async fn decide(
     id: Uuid,
     input: &DecisionInput,
     actor: &str,
-) -> Result<(MatchRecord, MatchRecord), StoreError> {
+) -> Result<(MatchSuggestion, MatchSuggestion), StoreError> {
     let before = get(conn, id).await?;
     if before.version != input.seen_version {
         return Err(StoreError::Conflict {

@@ -260,17 +260,9 @@ fn organisation_record(o: organisation::Model) -> Result<OrganisationRecord, Sto
     })
 }
 
-/// An organisation to register; `org_number` is already validated (digits only).
-#[derive(Debug, Clone)]
-pub struct NewOrganisation {
-    pub id: Uuid,
-    pub name: String,
-    pub kind: OrganisationKind,
-    pub country: Country,
-    pub org_number: Option<String>,
-    pub municipality: Option<String>,
-    pub website: Option<String>,
-}
+/// An organisation to register, as it will be stored; `org_number` is already validated
+/// (digits only).
+pub type NewOrganisation = OrganisationRecord;
 
 pub async fn insert_organisation(
     conn: &impl ConnectionTrait,
