@@ -70,6 +70,21 @@ pub fn route(
     route_need(&facts(need, concept), groups, today)
 }
 
+/// The competence groups of forum `platform_id` working on `today`: where its needs are routed.
+pub async fn competence_groups(
+    conn: &impl ConnectionTrait,
+    platform_id: Uuid,
+    today: NaiveDate,
+) -> Result<Vec<Group>, AppError> {
+    Ok(forum::list_groups(
+        conn,
+        Some(&[platform_id]),
+        Some(GroupKind::CompetenceGroup),
+        Some(today),
+    )
+    .await?)
+}
+
 /// Records on a need entered through a forum platform which competence group it went to, when
 /// that differs from what its events already say. Runs in the caller's transaction.
 pub async fn record_group_route(
@@ -88,13 +103,7 @@ pub async fn record_group_route(
         .into_iter()
         .map(|c| (c.id, c))
         .collect();
-    let groups = forum::list_groups(
-        conn,
-        Some(&[platform.id]),
-        Some(GroupKind::CompetenceGroup),
-        Some(today),
-    )
-    .await?;
+    let groups = competence_groups(conn, platform.id, today).await?;
     let routed = route(need, &groups, |id| concepts.get(&id).cloned(), today);
     let last = needs::events(conn, need.id)
         .await?

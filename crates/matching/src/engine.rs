@@ -1783,7 +1783,10 @@ impl Engine {
             {
                 nearby.extend_from_slice(slots);
                 if nearby.len() >= shared {
-                    return self.need_postings.candidates(concepts, terms, n);
+                    let mut all = lists.concat();
+                    all.sort_unstable();
+                    all.dedup();
+                    return all;
                 }
             }
         }

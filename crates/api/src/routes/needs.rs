@@ -139,8 +139,18 @@ pub struct NeedToStore {
     pub who: Identity,
     pub placed: PlacedNeed,
     pub today: chrono::NaiveDate,
-    /// Where the response is kept for retries: the key's scope, the key and the request's hash.
-    pub idempotency: Option<(String, String, String)>,
+    /// Where the response is kept for retries, when the request carried an Idempotency-Key.
+    pub idempotency: Option<KeptResponse>,
+}
+
+/// Where a response is kept so a retry with the same Idempotency-Key gets it again.
+#[derive(Debug, Clone)]
+pub struct KeptResponse {
+    /// Whose key it is ([`idempotency_scope`]).
+    pub scope: String,
+    pub key: String,
+    /// The request's hash: the same key with another request is refused.
+    pub request_hash: String,
 }
 
 /// A stored need and the body its 201 carries.
@@ -158,13 +168,13 @@ pub async fn store_new(
 ) -> Result<StoredNeed, ApiError> {
     let record = insert(conn, &need.who, need.placed.clone(), need.today).await?;
     let body = serde_json::to_value(dto(&record)).map_err(ApiError::internal)?;
-    if let Some((scope, key, hash)) = &need.idempotency {
+    if let Some(kept) = &need.idempotency {
         idempotency::save(
             conn,
-            scope,
-            key,
+            &kept.scope,
+            &kept.key,
             &idempotency::StoredResponse {
-                request_hash: hash.clone(),
+                request_hash: kept.request_hash.clone(),
                 status: 201,
                 body: body.clone(),
             },
@@ -287,7 +297,11 @@ pub async fn create(
     let StoredNeed { record, body } = state
         .need_writer
         .store(NeedToStore {
-            idempotency: key.map(|key| (idempotency_scope(&who, CREATE_ROUTE), key, hash)),
+            idempotency: key.map(|key| KeptResponse {
+                scope: idempotency_scope(&who, CREATE_ROUTE),
+                key,
+                request_hash: hash,
+            }),
             who,
             placed,
             today,

@@ -11,7 +11,7 @@ use broker_domain::platform::{Group, GroupKind};
 use broker_domain::values::Lang;
 use broker_store::repo::matches::{self, MatchFilter, MatchSort};
 use broker_store::repo::needs::{self, NeedFilter, NeedRecord};
-use broker_store::repo::{forum, reference};
+use broker_store::repo::reference;
 use chrono::Utc;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -31,12 +31,13 @@ const READ_BATCH: u64 = 500;
 const MAX_MATCHES_READ: u64 = 100_000;
 
 /// The needs a group receives, each with its route: for a competence group those routed to it,
-/// for the coordination team all of them. Other groups receive none.
+/// for the coordination team all of them. Other groups receive none. Also the forum's
+/// competence groups the routes name.
 async fn routed_needs(
     state: &AppState,
     group: &Group,
     statuses: Vec<String>,
-) -> Result<Vec<(NeedRecord, Option<GroupRoute>)>, ApiError> {
+) -> Result<(Vec<(NeedRecord, Option<GroupRoute>)>, Vec<Group>), ApiError> {
     if !matches!(
         group.kind,
         GroupKind::CompetenceGroup | GroupKind::CoordinationTeam
@@ -52,13 +53,7 @@ async fn routed_needs(
         None => reference::get_platform(conn, group.platform_id).await?,
     };
     let today = Utc::now().date_naive();
-    let groups = forum::list_groups(
-        conn,
-        Some(&[platform.id]),
-        Some(GroupKind::CompetenceGroup),
-        Some(today),
-    )
-    .await?;
+    let groups = forum_routing::competence_groups(conn, platform.id, today).await?;
     let filter = NeedFilter {
         // The forum's region: every municipality the platform covers, whichever platform a need
         // was entered through.
@@ -86,7 +81,7 @@ async fn routed_needs(
         }
     }
     // `needs::list` gives newest first; that order is kept.
-    Ok(out)
+    Ok((out, groups))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -155,15 +150,7 @@ pub async fn list_needs(
             .map(|s| s.as_str().to_owned())
             .collect();
     }
-    let routed = routed_needs(&state, &group, statuses).await?;
-    let today = Utc::now().date_naive();
-    let groups = forum::list_groups(
-        state.store.conn(),
-        Some(&[group.platform_id]),
-        Some(GroupKind::CompetenceGroup),
-        Some(today),
-    )
-    .await?;
+    let (routed, groups) = routed_needs(&state, &group, statuses).await?;
     let total = routed.len() as u64;
     let items = routed
         .into_iter()
@@ -210,7 +197,7 @@ pub async fn gaps(
         .iter()
         .map(|s| s.as_str().to_owned())
         .collect();
-    let routed = routed_needs(&state, &group, active).await?;
+    let (routed, _) = routed_needs(&state, &group, active).await?;
     let ids: Vec<Uuid> = routed.iter().map(|(r, _)| r.need.id).collect();
     // A must-have is covered by an offer suggestion whose evidence names it as taught: a course
     // that teaches something else the need's occupation involves leaves it in the gap.
