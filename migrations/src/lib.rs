@@ -18,6 +18,7 @@ mod m20261129_000012_matching_jobs;
 mod m20261129_000013_feed_commit_order;
 mod m20261129_000014_structure_version;
 mod m20261129_000015_needs_newest_first;
+mod m20261130_000016_change_order;
 mod support;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000013_feed_commit_order::Migration),
             Box::new(m20261129_000014_structure_version::Migration),
             Box::new(m20261129_000015_needs_newest_first::Migration),
+            Box::new(m20261130_000016_change_order::Migration),
         ]
     }
 }

@@ -29,6 +29,7 @@ use broker_matching::{
     MunicipalityGeo, NeedDoc, OccupationInput, OfferDoc, Reach, Requirement, Suggestion,
     SuggestionKind, Taxonomy, Weights,
 };
+use broker_store::changes::ChangeCursor;
 use broker_store::repo::matching_jobs::{self, ClaimedJob, JobKind};
 use broker_store::repo::reference::PlatformRecord;
 use broker_store::repo::{matches, needs, offers, reference, taxonomy};
@@ -39,11 +40,6 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::routes::public::listing::Places;
-
-/// How far back from its own start the next change poll reads, for transactions that commit
-/// after a poll although stamped before it (timestamps come from the writers' clocks before
-/// commit): the longest write transaction plus clock skew between instances.
-const CHANGE_OVERLAP: chrono::Duration = chrono::Duration::seconds(10);
 
 /// How long a claimed job stays with its claimer before another instance may take it over.
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
@@ -106,7 +102,7 @@ pub struct Matcher {
     taxonomy_version: AtomicI32,
     /// Where the next poll for offers written by any instance starts (see
     /// [`Matcher::catch_up_offers`]).
-    offers_from: tokio::sync::Mutex<chrono::DateTime<Utc>>,
+    offers_from: tokio::sync::Mutex<ChangeCursor>,
     /// How far this instance has read needs written by any instance, and the version of each
     /// need in the engine (active ones only).
     needs_seen: tokio::sync::Mutex<NeedsSeen>,
@@ -129,11 +125,8 @@ struct IndexedStructure {
 #[derive(Debug, Default)]
 struct NeedsSeen {
     /// Where the next poll starts, as for offers.
-    from: chrono::DateTime<Utc>,
+    from: ChangeCursor,
     indexed: HashMap<Uuid, i32>,
-    /// The version of every need (open or closed) the poll has read, so that a change is
-    /// announced once however many polls overlap it.
-    polled: HashMap<Uuid, i32>,
 }
 
 impl std::fmt::Debug for Matcher {
@@ -378,7 +371,7 @@ impl Matcher {
         let version = taxonomy::current_version(store.conn()).await?;
         let structure_version = reference::structure_version(store.conn()).await?;
         // Changes committed after the load are read by the change poller.
-        let poll_from = Utc::now() - CHANGE_OVERLAP;
+        let poll_from = ChangeCursor::start(store.conn()).await?;
         let loaded = load_engine(&store, starter_taxonomy, true).await?;
         let platforms = platforms_by_id(store.conn()).await?;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -394,7 +387,6 @@ impl Matcher {
             needs_seen: tokio::sync::Mutex::new(NeedsSeen {
                 from: poll_from,
                 indexed: loaded.active,
-                polled: HashMap::new(),
             }),
             jobs: tx,
             wake: tokio::sync::Notify::new(),
@@ -813,20 +805,17 @@ impl Matcher {
     /// database) into the listings and the matching index. Offers already current here are
     /// skipped, so a change this instance wrote costs one small row. Returns how many changed.
     ///
-    /// Timestamps come from the writers' clocks before commit, so a slower transaction can
-    /// commit a change stamped before one already read: the next poll starts `CHANGE_OVERLAP`
-    /// before this one started. It is counted from the poll, not from the last change read, so
-    /// an idle instance does not reread the end of the last bulk load on every poll.
+    /// The poll follows the commit order ([`ChangeCursor`]): it reads each change once, and an
+    /// idle instance reads nothing.
     pub async fn catch_up_offers(&self, store: &Store) -> Result<usize, StoreError> {
         const PAGE: u64 = 2000;
         let mut from = self.offers_from.lock().await;
-        let started = Utc::now();
-        let (mut since, mut after) = (*from, Uuid::nil());
         let mut applied = 0;
         loop {
-            let changes = offers::changes_since(store.conn(), since, after, PAGE).await?;
-            let Some(last) = changes.last() else { break };
-            (since, after) = (last.updated_at, last.id);
+            let changes = offers::changes_since(store.conn(), *from, PAGE).await?;
+            let Some(last) = changes.last().map(|ch| ch.position) else {
+                break;
+            };
             let stale: Vec<Uuid> = self.with_catalogue(|c| {
                 changes
                     .iter()
@@ -842,11 +831,12 @@ impl Matcher {
                     applied += 1;
                 }
             }
+            // Moved only once the page is applied: a failed read is read again next time.
+            *from = last;
             if (changes.len() as u64) < PAGE {
                 break;
             }
         }
-        *from = started - CHANGE_OVERLAP;
         Ok(applied)
     }
 
@@ -1084,24 +1074,18 @@ impl Matcher {
     /// Reads every need changed since the last poll (by this instance or another over the same
     /// database) into the engine, so pooling and an offer's reach see needs entered anywhere.
     /// Needs the engine already holds at their current version are skipped. Returns how many
-    /// changed. Starts `CHANGE_OVERLAP` back, as [`Matcher::catch_up_offers`] does.
+    /// changed. Follows the commit order, as [`Matcher::catch_up_offers`] does.
     pub async fn catch_up_needs(&self, store: &Store) -> Result<usize, StoreError> {
         const PAGE: u64 = 2000;
         let mut seen = self.needs_seen.lock().await;
-        let started = Utc::now();
-        let (mut since, mut after) = (seen.from, Uuid::nil());
         let mut applied = 0;
         loop {
-            let changes =
-                matching_jobs::need_changes_since(store.conn(), since, after, PAGE).await?;
-            let Some(last) = changes.last() else { break };
-            (since, after) = (last.updated_at, last.id);
+            let changes = matching_jobs::need_changes_since(store.conn(), seen.from, PAGE).await?;
+            let Some(last) = changes.last().map(|ch| ch.position) else {
+                break;
+            };
             let mut stale = Vec::new();
-            let mut announced = false;
             for ch in &changes {
-                if seen.polled.insert(ch.id, ch.version) != Some(ch.version) {
-                    announced = true;
-                }
                 match (ch.active, seen.indexed.get(&ch.id)) {
                     (true, Some(v)) if *v >= ch.version => {}
                     (true, _) => stale.push(ch.id),
@@ -1113,9 +1097,8 @@ impl Matcher {
                     (false, None) => {}
                 }
             }
-            if announced {
-                self.needs_written();
-            }
+            // Every change read is one not read before (this instance's own writes too).
+            self.needs_written();
             for record in needs::get_many(store.conn(), &stale).await? {
                 let need = record.need;
                 if !need.status.is_active() {
@@ -1126,11 +1109,11 @@ impl Matcher {
                 seen.indexed.insert(need.id, need.version);
                 applied += 1;
             }
+            seen.from = last;
             if (changes.len() as u64) < PAGE {
                 break;
             }
         }
-        seen.from = started - CHANGE_OVERLAP;
         Ok(applied)
     }
 

@@ -10,7 +10,10 @@ use broker_domain::matching::{Decision, DecisionInput, MatchKind, MatchStatus};
 use broker_domain::need::{NeedAction, NeedDraft, NeedSpec, NeedStatus, RequirementDraft};
 use broker_domain::offer::{InstanceDraft, OfferAction, OfferDraft, OfferSpec, OfferStatus};
 use broker_domain::platform::MatchingSettings;
-use broker_store::repo::{audit, idempotency, matches, needs, offers, reference, taxonomy};
+use broker_store::changes::ChangeCursor;
+use broker_store::repo::{
+    audit, idempotency, matches, matching_jobs, needs, offers, reference, taxonomy,
+};
 use broker_store::{Store, StoreError, testing};
 use chrono::NaiveDate;
 use sea_orm::TransactionTrait;
@@ -717,4 +720,143 @@ async fn duplicate_organisation_numbers_are_conflicts() {
         matches!(again, Err(StoreError::Conflict { .. })),
         "{again:?}"
     );
+}
+
+/// What a change poll from `cursor` reads of needs: (id, version) pairs, in order. On
+/// PostgreSQL a transaction still running elsewhere on the server may hold rows back for a
+/// moment, so it waits (at most 10 s) until `expected` rows are visible.
+async fn poll_needs(
+    conn: &impl sea_orm::ConnectionTrait,
+    cursor: ChangeCursor,
+    limit: u64,
+    expected: usize,
+) -> Vec<(Uuid, i32, ChangeCursor)> {
+    let mut read = Vec::new();
+    for _ in 0..200 {
+        read = matching_jobs::need_changes_since(conn, cursor, limit)
+            .await
+            .expect("need changes")
+            .into_iter()
+            .map(|c| (c.id, c.version, c.position))
+            .collect();
+        if read.len() >= expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    read
+}
+
+#[tokio::test]
+async fn the_change_poll_reads_each_write_to_needs_and_offers_once_in_commit_order() {
+    let f = fixture().await;
+    let conn = f.store.conn();
+    let start = ChangeCursor::start(conn).await.expect("start cursor");
+    let first = insert_need(&f, "Första").await;
+    let second = insert_need(&f, "Andra").await;
+    needs::replace(
+        conn,
+        first,
+        1,
+        &need_spec(f.concept, "Första, ändrad"),
+        NeedStatus::Open,
+        today(),
+    )
+    .await
+    .expect("replace");
+
+    // The first need's insert is no longer a change of its own: its row now sits where its
+    // update committed, after the second need.
+    let read = poll_needs(conn, start, 10, 2).await;
+    let seen: Vec<(Uuid, i32)> = read.iter().map(|&(id, v, _)| (id, v)).collect();
+    assert_eq!(seen, [(second, 1), (first, 2)]);
+    assert!(read[0].2 < read[1].2, "positions follow the commit order");
+
+    // Page by page, each change once.
+    let page = poll_needs(conn, start, 1, 1).await;
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].0, second);
+    let next = poll_needs(conn, page[0].2, 1, 1).await;
+    assert_eq!(next.iter().map(|r| r.0).collect::<Vec<_>>(), [first]);
+    let after_all = read[1].2;
+    assert!(
+        matching_jobs::need_changes_since(conn, after_all, 10)
+            .await
+            .expect("poll again")
+            .is_empty(),
+        "a poll from the last change read reads nothing"
+    );
+
+    // Offers follow the same order, and a status change is a change.
+    let offer = Uuid::now_v7();
+    offers::insert(
+        conn,
+        offer,
+        &offer_spec(f.provider, f.concept),
+        OfferStatus::Draft,
+        today(),
+    )
+    .await
+    .expect("insert offer");
+    offers::transition(conn, offer, Some(1), OfferAction::Publish)
+        .await
+        .expect("publish");
+    let mut changed = Vec::new();
+    for _ in 0..200 {
+        changed = offers::changes_since(conn, after_all, 10)
+            .await
+            .expect("offer changes");
+        if !changed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let seen: Vec<(Uuid, i32, bool)> = changed
+        .iter()
+        .map(|c| (c.id, c.version, c.published))
+        .collect();
+    assert_eq!(seen, [(offer, 2, true)]);
+    assert!(changed[0].position > after_all);
+}
+
+#[tokio::test]
+async fn a_need_written_by_a_slow_transaction_is_not_skipped_by_the_change_poll() {
+    let f = fixture().await;
+    if f.store.backend() != "postgres" {
+        // SQLite's writers take turns: two write transactions cannot interleave.
+        return;
+    }
+    let conn = f.store.conn();
+    let start = ChangeCursor::start(conn).await.expect("start cursor");
+    // T1 writes a need (taking the older transaction id) and stays open; T2 writes and commits.
+    let slow = Uuid::now_v7();
+    let t1 = f.store.begin().await.expect("begin T1");
+    needs::insert(
+        &t1,
+        &needs::NewNeed {
+            id: slow,
+            spec: need_spec(f.concept, "Långsam"),
+            platform_id: f.platform,
+            entered_by: "tester".into(),
+            status: NeedStatus::Open,
+            expires_on: today(),
+        },
+    )
+    .await
+    .expect("insert in T1");
+    let fast = insert_need(&f, "Snabb").await;
+
+    // T2's need must wait for T1: read now, it would move the poller's cursor past T1's.
+    let read = matching_jobs::need_changes_since(conn, start, 10)
+        .await
+        .expect("poll while T1 runs");
+    assert!(
+        read.is_empty(),
+        "nothing is read while T1 may commit: {read:?}"
+    );
+
+    t1.commit().await.expect("commit T1");
+    let read = poll_needs(conn, start, 10, 2).await;
+    let ids: Vec<Uuid> = read.iter().map(|r| r.0).collect();
+    assert_eq!(ids, [slow, fast], "both, in commit-id order, none skipped");
 }

@@ -18,6 +18,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::changes::{CHANGE_SEQ, ChangeCursor};
 use crate::entity::{matching_job, need};
 
 /// What a job recomputes.
@@ -332,30 +333,24 @@ pub struct NeedChange {
     pub id: Uuid,
     pub active: bool,
     pub version: i32,
-    pub updated_at: DateTime<Utc>,
+    /// Where this change sits in the commit order.
+    pub position: ChangeCursor,
 }
 
-/// Needs written after `(since, after_id)` in `(updated_at, id)` order, at most `limit`.
+/// Needs written after `after` in commit order (see [`ChangeCursor`]), at most `limit`.
 pub async fn need_changes_since(
     conn: &impl ConnectionTrait,
-    since: DateTime<Utc>,
-    after_id: Uuid,
+    after: ChangeCursor,
     limit: u64,
 ) -> Result<Vec<NeedChange>, StoreError> {
-    let rows: Vec<(Uuid, String, i32, DateTime<Utc>)> = need::Entity::find()
+    let rows: Vec<(Uuid, String, i32, i64)> = need::Entity::find()
         .select_only()
         .column(need::Column::Id)
         .column(need::Column::Status)
         .column(need::Column::Version)
-        .column(need::Column::UpdatedAt)
-        .filter(
-            Condition::any().add(need::Column::UpdatedAt.gt(since)).add(
-                Condition::all()
-                    .add(need::Column::UpdatedAt.eq(since))
-                    .add(need::Column::Id.gt(after_id)),
-            ),
-        )
-        .order_by_asc(need::Column::UpdatedAt)
+        .expr(Expr::col(CHANGE_SEQ))
+        .filter(after.after(conn.get_database_backend()))
+        .order_by(Expr::col(CHANGE_SEQ), sea_orm::Order::Asc)
         .order_by_asc(need::Column::Id)
         .limit(limit)
         .into_tuple()
@@ -363,11 +358,11 @@ pub async fn need_changes_since(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, status, version, updated_at)| NeedChange {
+        .map(|(id, status, version, seq)| NeedChange {
             id,
             active: NeedStatus::ACTIVE.iter().any(|s| s.as_str() == status),
             version,
-            updated_at,
+            position: ChangeCursor { seq, id },
         })
         .collect())
 }

@@ -155,7 +155,7 @@ async fn insert_events(
 ///
 /// PostgreSQL: the inserting transaction's id. Evaluated by the insert, so it is the id of the
 /// transaction that commits the row even when the caller is not in an explicit transaction. The
-/// feed shows only ids below the oldest transaction still running ([`visible_horizon`]), so an
+/// feed shows only ids below the oldest transaction still running ([`crate::changes::visible_horizon`]), so an
 /// event never appears behind one already shown.
 ///
 /// SQLite: one more than the largest so far, read in the same write transaction. Writers take
@@ -173,30 +173,6 @@ async fn commit_seq(conn: &impl ConnectionTrait) -> Result<Expr, StoreError> {
         .one(conn)
         .await?;
     Ok(Expr::val(largest.flatten().unwrap_or(0).saturating_add(1)))
-}
-
-/// PostgreSQL: the feed's visibility limit, the oldest transaction of this database still
-/// running when the statement's snapshot was taken (or, with none, the first id not yet
-/// handed out). Every transaction of this database below it has finished, so no event can
-/// still appear below it; events at or above it wait.
-///
-/// This is `pg_snapshot_xmin(pg_current_snapshot())` without the transactions of other
-/// databases on the same server (they cannot write our events), so a long transaction
-/// elsewhere (another database being migrated or seeded) does not hold the feed back. A
-/// transaction counts as another database's only when `pg_stat_activity` shows its backend
-/// connected there (matching the 32-bit xid it reports); one not found there counts as ours,
-/// which errs on the side of waiting. Part of the reading statement, so the limit and the rows
-/// read come from the same snapshot.
-fn visible_horizon() -> Expr {
-    Expr::cust(
-        "(SELECT COALESCE(MIN(running.xid::text::bigint), \
-                          pg_snapshot_xmax(pg_current_snapshot())::text::bigint) \
-            FROM pg_snapshot_xip(pg_current_snapshot()) AS running(xid) \
-           WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity AS elsewhere \
-                              WHERE elsewhere.datname <> current_database() \
-                                AND elsewhere.backend_xid::text::bigint \
-                                    = running.xid::text::bigint % 4294967296))",
-    )
 }
 
 /// The actor of events the matching engine causes.
@@ -530,7 +506,7 @@ pub struct FeedPage {
 ///
 /// Ordered by (`commit_seq`, `id`), which is commit order, not id order: on PostgreSQL an event
 /// is shown only once every transaction that began writing before its own has finished (see
-/// [`visible_horizon`]), so an event never appears behind one already shown and polling with
+/// [`crate::changes::visible_horizon`]), so an event never appears behind one already shown and polling with
 /// `after` misses nothing. An `after` or `before` that names no event is an invalid field.
 pub async fn feed(
     conn: &impl ConnectionTrait,
@@ -562,7 +538,8 @@ pub async fn feed(
         .add(feed_event::Column::Id.in_subquery(on_followed_topics))
         .add(feed_event::Column::Actor.ne(subscriber));
     if conn.get_database_backend() == DatabaseBackend::Postgres {
-        cond = cond.add(Expr::col(feed_event::Column::CommitSeq).lt(visible_horizon()));
+        cond = cond
+            .add(Expr::col(feed_event::Column::CommitSeq).lt(crate::changes::visible_horizon()));
     }
     let position = || {
         Expr::tuple([

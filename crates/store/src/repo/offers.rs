@@ -15,6 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{json_list, string_list};
+use crate::changes::{CHANGE_SEQ, ChangeCursor};
 use crate::entity::{offer, offer_competence, offer_instance};
 use crate::{Page, StoreError};
 
@@ -544,33 +545,25 @@ pub struct OfferChange {
     pub id: Uuid,
     pub published: bool,
     pub version: i32,
-    pub updated_at: DateTime<Utc>,
+    /// Where this change sits in the commit order.
+    pub position: ChangeCursor,
 }
 
-/// Offers changed after `(since, after_id)` in `(updated_at, id)` order, at most `limit`: how an
+/// Offers changed after `after` in commit order (see [`ChangeCursor`]), at most `limit`: how an
 /// instance follows offers written by others (keyset paging over an indexed column).
 pub async fn changes_since(
     conn: &impl ConnectionTrait,
-    since: DateTime<Utc>,
-    after_id: Uuid,
+    after: ChangeCursor,
     limit: u64,
 ) -> Result<Vec<OfferChange>, StoreError> {
-    let rows: Vec<(Uuid, String, i32, DateTime<Utc>)> = offer::Entity::find()
+    let rows: Vec<(Uuid, String, i32, i64)> = offer::Entity::find()
         .select_only()
         .column(offer::Column::Id)
         .column(offer::Column::Status)
         .column(offer::Column::Version)
-        .column(offer::Column::UpdatedAt)
-        .filter(
-            Condition::any()
-                .add(offer::Column::UpdatedAt.gt(since))
-                .add(
-                    Condition::all()
-                        .add(offer::Column::UpdatedAt.eq(since))
-                        .add(offer::Column::Id.gt(after_id)),
-                ),
-        )
-        .order_by_asc(offer::Column::UpdatedAt)
+        .expr(Expr::col(CHANGE_SEQ))
+        .filter(after.after(conn.get_database_backend()))
+        .order_by(Expr::col(CHANGE_SEQ), sea_orm::Order::Asc)
         .order_by_asc(offer::Column::Id)
         .limit(limit)
         .into_tuple()
@@ -578,11 +571,11 @@ pub async fn changes_since(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, status, version, updated_at)| OfferChange {
+        .map(|(id, status, version, seq)| OfferChange {
             id,
             published: status == OfferStatus::Published.as_str(),
             version,
-            updated_at,
+            position: ChangeCursor { seq, id },
         })
         .collect())
 }
