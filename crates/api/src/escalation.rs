@@ -167,7 +167,7 @@ impl Escalator {
         let names: HashMap<String, String> = reference::list_municipalities(conn, None, None)
             .await?
             .into_iter()
-            .map(|m| (m.code, m.name))
+            .map(|m| (m.code().to_owned(), m.name().to_owned()))
             .collect();
         let mut report = EscalationReport {
             as_of: today,

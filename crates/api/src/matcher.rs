@@ -515,15 +515,18 @@ fn geography_of(places: &Places) -> Vec<MunicipalityGeo> {
         .municipalities
         .iter()
         .map(|m| MunicipalityGeo {
-            code: m.code.clone(),
-            region: places.region_key_of(&m.code).unwrap_or_default().to_owned(),
+            code: m.code().to_owned(),
+            region: places
+                .region_key_of(m.code())
+                .unwrap_or_default()
+                .to_owned(),
             clusters: places
                 .clusters
                 .iter()
-                .filter(|c| c.municipalities.contains(&m.code))
+                .filter(|c| c.municipalities.iter().any(|code| code == m.code()))
                 .map(|c| c.key.clone())
                 .collect(),
-            name: Some(m.name.clone()),
+            name: Some(m.name().to_owned()),
             // The reference data has no level between cluster and region.
             sub_region: None,
         })

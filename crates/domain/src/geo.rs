@@ -92,6 +92,10 @@ impl MunicipalityCode {
         format!("{}-{}", country.code(), self.digits())
     }
 
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

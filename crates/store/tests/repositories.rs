@@ -310,6 +310,78 @@ async fn an_organisation_reads_back_typed_and_a_kind_nobody_wrote_is_reported_co
 }
 
 #[tokio::test]
+async fn municipalities_regions_and_pilot_statuses_read_back_typed() {
+    use broker_domain::geo::{Country, MunicipalityCode};
+    use broker_domain::platform::{PilotStage, PilotStatus};
+    let f = fixture().await;
+    let conn = f.store.conn();
+    let dals_ed = reference::get_municipality(conn, "1438")
+        .await
+        .expect("municipality");
+    assert_eq!(dals_ed.code(), "1438");
+    assert_eq!(dals_ed.name(), "Dals-Ed");
+    assert_eq!(dals_ed.municipality.country, Country::Se);
+    assert_eq!(dals_ed.replaced_by, None);
+    let regions = reference::list_regions(conn).await.expect("regions");
+    assert_eq!(regions.len(), 1);
+    assert_eq!(regions[0].key, "fyrbodal");
+    assert_eq!(regions[0].region.id, dals_ed.municipality.region_id);
+    assert_eq!(regions[0].region.country, Country::Se);
+    let merged = reference::update_municipality(conn, "1438", "Dals-Ed", Some("1460"))
+        .await
+        .expect("replace");
+    assert_eq!(
+        merged.replaced_by,
+        Some(MunicipalityCode::parse("1460").expect("code"))
+    );
+
+    let status =
+        PilotStatus::parse("working", Some("Kommit igång"), today(), today()).expect("status");
+    let recorded = reference::insert_pilot_status(
+        conn,
+        reference::PilotStatusRecord {
+            id: Uuid::now_v7(),
+            municipality: dals_ed.municipality.code.clone(),
+            status: status.clone(),
+            recorded_by: "broker".into(),
+            created_at: chrono::Utc::now(),
+        },
+    )
+    .await
+    .expect("record");
+    let read = reference::pilot_statuses(conn, Some("1438"))
+        .await
+        .expect("statuses");
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].id, recorded.id);
+    assert_eq!(read[0].status, status);
+    assert_eq!(read[0].status.stage, PilotStage::Working);
+
+    // A country the domain does not know, as a hand edit of the database could leave.
+    {
+        use broker_store::entity::municipality;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        municipality::Entity::update_many()
+            .col_expr(municipality::Column::Country, Expr::value("XX"))
+            .filter(municipality::Column::Code.eq("1460"))
+            .exec(conn)
+            .await
+            .expect("tamper");
+    }
+    let tampered = reference::get_municipality(conn, "1460").await;
+    assert!(
+        matches!(
+            tampered,
+            Err(StoreError::Corrupt {
+                entity: "municipality country",
+                ..
+            })
+        ),
+        "{tampered:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_stale_version_changes_nothing() {
     let f = fixture().await;
     let id = insert_need(&f, "Första titeln").await;

@@ -89,7 +89,9 @@ async fn structure_writes_count_the_version_up_when_they_commit() {
         reference::get_region(conn, region)
             .await
             .expect("region")
-            .name,
+            .region
+            .name
+            .as_str(),
         "Fyrbodal"
     );
 }

@@ -51,7 +51,7 @@ async fn municipality_names(
     Ok(reference::list_municipalities(conn, None, None)
         .await?
         .into_iter()
-        .map(|m| (m.code, m.name))
+        .map(|m| (m.code().to_owned(), m.name().to_owned()))
         .collect())
 }
 

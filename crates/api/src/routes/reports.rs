@@ -68,20 +68,20 @@ async fn areas(state: &AppState, kind: AreaKind) -> Result<Areas, ApiError> {
     match kind {
         AreaKind::Municipality => {
             for m in municipalities {
-                names.insert(m.code.clone(), m.name);
-                of_municipality.insert(m.code.clone(), vec![m.code]);
+                names.insert(m.code().to_owned(), m.name().to_owned());
+                of_municipality.insert(m.code().to_owned(), vec![m.code().to_owned()]);
             }
         }
         AreaKind::Region => {
             let regions: HashMap<Uuid, _> = reference::list_regions(conn)
                 .await?
                 .into_iter()
-                .map(|r| (r.id, r))
+                .map(|r| (r.region.id, r))
                 .collect();
             for m in municipalities {
-                if let Some(r) = regions.get(&m.region_id) {
-                    names.insert(r.key.clone(), r.name.clone());
-                    of_municipality.insert(m.code, vec![r.key.clone()]);
+                if let Some(r) = regions.get(&m.municipality.region_id) {
+                    names.insert(r.key.clone(), r.region.name.as_str().to_owned());
+                    of_municipality.insert(m.code().to_owned(), vec![r.key.clone()]);
                 }
             }
         }
@@ -91,13 +91,13 @@ async fn areas(state: &AppState, kind: AreaKind) -> Result<Areas, ApiError> {
             for m in municipalities {
                 let mut keys: Vec<String> = clusters
                     .iter()
-                    .filter(|c| c.municipalities.contains(&m.code))
+                    .filter(|c| c.municipalities.iter().any(|code| code == m.code()))
                     .map(|c| c.key.clone())
                     .collect();
                 if keys.is_empty() {
                     keys.push(NO_CLUSTER.to_owned());
                 }
-                of_municipality.insert(m.code, keys);
+                of_municipality.insert(m.code().to_owned(), keys);
             }
             for c in clusters {
                 names.insert(c.key, c.name);
@@ -418,10 +418,10 @@ async fn pilot_entries(conn: &impl sea_orm::ConnectionTrait) -> Result<Vec<Pilot
         .await?
         .into_iter()
         .map(|r| PilotEntry {
-            municipality: r.municipality_code,
-            status: r.status,
-            note: r.note,
-            as_of: r.as_of,
+            municipality: r.municipality.into_inner(),
+            status: r.status.stage.as_str().to_owned(),
+            note: r.status.note.map(|n| n.into_inner()),
+            as_of: r.status.as_of,
         })
         .collect())
 }
@@ -444,7 +444,7 @@ async fn pilot_report(
         reference::list_municipalities(conn, None, None)
             .await?
             .into_iter()
-            .map(|m| (m.code, m.name))
+            .map(|m| (m.code().to_owned(), m.name().to_owned()))
             .collect();
     Ok(broker_domain::report::pilot_rows(&codes, entries, from, to)
         .into_iter()

@@ -2,11 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use broker_domain::geo::Country;
+use broker_domain::geo::{Country, Municipality, MunicipalityCode, Region};
 use broker_domain::organisation::OrganisationKind;
 use broker_domain::platform::{
-    ActivePeriod, MatchingSettings, PlatformModel, RoutingCandidate, choose_home_platform,
+    ActivePeriod, MatchingSettings, PilotStage, PilotStatus, PlatformModel, RoutingCandidate,
+    choose_home_platform,
 };
+use broker_domain::values::{LongText, Name};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -22,9 +24,93 @@ use crate::entity::{
 };
 use crate::{Page, StoreError};
 
-pub use crate::entity::municipality::Model as MunicipalityRow;
-pub use crate::entity::pilot_status::Model as PilotStatusRow;
-pub use crate::entity::region::Model as RegionRow;
+/// A stored region: the domain's region and the key it is addressed by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionRecord {
+    pub key: String,
+    pub region: Region,
+}
+
+fn region_record(r: region::Model) -> Result<RegionRecord, StoreError> {
+    Ok(RegionRecord {
+        region: Region {
+            id: r.id,
+            name: Name::parse(&r.name).map_err(|e| StoreError::corrupt("region name", e))?,
+            country: Country::parse(&r.country)
+                .map_err(|e| StoreError::corrupt("region country", e))?,
+        },
+        key: r.key,
+    })
+}
+
+/// A stored municipality and the one that replaced it, if any (it then takes no new needs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MunicipalityRecord {
+    pub municipality: Municipality,
+    pub replaced_by: Option<MunicipalityCode>,
+}
+
+impl MunicipalityRecord {
+    pub fn code(&self) -> &str {
+        self.municipality.code.as_str()
+    }
+
+    pub fn name(&self) -> &str {
+        self.municipality.name.as_str()
+    }
+}
+
+fn municipality_record(m: municipality::Model) -> Result<MunicipalityRecord, StoreError> {
+    let code = |c: &str| {
+        MunicipalityCode::parse(c).map_err(|e| StoreError::corrupt("municipality code", e))
+    };
+    Ok(MunicipalityRecord {
+        municipality: Municipality {
+            code: code(&m.code)?,
+            name: Name::parse(&m.name).map_err(|e| StoreError::corrupt("municipality name", e))?,
+            country: Country::parse(&m.country)
+                .map_err(|e| StoreError::corrupt("municipality country", e))?,
+            region_id: m.region_id,
+        },
+        replaced_by: m.replaced_by.as_deref().map(code).transpose()?,
+    })
+}
+
+fn municipality_records(
+    rows: Vec<municipality::Model>,
+) -> Result<Vec<MunicipalityRecord>, StoreError> {
+    rows.into_iter().map(municipality_record).collect()
+}
+
+/// A recorded pilot status: who recorded it, when, and for which municipality.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PilotStatusRecord {
+    pub id: Uuid,
+    pub municipality: MunicipalityCode,
+    pub status: PilotStatus,
+    pub recorded_by: String,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+fn pilot_status_record(r: pilot_status::Model) -> Result<PilotStatusRecord, StoreError> {
+    let corrupt = |e| StoreError::corrupt("pilot status", e);
+    Ok(PilotStatusRecord {
+        id: r.id,
+        municipality: MunicipalityCode::parse(&r.municipality_code).map_err(corrupt)?,
+        status: PilotStatus {
+            stage: PilotStage::parse(&r.status).map_err(corrupt)?,
+            note: r
+                .note
+                .as_deref()
+                .map(LongText::parse)
+                .transpose()
+                .map_err(corrupt)?,
+            as_of: r.as_of,
+        },
+        recorded_by: r.recorded_by,
+        created_at: r.created_at,
+    })
+}
 
 // ---------- the structure version ----------
 
@@ -96,11 +182,14 @@ pub async fn insert_region(
     Ok(())
 }
 
-pub async fn list_regions(conn: &impl ConnectionTrait) -> Result<Vec<RegionRow>, StoreError> {
-    Ok(region::Entity::find()
+pub async fn list_regions(conn: &impl ConnectionTrait) -> Result<Vec<RegionRecord>, StoreError> {
+    region::Entity::find()
         .order_by_asc(region::Column::Key)
         .all(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(region_record)
+        .collect()
 }
 
 pub async fn insert_municipality(
@@ -129,7 +218,7 @@ pub async fn list_municipalities(
     conn: &impl ConnectionTrait,
     country: Option<&str>,
     region_id: Option<Uuid>,
-) -> Result<Vec<MunicipalityRow>, StoreError> {
+) -> Result<Vec<MunicipalityRecord>, StoreError> {
     let mut q = municipality::Entity::find().order_by_asc(municipality::Column::Code);
     if let Some(c) = country {
         q = q.filter(municipality::Column::Country.eq(c));
@@ -137,17 +226,19 @@ pub async fn list_municipalities(
     if let Some(r) = region_id {
         q = q.filter(municipality::Column::RegionId.eq(r));
     }
-    Ok(q.all(conn).await?)
+    municipality_records(q.all(conn).await?)
 }
 
 pub async fn get_municipality(
     conn: &impl ConnectionTrait,
     code: &str,
-) -> Result<MunicipalityRow, StoreError> {
-    municipality::Entity::find_by_id(code.to_owned())
-        .one(conn)
-        .await?
-        .ok_or(StoreError::not_found("municipality"))
+) -> Result<MunicipalityRecord, StoreError> {
+    municipality_record(
+        municipality::Entity::find_by_id(code.to_owned())
+            .one(conn)
+            .await?
+            .ok_or(StoreError::not_found("municipality"))?,
+    )
 }
 
 // ---------- clusters ----------
@@ -661,15 +752,19 @@ pub async fn rename_region(
     conn: &impl ConnectionTrait,
     id: Uuid,
     name: &str,
-) -> Result<RegionRow, StoreError> {
-    change::<region::Entity>(conn, id, "region", |row| row.name = Set(name.to_owned())).await
+) -> Result<RegionRecord, StoreError> {
+    region_record(
+        change::<region::Entity>(conn, id, "region", |row| row.name = Set(name.to_owned())).await?,
+    )
 }
 
-pub async fn get_region(conn: &impl ConnectionTrait, id: Uuid) -> Result<RegionRow, StoreError> {
-    region::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(StoreError::not_found("region"))
+pub async fn get_region(conn: &impl ConnectionTrait, id: Uuid) -> Result<RegionRecord, StoreError> {
+    region_record(
+        region::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .ok_or(StoreError::not_found("region"))?,
+    )
 }
 
 /// Stored municipalities whose four digits are `digits`, with their country (one per country
@@ -677,16 +772,18 @@ pub async fn get_region(conn: &impl ConnectionTrait, id: Uuid) -> Result<RegionR
 pub async fn municipalities_with_digits(
     conn: &impl ConnectionTrait,
     digits: &str,
-) -> Result<Vec<MunicipalityRow>, StoreError> {
-    Ok(municipality::Entity::find()
-        .filter(municipality::Column::Code.is_in([
-            digits.to_owned(),
-            format!("SE-{digits}"),
-            format!("NO-{digits}"),
-        ]))
-        .order_by_asc(municipality::Column::Code)
-        .all(conn)
-        .await?)
+) -> Result<Vec<MunicipalityRecord>, StoreError> {
+    municipality_records(
+        municipality::Entity::find()
+            .filter(municipality::Column::Code.is_in([
+                digits.to_owned(),
+                format!("SE-{digits}"),
+                format!("NO-{digits}"),
+            ]))
+            .order_by_asc(municipality::Column::Code)
+            .all(conn)
+            .await?,
+    )
 }
 
 /// Changes a municipality's name and what replaced it (a merger or a new number).
@@ -695,12 +792,14 @@ pub async fn update_municipality(
     code: &str,
     name: &str,
     replaced_by: Option<&str>,
-) -> Result<MunicipalityRow, StoreError> {
-    change::<municipality::Entity>(conn, code.to_owned(), "municipality", |row| {
-        row.name = Set(name.to_owned());
-        row.replaced_by = Set(replaced_by.map(str::to_owned));
-    })
-    .await
+) -> Result<MunicipalityRecord, StoreError> {
+    municipality_record(
+        change::<municipality::Entity>(conn, code.to_owned(), "municipality", |row| {
+            row.name = Set(name.to_owned());
+            row.replaced_by = Set(replaced_by.map(str::to_owned));
+        })
+        .await?,
+    )
 }
 
 pub async fn get_cluster(
@@ -808,20 +907,21 @@ pub async fn update_platform(
 /// Records a municipality's pilot status (the history keeps every one).
 pub async fn insert_pilot_status(
     conn: &impl ConnectionTrait,
-    row: PilotStatusRow,
-) -> Result<PilotStatusRow, StoreError> {
+    record: PilotStatusRecord,
+) -> Result<PilotStatusRecord, StoreError> {
     pilot_status::Entity::insert(pilot_status::ActiveModel {
-        id: Set(row.id),
-        municipality_code: Set(row.municipality_code),
-        status: Set(row.status),
-        note: Set(row.note),
-        as_of: Set(row.as_of),
-        recorded_by: Set(row.recorded_by),
-        created_at: Set(row.created_at),
+        id: Set(record.id),
+        municipality_code: Set(record.municipality.as_str().to_owned()),
+        status: Set(record.status.stage.as_str().to_owned()),
+        note: Set(record.status.note.as_ref().map(|n| n.as_str().to_owned())),
+        as_of: Set(record.status.as_of),
+        recorded_by: Set(record.recorded_by.clone()),
+        created_at: Set(record.created_at),
     })
-    .exec_with_returning(conn)
+    .exec(conn)
     .await
-    .map_err(|e| StoreError::from_insert("pilot status", "a pilot status with this id", e))
+    .map_err(|e| StoreError::from_insert("pilot status", "a pilot status with this id", e))?;
+    Ok(record)
 }
 
 /// Pilot statuses, oldest first (by the day they describe, then when recorded), optionally
@@ -829,7 +929,7 @@ pub async fn insert_pilot_status(
 pub async fn pilot_statuses(
     conn: &impl ConnectionTrait,
     municipality_code: Option<&str>,
-) -> Result<Vec<PilotStatusRow>, StoreError> {
+) -> Result<Vec<PilotStatusRecord>, StoreError> {
     let mut q = pilot_status::Entity::find()
         .order_by_asc(pilot_status::Column::AsOf)
         .order_by_asc(pilot_status::Column::CreatedAt)
@@ -837,5 +937,9 @@ pub async fn pilot_statuses(
     if let Some(code) = municipality_code {
         q = q.filter(pilot_status::Column::MunicipalityCode.eq(code));
     }
-    Ok(q.all(conn).await?)
+    q.all(conn)
+        .await?
+        .into_iter()
+        .map(pilot_status_record)
+        .collect()
 }

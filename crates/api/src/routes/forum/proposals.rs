@@ -70,7 +70,7 @@ async fn check_gap_entries(
     let region_key = reference::list_regions(conn)
         .await?
         .into_iter()
-        .find(|r| r.id == platform.region_id)
+        .find(|r| r.region.id == platform.region_id)
         .map(|r| r.key);
     let cluster_keys: Vec<String> = reference::list_clusters(conn)
         .await?

@@ -46,7 +46,7 @@ pub async fn filters(
         places
             .regions
             .iter()
-            .find(|r| r.id == id)
+            .find(|r| r.region.id == id)
             .map(|r| r.key.clone())
             .unwrap_or_default()
     };
@@ -80,7 +80,7 @@ pub async fn filters(
             .iter()
             .map(|r| FilterOption {
                 value: r.key.clone(),
-                labels: Labels::same(&r.name),
+                labels: Labels::same(r.region.name.as_str()),
             })
             .collect(),
         clusters: places
@@ -95,16 +95,16 @@ pub async fn filters(
             .municipalities
             .iter()
             .map(|m| MunicipalityOption {
-                value: m.code.clone(),
-                labels: Labels::same(&m.name),
-                region: region_key(m.region_id),
+                value: m.code().to_owned(),
+                labels: Labels::same(m.name()),
+                region: region_key(m.municipality.region_id),
                 clusters: places
                     .clusters
                     .iter()
-                    .filter(|c| c.municipalities.contains(&m.code))
+                    .filter(|c| c.municipalities.iter().any(|code| code == m.code()))
                     .map(|c| c.key.clone())
                     .collect(),
-                offers: offers_in(&m.code),
+                offers: offers_in(m.code()),
             })
             .collect(),
         competences,

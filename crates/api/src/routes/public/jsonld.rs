@@ -39,7 +39,7 @@ fn location(offer: &PublicOffer, instance: &PublicInstance, places: &Places) -> 
         Some(m) => {
             let country = places
                 .municipality(&m.code)
-                .map(|row| row.country.clone())
+                .map(|row| row.municipality.country.code().to_owned())
                 .unwrap_or_default();
             json!({
                 "@type": "Place",

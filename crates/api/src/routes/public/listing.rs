@@ -10,7 +10,7 @@ use broker_domain::offer::{Delivery, Offer};
 use broker_matching::{CatalogueFacets, CatalogueFilter, CatalogueOrder, CataloguePage};
 use broker_store::StoreError;
 use broker_store::repo::offers;
-use broker_store::repo::reference::{self, ClusterRecord, MunicipalityRow, RegionRow};
+use broker_store::repo::reference::{self, ClusterRecord, MunicipalityRecord, RegionRecord};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
 use serde::Deserialize;
@@ -164,8 +164,8 @@ pub fn language_labels(code: &str) -> Labels {
 /// changes, so a public request reads no reference table.
 #[derive(Debug, Clone, Default)]
 pub struct Places {
-    pub regions: Vec<RegionRow>,
-    pub municipalities: Vec<MunicipalityRow>,
+    pub regions: Vec<RegionRecord>,
+    pub municipalities: Vec<MunicipalityRecord>,
     pub clusters: Vec<ClusterRecord>,
     /// The reference listings rendered from these places.
     pub rendered: RenderedBodies,
@@ -226,19 +226,19 @@ impl Places {
             .body(self.rendered.get_or_render(key, render)?))
     }
 
-    pub fn municipality(&self, code: &str) -> Option<&MunicipalityRow> {
-        self.municipalities.iter().find(|m| m.code == code)
+    pub fn municipality(&self, code: &str) -> Option<&MunicipalityRecord> {
+        self.municipalities.iter().find(|m| m.code() == code)
     }
 
     pub fn region_key_of(&self, code: &str) -> Option<&str> {
         let m = self.municipality(code)?;
         self.regions
             .iter()
-            .find(|r| r.id == m.region_id)
+            .find(|r| r.region.id == m.municipality.region_id)
             .map(|r| r.key.as_str())
     }
 
-    pub fn region(&self, key: &str) -> Option<&RegionRow> {
+    pub fn region(&self, key: &str) -> Option<&RegionRecord> {
         self.regions.iter().find(|r| r.key == key)
     }
 
@@ -247,8 +247,8 @@ impl Places {
         Some(
             self.municipalities
                 .iter()
-                .filter(|m| m.region_id == region.id)
-                .map(|m| m.code.clone())
+                .filter(|m| m.municipality.region_id == region.region.id)
+                .map(|m| m.code().to_owned())
                 .collect(),
         )
     }
@@ -352,7 +352,7 @@ impl Listing {
             for code in codes {
                 match places.municipality(&code) {
                     Some(m) => {
-                        place_names.push(m.name.clone());
+                        place_names.push(m.name().to_owned());
                         set.insert(code);
                     }
                     None => errors.push(FieldError::new(
@@ -386,7 +386,7 @@ impl Listing {
             for key in &region_keys {
                 match (places.region(key), places.region_members(key)) {
                     (Some(r), Some(members)) => {
-                        place_names.push(r.name.clone());
+                        place_names.push(r.region.name.as_str().to_owned());
                         set.extend(members);
                     }
                     _ => errors.push(FieldError::new(
@@ -703,7 +703,7 @@ fn facets_dto(
                 value: code.clone(),
                 label: places
                     .municipality(code)
-                    .map(|m| m.name.clone())
+                    .map(|m| m.name().to_owned())
                     .unwrap_or_default(),
                 count: *n,
             })
@@ -828,7 +828,7 @@ pub async fn public_offers(
                             code: m.as_str().to_owned(),
                             name: places
                                 .municipality(m.as_str())
-                                .map(|row| row.name.clone())
+                                .map(|row| row.name().to_owned())
                                 .unwrap_or_default(),
                         }),
                         place: i.place.as_ref().map(ToString::to_string),

@@ -49,8 +49,8 @@ async fn validated(
         let all = reference::list_municipalities(conn, None, None).await?;
         let mut r: Vec<Uuid> = all
             .iter()
-            .filter(|m| codes.contains(&m.code))
-            .map(|m| m.region_id)
+            .filter(|m| codes.iter().any(|c| c == m.code()))
+            .map(|m| m.municipality.region_id)
             .collect();
         r.sort();
         r.dedup();

@@ -68,7 +68,12 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let conn = state.store.conn();
     let code = match &query.municipality {
-        Some(raw) => Some(resolve_municipality(conn, "municipality", raw).await?.code),
+        Some(raw) => Some(
+            resolve_municipality(conn, "municipality", raw)
+                .await?
+                .code()
+                .to_owned(),
+        ),
         None => None,
     };
     let items = reference::list_persons(conn)

@@ -27,16 +27,16 @@ pub async fn resolve_municipality(
     conn: &impl ConnectionTrait,
     field: &str,
     raw: &str,
-) -> Result<reference::MunicipalityRow, ApiError> {
+) -> Result<reference::MunicipalityRecord, ApiError> {
     let code = MunicipalityCode::parse(raw).map_err(|e| ApiError::from(e.under(field)))?;
     let rows = reference::municipalities_with_digits(conn, code.digits()).await?;
     let candidates: Vec<(String, Country)> = rows
         .iter()
-        .filter_map(|m| Country::parse(&m.country).ok().map(|c| (m.code.clone(), c)))
+        .map(|m| (m.code().to_owned(), m.municipality.country))
         .collect();
     let key = resolve_code(&code, &candidates).map_err(|e| ApiError::from(e.under(field)))?;
     rows.into_iter()
-        .find(|m| m.code == key)
+        .find(|m| m.code() == key)
         .ok_or_else(|| ApiError::field(field, "unknown municipality code"))
 }
 
@@ -55,14 +55,15 @@ pub async fn canonical_code(
     let rows = reference::municipalities_with_digits(conn, code.digits()).await?;
     let candidates: Vec<(String, Country)> = rows
         .iter()
-        .filter_map(|m| Country::parse(&m.country).ok().map(|c| (m.code.clone(), c)))
+        .map(|m| (m.code().to_owned(), m.municipality.country))
         .collect();
     match resolve_code(&code, &candidates) {
         Ok(key) => {
             let replaced_by = rows
                 .iter()
-                .find(|m| m.code == key)
-                .and_then(|m| m.replaced_by.as_deref());
+                .find(|m| m.code() == key)
+                .and_then(|m| m.replaced_by.as_ref())
+                .map(MunicipalityCode::as_str);
             check_not_replaced(replaced_by).map_err(|e| ApiError::from(e.under(field)))?;
             Ok(Some(key))
         }
@@ -82,7 +83,8 @@ pub async fn resolve_municipalities(
         keys.push(
             resolve_municipality(conn, &format!("{field}[{i}]"), code)
                 .await?
-                .code,
+                .code()
+                .to_owned(),
         );
     }
     keys.sort();

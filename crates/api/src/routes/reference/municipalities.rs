@@ -1,5 +1,5 @@
 use actix_web::{HttpResponse, get, patch, post, web};
-use broker_domain::geo::{Country, MunicipalityCode};
+use broker_domain::geo::MunicipalityCode;
 use broker_domain::values::Name;
 use broker_store::repo::reference;
 use serde::Deserialize;
@@ -14,31 +14,30 @@ use crate::extract::ValidJson;
 
 /// A municipality as the API shows it, with its region key and cluster keys.
 pub fn to_dto(
-    m: reference::MunicipalityRow,
-    regions: &[reference::RegionRow],
+    m: reference::MunicipalityRecord,
+    regions: &[reference::RegionRecord],
     clusters: &[reference::ClusterRecord],
 ) -> MunicipalityDto {
-    let qualified = Country::parse(&m.country)
-        .ok()
-        .zip(MunicipalityCode::parse(&m.code).ok())
-        .map(|(c, code)| code.qualified(c))
-        .unwrap_or_else(|| m.code.clone());
+    let reference::MunicipalityRecord {
+        municipality: m,
+        replaced_by,
+    } = m;
     MunicipalityDto {
         clusters: clusters
             .iter()
-            .filter(|c| c.municipalities.contains(&m.code))
+            .filter(|c| c.municipalities.iter().any(|code| code == m.code.as_str()))
             .map(|c| c.key.clone())
             .collect(),
         region: regions
             .iter()
-            .find(|r| r.id == m.region_id)
+            .find(|r| r.region.id == m.region_id)
             .map(|r| r.key.clone())
             .unwrap_or_default(),
-        qualified_code: qualified,
-        replaced_by: m.replaced_by,
-        code: m.code,
-        name: m.name,
-        country: m.country,
+        qualified_code: m.code.qualified(m.country),
+        replaced_by: replaced_by.map(MunicipalityCode::into_inner),
+        code: m.code.into_inner(),
+        name: m.name.into_inner(),
+        country: m.country.code().to_owned(),
         region_id: m.region_id,
     }
 }
@@ -54,7 +53,7 @@ fn snapshot(dto: &MunicipalityDto) -> Option<serde_json::Value> {
 
 async fn dto_of(
     conn: &impl sea_orm::ConnectionTrait,
-    m: reference::MunicipalityRow,
+    m: reference::MunicipalityRecord,
 ) -> Result<MunicipalityDto, ApiError> {
     let regions = reference::list_regions(conn).await?;
     let clusters = reference::list_clusters(conn).await?;
@@ -107,7 +106,7 @@ pub async fn list(
             regions
                 .iter()
                 .find(|r| &r.key == key)
-                .map(|r| r.id)
+                .map(|r| r.region.id)
                 .ok_or_else(|| {
                     ApiError::field(
                         "region",
@@ -129,8 +128,12 @@ pub async fn list(
         let items: Vec<MunicipalityDto> = places
             .municipalities
             .iter()
-            .filter(|m| country.as_deref().is_none_or(|c| m.country == c))
-            .filter(|m| region_id.is_none_or(|r| m.region_id == r))
+            .filter(|m| {
+                country
+                    .as_deref()
+                    .is_none_or(|c| m.municipality.country.code() == c)
+            })
+            .filter(|m| region_id.is_none_or(|r| m.municipality.region_id == r))
             .map(|m| to_dto(m.clone(), regions, &places.clusters))
             .collect();
         MunicipalityList {
@@ -177,7 +180,7 @@ pub async fn create(
         .into_iter()
         .find(|r| r.key == input.region)
         .ok_or_else(|| ApiError::field("region", "unknown region key"))?;
-    let country = Country::parse(&region.country)?;
+    let country = region.region.country;
     if code.country().is_some_and(|c| c != country) {
         return Err(ApiError::field(
             "code",
@@ -188,7 +191,10 @@ pub async fn create(
         ));
     }
     let same_digits = reference::municipalities_with_digits(conn, code.digits()).await?;
-    if same_digits.iter().any(|m| m.country == country.code()) {
+    if same_digits
+        .iter()
+        .any(|m| m.municipality.country == country)
+    {
         return Err(ApiError::Conflict(format!(
             "{} already has municipality {}",
             country.code(),
@@ -197,7 +203,8 @@ pub async fn create(
     }
     let key = MunicipalityCode::key(country, code.digits(), !same_digits.is_empty());
     let txn = state.store.begin().await?;
-    reference::insert_municipality(&txn, &key, name.as_str(), country.code(), region.id).await?;
+    reference::insert_municipality(&txn, &key, name.as_str(), country.code(), region.region.id)
+        .await?;
     let row = reference::get_municipality(&txn, &key).await?;
     let dto = dto_of(&txn, row).await?;
     record(
@@ -243,25 +250,25 @@ pub async fn update(
         Some(n) => Name::parse(n)
             .map_err(|e| ApiError::from(e.under("name")))?
             .into_inner(),
-        None => current.name.clone(),
+        None => current.name().to_owned(),
     };
     let replaced_by = match &patch.replaced_by {
         Some(raw) => {
             let successor = resolve_municipality(conn, "replaced_by", raw).await?;
-            if successor.code == current.code {
+            if successor.code() == current.code() {
                 return Err(ApiError::field(
                     "replaced_by",
                     "a municipality cannot replace itself",
                 ));
             }
-            Some(successor.code)
+            Some(successor.code().to_owned())
         }
-        None => current.replaced_by.clone(),
+        None => current.replaced_by.as_ref().map(|c| c.as_str().to_owned()),
     };
     let before = dto_of(conn, current.clone()).await?;
     let txn = state.store.begin().await?;
     let row =
-        reference::update_municipality(&txn, &current.code, &name, replaced_by.as_deref()).await?;
+        reference::update_municipality(&txn, current.code(), &name, replaced_by.as_deref()).await?;
     let dto = dto_of(&txn, row).await?;
     record(
         &txn,

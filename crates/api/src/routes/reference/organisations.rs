@@ -157,7 +157,8 @@ pub async fn create(
         Some(code) => Some(
             super::resolve_municipality(state.store.conn(), "municipality", code.as_str())
                 .await?
-                .code,
+                .code()
+                .to_owned(),
         ),
         None => None,
     };

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use broker_domain::platform::PilotStatus;
-use broker_store::repo::reference::{self, PilotStatusRow};
+use broker_store::repo::reference::{self, PilotStatusRecord};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -14,19 +14,19 @@ use crate::dto::reference::{PilotStatusDto, PilotStatusHistory, PilotStatusInput
 use crate::error::ApiError;
 use crate::extract::ValidJson;
 
-pub fn to_dto(r: PilotStatusRow) -> PilotStatusDto {
+pub fn to_dto(r: PilotStatusRecord) -> PilotStatusDto {
     PilotStatusDto {
         id: r.id,
-        municipality: r.municipality_code,
-        status: r.status,
-        note: r.note,
-        as_of: r.as_of,
+        municipality: r.municipality.into_inner(),
+        status: r.status.stage.as_str().to_owned(),
+        note: r.status.note.map(|n| n.into_inner()),
+        as_of: r.status.as_of,
         recorded_at: r.created_at,
     }
 }
 
 /// The status now: the one describing the latest day (the last recorded, on a tie).
-pub fn history(municipality: String, rows: Vec<PilotStatusRow>) -> PilotStatusHistory {
+pub fn history(municipality: String, rows: Vec<PilotStatusRecord>) -> PilotStatusHistory {
     let history: Vec<PilotStatusDto> = rows.into_iter().map(to_dto).collect();
     PilotStatusHistory {
         municipality,
@@ -55,8 +55,8 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let conn = state.store.conn();
     let m = resolve_municipality(conn, "code", &code).await?;
-    let rows = reference::pilot_statuses(conn, Some(&m.code)).await?;
-    Ok(HttpResponse::Ok().json(history(m.code, rows)))
+    let rows = reference::pilot_statuses(conn, Some(m.code())).await?;
+    Ok(HttpResponse::Ok().json(history(m.code().to_owned(), rows)))
 }
 
 /// Records how far a municipality has come in the pilot (`not_started`, `starting`, `working`,
@@ -82,13 +82,7 @@ pub async fn record_status(
     ValidJson(input): ValidJson<PilotStatusInput>,
 ) -> Result<HttpResponse, ApiError> {
     let m = resolve_municipality(state.store.conn(), "code", &code).await?;
-    require_manages(
-        &state,
-        &who,
-        std::slice::from_ref(&m.code),
-        "pilot statuses",
-    )
-    .await?;
+    require_manages(&state, &who, &[m.code().to_owned()], "pilot statuses").await?;
     let today = Utc::now().date_naive();
     let status = PilotStatus::parse(
         &input.status,
@@ -96,12 +90,10 @@ pub async fn record_status(
         input.as_of.unwrap_or(today),
         today,
     )?;
-    let row = PilotStatusRow {
+    let row = PilotStatusRecord {
         id: Uuid::now_v7(),
-        municipality_code: m.code.clone(),
-        status: status.stage.as_str().to_owned(),
-        note: status.note.map(|n| n.into_inner()),
-        as_of: status.as_of,
+        municipality: m.municipality.code.clone(),
+        status,
         recorded_by: who.subject().to_owned(),
         created_at: Utc::now(),
     };
@@ -109,7 +101,10 @@ pub async fn record_status(
     let dto = to_dto(reference::insert_pilot_status(&txn, row).await?);
     let mut snapshot = serde_json::to_value(&dto).unwrap_or_default();
     if let Some(o) = snapshot.as_object_mut() {
-        o.insert("title".into(), format!("{}: {}", m.name, dto.status).into());
+        o.insert(
+            "title".into(),
+            format!("{}: {}", m.name(), dto.status).into(),
+        );
     }
     record(
         &txn,

@@ -292,7 +292,7 @@ pub async fn create(
         key,
         name: name.into_inner(),
         model,
-        region_id: region.id,
+        region_id: region.region.id,
         cluster_id: input.cluster_id,
         broker_arrangement: arrangement.map(|a| a.as_str().to_owned()),
         parent_id: input.parent_id,

@@ -17,12 +17,12 @@ pub struct RegionList {
     pub items: Vec<RegionDto>,
 }
 
-fn to_dto(r: reference::RegionRow) -> RegionDto {
+fn to_dto(r: reference::RegionRecord) -> RegionDto {
     RegionDto {
-        id: r.id,
+        id: r.region.id,
         key: r.key,
-        name: r.name,
-        country: r.country,
+        name: r.region.name.into_inner(),
+        country: r.region.country.code().to_owned(),
     }
 }
 
@@ -115,7 +115,7 @@ pub async fn update(
     let municipalities: Vec<String> = reference::list_municipalities(conn, None, Some(id))
         .await?
         .into_iter()
-        .map(|m| m.code)
+        .map(|m| m.code().to_owned())
         .collect();
     let snapshot = |dto: &RegionDto| {
         serde_json::to_value(dto).ok().map(|mut s| {
