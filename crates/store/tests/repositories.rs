@@ -587,6 +587,30 @@ async fn recomputation_never_overwrites_a_decision() {
     .await
     .expect("sync");
     assert_eq!(report.updated, 1);
+
+    // What came of it reads back as it was recorded, oldest first.
+    let commissioned =
+        broker_domain::matching::Outcome::parse(Some(12), true, Some("Kurs beställd"))
+            .expect("outcome");
+    let enrolled = broker_domain::matching::Outcome::parse(Some(3), false, None).expect("outcome");
+    for outcome in [&commissioned, &enrolled] {
+        matches::add_outcome(conn, first.id, outcome, "broker")
+            .await
+            .expect("outcome recorded");
+    }
+    let read: Vec<_> = matches::outcomes(conn, first.id)
+        .await
+        .expect("outcomes")
+        .into_iter()
+        .map(|o| (o.outcome, o.recorded_by))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (commissioned, "broker".to_owned()),
+            (enrolled, "broker".to_owned())
+        ]
+    );
 }
 
 #[tokio::test]

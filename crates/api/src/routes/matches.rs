@@ -337,32 +337,15 @@ pub async fn add_outcome(
         body.course_commissioned,
         body.note.as_deref(),
     )?;
-    let kind = if outcome.course_commissioned {
-        "course_commissioned"
-    } else if outcome.enrolled.is_some() {
-        "enrolled"
-    } else {
-        "note"
-    };
     let txn = state.store.begin().await?;
-    let saved = matches::add_outcome(
-        &txn,
-        *id,
-        kind,
-        outcome
-            .enrolled
-            .map(|e| i32::try_from(e).unwrap_or(i32::MAX)),
-        outcome.note.as_ref().map(|n| n.as_str().to_owned()),
-        who.subject(),
-    )
-    .await?;
+    let saved = matches::add_outcome(&txn, *id, &outcome, who.subject()).await?;
     let dto = OutcomeDto {
         id: saved.id,
         match_id: saved.match_id,
-        enrolled: saved.count.and_then(|c| u32::try_from(c).ok()),
-        course_commissioned: saved.kind == "course_commissioned",
-        note: saved.note.clone(),
-        recorded_by: saved.recorded_by.clone(),
+        enrolled: saved.outcome.enrolled,
+        course_commissioned: saved.outcome.course_commissioned,
+        note: saved.outcome.note.map(|n| n.into_inner()),
+        recorded_by: saved.recorded_by,
         created_at: saved.recorded_at,
     };
     audit::record(

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 
 use broker_domain::lifecycle::Lifecycle;
 use broker_domain::matching::{
-    DecisionInput, MatchAction, MatchKind, MatchStatus, MatchSuggestion,
+    DecisionInput, MatchAction, MatchKind, MatchStatus, MatchSuggestion, Outcome,
 };
+use broker_domain::values::LongText;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -19,7 +20,51 @@ use uuid::Uuid;
 use crate::entity::{match_outcome, match_suggestion};
 use crate::{Page, StoreError};
 
-pub use crate::entity::match_outcome::Model as OutcomeRow;
+/// A recorded outcome of an accepted suggestion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeRecord {
+    pub id: Uuid,
+    pub match_id: Uuid,
+    pub outcome: Outcome,
+    pub recorded_by: String,
+    pub recorded_at: chrono::DateTime<Utc>,
+}
+
+/// How an outcome is stored: `kind` names its main fact (a commissioned course outranks
+/// enrolments, which outrank a note alone), `count` the people enrolled.
+const COURSE_COMMISSIONED: &str = "course_commissioned";
+const ENROLLED: &str = "enrolled";
+const NOTE: &str = "note";
+
+fn outcome_record(r: match_outcome::Model) -> Result<OutcomeRecord, StoreError> {
+    let corrupt = |e| StoreError::corrupt("match outcome", e);
+    if ![COURSE_COMMISSIONED, ENROLLED, NOTE].contains(&r.kind.as_str()) {
+        return Err(StoreError::corrupt(
+            "match outcome",
+            format!("unknown kind {:?}", r.kind),
+        ));
+    }
+    Ok(OutcomeRecord {
+        id: r.id,
+        match_id: r.match_id,
+        outcome: Outcome {
+            enrolled: r
+                .count
+                .map(u32::try_from)
+                .transpose()
+                .map_err(|e| corrupt(e.to_string()))?,
+            course_commissioned: r.kind == COURSE_COMMISSIONED,
+            note: r
+                .note
+                .as_deref()
+                .map(LongText::parse)
+                .transpose()
+                .map_err(|e| corrupt(e.to_string()))?,
+        },
+        recorded_by: r.recorded_by,
+        recorded_at: r.recorded_at,
+    })
+}
 
 fn match_record(m: match_suggestion::Model) -> Result<MatchSuggestion, StoreError> {
     Ok(MatchSuggestion {
@@ -439,35 +484,54 @@ pub async fn decide(
 pub async fn add_outcome(
     conn: &impl ConnectionTrait,
     match_id: Uuid,
-    kind: &str,
-    count: Option<i32>,
-    note: Option<String>,
+    outcome: &Outcome,
     actor: &str,
-) -> Result<OutcomeRow, StoreError> {
-    let row = match_outcome::ActiveModel {
-        id: Set(Uuid::now_v7()),
+) -> Result<OutcomeRecord, StoreError> {
+    let kind = if outcome.course_commissioned {
+        COURSE_COMMISSIONED
+    } else if outcome.enrolled.is_some() {
+        ENROLLED
+    } else {
+        NOTE
+    };
+    let record = OutcomeRecord {
+        id: Uuid::now_v7(),
+        match_id,
+        outcome: outcome.clone(),
+        recorded_by: actor.to_owned(),
+        recorded_at: Utc::now(),
+    };
+    // The domain bounds `enrolled` at 100,000, well inside the column.
+    let count = outcome
+        .enrolled
+        .map(|n| i32::try_from(n).unwrap_or(i32::MAX));
+    match_outcome::Entity::insert(match_outcome::ActiveModel {
+        id: Set(record.id),
         match_id: Set(match_id),
         kind: Set(kind.to_owned()),
         count: Set(count),
-        note: Set(note),
-        recorded_by: Set(actor.to_owned()),
-        recorded_at: Set(Utc::now()),
-    };
-    Ok(match_outcome::Entity::insert(row)
-        .exec_with_returning(conn)
-        .await?)
+        note: Set(outcome.note.as_ref().map(|n| n.as_str().to_owned())),
+        recorded_by: Set(record.recorded_by.clone()),
+        recorded_at: Set(record.recorded_at),
+    })
+    .exec(conn)
+    .await?;
+    Ok(record)
 }
 
 pub async fn outcomes(
     conn: &impl ConnectionTrait,
     match_id: Uuid,
-) -> Result<Vec<OutcomeRow>, StoreError> {
-    Ok(match_outcome::Entity::find()
+) -> Result<Vec<OutcomeRecord>, StoreError> {
+    match_outcome::Entity::find()
         .filter(match_outcome::Column::MatchId.eq(match_id))
         .order_by_asc(match_outcome::Column::RecordedAt)
         .order_by_asc(match_outcome::Column::Id)
         .all(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(outcome_record)
+        .collect()
 }
 
 /// The needs any suggestion of these course offers belongs to (whatever its status): what a
