@@ -52,16 +52,13 @@ pub struct SubscriptionList {
     pub items: Vec<SubscriptionDto>,
 }
 
-fn subscription_dto(row: notify::SubscriptionRow) -> SubscriptionDto {
-    let (kind, value) = Topic::from_key(&row.topic)
-        .map(|t| (t.kind().to_owned(), t.value()))
-        .unwrap_or_default();
+fn subscription_dto(s: notify::Subscription) -> SubscriptionDto {
     SubscriptionDto {
-        id: row.id,
-        kind,
-        value,
-        topic: row.topic,
-        created_at: row.created_at,
+        id: s.id,
+        kind: s.topic.kind().to_owned(),
+        value: s.topic.value(),
+        topic: s.topic.key(),
+        created_at: s.created_at,
     }
 }
 

@@ -22,7 +22,25 @@ use crate::entity::{
 };
 
 pub use crate::entity::feed_event::Model as EventRow;
-pub use crate::entity::subscription::Model as SubscriptionRow;
+/// A person following a topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub id: Uuid,
+    pub subscriber: String,
+    pub topic: Topic,
+    pub created_at: DateTime<Utc>,
+}
+
+fn subscription_record(s: subscription::Model) -> Result<Subscription, StoreError> {
+    Ok(Subscription {
+        topic: Topic::from_key(&s.topic).ok_or_else(|| {
+            StoreError::corrupt("subscription topic", format!("unknown topic {:?}", s.topic))
+        })?,
+        id: s.id,
+        subscriber: s.subscriber,
+        created_at: s.created_at,
+    })
+}
 
 /// Appends the events of many audited writes (a batch) in multi-row inserts.
 pub(crate) async fn append_many(
@@ -416,7 +434,7 @@ pub async fn subscribe(
     conn: &impl ConnectionTrait,
     subscriber: &str,
     topic: &Topic,
-) -> Result<(SubscriptionRow, bool), StoreError> {
+) -> Result<(Subscription, bool), StoreError> {
     let key = topic.key();
     if let Some(existing) = subscription::Entity::find()
         .filter(subscription::Column::Subscriber.eq(subscriber))
@@ -424,36 +442,39 @@ pub async fn subscribe(
         .one(conn)
         .await?
     {
-        return Ok((existing, false));
+        return Ok((subscription_record(existing)?, false));
     }
-    let row = subscription::Model {
+    let created = Subscription {
         id: Uuid::now_v7(),
         subscriber: subscriber.to_owned(),
-        topic: key,
+        topic: topic.clone(),
         created_at: Utc::now(),
     };
     subscription::Entity::insert(subscription::ActiveModel {
-        id: Set(row.id),
-        subscriber: Set(row.subscriber.clone()),
-        topic: Set(row.topic.clone()),
-        created_at: Set(row.created_at),
+        id: Set(created.id),
+        subscriber: Set(created.subscriber.clone()),
+        topic: Set(key),
+        created_at: Set(created.created_at),
     })
     .exec(conn)
     .await?;
-    Ok((row, true))
+    Ok((created, true))
 }
 
 /// A person's subscriptions, oldest first.
 pub async fn subscriptions(
     conn: &impl ConnectionTrait,
     subscriber: &str,
-) -> Result<Vec<SubscriptionRow>, StoreError> {
-    Ok(subscription::Entity::find()
+) -> Result<Vec<Subscription>, StoreError> {
+    subscription::Entity::find()
         .filter(subscription::Column::Subscriber.eq(subscriber))
         .order_by_asc(subscription::Column::CreatedAt)
         .order_by_asc(subscription::Column::Id)
         .all(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(subscription_record)
+        .collect()
 }
 
 /// Stops following. Someone else's subscription is not found.
@@ -524,7 +545,7 @@ pub async fn feed(
     let followed: BTreeSet<String> = subscriptions(conn, subscriber)
         .await?
         .into_iter()
-        .map(|s| s.topic)
+        .map(|s| s.topic.key())
         .collect();
     if followed.is_empty() {
         return Ok(FeedPage::default());
