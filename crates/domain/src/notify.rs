@@ -230,6 +230,16 @@ pub fn is_draft(snapshot: &serde_json::Value) -> bool {
     snapshot.get("status").and_then(|v| v.as_str()) == Some("draft")
 }
 
+crate::string_enum! {
+    /// Where a webhook delivery stands: waiting for its next attempt, received, or given up
+    /// after its last attempt failed.
+    pub enum DeliveryStatus {
+        Pending = "pending",
+        Delivered = "delivered",
+        Failed = "failed",
+    }
+}
+
 /// How a webhook endpoint retries a failed delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {

@@ -956,3 +956,58 @@ async fn a_need_written_by_a_slow_transaction_is_not_skipped_by_the_change_poll(
     let ids: Vec<Uuid> = read.iter().map(|r| r.0).collect();
     assert_eq!(ids, [slow, fast], "both, in commit-id order, none skipped");
 }
+
+#[tokio::test]
+async fn a_webhook_endpoint_reads_back_its_topics_typed_and_an_unknown_one_is_corrupt() {
+    use broker_domain::notify::Topic;
+    use broker_store::repo::webhooks;
+    let f = fixture().await;
+    let conn = f.store.conn();
+    let followed = vec![
+        Topic::parse("municipality", "1438").expect("topic"),
+        Topic::Competence(f.concept),
+    ];
+    let created = webhooks::create_endpoint(
+        conn,
+        webhooks::NewEndpoint {
+            organisation_id: f.provider,
+            url: "https://partner.example/hook".into(),
+            secret: "s".repeat(64),
+            topics: followed.clone(),
+            created_by: "tester".into(),
+        },
+    )
+    .await
+    .expect("endpoint");
+    let read = webhooks::endpoint(conn, created.id).await.expect("read");
+    assert_eq!(read.topics, followed);
+    assert!(
+        read.followed_topics()
+            .contains(&Topic::Organisation(f.provider).key()),
+        "an endpoint always follows its own organisation"
+    );
+    {
+        use broker_store::entity::webhook_endpoint;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        webhook_endpoint::Entity::update_many()
+            .col_expr(
+                webhook_endpoint::Column::Topics,
+                Expr::value(serde_json::json!(["weather:rain"])),
+            )
+            .filter(webhook_endpoint::Column::Id.eq(created.id))
+            .exec(conn)
+            .await
+            .expect("tamper");
+    }
+    let tampered = webhooks::endpoint(conn, created.id).await;
+    assert!(
+        matches!(
+            tampered,
+            Err(StoreError::Corrupt {
+                entity: "webhook topic",
+                ..
+            })
+        ),
+        "{tampered:?}"
+    );
+}

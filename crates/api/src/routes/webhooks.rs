@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use broker_store::repo::webhooks::{self, EndpointChange, EndpointRow, NewEndpoint};
+use broker_domain::notify::{DeliveryStatus, Topic};
+use broker_store::repo::webhooks::{self, Endpoint, EndpointChange, NewEndpoint};
 use broker_store::repo::{audit, reference};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -126,7 +127,7 @@ pub struct DeliveryQuery {
     pub offset: Option<u64>,
 }
 
-fn dto(row: EndpointRow, secret: Option<String>) -> WebhookDto {
+fn dto(row: Endpoint, secret: Option<String>) -> WebhookDto {
     WebhookDto {
         id: row.id,
         organisation_id: row.organisation_id,
@@ -140,7 +141,7 @@ fn dto(row: EndpointRow, secret: Option<String>) -> WebhookDto {
 }
 
 /// What the audit trail keeps of an endpoint: never the secret.
-fn snapshot(row: &EndpointRow) -> Option<serde_json::Value> {
+fn snapshot(row: &Endpoint) -> Option<serde_json::Value> {
     serde_json::to_value(dto(row.clone(), None)).ok()
 }
 
@@ -209,7 +210,7 @@ async fn resolves_publicly_or_not_at_all(host: &str) -> bool {
     }
 }
 
-async fn check_topics(state: &AppState, topics: &[TopicInput]) -> Result<Vec<String>, ApiError> {
+async fn check_topics(state: &AppState, topics: &[TopicInput]) -> Result<Vec<Topic>, ApiError> {
     if topics.len() > 100 {
         return Err(ApiError::field("topics", "at most 100 topics"));
     }
@@ -226,7 +227,7 @@ async fn check_topics(state: &AppState, topics: &[TopicInput]) -> Result<Vec<Str
                 ),
                 other => other,
             })?;
-        keys.push(topic.key());
+        keys.push(topic);
     }
     keys.sort();
     keys.dedup();
@@ -254,7 +255,7 @@ fn own_organisation(who: &Identity, named: Option<Uuid>) -> Result<Uuid, ApiErro
 }
 
 /// Loads an endpoint the caller may manage; another organisation's is not found.
-async fn visible(state: &AppState, who: &Identity, id: Uuid) -> Result<EndpointRow, ApiError> {
+async fn visible(state: &AppState, who: &Identity, id: Uuid) -> Result<Endpoint, ApiError> {
     let row = webhooks::endpoint(state.store.conn(), id).await?;
     if who.is_admin() || who.claims().organisation == Some(row.organisation_id) {
         Ok(row)
@@ -505,36 +506,27 @@ pub async fn deliveries(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     visible(&state, &who, *id).await?;
-    if let Some(s) = query.status.as_deref()
-        && ![webhooks::PENDING, webhooks::DELIVERED, webhooks::FAILED].contains(&s)
-    {
-        return Err(ApiError::field(
-            "status",
-            "must be one of pending, delivered, failed",
-        ));
-    }
+    let status = query
+        .status
+        .as_deref()
+        .map(DeliveryStatus::parse)
+        .transpose()
+        .map_err(|e| ApiError::from(e.under("status")))?;
     let (limit, offset) = Paging {
         limit: query.limit,
         offset: query.offset,
     }
     .resolve()?;
-    let page = webhooks::deliveries(
-        state.store.conn(),
-        *id,
-        query.status.as_deref(),
-        limit,
-        offset,
-    )
-    .await?;
+    let page = webhooks::deliveries(state.store.conn(), *id, status, limit, offset).await?;
     let items = page
         .items
         .into_iter()
         .map(|(d, attempts)| WebhookDeliveryDto {
-            next_attempt_at: (d.status == webhooks::PENDING).then_some(d.next_attempt_at),
+            next_attempt_at: (d.status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
             id: d.id,
             event_id: d.event_id,
             payload: d.payload,
-            status: d.status,
+            status: d.status.as_str().to_owned(),
             attempts: d.attempts,
             last_status_code: d.last_status_code,
             last_error: d.last_error,

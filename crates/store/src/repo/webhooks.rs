@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use broker_domain::notify::{DeliveryStatus, Topic};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -17,22 +18,99 @@ use uuid::Uuid;
 use crate::entity::{feed_event, webhook_attempt, webhook_delivery, webhook_endpoint};
 use crate::{Page, StoreError};
 
-pub use crate::entity::webhook_attempt::Model as AttemptRow;
-pub use crate::entity::webhook_delivery::Model as DeliveryRow;
-pub use crate::entity::webhook_endpoint::Model as EndpointRow;
+/// An organisation's webhook endpoint: where its events are sent, and the topics it follows
+/// besides the organisation itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub url: String,
+    pub secret: String,
+    pub topics: Vec<Topic>,
+    pub active: bool,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
 
-/// Delivery states.
-pub const PENDING: &str = "pending";
-pub const DELIVERED: &str = "delivered";
-pub const FAILED: &str = "failed";
-
-impl EndpointRow {
+impl Endpoint {
     /// The topic keys the endpoint follows: its own list plus its organisation.
     pub fn followed_topics(&self) -> BTreeSet<String> {
-        let mut out: BTreeSet<String> = super::string_list(&self.topics).into_iter().collect();
-        out.insert(format!("organisation:{}", self.organisation_id));
+        let mut out: BTreeSet<String> = self.topics.iter().map(Topic::key).collect();
+        out.insert(Topic::Organisation(self.organisation_id).key());
         out
     }
+}
+
+fn endpoint_record(e: webhook_endpoint::Model) -> Result<Endpoint, StoreError> {
+    let topics = super::string_list(&e.topics)
+        .iter()
+        .map(|key| {
+            Topic::from_key(key).ok_or_else(|| {
+                StoreError::corrupt("webhook topic", format!("unknown topic {key:?}"))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Endpoint {
+        id: e.id,
+        organisation_id: e.organisation_id,
+        url: e.url,
+        secret: e.secret,
+        topics,
+        active: e.active,
+        created_by: e.created_by,
+        created_at: e.created_at,
+        updated_at: e.updated_at,
+    })
+}
+
+fn topic_keys(topics: &[Topic]) -> serde_json::Value {
+    super::json_list(&topics.iter().map(Topic::key).collect::<Vec<_>>())
+}
+
+/// One event queued for one endpoint, and how its attempts went so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub endpoint_id: Uuid,
+    pub event_id: Uuid,
+    pub payload: serde_json::Value,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+fn delivery_record(d: webhook_delivery::Model) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        status: DeliveryStatus::parse(&d.status)
+            .map_err(|e| StoreError::corrupt("webhook delivery status", e))?,
+        id: d.id,
+        endpoint_id: d.endpoint_id,
+        event_id: d.event_id,
+        payload: d.payload,
+        attempts: d.attempts,
+        next_attempt_at: d.next_attempt_at,
+        last_status_code: d.last_status_code,
+        last_error: d.last_error,
+        created_at: d.created_at,
+        delivered_at: d.delivered_at,
+    })
+}
+
+/// One logged attempt of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedAttempt {
+    pub delivery_id: Uuid,
+    /// 1 for the first attempt.
+    pub attempt: i32,
+    pub at: DateTime<Utc>,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
 }
 
 /// A new endpoint.
@@ -41,59 +119,74 @@ pub struct NewEndpoint {
     pub organisation_id: Uuid,
     pub url: String,
     pub secret: String,
-    pub topics: Vec<String>,
+    pub topics: Vec<Topic>,
     pub created_by: String,
 }
 
 pub async fn create_endpoint(
     conn: &impl ConnectionTrait,
     e: NewEndpoint,
-) -> Result<EndpointRow, StoreError> {
+) -> Result<Endpoint, StoreError> {
     let now = Utc::now();
-    let row = webhook_endpoint::Model {
+    let created = Endpoint {
         id: Uuid::now_v7(),
         organisation_id: e.organisation_id,
         url: e.url,
         secret: e.secret,
-        topics: super::json_list(&e.topics),
+        topics: e.topics,
         active: true,
         created_by: e.created_by,
         created_at: now,
         updated_at: now,
     };
-    webhook_endpoint::Entity::insert(webhook_endpoint::ActiveModel::from(row.clone()))
-        .exec(conn)
-        .await?;
-    Ok(row)
+    webhook_endpoint::Entity::insert(webhook_endpoint::ActiveModel {
+        id: Set(created.id),
+        organisation_id: Set(created.organisation_id),
+        url: Set(created.url.clone()),
+        secret: Set(created.secret.clone()),
+        topics: Set(topic_keys(&created.topics)),
+        active: Set(created.active),
+        created_by: Set(created.created_by.clone()),
+        created_at: Set(created.created_at),
+        updated_at: Set(created.updated_at),
+    })
+    .exec(conn)
+    .await?;
+    Ok(created)
 }
 
 /// Endpoints, oldest first; one organisation's when given.
 pub async fn endpoints(
     conn: &impl ConnectionTrait,
     organisation: Option<Uuid>,
-) -> Result<Vec<EndpointRow>, StoreError> {
+) -> Result<Vec<Endpoint>, StoreError> {
     let mut q = webhook_endpoint::Entity::find();
     if let Some(org) = organisation {
         q = q.filter(webhook_endpoint::Column::OrganisationId.eq(org));
     }
-    Ok(q.order_by_asc(webhook_endpoint::Column::CreatedAt)
+    q.order_by_asc(webhook_endpoint::Column::CreatedAt)
         .order_by_asc(webhook_endpoint::Column::Id)
         .all(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(endpoint_record)
+        .collect()
 }
 
-pub async fn endpoint(conn: &impl ConnectionTrait, id: Uuid) -> Result<EndpointRow, StoreError> {
-    webhook_endpoint::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(StoreError::NotFound { entity: "webhook" })
+pub async fn endpoint(conn: &impl ConnectionTrait, id: Uuid) -> Result<Endpoint, StoreError> {
+    endpoint_record(
+        webhook_endpoint::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "webhook" })?,
+    )
 }
 
 /// Changes to an endpoint; `None` keeps the value.
 #[derive(Debug, Clone, Default)]
 pub struct EndpointChange {
     pub url: Option<String>,
-    pub topics: Option<Vec<String>>,
+    pub topics: Option<Vec<Topic>>,
     pub active: Option<bool>,
     pub secret: Option<String>,
 }
@@ -102,13 +195,13 @@ pub async fn update_endpoint(
     conn: &impl ConnectionTrait,
     id: Uuid,
     change: EndpointChange,
-) -> Result<EndpointRow, StoreError> {
+) -> Result<Endpoint, StoreError> {
     let mut row = endpoint(conn, id).await?;
     if let Some(url) = change.url {
         row.url = url;
     }
     if let Some(topics) = change.topics {
-        row.topics = super::json_list(&topics);
+        row.topics = topics;
     }
     if let Some(active) = change.active {
         row.active = active;
@@ -120,7 +213,7 @@ pub async fn update_endpoint(
     webhook_endpoint::Entity::update(webhook_endpoint::ActiveModel {
         id: sea_orm::ActiveValue::Unchanged(id),
         url: Set(row.url.clone()),
-        topics: Set(row.topics.clone()),
+        topics: Set(topic_keys(&row.topics)),
         active: Set(row.active),
         secret: Set(row.secret.clone()),
         updated_at: Set(row.updated_at),
@@ -174,8 +267,11 @@ pub(crate) async fn enqueue_many(
     if active.is_empty() {
         return Ok(());
     }
-    let followed: Vec<(Uuid, std::collections::BTreeSet<String>)> =
-        active.iter().map(|e| (e.id, e.followed_topics())).collect();
+    let followed: Vec<(Uuid, std::collections::BTreeSet<String>)> = active
+        .into_iter()
+        .map(endpoint_record)
+        .map(|e| e.map(|e| (e.id, e.followed_topics())))
+        .collect::<Result<_, _>>()?;
     let mut rows: Vec<webhook_delivery::ActiveModel> = Vec::new();
     for (event, topics) in events {
         let payload = serde_json::json!({
@@ -197,7 +293,7 @@ pub(crate) async fn enqueue_many(
                     endpoint_id: Set(*endpoint),
                     event_id: Set(event.id),
                     payload: Set(payload.clone()),
-                    status: Set(PENDING.to_owned()),
+                    status: Set(DeliveryStatus::Pending.as_str().to_owned()),
                     attempts: Set(0),
                     next_attempt_at: Set(event.at),
                     last_status_code: Set(None),
@@ -218,7 +314,7 @@ pub(crate) async fn enqueue_many(
 /// A delivery that is due, with where and how to send it.
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
-    pub delivery: DeliveryRow,
+    pub delivery: Delivery,
     pub url: String,
     pub secret: String,
 }
@@ -232,7 +328,7 @@ pub async fn due(
     skip: &[Uuid],
 ) -> Result<Vec<DueDelivery>, StoreError> {
     let deliveries = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
         .filter(webhook_delivery::Column::EndpointId.is_not_in(skip.iter().copied()))
         .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
         .order_by_asc(webhook_delivery::Column::NextAttemptAt)
@@ -246,24 +342,24 @@ pub async fn due(
         .filter(webhook_endpoint::Column::Active.eq(true))
         .all(conn)
         .await?;
-    Ok(deliveries
-        .into_iter()
-        .filter_map(|delivery| {
-            let e = endpoints.iter().find(|e| e.id == delivery.endpoint_id)?;
-            Some(DueDelivery {
-                delivery,
+    let mut due = Vec::with_capacity(deliveries.len());
+    for delivery in deliveries {
+        if let Some(e) = endpoints.iter().find(|e| e.id == delivery.endpoint_id) {
+            due.push(DueDelivery {
+                delivery: delivery_record(delivery)?,
                 url: e.url.clone(),
                 secret: e.secret.clone(),
-            })
-        })
-        .collect())
+            });
+        }
+    }
+    Ok(due)
 }
 
 /// Claims a due delivery for one attempt by pushing its next attempt to `lease_until`; false
 /// when another dispatcher got there first.
 pub async fn claim(
     conn: &impl ConnectionTrait,
-    d: &DeliveryRow,
+    d: &Delivery,
     lease_until: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let done = webhook_delivery::Entity::update_many()
@@ -272,7 +368,7 @@ pub async fn claim(
             Expr::value(lease_until),
         )
         .filter(webhook_delivery::Column::Id.eq(d.id))
-        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
         .filter(webhook_delivery::Column::Attempts.eq(d.attempts))
         .filter(webhook_delivery::Column::NextAttemptAt.eq(d.next_attempt_at))
         .exec(conn)
@@ -300,7 +396,7 @@ pub enum Next {
 /// Logs an attempt and moves the delivery on, atomically.
 pub async fn finish_attempt<C>(
     conn: &C,
-    d: &DeliveryRow,
+    d: &Delivery,
     attempt: Attempt,
     next: Next,
 ) -> Result<(), StoreError>
@@ -332,7 +428,10 @@ where
         );
     update = match next {
         Next::Delivered => update
-            .col_expr(webhook_delivery::Column::Status, Expr::value(DELIVERED))
+            .col_expr(
+                webhook_delivery::Column::Status,
+                Expr::value(DeliveryStatus::Delivered.as_str()),
+            )
             .col_expr(
                 webhook_delivery::Column::DeliveredAt,
                 Expr::value(Some(attempt.at)),
@@ -340,7 +439,10 @@ where
         Next::RetryAt(at) => {
             update.col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(at))
         }
-        Next::GiveUp => update.col_expr(webhook_delivery::Column::Status, Expr::value(FAILED)),
+        Next::GiveUp => update.col_expr(
+            webhook_delivery::Column::Status,
+            Expr::value(DeliveryStatus::Failed.as_str()),
+        ),
     };
     update
         .filter(webhook_delivery::Column::Id.eq(d.id))
@@ -355,12 +457,15 @@ pub async fn redeliver(
     conn: &impl ConnectionTrait,
     endpoint_id: Uuid,
     delivery_id: Uuid,
-) -> Result<DeliveryRow, StoreError> {
+) -> Result<Delivery, StoreError> {
     let mut d = delivery(conn, endpoint_id, delivery_id).await?;
-    d.status = PENDING.to_owned();
+    d.status = DeliveryStatus::Pending;
     d.next_attempt_at = Utc::now();
     webhook_delivery::Entity::update_many()
-        .col_expr(webhook_delivery::Column::Status, Expr::value(PENDING))
+        .col_expr(
+            webhook_delivery::Column::Status,
+            Expr::value(DeliveryStatus::Pending.as_str()),
+        )
         .col_expr(
             webhook_delivery::Column::NextAttemptAt,
             Expr::value(d.next_attempt_at),
@@ -375,26 +480,28 @@ async fn delivery(
     conn: &impl ConnectionTrait,
     endpoint_id: Uuid,
     delivery_id: Uuid,
-) -> Result<DeliveryRow, StoreError> {
-    webhook_delivery::Entity::find_by_id(delivery_id)
-        .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
-        .one(conn)
-        .await?
-        .ok_or(StoreError::NotFound { entity: "delivery" })
+) -> Result<Delivery, StoreError> {
+    delivery_record(
+        webhook_delivery::Entity::find_by_id(delivery_id)
+            .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
+            .one(conn)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "delivery" })?,
+    )
 }
 
 /// The delivery log of an endpoint, newest first, each delivery with its attempts in order.
 pub async fn deliveries(
     conn: &impl ConnectionTrait,
     endpoint_id: Uuid,
-    status: Option<&str>,
+    status: Option<DeliveryStatus>,
     limit: u64,
     offset: u64,
-) -> Result<Page<(DeliveryRow, Vec<AttemptRow>)>, StoreError> {
+) -> Result<Page<(Delivery, Vec<LoggedAttempt>)>, StoreError> {
     let mut select = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id));
     if let Some(s) = status {
-        select = select.filter(webhook_delivery::Column::Status.eq(s));
+        select = select.filter(webhook_delivery::Column::Status.eq(s.as_str()));
     }
     let page = super::paginate(
         conn,
@@ -406,24 +513,32 @@ pub async fn deliveries(
     )
     .await?;
     let ids: Vec<Uuid> = page.items.iter().map(|d| d.id).collect();
-    let attempts = webhook_attempt::Entity::find()
+    let attempts: Vec<LoggedAttempt> = webhook_attempt::Entity::find()
         .filter(webhook_attempt::Column::DeliveryId.is_in(ids))
         .order_by_asc(webhook_attempt::Column::Attempt)
         .all(conn)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|a| LoggedAttempt {
+            delivery_id: a.delivery_id,
+            attempt: a.attempt,
+            at: a.at,
+            status_code: a.status_code,
+            error: a.error,
+            duration_ms: a.duration_ms,
+        })
+        .collect();
+    let mut items = Vec::with_capacity(page.items.len());
+    for d in page.items {
+        let mine = attempts
+            .iter()
+            .filter(|a| a.delivery_id == d.id)
+            .cloned()
+            .collect();
+        items.push((delivery_record(d)?, mine));
+    }
     Ok(Page {
         total: page.total,
-        items: page
-            .items
-            .into_iter()
-            .map(|d| {
-                let mine = attempts
-                    .iter()
-                    .filter(|a| a.delivery_id == d.id)
-                    .cloned()
-                    .collect();
-                (d, mine)
-            })
-            .collect(),
+        items,
     })
 }
