@@ -164,11 +164,11 @@ fn offer_spec(provider: Uuid, concept: Uuid) -> OfferSpec {
     .expect("valid offer")
 }
 
-async fn insert_need(f: &Fixture, title: &str) -> Uuid {
+/// Inserts an open need in `conn` (a transaction the caller commits, or the pool).
+async fn insert_need_in(conn: &impl sea_orm::ConnectionTrait, f: &Fixture, title: &str) -> Uuid {
     let id = Uuid::now_v7();
-    let txn = f.store.begin().await.expect("txn");
     needs::insert(
-        &txn,
+        conn,
         &needs::NewNeed {
             id,
             spec: need_spec(f.concept, title),
@@ -180,6 +180,12 @@ async fn insert_need(f: &Fixture, title: &str) -> Uuid {
     )
     .await
     .expect("insert need");
+    id
+}
+
+async fn insert_need(f: &Fixture, title: &str) -> Uuid {
+    let txn = f.store.begin().await.expect("txn");
+    let id = insert_need_in(&txn, f, title).await;
     txn.commit().await.expect("commit");
     id
 }
@@ -925,21 +931,8 @@ async fn a_need_written_by_a_slow_transaction_is_not_skipped_by_the_change_poll(
     let conn = f.store.conn();
     let start = ChangeCursor::start(conn).await.expect("start cursor");
     // T1 writes a need (taking the older transaction id) and stays open; T2 writes and commits.
-    let slow = Uuid::now_v7();
     let t1 = f.store.begin().await.expect("begin T1");
-    needs::insert(
-        &t1,
-        &needs::NewNeed {
-            id: slow,
-            spec: need_spec(f.concept, "Långsam"),
-            platform_id: f.platform,
-            entered_by: "tester".into(),
-            status: NeedStatus::Open,
-            expires_on: today(),
-        },
-    )
-    .await
-    .expect("insert in T1");
+    let slow = insert_need_in(&t1, &f, "Långsam").await;
     let fast = insert_need(&f, "Snabb").await;
 
     // T2's need must wait for T1: read now, it would move the poller's cursor past T1's.
