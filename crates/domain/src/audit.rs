@@ -10,7 +10,6 @@ pub struct AuditEvent {
     pub at: chrono::DateTime<chrono::Utc>,
     /// The token subject that made the change (`system` for the service itself).
     pub actor: String,
-    pub actor_role: String,
     /// e.g. `need.create`, `match.decide`.
     pub action: String,
     pub entity: String,

@@ -1,5 +1,6 @@
 //! The audit trail: who changed what, when, with the state before and after.
 
+use broker_domain::audit::AuditEvent;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -8,8 +9,6 @@ use uuid::Uuid;
 
 use crate::entity::audit_event;
 use crate::{Page, StoreError};
-
-pub use crate::entity::audit_event::Model as AuditRow;
 
 /// One write to record. Written in the same transaction as the change it describes.
 #[derive(Debug, Clone)]
@@ -73,7 +72,7 @@ pub async fn list(
     f: &AuditFilter,
     limit: u64,
     offset: u64,
-) -> Result<Page<AuditRow>, StoreError> {
+) -> Result<Page<AuditEvent>, StoreError> {
     let mut cond = Condition::all();
     if let Some(e) = &f.entity {
         cond = cond.add(audit_event::Column::Entity.eq(e.clone()));
@@ -91,5 +90,22 @@ pub async fn list(
         .filter(cond)
         .order_by_desc(audit_event::Column::At)
         .order_by_desc(audit_event::Column::Id);
-    super::paginate(conn, select, limit, offset).await
+    let page = super::paginate(conn, select, limit, offset).await?;
+    Ok(Page {
+        total: page.total,
+        items: page
+            .items
+            .into_iter()
+            .map(|r| AuditEvent {
+                id: r.id,
+                at: r.at,
+                actor: r.actor,
+                action: r.action,
+                entity: r.entity,
+                entity_id: r.entity_id,
+                before: r.before,
+                after: r.after,
+            })
+            .collect(),
+    })
 }
