@@ -13,7 +13,29 @@ use super::forum::{self, NewMeeting};
 use crate::entity::{meeting, workshop_input};
 use crate::{Page, StoreError};
 
-pub use crate::entity::workshop_input::Model as WorkshopInputRow;
+/// What a workshop said about a proposal it discussed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkshopInput {
+    pub id: Uuid,
+    pub workshop_id: Uuid,
+    pub proposal_id: Uuid,
+    pub input: String,
+    pub given_by: String,
+    pub at: chrono::DateTime<Utc>,
+}
+
+impl From<workshop_input::Model> for WorkshopInput {
+    fn from(m: workshop_input::Model) -> Self {
+        Self {
+            id: m.id,
+            workshop_id: m.meeting_id,
+            proposal_id: m.proposal_id,
+            input: m.input,
+            given_by: m.given_by,
+            at: m.at,
+        }
+    }
+}
 
 /// Someone who took part, on behalf of an organisation when they had one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,18 +152,27 @@ pub async fn add_input(
     proposal_id: Uuid,
     input: &str,
     given_by: &str,
-) -> Result<WorkshopInputRow, StoreError> {
+) -> Result<WorkshopInput, StoreError> {
+    let given = WorkshopInput {
+        id: Uuid::now_v7(),
+        workshop_id,
+        proposal_id,
+        input: input.to_owned(),
+        given_by: given_by.to_owned(),
+        at: Utc::now(),
+    };
     workshop_input::Entity::insert(workshop_input::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        meeting_id: Set(workshop_id),
-        proposal_id: Set(proposal_id),
-        input: Set(input.to_owned()),
-        given_by: Set(given_by.to_owned()),
-        at: Set(Utc::now()),
+        id: Set(given.id),
+        meeting_id: Set(given.workshop_id),
+        proposal_id: Set(given.proposal_id),
+        input: Set(given.input.clone()),
+        given_by: Set(given.given_by.clone()),
+        at: Set(given.at),
     })
-    .exec_with_returning(conn)
+    .exec(conn)
     .await
-    .map_err(|e| StoreError::from_insert("workshop input", "this input", e))
+    .map_err(|e| StoreError::from_insert("workshop input", "this input", e))?;
+    Ok(given)
 }
 
 /// Input given at a workshop, or on a proposal, in the order it was given.
@@ -149,7 +180,7 @@ pub async fn inputs(
     conn: &impl ConnectionTrait,
     workshop_id: Option<Uuid>,
     proposal_id: Option<Uuid>,
-) -> Result<Vec<WorkshopInputRow>, StoreError> {
+) -> Result<Vec<WorkshopInput>, StoreError> {
     let mut cond = Condition::all();
     if let Some(w) = workshop_id {
         cond = cond.add(workshop_input::Column::MeetingId.eq(w));
@@ -162,5 +193,8 @@ pub async fn inputs(
         .order_by_asc(workshop_input::Column::At)
         .order_by_asc(workshop_input::Column::Id)
         .all(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(WorkshopInput::from)
+        .collect())
 }

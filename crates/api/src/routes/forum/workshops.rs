@@ -31,7 +31,7 @@ async fn dto(conn: &impl ConnectionTrait, w: &WorkshopRecord) -> Result<Workshop
         .await?
         .into_iter()
         .map(|i| DiscussionDto {
-            workshop_id: i.meeting_id,
+            workshop_id: i.workshop_id,
             proposal_id: i.proposal_id,
             input: i.input,
             given_by: i.given_by,
