@@ -10,7 +10,10 @@ use std::collections::HashMap;
 use broker_domain::need::{NeedAction, NeedDraft, NeedSpec, NeedStatus, RequirementDraft};
 use broker_domain::offer::{InstanceDraft, OfferDraft, OfferSpec, OfferStatus};
 use broker_domain::organisation::{OrgNumber, OrganisationKind};
-use broker_domain::platform::{MatchingSettings, PlatformModel};
+use broker_domain::platform::{
+    FocusArea, Group, GroupKind, MatchingSettings, Membership, PlatformModel,
+};
+use broker_domain::values::{Name, Period};
 use broker_store::repo::{forum, needs, offers, reference};
 use broker_store::{Store, StoreError};
 use chrono::{Days, NaiveDate, Utc};
@@ -270,20 +273,19 @@ async fn seed_groups(txn: &impl sea_orm::ConnectionTrait) -> Result<(), SeedErro
         ("deltakerforum", "Deltakerforum", "participant_forum", None),
     ];
     for (key, name, kind, focus) in bodies {
-        forum::insert_group(
-            txn,
-            forum::GroupRow {
-                id: stable_id("group", key),
-                platform_id: forum,
-                name: name.to_owned(),
-                kind: kind.to_owned(),
-                focus_area: focus.map(str::to_owned),
-                industry: None,
-                period_start: start,
-                period_end: end,
-            },
-        )
-        .await?;
+        let group = Group {
+            id: stable_id("group", key),
+            platform_id: forum,
+            name: Name::parse(name).map_err(|e| invalid("group", key, e))?,
+            kind: GroupKind::parse(kind).map_err(|e| invalid("group", key, e))?,
+            focus_area: focus
+                .map(FocusArea::parse)
+                .transpose()
+                .map_err(|e| invalid("group", key, e))?,
+            industry: None,
+            period: Period { start, end },
+        };
+        forum::create_group(txn, &group).await?;
     }
     for key in [
         platforms::UDDEVALLA,
@@ -292,20 +294,20 @@ async fn seed_groups(txn: &impl sea_orm::ConnectionTrait) -> Result<(), SeedErro
         platforms::BENGTSFORS,
         platforms::DALSLAND,
     ] {
-        forum::insert_group(
-            txn,
-            forum::GroupRow {
-                id: stable_id("group", &format!("council-{key}")),
-                platform_id: platform_id(key),
-                name: format!("Lokalt kompetensråd {key}"),
-                kind: "local_competence_council".to_owned(),
-                focus_area: None,
-                industry: None,
-                period_start: date(2025, 1, 1),
-                period_end: None,
+        let council = Group {
+            id: stable_id("group", &format!("council-{key}")),
+            platform_id: platform_id(key),
+            name: Name::parse(&format!("Lokalt kompetensråd {key}"))
+                .map_err(|e| invalid("group", key, e))?,
+            kind: GroupKind::LocalCompetenceCouncil,
+            focus_area: None,
+            industry: None,
+            period: Period {
+                start: date(2025, 1, 1),
+                end: None,
             },
-        )
-        .await?;
+        };
+        forum::create_group(txn, &council).await?;
     }
     Ok(())
 }
@@ -385,20 +387,17 @@ pub async fn seed_demo(store: &Store, today: NaiveDate) -> Result<bool, SeedErro
                 _ => None,
             };
             if let Some(group) = group {
-                forum::insert_membership(
-                    &txn,
-                    forum::MembershipRow {
-                        id: stable_id("membership", &format!("{}-{group}", p.key)),
-                        group_id: stable_id("group", group),
-                        person_id: Some(record.id),
-                        organisation_id: record.organisation_id,
-                        role: "member".to_owned(),
-                        mandate_given: true,
-                        member_from: forum_period(chrono::Utc::now().date_naive()).0,
-                        member_until: None,
-                    },
-                )
-                .await?;
+                let membership = Membership {
+                    id: stable_id("membership", &format!("{}-{group}", p.key)),
+                    group_id: stable_id("group", group),
+                    person_id: Some(record.id),
+                    organisation_id: record.organisation_id,
+                    role: Name::parse("member").map_err(|e| invalid("membership", group, e))?,
+                    mandate_given: true,
+                    member_from: forum_period(chrono::Utc::now().date_naive()).0,
+                    member_until: None,
+                };
+                forum::add_membership(&txn, &membership).await?;
             }
         }
     }

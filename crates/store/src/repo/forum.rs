@@ -22,18 +22,35 @@ use crate::entity::{
 };
 use crate::{Page, StoreError};
 
-pub use crate::entity::group::Model as GroupRow;
-pub use crate::entity::meeting::Model as MeetingRow;
-pub use crate::entity::membership::Model as MembershipRow;
-pub use crate::entity::proposal_event::Model as ProposalEventRow;
-pub use crate::entity::recommendation_event::Model as RecommendationEventRow;
+use crate::entity::group::Model as GroupRow;
+use crate::entity::meeting::Model as MeetingRow;
+use crate::entity::membership::Model as MembershipRow;
+/// One step of a proposal's way through the forum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposalEvent {
+    pub action: ProposalAction,
+    pub from: ProposalStatus,
+    pub to: ProposalStatus,
+    /// What the step recorded besides the move (the workshop's input, the decision's reason).
+    pub detail: serde_json::Value,
+    pub actor: String,
+    pub at: chrono::DateTime<Utc>,
+}
+
+/// One step in following up a recommendation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecommendationEvent {
+    pub action: RecommendationAction,
+    pub from: RecommendationStatus,
+    pub to: RecommendationStatus,
+    pub note: Option<String>,
+    pub actor: String,
+    pub at: chrono::DateTime<Utc>,
+}
 
 // ---------- groups ----------
 
-pub async fn insert_group(
-    conn: &impl ConnectionTrait,
-    g: GroupRow,
-) -> Result<GroupRow, StoreError> {
+async fn insert_group(conn: &impl ConnectionTrait, g: GroupRow) -> Result<GroupRow, StoreError> {
     let row = group::ActiveModel {
         id: Set(g.id),
         platform_id: Set(g.platform_id),
@@ -50,16 +67,20 @@ pub async fn insert_group(
         .map_err(|e| StoreError::from_insert("group", "a group with this id", e))
 }
 
+/// A platform's groups, by name.
 pub async fn groups_of(
     conn: &impl ConnectionTrait,
     platform_id: Uuid,
-) -> Result<Vec<GroupRow>, StoreError> {
-    Ok(group::Entity::find()
+) -> Result<Vec<Group>, StoreError> {
+    group::Entity::find()
         .filter(group::Column::PlatformId.eq(platform_id))
         .order_by_asc(group::Column::Name)
         .order_by_asc(group::Column::Id)
         .all(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(group_from_row)
+        .collect()
 }
 
 fn group_from_row(g: GroupRow) -> Result<Group, StoreError> {
@@ -151,7 +172,7 @@ pub async fn list_groups(
 
 // ---------- memberships ----------
 
-pub async fn insert_membership(
+async fn insert_membership(
     conn: &impl ConnectionTrait,
     m: MembershipRow,
 ) -> Result<MembershipRow, StoreError> {
@@ -171,7 +192,7 @@ pub async fn insert_membership(
         .map_err(|e| StoreError::from_insert("membership", "a membership with this id", e))
 }
 
-pub async fn members_of(
+async fn members_of(
     conn: &impl ConnectionTrait,
     group_id: Uuid,
 ) -> Result<Vec<MembershipRow>, StoreError> {
@@ -593,13 +614,26 @@ pub async fn save_proposal_action(
 pub async fn proposal_events(
     conn: &impl ConnectionTrait,
     id: Uuid,
-) -> Result<Vec<ProposalEventRow>, StoreError> {
-    Ok(proposal_event::Entity::find()
+) -> Result<Vec<ProposalEvent>, StoreError> {
+    let corrupt = |e: broker_domain::DomainError| StoreError::corrupt("proposal event", e);
+    proposal_event::Entity::find()
         .filter(proposal_event::Column::ProposalId.eq(id))
         .order_by_asc(proposal_event::Column::At)
         .order_by_asc(proposal_event::Column::Id)
         .all(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|e| {
+            Ok(ProposalEvent {
+                action: ProposalAction::parse(&e.action).map_err(corrupt)?,
+                from: ProposalStatus::parse(&e.from_status).map_err(corrupt)?,
+                to: ProposalStatus::parse(&e.to_status).map_err(corrupt)?,
+                detail: e.detail,
+                actor: e.actor,
+                at: e.at,
+            })
+        })
+        .collect()
 }
 
 // ---------- recommendations ----------
@@ -788,13 +822,26 @@ pub async fn follow_up_recommendation(
 pub async fn recommendation_events(
     conn: &impl ConnectionTrait,
     id: Uuid,
-) -> Result<Vec<RecommendationEventRow>, StoreError> {
-    Ok(recommendation_event::Entity::find()
+) -> Result<Vec<RecommendationEvent>, StoreError> {
+    let corrupt = |e: broker_domain::DomainError| StoreError::corrupt("recommendation event", e);
+    recommendation_event::Entity::find()
         .filter(recommendation_event::Column::RecommendationId.eq(id))
         .order_by_asc(recommendation_event::Column::At)
         .order_by_asc(recommendation_event::Column::Id)
         .all(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|e| {
+            Ok(RecommendationEvent {
+                action: RecommendationAction::parse(&e.action).map_err(corrupt)?,
+                from: RecommendationStatus::parse(&e.from_status).map_err(corrupt)?,
+                to: RecommendationStatus::parse(&e.to_status).map_err(corrupt)?,
+                note: e.note,
+                actor: e.actor,
+                at: e.at,
+            })
+        })
+        .collect()
 }
 
 // ---------- meetings ----------
@@ -812,7 +859,7 @@ pub struct NewMeeting {
     pub agenda: serde_json::Value,
 }
 
-pub async fn insert_meeting(
+pub(crate) async fn insert_meeting(
     conn: &impl ConnectionTrait,
     m: NewMeeting,
 ) -> Result<MeetingRow, StoreError> {
@@ -831,16 +878,4 @@ pub async fn insert_meeting(
         .exec_with_returning(conn)
         .await
         .map_err(|e| StoreError::from_insert("meeting", "a meeting with this id", e))
-}
-
-pub async fn meetings_of(
-    conn: &impl ConnectionTrait,
-    platform_id: Uuid,
-) -> Result<Vec<MeetingRow>, StoreError> {
-    Ok(meeting::Entity::find()
-        .filter(meeting::Column::PlatformId.eq(platform_id))
-        .order_by_desc(meeting::Column::HeldOn)
-        .order_by_asc(meeting::Column::Id)
-        .all(conn)
-        .await?)
 }

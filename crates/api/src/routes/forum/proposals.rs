@@ -650,9 +650,9 @@ pub async fn events(
         .await?
         .into_iter()
         .map(|e| ProposalEventDto {
-            action: e.action,
-            from: e.from_status,
-            to: e.to_status,
+            action: e.action.as_str().to_owned(),
+            from: e.from.as_str().to_owned(),
+            to: e.to.as_str().to_owned(),
             detail: e.detail,
             actor: e.actor,
             at: e.at,

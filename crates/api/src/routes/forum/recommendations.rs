@@ -56,9 +56,9 @@ async fn with_follow_up(
         .await?
         .into_iter()
         .map(|e| FollowUpDto {
-            action: e.action,
-            from: e.from_status,
-            to: e.to_status,
+            action: e.action.as_str().to_owned(),
+            from: e.from.as_str().to_owned(),
+            to: e.to.as_str().to_owned(),
             note: e.note,
             actor: e.actor,
             at: e.at,
