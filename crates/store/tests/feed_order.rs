@@ -309,7 +309,15 @@ async fn events_recorded_before_the_migration_keep_their_place_before_new_ones()
     wait_until_newest(conn, "new").await;
     let page = read(conn, None, 10).await;
     assert_eq!(titles(&page), ["new", "old 2", "old 1"]);
-    let seqs: Vec<i64> = page.items.iter().map(|i| i.event.commit_seq).collect();
+    let mut seqs = Vec::new();
+    for item in &page.items {
+        let stored = feed_event::Entity::find_by_id(item.event.id)
+            .one(conn)
+            .await
+            .expect("read the stored event")
+            .expect("stored");
+        seqs.push(stored.commit_seq);
+    }
     assert!(seqs[0] > 0 && seqs[1..] == [0, 0], "{seqs:?}");
     let after_old = read(conn, old_ids.first().copied(), 10).await;
     assert_eq!(titles(&after_old), ["new", "old 2"]);

@@ -242,7 +242,7 @@ pub enum FeedActor {
 
 /// The writer as the feed may show them: the role, `system` for background jobs, `unknown` for
 /// events recorded before roles were kept.
-fn public_actor(event: &broker_store::repo::notify::EventRow) -> FeedActor {
+fn public_actor(event: &broker_store::repo::notify::FeedEvent) -> FeedActor {
     use crate::auth::Role;
     match event.actor_role.as_deref().map(Role::parse) {
         Some(Some(Role::Admin)) => FeedActor::Admin,

@@ -21,7 +21,37 @@ use crate::entity::{
     feed_event, feed_event_topic, group, need, need_competence, need_event, offer, subscription,
 };
 
-pub use crate::entity::feed_event::Model as EventRow;
+/// An event as the feed shows it: who did what to which object, when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEvent {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    /// The actor's role when a person acted (`None` for the service itself).
+    pub actor_role: Option<String>,
+    pub actor_organisation_id: Option<Uuid>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<Uuid>,
+    /// Never a draft's title.
+    pub title: Option<String>,
+}
+
+impl From<feed_event::Model> for FeedEvent {
+    fn from(e: feed_event::Model) -> Self {
+        Self {
+            id: e.id,
+            at: e.at,
+            actor: e.actor,
+            actor_role: e.actor_role,
+            actor_organisation_id: e.actor_organisation_id,
+            action: e.action,
+            entity: e.entity,
+            entity_id: e.entity_id,
+            title: e.title,
+        }
+    }
+}
 /// A person following a topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {
@@ -511,7 +541,7 @@ pub struct FeedQuery {
 /// One feed entry and the subscriptions that brought it.
 #[derive(Debug, Clone)]
 pub struct FeedItem {
-    pub event: EventRow,
+    pub event: FeedEvent,
     pub matched_topics: Vec<String>,
 }
 
@@ -608,7 +638,7 @@ pub async fn feed(
                 .map(|t| t.topic.clone())
                 .collect();
             FeedItem {
-                event,
+                event: event.into(),
                 matched_topics,
             }
         })
