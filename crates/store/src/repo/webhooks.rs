@@ -267,11 +267,16 @@ pub(crate) async fn enqueue_many(
     if active.is_empty() {
         return Ok(());
     }
-    let followed: Vec<(Uuid, std::collections::BTreeSet<String>)> = active
-        .into_iter()
-        .map(endpoint_record)
-        .map(|e| e.map(|e| (e.id, e.followed_topics())))
-        .collect::<Result<_, _>>()?;
+    // Matched on the stored keys as they are: every write passes here, so nothing is parsed,
+    // and one endpoint with an unreadable topic cannot fail writes it has nothing to do with.
+    let followed: Vec<(Uuid, BTreeSet<String>)> = active
+        .iter()
+        .map(|e| {
+            let mut keys: BTreeSet<String> = super::string_list(&e.topics).into_iter().collect();
+            keys.insert(Topic::Organisation(e.organisation_id).key());
+            (e.id, keys)
+        })
+        .collect();
     let mut rows: Vec<webhook_delivery::ActiveModel> = Vec::new();
     for (event, topics) in events {
         let payload = serde_json::json!({
